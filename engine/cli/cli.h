@@ -1,0 +1,40 @@
+/* cli.h: what every subcommand gets. main() (cli_main.c) parses the global
+ * options, loads the config, dispatches to a CliCmdFn, and prints the
+ * error once: "tidemark <command>: <message>", exit code err_exit_code(). */
+#ifndef TM_CLI_CLI_H
+#define TM_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "engine/common/conf.h"
+#include "engine/common/err.h"
+#include "engine/repo/repo.h"
+
+typedef struct CliCtx {
+    Conf *conf;              /* loaded config (maybe empty); owned by main */
+    const char *instance;    /* --instance, or NULL */
+    bool json;               /* --json: machine output on stdout */
+    bool quiet;              /* --quiet: nothing on stderr unless an error */
+    bool progress;           /* stderr is a terminal and not quiet */
+} CliCtx;
+
+/* argv[0] is the subcommand's own name; options are parsed by the command
+ * (getopt_long, optind reset by the dispatcher). Return 0 or an ERR_* with
+ * err set. A command prints its own result (text, or JSON with --json). */
+typedef int (*CliCmdFn)(CliCtx *ctx, int argc, char **argv, Err *err);
+
+/* Read the repository passphrase: TIDEMARK_PASSWORD_FILE / password_file,
+ * TIDEMARK_PASSWORD_COMMAND / password_command, TIDEMARK_PASSWORD, or a
+ * prompt on the terminal. Never from argv. *out is sodium_malloc'd; free
+ * with cli_password_free. */
+int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err);
+void cli_password_free(char *pw, size_t len);
+
+/* Open the configured repository with the passphrase (shared lock not
+ * taken: the command decides). */
+int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);
+
+/* Print a JSON value to stdout (compact, one line) and free it. */
+void cli_json_print(json_t *j);
+
+#endif

@@ -1,0 +1,163 @@
+/* repo.h: the repository: the only module that joins storage, crypto,
+ * chunking, compression, packs, index and snapshots. Sources (files, dump,
+ * binlog) and restore code use only this API and storage-free types.
+ *
+ * Invariants a user of this API relies on:
+ *  1. Data written through a stream or blob put is durable only after
+ *     repo_flush() (or repo_snapshot_put, which flushes first) returns 0.
+ *  2. A snapshot object is written last: it is the commit point. A crash
+ *     before it leaves only unreferenced packs/index objects, which check
+ *     accepts and the next run simply does not use or reuses.
+ *  3. Every function here is thread-safe on one Repo, except repo_close.
+ *     RepoStream objects belong to one thread each.
+ *  4. Memory is bounded: writers block when the compress/encrypt queue is
+ *     full; readers hold at most one blob per call. */
+#ifndef TM_REPO_REPO_H
+#define TM_REPO_REPO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/chunk/chunk.h"
+#include "engine/common/buf.h"
+#include "engine/common/err.h"
+#include "engine/common/id.h"
+#include "engine/crypto/crypto.h"
+#include "storage-backends/storage.h"
+
+#define REPO_FORMAT_VERSION 1
+
+typedef struct Repo Repo;
+
+typedef struct RepoOptions {
+    int zstd_level;          /* default 3; 0 = store only */
+    unsigned workers;        /* compress+encrypt threads; default 2 */
+    size_t pack_size;        /* target pack size; default 16 MiB */
+    CryKdfParams kdf;        /* for init and key add; default CRY_KDF_DEFAULT */
+} RepoOptions;
+
+/* Fill o with the defaults (honours TIDEMARK_KDF=fast for tests). */
+void repo_options_default(RepoOptions *o);
+
+/* Create a repository in an empty location: config, first key object.
+ * ERR_EXISTS when a repository (a "config" object) is already there.
+ * Does not take ownership of sto. */
+int repo_init(Sto *sto, const char *pass, size_t passlen, const RepoOptions *opt, Err *err);
+
+/* Open: read config (ERR_VERSION if newer, ERR_NOTFOUND "no repository at
+ * <location>"), try every key object with pass (ERR_AUTH "wrong passphrase
+ * for repository <location>"), load the index. Takes ownership of sto
+ * (closed by repo_close/repo_free, also on failure). */
+int repo_open(Sto *sto, const char *pass, size_t passlen, const RepoOptions *opt, Repo **out,
+              Err *err);
+/* Flush, then free. Returns the flush error, if any; frees in all cases. */
+int repo_close(Repo *r, Err *err);
+/* Free without flushing (error paths); accepts NULL. */
+void repo_free(Repo *r);
+
+/* Borrowed accessors, valid while r lives. */
+Sto *repo_sto(Repo *r);
+const CryKeys *repo_keys(Repo *r);
+const char *repo_id_hex(Repo *r);        /* the repository's unique id */
+
+/* Upload open packs and write the index delta. After 0, everything put so
+ * far is durable and findable by a fresh repo_open. */
+int repo_flush(Repo *r, Err *err);
+
+/* ---- blobs: one chunk of plaintext, content-addressed ---------------- */
+
+/* Store data as one blob (deduplicated) and return its id. Copies data. */
+int repo_blob_put(Repo *r, const void *data, size_t len, Id *out_id, Err *err);
+/* true when the blob is stored (or queued in this process). */
+bool repo_blob_known(Repo *r, const Id *id);
+/* Append the blob's plaintext to out. ERR_NOTFOUND "chunk <id> not in
+ * index"; ERR_AUTH/ERR_CORRUPT naming the chunk and pack when damaged. */
+int repo_blob_get(Repo *r, const Id *id, Buf *out, Err *err);
+
+/* ---- streams: a byte stream cut into chunks ---------------------------- */
+
+typedef enum RepoChunking {
+    REPO_CHUNK_FILES = 0,    /* CHK_PARAMS_FILES */
+    REPO_CHUNK_DUMP = 1,     /* CHK_PARAMS_DUMP */
+    REPO_CHUNK_BINLOG = 2,   /* CHK_PARAMS_BINLOG */
+} RepoChunking;
+
+/* What a stream became: its length and ordered chunk ids. */
+typedef struct RepoStreamRef {
+    uint64_t size;
+    size_t nchunks;
+    Id *chunks;              /* malloc'd, nchunks entries */
+} RepoStreamRef;
+
+void repo_streamref_free(RepoStreamRef *s);   /* frees chunks; accepts NULL */
+/* JSON form used inside manifests: {"size":N,"chunks":["hex",...]}. */
+json_t *repo_streamref_to_json(const RepoStreamRef *s);
+int repo_streamref_from_json(const json_t *j, RepoStreamRef *out, Err *err);
+
+typedef struct RepoStream RepoStream;
+
+int repo_stream_begin(Repo *r, RepoChunking kind, RepoStream **out, Err *err);
+int repo_stream_write(RepoStream *s, const void *data, size_t len, Err *err);
+/* Finish: cut the tail, fill *out (caller frees with repo_streamref_free).
+ * Frees s whatever the result. */
+int repo_stream_end(RepoStream *s, RepoStreamRef *out, Err *err);
+void repo_stream_abort(RepoStream *s);   /* accepts NULL */
+
+/* Called with each chunk's plaintext in order; return non-zero to stop. */
+typedef int (*RepoReadFn)(void *ctx, const void *data, size_t len, Err *err);
+/* Read a whole stream (prefetching ahead with the worker threads). */
+int repo_stream_read(Repo *r, const RepoStreamRef *s, RepoReadFn fn, void *ctx, Err *err);
+
+/* ---- small encrypted objects (manifests, catalogs, reports) ---------- */
+
+/* Put data encrypted under key (authenticated with the key as associated
+ * data, so an object moved to another key fails to open). Atomic; the key
+ * must not exist already unless it is under "locks/". */
+int repo_obj_put(Repo *r, const char *key, const void *data, size_t len, Err *err);
+/* Decrypt the object at key and append its plaintext to out. */
+int repo_obj_get(Repo *r, const char *key, Buf *out, Err *err);
+/* Same as repo_obj_put at "<dir>/<hex of keyed hash of data>"; returns the id. */
+int repo_obj_put_hashed(Repo *r, const char *dir, const void *data, size_t len, Id *out_id,
+                        Err *err);
+
+/* ---- snapshots: the commit point ------------------------------------ */
+
+/* A new manifest with "version", "time" (now, UTC ISO 8601), "host",
+ * "instance", "tags" (copied) and an empty "items" array. */
+json_t *repo_manifest_new(const char *instance, const char *const *tags, size_t ntags);
+/* Flush, then write snapshots/<id> (the commit point). Steals no reference. */
+int repo_snapshot_put(Repo *r, json_t *manifest, Id *out_id, Err *err);
+/* Find by full id, unique hex prefix (>= 4 chars), or "latest" (newest by
+ * time; restricted to instance when instance is non-NULL). *out is a new
+ * reference. ERR_NOTFOUND / ERR_INVALID (ambiguous prefix). */
+int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id,
+                      Err *err);
+typedef int (*RepoSnapFn)(void *ctx, const Id *id, json_t *manifest, Err *err);
+/* All snapshots, oldest first (by "time"). manifest is borrowed. */
+int repo_snapshot_list(Repo *r, RepoSnapFn fn, void *ctx, Err *err);
+
+/* ---- statistics (for progress and reports) ---------------------------- */
+
+typedef struct RepoStats {
+    uint64_t bytes_in;        /* plaintext bytes given to streams/blobs */
+    uint64_t bytes_new;       /* plaintext bytes of new (non-duplicate) chunks */
+    uint64_t bytes_stored;    /* bytes written to storage (packs + objects) */
+    uint64_t chunks_new;
+    uint64_t chunks_dup;
+    uint64_t packs_written;
+    uint64_t bytes_read;      /* plaintext bytes read back */
+} RepoStats;
+void repo_stats_get(Repo *r, RepoStats *out);
+
+/* ---- locks ------------------------------------------------------------ */
+
+/* Take a shared (backup, restore, check) or exclusive (prune, key remove)
+ * lock. A conflicting live lock is ERR_LOCKED naming host, pid and age;
+ * locks older than 30 minutes without refresh are stale and ignored.
+ * Released by repo_unlock or repo_close. */
+int repo_lock(Repo *r, bool exclusive, Err *err);
+int repo_unlock(Repo *r, Err *err);
+
+#endif

@@ -1,0 +1,1 @@
+# One block per integration test: tm_integration_test(NAME COMMAND ... LABELS ...)
