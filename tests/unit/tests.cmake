@@ -1,1 +1,2 @@
 # One line per unit test: tm_unit_test(NAME LIBS ...) -> tests/unit/test_NAME.c
+tm_unit_test(chunker LIBS tm_chunk)
