@@ -1,2 +1,3 @@
 # One line per unit test: tm_unit_test(NAME LIBS ...) -> tests/unit/test_NAME.c
 tm_unit_test(chunker LIBS tm_chunk)
+tm_unit_test(crypto LIBS tm_crypto)
