@@ -119,15 +119,21 @@ static int local_get(void *self, const char *key, uint64_t off, size_t len, Buf 
         return err_sys(err, errno, "open %s/%s", l->root, key);
     }
     if (fstat(fd, &st) != 0) { rc = err_sys(err, errno, "stat %s/%s", l->root, key); goto out; }
+    if (!S_ISREG(st.st_mode)) {   /* a directory is not an object */
+        rc = err_set(err, ERR_NOTFOUND, "object %s not found in %s (not a file)", key, l->root);
+        goto out;
+    }
     if (off > (uint64_t)st.st_size) {
-        rc = err_set(err, ERR_INVALID, "range %llu past the end (%lld bytes)", (unsigned long long)off, (long long)st.st_size);
+        rc = err_set(err, ERR_INVALID, "range %llu past the end of %s (%lld bytes)", (unsigned long long)off, key, (long long)st.st_size);
         goto out;
     }
     if (len == STO_LEN_ALL) {
         want = (size_t)((uint64_t)st.st_size - off);
     } else {
-        if (off + len > (uint64_t)st.st_size) {
-            rc = err_set(err, ERR_CORRUPT, "range %llu+%zu past the end of %s (%lld bytes)",
+        /* storage.h: a range past the end is ERR_INVALID; written so that
+         * off + len cannot wrap around. */
+        if (len > (uint64_t)st.st_size - off) {
+            rc = err_set(err, ERR_INVALID, "range %llu+%zu past the end of %s (%lld bytes)",
                          (unsigned long long)off, len, key, (long long)st.st_size);
             goto out;
         }
@@ -190,14 +196,15 @@ static int walk(Local *l, const char *dir, const char *prefix, StoListFn fn, voi
     struct dirent *de;
     size_t plen = strlen(prefix);
 
-    fd = *dir ? openat(l->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dup(l->rootfd);
+    /* A fresh open of the root, not dup(rootfd): a dup shares the file
+     * offset, so nested or concurrent listings of the root disturbed each other. */
+    fd = openat(l->rootfd, *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;
         return err_sys(err, errno, "open directory %s/%s", l->root, dir);
     }
     d = fdopendir(fd);
     if (!d) { close(fd); return err_sys(err, errno, "open directory %s/%s", l->root, dir); }
-    if (!*dir) rewinddir(d);
     while ((errno = 0, de = readdir(d)) != NULL) {
         char key[PATH_MAX];
         struct stat st;

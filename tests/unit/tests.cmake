@@ -2,3 +2,4 @@
 tm_unit_test(chunker LIBS tm_chunk)
 tm_unit_test(crypto LIBS tm_crypto)
 tm_unit_test(compress LIBS tm_compress)
+tm_unit_test(sto_local LIBS tm_sto_local tm_sto_open)
