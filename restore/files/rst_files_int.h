@@ -1,0 +1,27 @@
+/* rst_files_int.h: helpers shared by the restore and tar export of files
+ * items (inside restore/files only). */
+#ifndef TM_RESTORE_FILES_RST_FILES_INT_H
+#define TM_RESTORE_FILES_RST_FILES_INT_H
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "engine/source/files/src_files.h"
+#include "restore/files/rst_files.h"
+
+/* Fill ae (cleared by the caller) from e: type, path, mode, owner, mtime,
+ * link, size, xattrs, ACLs, fflags. ERR_CORRUPT when e's ACL text does not
+ * parse. Hard links are left to the caller (archive_entry_set_hardlink). */
+int rst_files_entry_to_archive(const SrcFilesEntry *e, struct archive_entry *ae, Err *err);
+
+/* Receives a file's content piece by piece at its logical offset. */
+typedef int (*RstWriteFn)(void *ctx, const void *p, size_t n, uint64_t off, Err *err);
+/* Read e's data stream and hand it to fn at the right offsets (through the
+ * sparse map). ERR_CORRUPT when the stream does not fit the entry. */
+int rst_files_feed(Repo *r, const SrcFilesEntry *e, RstWriteFn fn, void *ctx, Err *err);
+
+/* The files items of what (a manifest or one item): borrowed pointers in a
+ * malloc'd array (*out, free() it). ERR_NOTFOUND when there are none. */
+int rst_files_items(const json_t *what, const json_t ***out, size_t *n, Err *err);
+
+#endif

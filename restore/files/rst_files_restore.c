@@ -1,0 +1,302 @@
+/* rst_files_restore.c: files items -> target directory through
+ * archive_write_disk. The restore runs with the working directory set to
+ * the target (restored on return), so libarchive sees the entry paths as
+ * they are and its SECURE_NOABSOLUTEPATHS / SECURE_NODOTDOT /
+ * SECURE_SYMLINKS checks apply to exactly the part the manifest controls.
+ * Invariants: see rst_files.h (nothing outside the target; hard links only
+ * to files restored in this run; damaged files removed, restore fails).
+ * Not reentrant: the working directory is process-wide. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/common/log.h"
+#include "engine/common/progress.h"
+#include "restore/files/rst_files_int.h"
+
+/* A set of strings (paths of restored files that have hard links). */
+typedef struct StrSet {
+    char **v;
+    size_t cap, n;
+} StrSet;
+
+static size_t str_hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static char **set_slot(StrSet *s, const char *k)
+{
+    for (size_t i = str_hash(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+        if (!s->v[i] || !strcmp(s->v[i], k)) return &s->v[i];
+}
+
+static bool set_has(StrSet *s, const char *k)
+{
+    return s->cap && *set_slot(s, k) != NULL;
+}
+
+static int set_add(StrSet *s, const char *k, Err *err)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        StrSet ns = {calloc(s->cap ? 2 * s->cap : 64, sizeof(char *)), s->cap ? 2 * s->cap : 64, s->n};
+        if (!ns.v) return err_set(err, ERR_NOMEM, "hard link set");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->v[i]) *set_slot(&ns, s->v[i]) = s->v[i];
+        free(s->v);
+        *s = ns;
+    }
+    char **slot = set_slot(s, k);
+    if (*slot) return 0;
+    if (!(*slot = strdup(k))) return err_set(err, ERR_NOMEM, "hard link set");
+    s->n++;
+    return 0;
+}
+
+static void set_free(StrSet *s)
+{
+    for (size_t i = 0; i < s->cap; i++) free(s->v[i]);
+    free(s->v);
+}
+
+typedef struct Rst {
+    Repo *repo;
+    struct archive *aw;
+    struct archive_entry *ae;
+    char **inc;
+    size_t ninc;
+    bool *inc_hit;
+    StrSet links;
+    Progress *prog;
+    RstFilesStats st;
+    Err first;             /* first damaged file, when st.failed > 0 */
+} Rst;
+
+static int disk_write(void *ctx, const void *p, size_t n, uint64_t off, Err *err)
+{
+    Rst *x = ctx;
+    la_ssize_t w = archive_write_data_block(x->aw, p, n, (la_int64_t)off);
+    if (w < ARCHIVE_OK) {
+        int en = archive_errno(x->aw);
+        if (en) return err_sys(err, en, "write: %s", archive_error_string(x->aw));
+        return err_set(err, ERR_IO, "write: %s", archive_error_string(x->aw));
+    }
+    x->st.bytes += n;
+    progress_add(x->prog, n, 0);
+    return 0;
+}
+
+static int archive_fail(struct archive *aw, const char *what, const char *path, Err *err)
+{
+    char pp[512];
+    int en = archive_errno(aw);
+    const char *m = archive_error_string(aw) ? archive_error_string(aw) : "unknown error";
+    if (en == ENOSPC || en == EDQUOT) return err_sys(err, en, "%s %s", what, src_files_path_print(path, pp, sizeof(pp)));
+    return err_set(err, ERR_IO, "%s %s: %s", what, src_files_path_print(path, pp, sizeof(pp)), m);
+}
+
+static int restore_entry(Rst *x, SrcFilesEntry *e, Err *err)
+{
+    int rc = 0;
+    char pp[512];
+    size_t which = 0;
+
+    rc = rst_files_path_check(e->path, err);
+    if (!rc && e->type == SRC_FILES_HARDLINK) {
+        rc = rst_files_path_check(e->link, err);
+        if (rc) err_wrap(err, "hard link %s", src_files_path_print(e->path, pp, sizeof(pp)));
+    }
+    if (rc) return rc;
+    int sel = rst_files_path_select(e->path, (const char *const *)x->inc, x->ninc, &which);
+    if (sel == RST_SEL_NONE || (sel == RST_SEL_PARENT && e->type != SRC_FILES_DIR)) return 0;
+    if (sel == RST_SEL_ALL && x->ninc) x->inc_hit[which] = true;
+
+    bool as_link = e->type == SRC_FILES_HARDLINK && set_has(&x->links, e->link);
+    archive_entry_clear(x->ae);
+    rc = rst_files_entry_to_archive(e, x->ae, err);
+    if (rc) return rc;
+    if (as_link) {
+        archive_entry_set_hardlink(x->ae, e->link);
+        archive_entry_set_size(x->ae, 0);
+    }
+    int ar = archive_write_header(x->aw, x->ae);
+    if (ar < ARCHIVE_WARN) return archive_fail(x->aw, "restore", e->path, err);
+    if (ar == ARCHIVE_WARN)
+        log_warn("restore %s: %s", src_files_path_print(e->path, pp, sizeof(pp)), archive_error_string(x->aw));
+    bool damaged = false;
+    if (!as_link && (e->type == SRC_FILES_FILE || e->type == SRC_FILES_HARDLINK)) {
+        rc = rst_files_feed(x->repo, e, disk_write, x, err);
+        if (rc == ERR_AUTH || rc == ERR_CORRUPT || rc == ERR_NOTFOUND) {
+            err_wrap(err, "restore %s", src_files_path_print(e->path, pp, sizeof(pp)));
+            log_error("%s", err->msg);
+            if (!x->st.failed) x->first = *err;
+            x->st.failed++;
+            err_clear(err);
+            damaged = true;
+            rc = 0;
+        } else if (rc) {
+            return err_wrap(err, "restore %s", src_files_path_print(e->path, pp, sizeof(pp)));
+        }
+    }
+    ar = archive_write_finish_entry(x->aw);
+    if (ar < ARCHIVE_WARN) return archive_fail(x->aw, "finish", e->path, err);
+    if (ar == ARCHIVE_WARN)
+        log_warn("restore %s: %s", src_files_path_print(e->path, pp, sizeof(pp)), archive_error_string(x->aw));
+    if (damaged) {
+        if (unlink(e->path) != 0 && errno != ENOENT)
+            log_warn("remove damaged %s: %s", src_files_path_print(e->path, pp, sizeof(pp)), strerror(errno));
+        return 0;
+    }
+    x->st.entries++;
+    if (e->type == SRC_FILES_FILE || e->type == SRC_FILES_HARDLINK) {
+        x->st.files++;
+        progress_add(x->prog, 0, 1);
+    }
+    if (e->type == SRC_FILES_FILE && e->nlink > 1) rc = set_add(&x->links, e->path, err);
+    return rc;
+}
+
+static int restore_item(Rst *x, const json_t *item, Err *err)
+{
+    SrcFilesTree *t = NULL;
+    SrcFilesEntry e = {0};
+    int rc = src_files_tree_open(x->repo, item, &t, err);
+    while (!rc) {
+        int n = src_files_tree_next(t, &e, err);
+        if (n == 0) break;
+        if (n != 1) {
+            rc = n;
+            break;
+        }
+        rc = restore_entry(x, &e, err);
+    }
+    src_files_entry_clear(&e);
+    src_files_tree_close(t);
+    if (rc) {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        err_wrap(err, "files item %s", name ? name : "?");
+    }
+    return rc;
+}
+
+/* Copy of an include without leading "/" or "./" and trailing "/". */
+static char *norm_include(const char *s)
+{
+    for (;;) {
+        if (s[0] == '/') s++;
+        else if (s[0] == '.' && s[1] == '/') s += 2;
+        else break;
+    }
+    size_t n = strlen(s);
+    while (n && s[n - 1] == '/') n--;
+    return strndup(s, n);
+}
+
+int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
+                      const char *const *includes, size_t ninc, const RstFilesOptions *opt,
+                      RstFilesStats *stats, Err *err)
+{
+    int rc = 0, saved_cwd = -1;
+    char pp[512];
+    Rst x = {0};
+    const json_t **items = NULL;
+    size_t nitems = 0;
+    bool moved = false;
+
+    x.repo = r;
+    err_clear(&x.first);
+    rc = rst_files_items(what, &items, &nitems, err);
+    if (rc) goto out;
+    if (ninc) {
+        x.inc = calloc(ninc, sizeof(char *));
+        x.inc_hit = calloc(ninc, sizeof(bool));
+        if (!x.inc || !x.inc_hit) {
+            rc = err_set(err, ERR_NOMEM, "includes");
+            goto out;
+        }
+        x.ninc = ninc;
+        for (size_t i = 0; i < ninc; i++) {
+            if (!(x.inc[i] = norm_include(includes[i]))) {
+                rc = err_set(err, ERR_NOMEM, "includes");
+                goto out;
+            }
+            if (!*x.inc[i]) {
+                rc = err_set(err, ERR_INVALID, "include %s names no path", includes[i]);
+                goto out;
+            }
+        }
+    }
+    if (mkdir(target_dir, 0700) != 0 && errno != EEXIST) {
+        rc = err_sys(err, errno, "create target %s", src_files_path_print(target_dir, pp, sizeof(pp)));
+        goto out;
+    }
+    saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (saved_cwd < 0) {
+        rc = err_sys(err, errno, "open the current directory");
+        goto out;
+    }
+    if (chdir(target_dir) != 0) {
+        rc = err_sys(err, errno, "enter target %s", src_files_path_print(target_dir, pp, sizeof(pp)));
+        goto out;
+    }
+    moved = true;
+    x.aw = archive_write_disk_new();
+    x.ae = archive_entry_new();
+    if (!x.aw || !x.ae) {
+        rc = err_set(err, ERR_NOMEM, "restore");
+        goto out;
+    }
+    int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
+                ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SPARSE;
+    if (geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
+    if (archive_write_disk_set_options(x.aw, flags) != ARCHIVE_OK ||
+        archive_write_disk_set_standard_lookup(x.aw) != ARCHIVE_OK) {
+        rc = err_set(err, ERR_IO, "set up archive_write_disk: %s", archive_error_string(x.aw));
+        goto out;
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; !ninc && i < nitems; i++)
+        total += (uint64_t)json_integer_value(json_object_get(items[i], "bytes"));
+    x.prog = progress_new("restore", total, 0, opt && opt->progress);
+    for (size_t i = 0; i < nitems && !rc; i++) rc = restore_item(&x, items[i], err);
+    if (rc) goto out;
+    /* Directory times and restrictive permissions are applied here, after
+     * their contents (libarchive's fixup list). */
+    if (archive_write_close(x.aw) != ARCHIVE_OK) {
+        rc = err_set(err, ERR_IO, "set directory metadata: %s", archive_error_string(x.aw));
+        goto out;
+    }
+    for (size_t i = 0; i < x.ninc; i++) {
+        if (!x.inc_hit[i]) {
+            rc = err_set(err, ERR_NOTFOUND, "include %s matches nothing in the snapshot",
+                         src_files_path_print(includes[i], pp, sizeof(pp)));
+            goto out;
+        }
+    }
+    if (x.st.failed) {
+        rc = err_set(err, ERR_CORRUPT, "%llu file(s) could not be restored (damaged data); first: %s",
+                     (unsigned long long)x.st.failed, x.first.msg);
+        goto out;
+    }
+out:
+    if (x.aw) archive_write_free(x.aw);   /* also closes (fixups) when not yet closed */
+    archive_entry_free(x.ae);
+    progress_done(x.prog);
+    if (moved && fchdir(saved_cwd) != 0 && !rc)
+        rc = err_sys(err, errno, "return to the previous working directory");
+    if (saved_cwd >= 0) close(saved_cwd);
+    if (stats) *stats = x.st;
+    for (size_t i = 0; i < x.ninc; i++) free(x.inc[i]);
+    free(x.inc);
+    free(x.inc_hit);
+    set_free(&x.links);
+    free(items);
+    return rc;
+}
