@@ -30,6 +30,13 @@ typedef int (*CliCmdFn)(CliCtx *ctx, int argc, char **argv, Err *err);
 int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err);
 void cli_password_free(char *pw, size_t len);
 
+/* A new passphrase (init, key add, key passwd): TIDEMARK_NEW_PASSWORD_FILE
+ * or a prompt asked twice. Free with cli_password_free. */
+int cli_new_password_read(char **out, size_t *out_len, Err *err);
+
+/* Create the configured repository (init). */
+int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err);
+
 /* Open the configured repository with the passphrase (shared lock not
  * taken: the command decides). */
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);

@@ -160,4 +160,50 @@ void repo_stats_get(Repo *r, RepoStats *out);
 int repo_lock(Repo *r, bool exclusive, Err *err);
 int repo_unlock(Repo *r, Err *err);
 
+/* ---- keys (one key object per passphrase) ------------------------------ */
+
+/* info: the key object's public fields (created, host, label, kdf,
+ * opslimit, memlimit), borrowed; current: the key that opened r. */
+typedef int (*RepoKeyFn)(void *ctx, const char *key_id, const json_t *info, bool current, Err *err);
+int repo_key_list(Repo *r, RepoKeyFn fn, void *ctx, Err *err);
+/* Wrap the master keys under a new passphrase; out_id gets the new key's id. */
+int repo_key_add(Repo *r, const char *pass, size_t passlen, const char *label,
+                 char out_id[ID_HEX_LEN + 1], Err *err);
+/* Remove a key object by id or unique prefix. Refuses (ERR_INVALID) the
+ * last key and the key that opened r (open with another passphrase). */
+int repo_key_remove(Repo *r, const char *id_prefix, Err *err);
+/* Add a key for newpass, then remove the current one. */
+int repo_key_passwd(Repo *r, const char *newpass, size_t newlen, char out_id[ID_HEX_LEN + 1], Err *err);
+const char *repo_key_current(Repo *r);
+
+/* ---- check --------------------------------------------------------------- */
+
+typedef struct RepoCheckOptions {
+    bool read_data;        /* read and verify every blob of every pack */
+    double subset_pct;     /* with read_data: only this share of packs (0 < p <= 100) */
+} RepoCheckOptions;
+
+typedef struct RepoCheckReport {
+    uint64_t errors, warnings;
+    uint64_t snapshots, packs, packs_read, chunks_indexed, chunks_referenced, blobs_verified;
+    uint64_t bytes_read;
+} RepoCheckReport;
+
+/* Called for every finding, in order; msg names the object and the problem. */
+typedef void (*RepoCheckMsgFn)(void *ctx, bool is_error, const char *msg);
+/* Structure: every chunk a snapshot references is in the index (stream
+ * references are found anywhere in a manifest, and inside streams whose
+ * reference carries "nested":"jsonl"), every indexed pack exists with a
+ * matching size; packs not in any index are warnings (an interrupted
+ * backup). With read_data: every blob of the chosen packs authenticates,
+ * expands and hashes to its id, and the pack table matches the index.
+ * Returns 0 when the check ran (report->errors says whether it passed);
+ * ERR_* only when the check itself could not run. */
+int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ctx,
+               RepoCheckReport *report, Err *err);
+
+/* Rebuild the index from the packs' own tables: write one index object for
+ * every pack present in storage but missing from the index. out_added: packs added. */
+int repo_repair_index(Repo *r, uint64_t *out_added, Err *err);
+
 #endif

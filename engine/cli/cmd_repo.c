@@ -1,0 +1,209 @@
+/* cmd_repo.c: repository-level commands: init, snapshots, check, repair
+ * index, version. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cli/commands.h"
+#include "engine/common/log.h"
+
+/* Parse the common "--help / --json" pair for commands without options. */
+static int simple_opts(CliCtx *ctx, int argc, char **argv, const char *usage_text, Err *err)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') { fputs(usage_text, stdout); return -1; }
+        if (c == 'J') { ctx->json = true; continue; }
+        return err_set(err, ERR_INVALID, "bad option (see --help)");
+    }
+    if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s' (see --help)", argv[optind]);
+    return 0;
+}
+
+int cmd_init(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    Repo *r = NULL;
+    int rc = simple_opts(ctx, argc, argv,
+                         "usage: tidemark [-r URL] init [--json]\n"
+                         "Create an empty repository at the configured location. The passphrase comes from\n"
+                         "TIDEMARK_PASSWORD_FILE / password_file / password_command, or is asked twice.\n", err);
+    if (rc) return rc < 0 ? 0 : rc;
+    if ((rc = cli_repo_init(ctx, NULL, err))) return rc;
+    if ((rc = cli_repo_open(ctx, &r, err))) return err_wrap(err, "repository created but cannot be opened");
+    if (ctx->json) cli_json_print(json_pack("{s:s, s:s}", "repository", repo_sto(r)->location, "id", repo_id_hex(r)));
+    else if (!ctx->quiet) printf("created repository %.12s at %s\n", repo_id_hex(r), repo_sto(r)->location);
+    repo_free(r);
+    return 0;
+}
+
+typedef struct SnapPrint {
+    CliCtx *ctx;
+    json_t *arr;
+    size_t n;
+} SnapPrint;
+
+static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
+{
+    SnapPrint *sp = vctx;
+    char hex[ID_HEX_LEN + 1], tags[256] = "", kinds[256] = "";
+    const char *inst = json_string_value(json_object_get(m, "instance"));
+    size_t i;
+    json_t *v;
+    (void)err;
+    if (sp->ctx->instance && (!inst || strcmp(inst, sp->ctx->instance) != 0)) return 0;
+    id_hex(id, hex);
+    sp->n++;
+    if (sp->ctx->json) {
+        json_t *o = json_deep_copy(m);
+        json_object_set_new(o, "id", json_string(hex));
+        json_object_del(o, "items");
+        json_t *ks = json_array();
+        json_array_foreach(json_object_get(m, "items"), i, v) {
+            json_t *k = json_object_get(v, "kind"), *nm = json_object_get(v, "name");
+            json_array_append_new(ks, json_pack("{s:O?, s:O?}", "kind", k, "name", nm));
+        }
+        json_object_set_new(o, "items", ks);
+        json_array_append_new(sp->arr, o);
+        return 0;
+    }
+    json_array_foreach(json_object_get(m, "tags"), i, v) {
+        size_t l = strlen(tags);
+        snprintf(tags + l, sizeof tags - l, "%s%s", l ? "," : "", json_string_value(v));
+    }
+    json_array_foreach(json_object_get(m, "items"), i, v) {
+        size_t l = strlen(kinds);
+        const char *k = json_string_value(json_object_get(v, "kind"));
+        const char *nm = json_string_value(json_object_get(v, "name"));
+        snprintf(kinds + l, sizeof kinds - l, "%s%s%s%s", l ? " " : "", k ? k : "?", nm ? ":" : "", nm ? nm : "");
+    }
+    printf("%.12s  %-20s  %-12s  %-16s  %s\n", hex, json_string_value(json_object_get(m, "time")), inst ? inst : "-",
+           tags[0] ? tags : "-", kinds);
+    return 0;
+}
+
+int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    Repo *r = NULL;
+    SnapPrint sp = {ctx, NULL, 0};
+    int rc = simple_opts(ctx, argc, argv,
+                         "usage: tidemark [-i INSTANCE] snapshots [--json]\n"
+                         "List snapshots, oldest first: id, time (UTC), instance, tags, items.\n", err);
+    if (rc) return rc < 0 ? 0 : rc;
+    if ((rc = cli_repo_open(ctx, &r, err))) return rc;
+    sp.arr = json_array();
+    if (!ctx->json) printf("%-12s  %-20s  %-12s  %-16s  %s\n", "ID", "TIME (UTC)", "INSTANCE", "TAGS", "ITEMS");
+    rc = repo_snapshot_list(r, print_snap, &sp, err);
+    if (!rc && ctx->json) { cli_json_print(sp.arr); sp.arr = NULL; }
+    else if (!rc && !ctx->quiet) printf("%zu snapshot%s\n", sp.n, sp.n == 1 ? "" : "s");
+    json_decref(sp.arr);
+    repo_free(r);
+    return rc;
+}
+
+typedef struct CheckOut {
+    CliCtx *ctx;
+    json_t *findings;
+} CheckOut;
+
+static void on_finding(void *vctx, bool is_error, const char *msg)
+{
+    CheckOut *co = vctx;
+    if (co->ctx->json) {
+        json_array_append_new(co->findings, json_pack("{s:s, s:s}", "level", is_error ? "error" : "warning", "message", msg));
+        return;
+    }
+    fprintf(is_error ? stdout : stderr, "%s: %s\n", is_error ? "error" : "warning", msg);
+}
+
+int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    static const struct option opts[] = {
+        {"read-data", no_argument, NULL, 'd'}, {"read-data-subset", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    RepoCheckOptions opt = {false, 0};
+    RepoCheckReport rep;
+    CheckOut co = {ctx, NULL};
+    Repo *r = NULL;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': opt.read_data = true; break;
+        case 's': {
+            char *end;
+            double p = strtod(optarg, &end);
+            if (end == optarg || (*end && strcmp(end, "%") != 0) || p <= 0 || p > 100)
+                return err_set(err, ERR_INVALID, "--read-data-subset takes a percentage in (0, 100], e.g. 10%%");
+            opt.read_data = true;
+            opt.subset_pct = p;
+            break;
+        }
+        case 'J': ctx->json = true; break;
+        case 'h':
+            fputs("usage: tidemark check [--read-data | --read-data-subset N%] [--json]\n"
+                  "Verify the structure: every snapshot's chunks are in the index and every indexed pack\n"
+                  "exists. --read-data also reads every pack and checks that each blob authenticates,\n"
+                  "expands and hashes to its id. Exit 0 when no error was found, 3 otherwise.\n", stdout);
+            return 0;
+        default: return err_set(err, ERR_INVALID, "bad option (see --help)");
+        }
+    }
+    if ((rc = cli_repo_open(ctx, &r, err))) return rc;
+    if ((rc = repo_lock(r, false, err))) goto out;
+    co.findings = json_array();
+    rc = repo_check(r, &opt, on_finding, &co, &rep, err);
+    if (rc) goto out;
+    if (ctx->json) {
+        cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "ok", rep.errors == 0, "errors",
+                                 (json_int_t)rep.errors, "warnings", (json_int_t)rep.warnings, "snapshots",
+                                 (json_int_t)rep.snapshots, "packs", (json_int_t)rep.packs, "packs_read",
+                                 (json_int_t)rep.packs_read, "chunks_indexed", (json_int_t)rep.chunks_indexed,
+                                 "chunks_referenced", (json_int_t)rep.chunks_referenced, "blobs_verified",
+                                 (json_int_t)rep.blobs_verified, "findings", co.findings));
+    } else if (!ctx->quiet || rep.errors) {
+        printf("%llu snapshots, %llu packs, %llu chunks indexed, %llu chunk references%s",
+               (unsigned long long)rep.snapshots, (unsigned long long)rep.packs, (unsigned long long)rep.chunks_indexed,
+               (unsigned long long)rep.chunks_referenced, opt.read_data ? "" : "\n");
+        if (opt.read_data) printf(", %llu packs read, %llu blobs verified\n", (unsigned long long)rep.packs_read,
+                                  (unsigned long long)rep.blobs_verified);
+        printf("%s: %llu error%s, %llu warning%s\n", rep.errors ? "check FAILED" : "check passed",
+               (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s", (unsigned long long)rep.warnings,
+               rep.warnings == 1 ? "" : "s");
+    }
+    if (rep.errors) rc = err_set(err, ERR_CORRUPT, "%llu error%s found in repository %s", (unsigned long long)rep.errors,
+                                 rep.errors == 1 ? "" : "s", repo_sto(r)->location);
+out:
+    json_decref(co.findings);
+    repo_free(r);
+    return rc;
+}
+
+int cmd_repair_index(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    Repo *r = NULL;
+    uint64_t added = 0;
+    int rc = simple_opts(ctx, argc, argv,
+                         "usage: tidemark repair index [--json]\n"
+                         "Add every pack that no index names (after an interrupted backup or a lost index\n"
+                         "object) to a new index object, reading only the packs' own tables.\n", err);
+    if (rc) return rc < 0 ? 0 : rc;
+    if ((rc = cli_repo_open(ctx, &r, err))) return rc;
+    if (!(rc = repo_lock(r, false, err))) rc = repo_repair_index(r, &added, err);
+    if (!rc) {
+        if (ctx->json) cli_json_print(json_pack("{s:I}", "packs_added", (json_int_t)added));
+        else if (!ctx->quiet) printf("%llu pack%s added to the index\n", (unsigned long long)added, added == 1 ? "" : "s");
+    }
+    if (rc) repo_free(r);
+    else rc = repo_close(r, err);
+    return rc;
+}
+
+int cmd_version(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    (void)argc; (void)argv; (void)err;
+    if (ctx->json) cli_json_print(json_pack("{s:s, s:i}", "version", TM_VERSION, "format", REPO_FORMAT_VERSION));
+    else printf("tidemark %s (repository format %d)\n", TM_VERSION, REPO_FORMAT_VERSION);
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* commands.h: every subcommand's entry point (see the table in cli_main.c). */
+#ifndef TM_CLI_COMMANDS_H
+#define TM_CLI_COMMANDS_H
+
+#include "engine/cli/cli.h"
+
+/* cmd_repo.c */
+int cmd_init(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_repair_index(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_version(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_key.c */
+int cmd_key_list(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_key_add(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_key_remove(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_key_passwd(CliCtx *ctx, int argc, char **argv, Err *err);
+
+#endif

@@ -1,0 +1,371 @@
+/* conf.c: INI loading (inih) and lookups with environment overrides.
+ * Invariant: a loaded Conf holds only known keys with values that parsed
+ * for their type; every rejection names file:line and the key. */
+#include "engine/common/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ConfVal {
+    char *instance;   /* NULL for [repository] */
+    char *key;
+    char *value;
+    bool override;    /* set by conf_set (command line): beats the environment */
+} ConfVal;
+
+struct Conf {
+    ConfVal *v;
+    size_t n, cap;
+    char **instances;
+    size_t ninst;
+    char *path;
+};
+
+static const ConfKey *key_find(ConfSection sec, const char *name)
+{
+    for (const ConfKey *k = conf_keys; k->name; k++)
+        if (k->section == sec && strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
+
+int conf_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    if (!s || !isdigit((unsigned char)*s)) return -1;
+    v = strtoull(s, &end, 10);
+    if (errno) return -1;
+    switch (tolower((unsigned char)*end)) {
+    case 'k': v <<= 10; end++; break;
+    case 'm': v <<= 20; end++; break;
+    case 'g': v <<= 30; end++; break;
+    case 't': v <<= 40; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'I') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int value_check(const ConfKey *k, const char *v)
+{
+    uint64_t u;
+    char *end;
+    switch (k->type) {
+    case CONF_UINT:
+        errno = 0;
+        if (!isdigit((unsigned char)*v)) return -1;
+        u = strtoull(v, &end, 10);
+        (void)u;
+        return (errno || *end) ? -1 : 0;
+    case CONF_SIZE: return conf_parse_size(v, &u);
+    case CONF_BOOL:
+        return (!strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "yes") || !strcmp(v, "no") ||
+                !strcmp(v, "1") || !strcmp(v, "0") || !strcmp(v, "on") || !strcmp(v, "off")) ? 0 : -1;
+    case CONF_PATH: return v[0] == '/' ? 0 : -1;
+    default: return 0;
+    }
+}
+
+static const char *type_hint(ConfType t)
+{
+    switch (t) {
+    case CONF_UINT: return "a whole number";
+    case CONF_SIZE: return "a size such as 512K, 16M or 1G";
+    case CONF_BOOL: return "true or false";
+    case CONF_PATH: return "an absolute path";
+    default: return "a string";
+    }
+}
+
+static int put(Conf *c, const char *inst, const char *key, const char *value, bool override, Err *err)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->v[i].key, key) != 0) continue;
+        if ((inst == NULL) != (c->v[i].instance == NULL)) continue;
+        if (inst && strcmp(inst, c->v[i].instance) != 0) continue;
+        char *nv = strdup(value);
+        if (!nv) return err_set(err, ERR_NOMEM, "out of memory");
+        free(c->v[i].value);
+        c->v[i].value = nv;
+        c->v[i].override |= override;
+        return 0;
+    }
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 32;
+        ConfVal *v = realloc(c->v, nc * sizeof *v);
+        if (!v) return err_set(err, ERR_NOMEM, "out of memory");
+        c->v = v;
+        c->cap = nc;
+    }
+    c->v[c->n].instance = inst ? strdup(inst) : NULL;
+    c->v[c->n].key = strdup(key);
+    c->v[c->n].value = strdup(value);
+    c->v[c->n].override = override;
+    if (!c->v[c->n].key || !c->v[c->n].value || (inst && !c->v[c->n].instance))
+        return err_set(err, ERR_NOMEM, "out of memory");
+    c->n++;
+    return 0;
+}
+
+typedef struct ParseCtx {
+    Conf *c;
+    Err *err;
+    int line;
+    bool failed;
+} ParseCtx;
+
+static int add_instance(Conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->ninst; i++)
+        if (strcmp(c->instances[i], name) == 0) return 0;
+    char **v = realloc(c->instances, (c->ninst + 2) * sizeof *v);
+    if (!v) return -1;
+    c->instances = v;
+    if (!(v[c->ninst] = strdup(name))) return -1;
+    c->ninst++;
+    v[c->ninst] = NULL;
+    return 0;
+}
+
+/* Debian's inih calls handlers without a line number: count lines in the
+ * reader instead (it is called once per line, before the handler). */
+typedef struct LineReader {
+    FILE *f;
+    int line;
+} LineReader;
+
+static char *read_line(char *str, int num, void *stream)
+{
+    LineReader *lr = stream;
+    char *r = fgets(str, num, lr->f);
+    if (r) lr->line++;
+    return r;
+}
+
+static LineReader *g_reader;   /* only during conf_load; conf_load is not re-entrant */
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    ParseCtx *pc = user;
+    int lineno = g_reader ? g_reader->line : 0;
+    const ConfKey *k;
+    const char *inst = NULL;
+    ConfSection sec;
+    if (pc->failed) return 0;
+    pc->line = lineno;
+    if (strcmp(section, "repository") == 0) {
+        sec = CONF_SEC_REPOSITORY;
+    } else if (strncmp(section, "instance ", 9) == 0 && section[9]) {
+        sec = CONF_SEC_INSTANCE;
+        inst = section + 9;
+        while (*inst == ' ') inst++;
+        if (add_instance(pc->c, inst)) { err_set(pc->err, ERR_NOMEM, "out of memory"); pc->failed = true; return 0; }
+    } else if (!*section) {
+        err_set(pc->err, ERR_INVALID, "%s:%d: key '%s' outside any section (use [repository] or [instance NAME])",
+                pc->c->path, lineno, name);
+        pc->failed = true;
+        return 0;
+    } else {
+        err_set(pc->err, ERR_INVALID, "%s:%d: unknown section [%s] (use [repository] or [instance NAME])",
+                pc->c->path, lineno, section);
+        pc->failed = true;
+        return 0;
+    }
+    if (!name) return 1;   /* section header only */
+    k = key_find(sec, name);
+    if (!k) {
+        err_set(pc->err, ERR_INVALID, "%s:%d: unknown key '%s' in [%s]", pc->c->path, lineno, name, section);
+        pc->failed = true;
+        return 0;
+    }
+    if (value_check(k, value) != 0) {
+        err_set(pc->err, ERR_INVALID, "%s:%d: bad value for '%s': expected %s", pc->c->path, lineno, name,
+                type_hint(k->type));
+        pc->failed = true;
+        return 0;
+    }
+    if (put(pc->c, inst, name, value, false, pc->err)) { pc->failed = true; return 0; }
+    return 1;
+}
+
+int conf_new_empty(Conf **out, Err *err)
+{
+    Conf *c = calloc(1, sizeof *c);
+    if (!c) return err_set(err, ERR_NOMEM, "out of memory");
+    c->path = strdup("(none)");
+    *out = c;
+    return 0;
+}
+
+int conf_load(const char *path, bool must_exist, Conf **out, Err *err)
+{
+    Conf *c = NULL;
+    FILE *f;
+    ParseCtx pc;
+    int rc;
+
+    if ((rc = conf_new_empty(&c, err))) return rc;
+    free(c->path);
+    c->path = strdup(path);
+    f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT && !must_exist) { *out = c; return 0; }
+        rc = err_sys(err, errno, "config %s", path);
+        conf_free(c);
+        return rc;
+    }
+    memset(&pc, 0, sizeof pc);
+    pc.c = c;
+    pc.err = err;
+    {
+        LineReader lr = {f, 0};
+        g_reader = &lr;
+        rc = ini_parse_stream(read_line, &lr, on_entry, &pc);
+        g_reader = NULL;
+    }
+    fclose(f);
+    if (pc.failed) { conf_free(c); return err->code ? err->code : ERR_INVALID; }
+    if (rc != 0) {
+        err_set(err, ERR_INVALID, "%s:%d: syntax error (expected [section] or key = value)", path, rc);
+        conf_free(c);
+        return ERR_INVALID;
+    }
+    *out = c;
+    return 0;
+}
+
+void conf_free(Conf *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].instance);
+        free(c->v[i].key);
+        free(c->v[i].value);
+    }
+    free(c->v);
+    for (size_t i = 0; i < c->ninst; i++) free(c->instances[i]);
+    free(c->instances);
+    free(c->path);
+    free(c);
+}
+
+int conf_set(Conf *c, const char *instance, const char *key, const char *value, Err *err)
+{
+    const ConfKey *k = key_find(instance ? CONF_SEC_INSTANCE : CONF_SEC_REPOSITORY, key);
+    if (!k) return err_set(err, ERR_INVALID, "unknown configuration key '%s'", key);
+    if (value_check(k, value)) return err_set(err, ERR_INVALID, "bad value for '%s': expected %s", key, type_hint(k->type));
+    return put(c, instance, key, value, true, err);
+}
+
+static const char *env_for(const ConfKey *k, char *buf, size_t cap)
+{
+    size_t o;
+    if (k->env) return getenv(k->env);
+    if (k->section != CONF_SEC_INSTANCE) return NULL;
+    o = (size_t)snprintf(buf, cap, "TIDEMARK_");
+    for (const char *p = k->name; *p && o + 1 < cap; p++) buf[o++] = (char)toupper((unsigned char)*p);
+    buf[o] = '\0';
+    return getenv(buf);
+}
+
+const char *conf_get(const Conf *c, const char *instance, const char *key)
+{
+    const ConfKey *k = key_find(instance ? CONF_SEC_INSTANCE : CONF_SEC_REPOSITORY, key);
+    char envname[128];
+    const char *e;
+    if (!k) return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            e = env_for(k, envname, sizeof envname);
+            if (e && *e) return e;
+        }
+        for (size_t i = 0; c && i < c->n; i++) {
+            if (c->v[i].override != (pass == 0)) continue;
+            if (strcmp(c->v[i].key, key) != 0) continue;
+            if ((instance == NULL) != (c->v[i].instance == NULL)) continue;
+            if (instance && strcmp(instance, c->v[i].instance) != 0) continue;
+            if (pass == 0) return c->v[i].value;
+        }
+    }
+    for (size_t i = 0; c && i < c->n; i++) {
+        if (strcmp(c->v[i].key, key) != 0) continue;
+        if ((instance == NULL) != (c->v[i].instance == NULL)) continue;
+        if (instance && strcmp(instance, c->v[i].instance) != 0) continue;
+        return c->v[i].value;
+    }
+    return k->def;
+}
+
+int conf_get_uint(const Conf *c, const char *instance, const char *key, uint64_t *out, Err *err)
+{
+    const char *v = conf_get(c, instance, key);
+    char *end;
+    if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
+    errno = 0;
+    unsigned long long u = strtoull(v, &end, 10);
+    if (errno || *end || !isdigit((unsigned char)*v)) return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected a whole number", v, key);
+    *out = u;
+    return 0;
+}
+
+int conf_get_size(const Conf *c, const char *instance, const char *key, uint64_t *out, Err *err)
+{
+    const char *v = conf_get(c, instance, key);
+    if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
+    if (conf_parse_size(v, out)) return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected a size such as 16M", v, key);
+    return 0;
+}
+
+int conf_get_bool(const Conf *c, const char *instance, const char *key, bool *out, Err *err)
+{
+    const char *v = conf_get(c, instance, key);
+    if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on")) *out = true;
+    else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off")) *out = false;
+    else return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected true or false", v, key);
+    return 0;
+}
+
+void conf_list_free(char **list)
+{
+    if (!list) return;
+    for (char **p = list; *p; p++) free(*p);
+    free(list);
+}
+
+int conf_get_list(const Conf *c, const char *instance, const char *key, char ***out, size_t *n, Err *err)
+{
+    const char *v = conf_get(c, instance, key);
+    char **list = calloc(1, sizeof *list);
+    size_t cnt = 0;
+    if (!list) return err_set(err, ERR_NOMEM, "out of memory");
+    while (v && *v) {
+        size_t len;
+        while (*v == ',' || isspace((unsigned char)*v)) v++;
+        len = strcspn(v, ", \t");
+        if (!len) break;
+        char **nl = realloc(list, (cnt + 2) * sizeof *nl);
+        if (!nl) { conf_list_free(list); return err_set(err, ERR_NOMEM, "out of memory"); }
+        list = nl;
+        list[cnt] = strndup(v, len);
+        list[++cnt] = NULL;
+        v += len;
+    }
+    *out = list;
+    if (n) *n = cnt;
+    return 0;
+}
+
+size_t conf_instances(const Conf *c, const char *const **out)
+{
+    *out = (const char *const *)c->instances;
+    return c->ninst;
+}

@@ -1,0 +1,104 @@
+/* repo_int.h: the Repo structure, shared by the repo_*.c files only.
+ *
+ * Write pipeline (design block):
+ *   caller thread: RepoStream cuts chunks (chk_cut), computes ids (cry_id),
+ *     and calls submit(): under mu, a known id counts as duplicate; an
+ *     unknown id is added to the index as PENDING and queued as a Job.
+ *   worker threads (opt.workers): pop a Job, compress, seal straight into
+ *     their own PackWriter; when the pack reaches pack_size: finish it,
+ *     upload packs/xx/<id> (outside mu), then under mu complete the index
+ *     entries and append the pack to the index delta.
+ *   repo_flush: wait until the queue is empty and no worker is busy, take
+ *     every worker's partial pack and upload it, then write the index delta
+ *     as index/<id>, then compact the in-memory index.
+ * Invariants:
+ *   1. An index entry with a real pack number refers to an uploaded pack.
+ *   2. An index object is written only after all packs it names are stored.
+ *   3. The first worker error is sticky (werr): every later submit and
+ *      flush returns it, so no snapshot can commit over lost data.
+ *   4. Queue memory is bounded by q_max_bytes; submit blocks when full. */
+#ifndef TM_REPO_REPO_INT_H
+#define TM_REPO_REPO_INT_H
+
+#include <pthread.h>
+
+#include "engine/compress/compress.h"
+#include "engine/index/index.h"
+#include "engine/pack/pack.h"
+#include "engine/repo/repo.h"
+
+#define REPO_INDEX_AD "tidemark index v1"
+#define REPO_DELTA_MAX_PACKS 16
+
+typedef struct RepoJob {
+    struct RepoJob *next;
+    Id id;
+    size_t len;
+    uint8_t data[];
+} RepoJob;
+
+typedef struct RepoWorker {
+    struct Repo *repo;
+    pthread_t thread;
+    PackWriter *pw;
+    CompCtx *comp;
+    uint8_t *scratch;
+    size_t scratch_cap;
+} RepoWorker;
+
+typedef struct RepoCompPool {
+    CompCtx *ctx[16];
+    size_t n;
+} RepoCompPool;
+
+struct Repo {
+    Sto *sto;
+    CryKeys *keys;
+    char id_hex[ID_HEX_LEN + 1];
+    char key_used[ID_HEX_LEN + 1];   /* key object that opened the repo */
+    RepoOptions opt;
+    ChkChunker *chunkers[3];
+
+    pthread_mutex_t mu;
+    Index *idx;
+    RepoStats stats;
+
+    /* write pipeline */
+    pthread_cond_t cv_job, cv_space, cv_idle;
+    RepoJob *q_head, *q_tail;
+    size_t q_bytes, q_max_bytes;
+    unsigned busy;
+    bool stopping;
+    bool started;
+    RepoWorker *workers;
+    unsigned nworkers;
+    IdxFilePack *delta;
+    size_t ndelta, delta_cap;
+    bool has_werr;
+    Err werr;
+
+    /* read side */
+    RepoCompPool comp_pool;
+
+    /* lock */
+    char *lock_key;
+};
+
+/* repo_write.c */
+int repo_pipeline_start(Repo *r, Err *err);
+void repo_pipeline_stop(Repo *r);
+/* repo_read.c */
+int repo_comp_take(Repo *r, CompCtx **out, Err *err);
+void repo_comp_give(Repo *r, CompCtx *c);
+void repo_comp_pool_free(Repo *r);
+/* repo.c */
+int repo_index_load(Repo *r, Err *err);
+/* Seal data with AD = ad and put it at key. */
+int repo_sealed_put(Repo *r, const char *key, const char *ad, const void *data, size_t len, Err *err);
+int repo_sealed_get(Repo *r, const char *key, const char *ad, Buf *out, Err *err);
+/* "packs/ab/<hex>" */
+void repo_pack_key(const Id *pack_id, char *out, size_t cap);
+/* ISO 8601 UTC with seconds: "2026-11-21T14:03:00Z" */
+void repo_time_now(char *out, size_t cap);
+
+#endif

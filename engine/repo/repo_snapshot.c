@@ -1,0 +1,148 @@
+/* repo_snapshot.c: snapshot manifests. A manifest is JSON, sealed, stored
+ * at snapshots/<keyed hash of the JSON>; writing it is the commit point of
+ * a backup, so repo_snapshot_put flushes every pack and index first. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/repo/repo_int.h"
+
+json_t *repo_manifest_new(const char *instance, const char *const *tags, size_t ntags)
+{
+    char now[32], host[256];
+    json_t *t = json_array(), *m;
+    repo_time_now(now, sizeof now);
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    for (size_t i = 0; i < ntags; i++) json_array_append_new(t, json_string(tags[i]));
+    m = json_pack("{s:i, s:s, s:s, s:s, s:o, s:[]}", "version", 1, "time", now, "host", host, "instance",
+                  instance ? instance : "default", "tags", t, "items");
+    return m;
+}
+
+int repo_snapshot_put(Repo *r, json_t *manifest, Id *out_id, Err *err)
+{
+    char *text;
+    int rc;
+    if ((rc = repo_flush(r, err))) return err_wrap(err, "snapshot not committed");
+    text = json_dumps(manifest, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return err_set(err, ERR_NOMEM, "cannot serialise manifest");
+    rc = repo_obj_put_hashed(r, "snapshots", text, strlen(text), out_id, err);
+    free(text);
+    if (rc) err_wrap(err, "write snapshot");
+    return rc;
+}
+
+typedef struct SnapItem {
+    Id id;
+    json_t *m;
+} SnapItem;
+
+typedef struct SnapList {
+    Repo *r;
+    SnapItem *v;
+    size_t n, cap;
+    size_t skipped;
+} SnapList;
+
+static int load_snap(void *ctx, const char *key, uint64_t size, Err *err)
+{
+    SnapList *sl = ctx;
+    Buf b;
+    json_t *m;
+    json_error_t je;
+    Id id, check;
+    int rc;
+    (void)size;
+    if ((rc = id_parse(key + strlen("snapshots/"), &id, err))) return 0;   /* not ours: ignore */
+    buf_init(&b, 256u << 20);
+    rc = repo_obj_get(sl->r, key, &b, err);
+    if (rc) { buf_free(&b); return err_wrap(err, "read snapshot"); }
+    cry_id(repo_keys(sl->r), b.data, b.len, &check);
+    if (id_cmp(&check, &id) != 0) { buf_free(&b); return err_set(err, ERR_CORRUPT, "snapshot %s does not hash to its name", key); }
+    m = json_loadb((const char *)b.data, b.len, 0, &je);
+    buf_free(&b);
+    if (!m) return err_set(err, ERR_CORRUPT, "snapshot %s is not valid JSON: %s", key, je.text);
+    if (sl->n == sl->cap) {
+        size_t nc = sl->cap ? sl->cap * 2 : 32;
+        SnapItem *v = realloc(sl->v, nc * sizeof *v);
+        if (!v) { json_decref(m); return err_set(err, ERR_NOMEM, "out of memory"); }
+        sl->v = v;
+        sl->cap = nc;
+    }
+    sl->v[sl->n].id = id;
+    sl->v[sl->n].m = m;
+    sl->n++;
+    return 0;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    const SnapItem *x = a, *y = b;
+    const char *tx = json_string_value(json_object_get(x->m, "time"));
+    const char *ty = json_string_value(json_object_get(y->m, "time"));
+    int c = strcmp(tx ? tx : "", ty ? ty : "");
+    return c ? c : id_cmp(&x->id, &y->id);
+}
+
+static void snaplist_free(SnapList *sl)
+{
+    for (size_t i = 0; i < sl->n; i++) json_decref(sl->v[i].m);
+    free(sl->v);
+}
+
+static int snaplist_load(Repo *r, SnapList *sl, Err *err)
+{
+    int rc;
+    memset(sl, 0, sizeof *sl);
+    sl->r = r;
+    rc = sto_list(r->sto, "snapshots/", load_snap, sl, err);
+    if (rc) { snaplist_free(sl); return rc; }
+    qsort(sl->v, sl->n, sizeof *sl->v, cmp_time);
+    return 0;
+}
+
+int repo_snapshot_list(Repo *r, RepoSnapFn fn, void *ctx, Err *err)
+{
+    SnapList sl;
+    int rc = snaplist_load(r, &sl, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < sl.n && !rc; i++) rc = fn(ctx, &sl.v[i].id, sl.v[i].m, err);
+    snaplist_free(&sl);
+    return rc;
+}
+
+int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id, Err *err)
+{
+    SnapList sl;
+    size_t found = SIZE_MAX, matches = 0, rl;
+    int rc;
+
+    if (!ref || !*ref) return err_set(err, ERR_INVALID, "no snapshot given");
+    if ((rc = snaplist_load(r, &sl, err))) return rc;
+    rl = strlen(ref);
+    if (strcmp(ref, "latest") == 0) {
+        for (size_t i = sl.n; i-- > 0;) {
+            const char *inst = json_string_value(json_object_get(sl.v[i].m, "instance"));
+            if (!instance || (inst && strcmp(inst, instance) == 0)) { found = i; matches = 1; break; }
+        }
+    } else {
+        if (rl < 4 || rl > ID_HEX_LEN) { rc = err_set(err, ERR_INVALID, "snapshot reference '%s' must be 4 to 64 hex digits or 'latest'", ref); goto out; }
+        for (size_t i = 0; i < sl.n; i++) {
+            char hex[ID_HEX_LEN + 1];
+            id_hex(&sl.v[i].id, hex);
+            if (strncasecmp(hex, ref, rl) == 0) { found = i; matches++; }
+        }
+    }
+    if (matches == 0) {
+        rc = err_set(err, ERR_NOTFOUND, "no snapshot '%s'%s%s in %s", ref, instance ? " for instance " : "",
+                     instance ? instance : "", r->sto->location);
+        goto out;
+    }
+    if (matches > 1) { rc = err_set(err, ERR_INVALID, "snapshot prefix '%s' is ambiguous (%zu matches)", ref, matches); goto out; }
+    *out = json_incref(sl.v[found].m);
+    if (out_id) *out_id = sl.v[found].id;
+out:
+    snaplist_free(&sl);
+    return rc;
+}
