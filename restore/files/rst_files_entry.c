@@ -130,7 +130,7 @@ int rst_files_items(const json_t *what, const json_t ***out, size_t *n, Err *err
     *out = NULL;
     *n = 0;
     if (!items) {
-        const char *t = json_string_value(json_object_get(what, "type"));
+        const char *t = json_string_value(json_object_get(what, "kind"));
         if (!t || strcmp(t, SRC_FILES_ITEM_TYPE)) return err_set(err, ERR_NOTFOUND, "no files item");
         v = malloc(sizeof(*v));
         if (!v) return err_set(err, ERR_NOMEM, "items");
@@ -142,7 +142,7 @@ int rst_files_items(const json_t *what, const json_t ***out, size_t *n, Err *err
     v = calloc(json_array_size(items) + 1, sizeof(*v));
     if (!v) return err_set(err, ERR_NOMEM, "items");
     json_array_foreach(items, i, it) {
-        const char *t = json_string_value(json_object_get(it, "type"));
+        const char *t = json_string_value(json_object_get(it, "kind"));
         if (t && !strcmp(t, SRC_FILES_ITEM_TYPE)) v[cnt++] = it;
     }
     if (!cnt) {

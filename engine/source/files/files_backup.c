@@ -344,8 +344,7 @@ out:
     return rc;
 }
 
-/* Absolute form of root without trailing slashes (symlinks kept). */
-static char *root_abs(const char *root)
+char *src_files_root_name(const char *root)
 {
     char cwd[PATH_MAX];
     char *r;
@@ -378,7 +377,7 @@ int src_files_backup(Repo *r, const char *item_name, const char *root, const Src
     buf_init(&w.line, (size_t)256 << 20);
     w.repo = r;
     w.opt = opt ? opt : &defopt;
-    rabs = root_abs(root);
+    rabs = src_files_root_name(root);
     if (!rabs) {
         rc = err_sys(err, errno, "resolve %s", src_files_path_print(root, pp, sizeof(pp)));
         goto out;
@@ -424,9 +423,13 @@ int src_files_backup(Repo *r, const char *item_name, const char *root, const Src
     rc = repo_stream_end(w.tree, &ref, err);
     w.tree = NULL;
     if (rc) goto out;
-    item = json_pack("{s:s, s:s, s:i, s:o, s:I, s:I, s:I, s:I}", "type", SRC_FILES_ITEM_TYPE,
+    /* "nested":"jsonl" lets check descend into the tree and verify the
+     * chunks of every file's data reference. */
+    json_t *tj = repo_streamref_to_json(&ref);
+    if (tj) json_object_set_new(tj, "nested", json_string("jsonl"));
+    item = json_pack("{s:s, s:s, s:i, s:o, s:I, s:I, s:I, s:I}", "kind", SRC_FILES_ITEM_TYPE,
                      "name", item_name, "tree_version", SRC_FILES_TREE_VERSION, "tree",
-                     repo_streamref_to_json(&ref), "entries", (json_int_t)w.st.entries, "files",
+                     tj, "entries", (json_int_t)w.st.entries, "files",
                      (json_int_t)w.st.files, "dirs", (json_int_t)w.st.dirs, "bytes",
                      (json_int_t)w.st.bytes);
     if (!item) {
@@ -473,7 +476,7 @@ static int find_cb(void *ctx, const Id *id, json_t *manifest, Err *err)
     const char *inst = json_string_value(json_object_get(manifest, "instance"));
     if (!inst || strcmp(inst, f->instance)) return 0;
     json_array_foreach(json_object_get(manifest, "items"), i, it) {
-        const char *t = json_string_value(json_object_get(it, "type"));
+        const char *t = json_string_value(json_object_get(it, "kind"));
         const char *n = json_string_value(json_object_get(it, "name"));
         if (t && n && !strcmp(t, SRC_FILES_ITEM_TYPE) && !strcmp(n, f->name)) {
             json_decref(f->found);           /* oldest first: keep the newest */

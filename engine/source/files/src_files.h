@@ -87,7 +87,7 @@ const char *src_files_path_print(const char *path, char *buf, size_t cap);
 
 typedef struct SrcFilesTree SrcFilesTree;
 
-/* Open the tree of a files item ({"type":"files","tree":{...}}). */
+/* Open the tree of a files item ({"kind":"files","tree":{...}}). */
 int src_files_tree_open(Repo *r, const json_t *item, SrcFilesTree **out, Err *err);
 /* Next entry into *e (cleared first): 1 = got one, 0 = end, <0 never;
  * ERR_* with err set on damage, including entries out of tree order
@@ -115,7 +115,7 @@ typedef struct SrcFilesStats {
 /* Back up one root (a directory, file or symlink) as a files item named
  * item_name. parent_item, when non-NULL, is the same item of the previous
  * snapshot: its entries are the files cache. On success *out_item is a new
- * JSON object {"type":"files","name","root","tree","entries","files",
+ * JSON object {"kind":"files","name","root","tree","entries","files",
  * "dirs","bytes"} for the manifest; stats (may be NULL) are filled.
  * An unreadable file is an error naming it (ERR_PERM/ERR_IO) unless
  * opt->skip_unreadable; a file vanishing during the walk is skipped with a
@@ -124,6 +124,10 @@ typedef struct SrcFilesStats {
 int src_files_backup(Repo *r, const char *item_name, const char *root, const SrcFilesOptions *opt,
                      const json_t *parent_item, json_t **out_item, SrcFilesStats *stats,
                      Err *err);
+
+/* The absolute form of root without trailing slashes, symlinks kept (the
+ * default item name). malloc'd; NULL with errno set on failure. */
+char *src_files_root_name(const char *root);
 
 /* The files item named item_name of the newest snapshot of instance that has
  * one, as a new reference in *out (NULL when none). */
