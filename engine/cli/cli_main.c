@@ -28,6 +28,9 @@ static const CliCmd commands[] = {
     {"key", "add", cmd_key_add, "add a passphrase"},
     {"key", "remove", cmd_key_remove, "remove a passphrase"},
     {"key", "passwd", cmd_key_passwd, "change the passphrase in use"},
+    {"backup", "files", cmd_backup_files, "back up directory trees (one files item per PATH)"},
+    {"restore", "files", cmd_restore_files, "restore files items to --target DIR"},
+    {"export", "tar", cmd_export_tar, "write a snapshot's files as a pax tar on stdout"},
     {"version", NULL, cmd_version, "print the version"},
     {NULL, NULL, NULL, NULL},
 };

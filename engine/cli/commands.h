@@ -15,5 +15,9 @@ int cmd_key_list(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_key_add(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_key_remove(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_key_passwd(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_files.c */
+int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif
