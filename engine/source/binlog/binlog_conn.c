@@ -1,0 +1,282 @@
+/* binlog_conn.c: the replication connection: connect, read the server's
+ * identity, check privileges, start COM_BINLOG_DUMP through libmariadb's
+ * mariadb_rpl_* API, and hand out raw events.
+ * Invariant: events are passed on exactly as received (the packet's OK
+ * byte stripped); the connector's own event parsing is not relied on (it
+ * misreads Rotate events when checksums are on). */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mariadb_rpl.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/source/binlog/binlog_int.h"
+
+struct BinlogConn {
+    MYSQL *my;
+    MARIADB_RPL *rpl;
+    MARIADB_RPL_EVENT *ev;
+    char identity[BINLOG_IDENTITY_MAX];
+    char account[200];      /* CURRENT_USER() as 'user'@'host' for GRANT hints */
+    char where[300];        /* socket or host:port, for messages */
+    uint32_t server_id;
+    unsigned checksum;
+};
+
+static bool is_net_errno(unsigned e)
+{
+    return e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR || e == CR_CONN_HOST_ERROR ||
+           e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == ER_CONNECTION_KILLED ||
+           e == ER_SERVER_SHUTDOWN || e == CR_SERVER_LOST_EXTENDED || e == ER_NET_READ_ERROR ||
+           e == ER_NET_READ_INTERRUPTED || e == ER_QUERY_INTERRUPTED || e == CR_ERR_NET_READ;
+}
+
+static int db_err(BinlogConn *c, Err *err, const char *what)
+{
+    unsigned e = mysql_errno(c->my);
+    const char *m = mysql_error(c->my);
+    int code = ERR_DB;
+    if (is_net_errno(e) || e == 0)
+        code = ERR_NET;
+    else if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR)
+        code = ERR_AUTH;
+    else if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR)
+        code = ERR_PERM;
+    err_set(err, code, "%s on %s: %s (errno %u)", what, c->where, m && *m ? m : "connection lost",
+            e);
+    if (code == ERR_NET)
+        err->retryable = true;
+    return code;
+}
+
+static int query_row(BinlogConn *c, const char *sql, MYSQL_RES **res, MYSQL_ROW *row, Err *err)
+{
+    if (mysql_query(c->my, sql))
+        return db_err(c, err, sql);
+    *res = mysql_store_result(c->my);
+    if (!*res)
+        return db_err(c, err, sql);
+    *row = mysql_fetch_row(*res);
+    if (!*row) {
+        mysql_free_result(*res);
+        *res = NULL;
+        return err_set(err, ERR_DB, "%s on %s returned no row", sql, c->where);
+    }
+    return 0;
+}
+
+int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogConn **out,
+                     Err *err)
+{
+    BinlogConn *c = calloc(1, sizeof *c);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = 0;
+
+    if (!c)
+        return err_set(err, ERR_NOMEM, "replication connection");
+    if (o->socket && *o->socket)
+        snprintf(c->where, sizeof c->where, "%s", o->socket);
+    else
+        snprintf(c->where, sizeof c->where, "%s:%u", o->host ? o->host : "localhost",
+                 o->port ? o->port : 3306);
+    c->my = mysql_init(NULL);
+    if (!c->my) {
+        rc = err_set(err, ERR_NOMEM, "mysql_init");
+        goto out;
+    }
+    unsigned timeout = 10;
+    mysql_optionsv(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_optionsv(c->my, MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
+    mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
+    if (!mysql_real_connect(c->my, (o->socket && *o->socket) ? NULL : o->host, o->user,
+                            o->password, NULL, o->port, (o->socket && *o->socket) ? o->socket : NULL,
+                            0)) {
+        rc = db_err(c, err, "connect for replication");
+        goto out;
+    }
+    if ((rc = query_row(c, "SELECT @@hostname, @@port, @@server_id, @@global.binlog_checksum, "
+                           "@@log_bin, CURRENT_USER()", &res, &row, err)))
+        goto out;
+    snprintf(c->identity, sizeof c->identity, "%s:%s/%s", row[0] ? row[0] : "?",
+             row[1] ? row[1] : "?", row[2] ? row[2] : "?");
+    c->server_id = row[2] ? (uint32_t)strtoul(row[2], NULL, 10) : 0;
+    c->checksum = row[3] && strcmp(row[3], "CRC32") == 0;
+    bool log_bin = row[4] && strcmp(row[4], "1") == 0;
+    if (row[5]) {
+        const char *at = strrchr(row[5], '@');
+        if (at)
+            snprintf(c->account, sizeof c->account, "'%.*s'@'%s'", (int)(at - row[5]), row[5],
+                     at + 1);
+        else
+            snprintf(c->account, sizeof c->account, "'%s'", row[5]);
+    }
+    mysql_free_result(res);
+    res = NULL;
+    if (!log_bin) {
+        rc = err_set(err, ERR_INVALID, "the server at %s has no binary log (log_bin is off)",
+                     c->where);
+        goto out;
+    }
+    /* BINLOG MONITOR (10.5+) or REPLICATION CLIENT lets us list binlogs */
+    if (mysql_query(c->my, "SHOW BINARY LOGS")) {
+        unsigned e = mysql_errno(c->my);
+        if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR ||
+            e == ER_DBACCESS_DENIED_ERROR) {
+            rc = err_set(err, ERR_PERM,
+                         "the account %s may not read the binlog list on %s; fix with: "
+                         "GRANT BINLOG MONITOR ON *.* TO %s;",
+                         c->account, c->where, c->account);
+            goto out;
+        }
+        rc = db_err(c, err, "SHOW BINARY LOGS");
+        goto out;
+    }
+    res = mysql_store_result(c->my);
+    mysql_free_result(res);
+    res = NULL;
+    *out = c;
+    c = NULL;
+out:
+    if (res)
+        mysql_free_result(res);
+    binlog_conn_close(c);
+    return rc;
+}
+
+void binlog_conn_close(BinlogConn *c)
+{
+    if (!c)
+        return;
+    if (c->ev)
+        mariadb_free_rpl_event(c->ev);
+    if (c->rpl)
+        mariadb_rpl_close(c->rpl);
+    if (c->my)
+        mysql_close(c->my);
+    free(c);
+}
+
+const char *binlog_conn_identity(const BinlogConn *c)
+{
+    return c->identity;
+}
+
+uint32_t binlog_conn_server_id(const BinlogConn *c)
+{
+    return c->server_id;
+}
+
+unsigned binlog_conn_checksum(const BinlogConn *c)
+{
+    return c->checksum;
+}
+
+int binlog_conn_files(BinlogConn *c, BinlogServerFile **out, size_t *n, Err *err)
+{
+    MYSQL_RES *res = NULL;
+    BinlogServerFile *v = NULL;
+    size_t cnt = 0;
+    if (mysql_query(c->my, "SHOW BINARY LOGS") || !(res = mysql_store_result(c->my)))
+        return db_err(c, err, "SHOW BINARY LOGS");
+    size_t rows = (size_t)mysql_num_rows(res);
+    v = calloc(rows ? rows : 1, sizeof *v);
+    if (!v) {
+        mysql_free_result(res);
+        return err_set(err, ERR_NOMEM, "binlog list");
+    }
+    for (MYSQL_ROW row; (row = mysql_fetch_row(res)) && cnt < rows;) {
+        snprintf(v[cnt].name, sizeof v[cnt].name, "%s", row[0] ? row[0] : "");
+        v[cnt].size = row[1] ? strtoull(row[1], NULL, 10) : 0;
+        cnt++;
+    }
+    mysql_free_result(res);
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+int binlog_conn_dump(BinlogConn *c, const char *file, uint64_t pos, const char *gtid,
+                     uint32_t our_id, unsigned heartbeat_ms, bool nonblock, Err *err)
+{
+    char sql[1200];
+    int rc = 0;
+
+    if (mysql_query(c->my, "SET @master_binlog_checksum = @@global.binlog_checksum") ||
+        mysql_query(c->my, "SET @mariadb_slave_capability = 4"))
+        return db_err(c, err, "prepare replication session");
+    snprintf(sql, sizeof sql, "SET @master_heartbeat_period = %llu",
+             (unsigned long long)heartbeat_ms * 1000000ull);
+    if (mysql_query(c->my, sql))
+        return db_err(c, err, "set heartbeat period");
+    if (gtid) {
+        if (strspn(gtid, "0123456789-, ") != strlen(gtid))
+            return err_set(err, ERR_INVALID, "bad GTID state '%s'", gtid);
+        snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", gtid);
+        if (mysql_query(c->my, sql) || mysql_query(c->my, "SET @slave_gtid_strict_mode = 1"))
+            return db_err(c, err, "set GTID start state");
+        file = "";
+        pos = 4;
+    }
+    c->rpl = mariadb_rpl_init(c->my);
+    if (!c->rpl)
+        return db_err(c, err, "init replication");
+    uint32_t flags = MARIADB_RPL_BINLOG_SEND_ANNOTATE_ROWS;
+    if (nonblock)
+        flags |= MARIADB_RPL_BINLOG_DUMP_NON_BLOCK;
+    mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_FILENAME, file, strlen(file));
+    mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_START, (unsigned long)pos);
+    mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_SERVER_ID, our_id);
+    mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_FLAGS, flags);
+    if (mariadb_rpl_open(c->rpl)) {
+        unsigned e = mysql_errno(c->my);
+        if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
+            return err_set(err, ERR_PERM,
+                           "the account %s may not read the binlog stream on %s; fix with: "
+                           "GRANT REPLICATION SLAVE ON *.* TO %s;",
+                           c->account, c->where, c->account);
+        return db_err(c, err, "start binlog dump");
+    }
+    return rc;
+}
+
+int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err)
+{
+    *ev = NULL;
+    *len = 0;
+    MARIADB_RPL_EVENT *e = mariadb_rpl_fetch(c->rpl, c->ev);
+    if (!e) {
+        c->ev = NULL;   /* the connector frees the event on every failure */
+        unsigned no = mysql_errno(c->my);
+        if (no == 0 && c->rpl->error_no == 0)
+            return 0;   /* end of a non-blocking dump */
+        if (no == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
+            const char *m = mysql_error(c->my);
+            if (strstr(m, "purged") || strstr(m, "Could not find first log") ||
+                strstr(m, "could not find"))
+                return err_set(err, ERR_GAP, "the server at %s no longer has the binlog the "
+                               "archive needs: %s", c->where, m);
+            if (strstr(m, "same server_id") || strstr(m, "same server_uuid")) {
+                db_err(c, err, "binlog dump");
+                return err_set(err, ERR_INVALID, "another replica uses our server_id on %s (set "
+                               "binlog_server_id to a unique value): %s", c->where, m);
+            }
+            return err_set(err, ERR_DB, "binlog dump on %s: %s", c->where, m);
+        }
+        if (no == 0)
+            return err_set(err, ERR_DB, "binlog dump on %s: %s", c->where, c->rpl->error_msg);
+        return db_err(c, err, "binlog dump");
+    }
+    c->ev = e;
+    if (e->raw_data_size < 1 + BINLOG_HDR_LEN || e->raw_data_ofs < 1 ||
+        e->raw_data_ofs > e->raw_data_size)
+        return err_set(err, ERR_CORRUPT, "short replication packet (%zu bytes) from %s",
+                       e->raw_data_size, c->where);
+    *ev = e->raw_data + e->raw_data_ofs;
+    *len = e->raw_data_size - e->raw_data_ofs;
+    return 0;
+}

@@ -1,0 +1,224 @@
+/* binlog_int.h: helpers shared inside the binlog module (event parsing,
+ * segmenter, spool, connection). No other module includes this file.
+ * Invariant: everything here parses raw event bytes exactly as the server
+ * sent them (without the packet's leading OK byte) and never changes them. */
+#ifndef TM_SOURCE_BINLOG_INT_H
+#define TM_SOURCE_BINLOG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/common/buf.h"
+#include "engine/common/err.h"
+#include "engine/source/binlog/src_binlog.h"
+
+/* ---- event bytes (binlog_event.c) ------------------------------------- */
+
+#define BINLOG_HDR_LEN 19
+#define BINLOG_MAGIC "\xfe\x62\x69\x6e"
+#define BINLOG_MAGIC_LEN 4
+#define BINLOG_FLAG_ARTIFICIAL 0x0020u
+#define BINLOG_FLAG_IN_USE 0x0001u
+
+enum {
+    BINLOG_EV_QUERY = 2,
+    BINLOG_EV_STOP = 3,
+    BINLOG_EV_ROTATE = 4,
+    BINLOG_EV_FORMAT_DESCRIPTION = 15,
+    BINLOG_EV_XID = 16,
+    BINLOG_EV_HEARTBEAT = 27,
+    BINLOG_EV_XA_PREPARE = 38,
+    BINLOG_EV_ANNOTATE_ROWS = 160,
+    BINLOG_EV_CHECKPOINT = 161,
+    BINLOG_EV_GTID = 162,
+    BINLOG_EV_GTID_LIST = 163,
+    BINLOG_EV_QUERY_COMPRESSED = 165,
+};
+
+#define BINLOG_GTID_FL_STANDALONE 0x01u
+
+typedef struct BinlogEventHdr {
+    uint32_t timestamp;
+    uint8_t type;
+    uint32_t server_id;
+    uint32_t length;      /* whole event, checksum included */
+    uint32_t next_pos;    /* end of the event in its file; 0 when not in a file */
+    uint16_t flags;
+} BinlogEventHdr;
+
+/* CRC-32 (IEEE, as zlib and the server compute it). */
+uint32_t binlog_crc32(uint32_t crc, const void *data, size_t len);
+
+/* Parse the 19-byte header of ev (len bytes, len must equal the event
+ * length the header announces). ERR_CORRUPT otherwise. */
+int binlog_event_header(const uint8_t *ev, size_t len, BinlogEventHdr *out, Err *err);
+/* An event written in the server's file (not artificial, not a heartbeat,
+ * with a file position). */
+bool binlog_event_is_real(const BinlogEventHdr *h);
+/* Checksum algorithm a Format_description event announces: 0 none, 1 CRC32. */
+int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err);
+/* Verify the trailing CRC32 of ev. ERR_CORRUPT naming the type when wrong. */
+int binlog_event_crc_check(const uint8_t *ev, size_t len, Err *err);
+/* Rotate: next file name and position. csum_len is 4 with CRC32, else 0. */
+int binlog_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
+                        uint64_t *out_pos, Err *err);
+/* MariaDB GTID event: the GTID (server id from the header) and flags2. */
+int binlog_event_gtid(const uint8_t *ev, size_t len, BinlogGtid *out, uint8_t *out_flags,
+                      Err *err);
+/* Gtid_list event: calls fn for each GTID; stops on non-zero. */
+int binlog_event_gtid_list(const uint8_t *ev, size_t len, void (*fn)(void *ctx,
+                           const BinlogGtid *g), void *ctx, Err *err);
+/* Query event whose statement is exactly `word` (case-insensitive), e.g.
+ * "COMMIT", "ROLLBACK". False for anything unparsable. */
+bool binlog_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word);
+
+/* ---- segmenter (binlog_segmenter.c): pure, no I/O ---------------------- */
+
+/* What the caller must do with an event it fed. */
+typedef enum BinlogFeedKind {
+    BINLOG_FEED_SKIP = 0,     /* artificial or heartbeat: not archived */
+    BINLOG_FEED_APPEND = 1,   /* real event: append its bytes to the open segment */
+} BinlogFeedKind;
+
+typedef struct BinlogFeed {
+    BinlogFeedKind kind;
+    bool boundary;        /* after this event no transaction is open */
+    bool file_end;        /* a Rotate/Stop closed the file: seal now */
+    bool seal_first;      /* the server moved to another file: seal what is open first */
+    bool heartbeat;       /* server_file/server_pos updated */
+    bool fd_saved;        /* an out-of-file Format_description was kept (fd) */
+} BinlogFeed;
+
+typedef struct BinlogSegmenter {
+    char file[BINLOG_FILE_MAX];       /* file the next real event belongs to */
+    uint64_t pos;                     /* expected start of the next real event; 0 = any */
+    unsigned csum_len;                /* 4 with CRC32 events, else 0 */
+    bool in_group;
+    bool standalone;
+    bool verify_crc;
+    char pending_file[BINLOG_FILE_MAX];  /* set with seal_first; applied by take */
+    uint64_t pending_pos;
+    uint8_t fd[1024];                 /* the file's Format_description when not in range */
+    size_t fd_len;
+    char server_file[BINLOG_FILE_MAX];  /* from heartbeats: the server's end */
+    uint64_t server_pos;
+    BinlogGtidSet state;              /* cumulative GTID state after the last real event */
+    BinlogSegInfo cur;                /* segment being built (meta only) */
+    uint8_t last_type;
+    bool gtid_wait;                   /* GTID start: archive from the first GTID event */
+    bool has_prev;                    /* a segment precedes (for its link) */
+    char prev_file[BINLOG_FILE_MAX];
+    uint8_t prev_last_type;
+    BinlogLink first_link;            /* link of the first segment when !has_prev */
+} BinlogSegmenter;
+
+/* Start expecting events at file:pos (pos 0: accept the first real event's
+ * position). state may be NULL. Then set csum_len (from the server's
+ * binlog_checksum: artificial events come before any Format_description),
+ * and has_prev/prev_file/prev_last_type from the last archived segment, or
+ * first_link; gtid_wait for a GTID start. */
+void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos, const BinlogGtidSet *state);
+/* Feed one event (ev without the OK byte). ERR_GAP when a real event does
+ * not start where the previous one ended; ERR_CORRUPT for bad bytes. */
+int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFeed *out, Err *err);
+/* Bytes of complete transactions in the open segment (0 = nothing to seal). */
+uint64_t binlog_seg_sealable(const BinlogSegmenter *s);
+/* Move the open segment's meta to *out (with its link) and start a new
+ * one, applying a pending file switch. Call at a boundary, on file_end or
+ * on seal_first. Returns false when the segment is empty. */
+bool binlog_seg_take(BinlogSegmenter *s, BinlogSegInfo *out);
+
+/* ---- GTID sets ---------------------------------------------------------- */
+void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g);
+/* "0-1-5,1-2-9" */
+void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap);
+int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err);
+int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err);
+void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap);
+
+/* ---- segment meta <-> JSON (binlog_catalog.c) --------------------------- */
+json_t *binlog_seginfo_to_json(const BinlogSegInfo *si);
+int binlog_seginfo_from_json(const json_t *j, BinlogSegInfo *out, Err *err);
+
+/* ---- local spool (binlog_spool.c) --------------------------------------- */
+typedef struct BinlogSpool BinlogSpool;
+/* Open (create) <dir>/<instance>, take its lock (ERR_LOCKED when another
+ * follower holds it), drop the unsealed tail of a previous run. */
+int binlog_spool_open(const char *dir, const char *instance, uint64_t max_bytes,
+                      BinlogSpool **out, Err *err);
+void binlog_spool_close(BinlogSpool *sp);
+const char *binlog_spool_path(const BinlogSpool *sp);
+/* Append raw event bytes to the open segment file. */
+int binlog_spool_append(BinlogSpool *sp, const void *data, size_t len, Err *err);
+/* Seal: every byte appended since the last seal becomes segment meta->seq
+ * (meta->size must equal that count): data fsync'd, then the meta JSON
+ * renamed into place, which is the local commit point. */
+int binlog_spool_seal(BinlogSpool *sp, BinlogSegInfo *meta, Err *err);
+/* Forget the bytes appended since the last seal (a dropped connection:
+ * those events are read again from the server). */
+int binlog_spool_discard(BinlogSpool *sp, Err *err);
+/* Bytes used by sealed segments waiting for upload, plus the open one. */
+uint64_t binlog_spool_usage(BinlogSpool *sp);
+uint64_t binlog_spool_max(const BinlogSpool *sp);
+/* The sealed segment with the lowest seq (false when none). */
+bool binlog_spool_oldest(BinlogSpool *sp, BinlogSegInfo *out);
+/* The sealed segment with the highest seq (false when none). */
+bool binlog_spool_newest(BinlogSpool *sp, BinlogSegInfo *out);
+size_t binlog_spool_pending(BinlogSpool *sp);
+/* Path of a sealed segment's data file into buf. */
+void binlog_spool_data_path(const BinlogSpool *sp, uint64_t seq, char *buf, size_t cap);
+/* Remove a sealed segment once it is committed to the repository. */
+int binlog_spool_remove(BinlogSpool *sp, uint64_t seq, Err *err);
+
+/* ---- replication connection (binlog_conn.c) ---------------------------- */
+typedef struct BinlogConn BinlogConn;
+/* One binlog file the server has (SHOW BINARY LOGS). */
+typedef struct BinlogServerFile {
+    char name[BINLOG_FILE_MAX];
+    uint64_t size;
+} BinlogServerFile;
+
+/* Connect, read the server's identity and binlog_checksum, check that the
+ * account may read the binlog list (ERR_PERM with the GRANT otherwise).
+ * ERR_NET (retryable) when the server cannot be reached. */
+int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogConn **out,
+                     Err *err);
+void binlog_conn_close(BinlogConn *c);   /* accepts NULL */
+const char *binlog_conn_identity(const BinlogConn *c);
+uint32_t binlog_conn_server_id(const BinlogConn *c);
+unsigned binlog_conn_checksum(const BinlogConn *c);   /* 0 none, 1 CRC32 */
+/* The server's binlog files, oldest first (*out malloc'd). Before dump only. */
+int binlog_conn_files(BinlogConn *c, BinlogServerFile **out, size_t *n, Err *err);
+/* Start the dump at file:pos, or after GTID state gtid (file "" and pos 4).
+ * our_id is the replica server_id; nonblock ends the dump at the current end. */
+int binlog_conn_dump(BinlogConn *c, const char *file, uint64_t pos, const char *gtid,
+                     uint32_t our_id, unsigned heartbeat_ms, bool nonblock, Err *err);
+/* Next event (borrowed until the next call, without the OK byte). Returns 0
+ * with *ev set, 0 with *ev NULL at the end of a non-blocking dump, or an
+ * error: ERR_NET (retryable), ERR_GAP (binlog purged), ERR_PERM, ERR_DB. */
+int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err);
+
+/* ---- uploader thread (binlog_upload.c) ----------------------------------- */
+typedef struct BinlogUploader BinlogUploader;
+typedef struct BinlogUploadState {
+    bool has_last;
+    BinlogSegInfo last;          /* last committed entry (stream not kept) */
+    unsigned failures;           /* consecutive failed attempts */
+    char error[2200];            /* last error, "" when the last attempt worked */
+    bool fatal;                  /* a catalog conflict: stop following */
+} BinlogUploadState;
+
+/* Start the thread that moves sealed spool segments, oldest first, into
+ * the repository (stream, repo_flush, then the catalog entry) and removes
+ * them from the spool. Failures are retried with backoff. last may be NULL. */
+int binlog_uploader_start(Repo *r, BinlogSpool *sp, const char *instance,
+                          const BinlogSegInfo *last, BinlogUploader **out, Err *err);
+void binlog_uploader_kick(BinlogUploader *u);
+void binlog_uploader_state(BinlogUploader *u, BinlogUploadState *out);
+/* Wait until the spool is empty (0), or timeout_s passes / a fatal error
+ * (ERR_IO with the last upload error). */
+int binlog_uploader_drain(BinlogUploader *u, unsigned timeout_s, Err *err);
+void binlog_uploader_stop(BinlogUploader *u);   /* joins; accepts NULL */
+
+#endif

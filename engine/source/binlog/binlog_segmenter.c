@@ -1,0 +1,335 @@
+/* binlog_segmenter.c: the pure state machine between the replication
+ * stream and the spool. It tells the caller which events belong to the
+ * server's files (to append) and where transactions end (where a segment
+ * may be sealed), tracks the file and position, and builds each segment's
+ * catalog metadata.
+ *
+ * Invariants:
+ *  1. pos is the file position where the next real event must start; a real
+ *     event anywhere else is ERR_GAP (never silently accepted).
+ *  2. boundary is reported only when no transaction is open: a GTID event
+ *     opens one; XID, XA prepare, COMMIT/ROLLBACK, or the single statement
+ *     of a standalone group (DDL) closes it.
+ *  3. Artificial events (Rotate/Gtid_list/Format_description sent because a
+ *     dump started, heartbeats) are never appended.
+ *
+ * States: outside a group --GTID--> in group --XID/COMMIT/standalone stmt-->
+ * outside (boundary). binlog_seg_take() seals the metadata and applies a
+ * pending file switch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/source/binlog/binlog_int.h"
+
+void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->g[i].domain == g->domain) {
+            set->g[i] = *g;
+            return;
+        }
+    }
+    if (set->n < BINLOG_MAX_DOMAINS)
+        set->g[set->n++] = *g;
+}
+
+static bool gtid_set_has(const BinlogGtidSet *set, uint32_t domain)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->g[i].domain == domain)
+            return true;
+    return false;
+}
+
+void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap)
+{
+    snprintf(out, cap, "%u-%u-%llu", g->domain, g->server, (unsigned long long)g->seq);
+}
+
+void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < set->n && off < cap; i++) {
+        char one[64];
+        binlog_gtid_format(&set->g[i], one, sizeof one);
+        int w = snprintf(out + off, cap - off, "%s%s", i ? "," : "", one);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err)
+{
+    unsigned d, sv;
+    unsigned long long q;
+    int n = 0;
+    if (sscanf(s, "%u-%u-%llu%n", &d, &sv, &q, &n) != 3 || s[n] != '\0')
+        return err_set(err, ERR_INVALID, "bad GTID '%s' (expected domain-server-sequence)", s);
+    out->domain = d;
+    out->server = sv;
+    out->seq = q;
+    return 0;
+}
+
+int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err)
+{
+    char buf[64 * BINLOG_MAX_DOMAINS];
+    memset(out, 0, sizeof *out);
+    if (strlen(s) >= sizeof buf)
+        return err_set(err, ERR_INVALID, "GTID list too long");
+    strcpy(buf, s);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", \n", &save); t; t = strtok_r(NULL, ", \n", &save)) {
+        BinlogGtid g;
+        if (binlog_gtid_parse(t, &g, err))
+            return err->code;
+        if (out->n == BINLOG_MAX_DOMAINS)
+            return err_set(err, ERR_UNSUPPORTED, "more than %d GTID domains",
+                           BINLOG_MAX_DOMAINS);
+        binlog_gtid_set_update(out, &g);
+    }
+    return 0;
+}
+
+void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos,
+                     const BinlogGtidSet *state)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->file, sizeof s->file, "%s", file ? file : "");
+    s->pos = pos;
+    s->verify_crc = true;
+    if (state)
+        s->state = *state;
+}
+
+static void state_add(void *ctx, const BinlogGtid *g)
+{
+    binlog_gtid_set_update(ctx, g);
+}
+
+static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const uint8_t *ev,
+                           size_t len, BinlogFeed *out, Err *err)
+{
+    if (h->type == BINLOG_EV_ROTATE) {
+        char name[BINLOG_FILE_MAX];
+        uint64_t pos = 0;
+        int rc = binlog_event_rotate(ev, len, s->csum_len, name, sizeof name, &pos, err);
+        if (rc)
+            return rc;
+        if (strcmp(name, s->file) == 0)
+            return 0;   /* the dump (re)starts in the file we expect */
+        if (s->cur.event_count > 0) {
+            /* the server left the file without a Rotate (it crashed or was
+             * killed): what we hold is all that file will ever have */
+            out->seal_first = true;
+            snprintf(s->pending_file, sizeof s->pending_file, "%s", name);
+            s->pending_pos = pos;
+        } else {
+            snprintf(s->file, sizeof s->file, "%s", name);
+            if (s->pos != 0 || s->gtid_wait)
+                s->pos = pos;
+            s->in_group = false;
+        }
+        s->fd_len = 0;
+        return 0;
+    }
+    if (h->type == BINLOG_EV_FORMAT_DESCRIPTION) {
+        unsigned alg = 0;
+        int rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        if (rc)
+            return rc;
+        s->csum_len = alg == 1 ? 4 : 0;
+        if (len <= sizeof s->fd) {
+            memcpy(s->fd, ev, len);
+            s->fd_len = len;
+            out->fd_saved = true;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFeed *out, Err *err)
+{
+    BinlogEventHdr h;
+    int rc = 0;
+
+    memset(out, 0, sizeof *out);
+    rc = binlog_event_header(ev, len, &h, err);
+    if (rc)
+        return rc;
+
+    if (h.type == BINLOG_EV_HEARTBEAT) {
+        size_t nlen = len - BINLOG_HDR_LEN;
+        if (nlen >= s->csum_len)
+            nlen -= s->csum_len;
+        if (nlen >= sizeof s->server_file)
+            nlen = sizeof s->server_file - 1;
+        memcpy(s->server_file, ev + BINLOG_HDR_LEN, nlen);
+        s->server_file[nlen] = '\0';
+        s->server_pos = h.next_pos;
+        out->heartbeat = true;
+        return 0;
+    }
+    if (!binlog_event_is_real(&h))
+        return feed_artificial(s, &h, ev, len, out, err);
+
+    uint64_t start = (uint64_t)h.next_pos - h.length;
+    if (h.next_pos < h.length)
+        return err_set(err, ERR_CORRUPT, "binlog event in %s ends at %u but is %u bytes long",
+                       s->file, h.next_pos, h.length);
+
+    if (h.type == BINLOG_EV_FORMAT_DESCRIPTION) {
+        unsigned alg = 0;
+        rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        if (rc)
+            return rc;
+        s->csum_len = alg == 1 ? 4 : 0;
+    }
+    if (s->gtid_wait) {
+        /* a GTID start: the server sends the file's head, then jumps to the
+         * first transaction after the requested state; keep the head's FD
+         * for export, archive from that first transaction */
+        if (h.type == BINLOG_EV_FORMAT_DESCRIPTION && len <= sizeof s->fd) {
+            memcpy(s->fd, ev, len);
+            s->fd_len = len;
+            out->fd_saved = true;
+        }
+        if (h.type != BINLOG_EV_GTID)
+            return 0;
+        s->gtid_wait = false;
+        s->pos = start;
+    }
+    if (s->pos == 0)
+        s->pos = start;
+    if (start != s->pos) {
+        return err_set(err, ERR_GAP,
+                       "binlog gap in %s: the archive ends at position %llu but the server "
+                       "sent the next event at %llu",
+                       s->file, (unsigned long long)s->pos, (unsigned long long)start);
+    }
+    if (s->csum_len && s->verify_crc) {
+        rc = binlog_event_crc_check(ev, len, err);
+        if (rc)
+            return err_wrap(err, "%s at %llu", s->file, (unsigned long long)start);
+    }
+
+    BinlogSegInfo *c = &s->cur;
+    if (c->event_count == 0) {
+        snprintf(c->file, sizeof c->file, "%s", s->file);
+        c->start = start;
+        c->first_time = h.timestamp;
+        c->checksum_alg = s->csum_len ? 1 : 0;
+        if (start > BINLOG_MAGIC_LEN && s->fd_len) {
+            memcpy(c->fd, s->fd, s->fd_len);
+            c->fd_len = s->fd_len;
+        }
+        memset(&c->gtid_first, 0, sizeof c->gtid_first);
+        memset(&c->gtid_last, 0, sizeof c->gtid_last);
+    }
+    c->end = h.next_pos;
+    if (h.timestamp)
+        c->last_time = h.timestamp;
+    if (!c->first_time)
+        c->first_time = h.timestamp;
+    c->event_count++;
+    c->size += len;
+    c->last_type = h.type;
+    if (h.type == BINLOG_EV_FORMAT_DESCRIPTION)
+        c->server_id = h.server_id;
+    s->pos = h.next_pos;
+    s->last_type = h.type;
+
+    switch (h.type) {
+    case BINLOG_EV_GTID: {
+        BinlogGtid g;
+        uint8_t fl = 0;
+        rc = binlog_event_gtid(ev, len, &g, &fl, err);
+        if (rc)
+            return rc;
+        s->in_group = true;
+        s->standalone = (fl & BINLOG_GTID_FL_STANDALONE) != 0;
+        if (!gtid_set_has(&c->gtid_first, g.domain))
+            binlog_gtid_set_update(&c->gtid_first, &g);
+        binlog_gtid_set_update(&c->gtid_last, &g);
+        binlog_gtid_set_update(&s->state, &g);
+        c->trx_count++;
+        break;
+    }
+    case BINLOG_EV_XID:
+    case BINLOG_EV_XA_PREPARE:
+        s->in_group = false;
+        break;
+    case BINLOG_EV_QUERY:
+        if (s->in_group &&
+            (s->standalone || binlog_event_query_is(ev, len, s->csum_len, "COMMIT") ||
+             binlog_event_query_is(ev, len, s->csum_len, "ROLLBACK")))
+            s->in_group = false;
+        break;
+    case BINLOG_EV_QUERY_COMPRESSED:
+        if (s->standalone)
+            s->in_group = false;
+        break;
+    case BINLOG_EV_GTID_LIST:
+        rc = binlog_event_gtid_list(ev, len, state_add, &s->state, err);
+        if (rc)
+            return rc;
+        break;
+    case BINLOG_EV_ROTATE: {
+        uint64_t npos = 0;
+        rc = binlog_event_rotate(ev, len, s->csum_len, s->pending_file, sizeof s->pending_file,
+                                 &npos, err);
+        if (rc)
+            return rc;
+        s->pending_pos = npos;
+        s->in_group = false;
+        out->file_end = true;
+        break;
+    }
+    case BINLOG_EV_STOP:
+        s->in_group = false;
+        out->file_end = true;
+        break;
+    default:
+        break;
+    }
+    c->gtid_state = s->state;
+    out->kind = BINLOG_FEED_APPEND;
+    out->boundary = !s->in_group;
+    return 0;
+}
+
+uint64_t binlog_seg_sealable(const BinlogSegmenter *s)
+{
+    return s->in_group ? 0 : s->cur.size;
+}
+
+bool binlog_seg_take(BinlogSegmenter *s, BinlogSegInfo *out)
+{
+    if (s->cur.event_count == 0)
+        return false;
+    *out = s->cur;
+    BinlogLink link = BINLOG_LINK_CONTINUE;
+    if (!s->has_prev)
+        link = s->first_link;
+    else if (strcmp(s->prev_file, out->file) != 0)
+        link = (s->prev_last_type == BINLOG_EV_ROTATE || s->prev_last_type == BINLOG_EV_STOP)
+                   ? BINLOG_LINK_ROTATE
+                   : BINLOG_LINK_NEXT_FILE;
+    out->link = link;
+    snprintf(s->prev_file, sizeof s->prev_file, "%s", out->file);
+    s->prev_last_type = out->last_type;
+    s->has_prev = true;
+
+    memset(&s->cur, 0, sizeof s->cur);
+    if (s->pending_file[0]) {
+        snprintf(s->file, sizeof s->file, "%s", s->pending_file);
+        s->pos = s->pending_pos;
+        s->pending_file[0] = '\0';
+        s->in_group = false;
+        s->fd_len = 0;
+    }
+    return true;
+}

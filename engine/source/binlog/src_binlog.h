@@ -1,0 +1,148 @@
+/* src_binlog.h: the binlog archive: a follower that reads the server's
+ * binlog over the replication protocol and seals it into segments, the
+ * catalog that maps time and GTID to segments, and the export that rebuilds
+ * the server's binlog files from the archive.
+ *
+ * Invariants a user of this API relies on:
+ *  1. A segment holds whole events exactly as the server wrote them, in
+ *     file order, from `start` to `end` of one binlog file; it never ends
+ *     inside a transaction (except when the server itself abandoned one).
+ *  2. A catalog entry is written after its data is durable (repo_flush):
+ *     an entry names only data that can be read back.
+ *  3. Entries are numbered 1, 2, ... per instance and never rewritten; each
+ *     says how it connects to the previous one (link), so a gap is visible. */
+#ifndef TM_SOURCE_BINLOG_SRC_BINLOG_H
+#define TM_SOURCE_BINLOG_SRC_BINLOG_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/common/err.h"
+#include "engine/repo/repo.h"
+
+#define BINLOG_FILE_MAX 256
+#define BINLOG_MAX_DOMAINS 16
+#define BINLOG_IDENTITY_MAX 200
+
+typedef struct BinlogGtid {
+    uint32_t domain;
+    uint32_t server;
+    uint64_t seq;
+} BinlogGtid;
+
+typedef struct BinlogGtidSet {
+    size_t n;
+    BinlogGtid g[BINLOG_MAX_DOMAINS];   /* one per domain, the latest seen */
+} BinlogGtidSet;
+
+/* How a segment connects to the one before it. */
+typedef enum BinlogLink {
+    BINLOG_LINK_START = 0,   /* first of a chain (no predecessor expected) */
+    BINLOG_LINK_CONTINUE,    /* same file, starts where the previous ended */
+    BINLOG_LINK_ROTATE,      /* previous ended with Rotate/Stop; next file at 4 */
+    BINLOG_LINK_NEXT_FILE,   /* the server moved to its next file (no Rotate: crash) */
+    BINLOG_LINK_GTID,        /* new server (primary switch): joined by GTID state */
+} BinlogLink;
+
+typedef struct BinlogSegInfo {
+    uint64_t seq;                          /* 1, 2, ... per instance */
+    BinlogLink link;
+    char identity[BINLOG_IDENTITY_MAX];    /* "<hostname>:<port>/<server_id>" */
+    uint32_t server_id;                    /* the followed server's server_id */
+    char file[BINLOG_FILE_MAX];
+    uint64_t start, end;                   /* byte positions in file */
+    int64_t first_time, last_time;         /* event timestamps (s since epoch), 0 if none */
+    BinlogGtidSet gtid_first, gtid_last;   /* first/last GTID per domain in the segment */
+    BinlogGtidSet gtid_state;              /* cumulative state after the segment */
+    uint64_t trx_count, event_count, size;
+    uint8_t hash[32];                      /* BLAKE2b-256 of the segment bytes */
+    unsigned checksum_alg;                 /* 0 none, 1 CRC32 */
+    uint8_t last_type;                     /* type of the last event */
+    size_t fd_len;                         /* the file's Format_description when */
+    uint8_t fd[1024];                      /*   the segment is the first of a partial file */
+    RepoStreamRef stream;                  /* where the bytes are (catalog entries only) */
+} BinlogSegInfo;
+
+/* ---- follower ----------------------------------------------------------- */
+
+typedef struct BinlogConnOpts {
+    const char *host;         /* NULL with socket */
+    unsigned port;
+    const char *socket;
+    const char *user;
+    const char *password;     /* borrowed; never logged */
+} BinlogConnOpts;
+
+typedef struct BinlogFollowOpts {
+    const char *instance;
+    BinlogConnOpts db;
+    uint32_t server_id;          /* our replica server_id, must be unique on the server */
+    unsigned flush_seconds;      /* seal at least this often (default 5) */
+    uint64_t flush_bytes;        /* or when this many bytes are open (default 16 MiB) */
+    const char *spool_dir;
+    uint64_t spool_max;          /* alarm and pause reading beyond this */
+    const char *start_file;      /* explicit first position when the catalog is empty */
+    uint64_t start_pos;
+    const char *start_gtid;      /* or a GTID state to start after */
+    bool until_idle;             /* stop at the server's current end (tests, demo) */
+    unsigned heartbeat_ms;       /* default 1000 */
+    volatile sig_atomic_t *stop; /* set by a signal handler: seal, upload, return 0 */
+} BinlogFollowOpts;
+
+/* Follow the server until stopped (opts->stop), idle (until_idle) or a
+ * fatal error: ERR_GAP (binlog purged before it was read, chain broken),
+ * ERR_PERM (missing privilege: the message holds the GRANT), ERR_LOCKED
+ * (another follower runs for the instance), ERR_INVALID. Network errors are
+ * retried with backoff. Writes <spool>/<instance>/status.json. */
+int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err);
+
+/* The status file a follower writes (a new reference). ERR_NOTFOUND when
+ * the follower never ran with this spool. */
+int binlog_status_read(const char *spool_dir, const char *instance, json_t **out, Err *err);
+
+/* ---- catalog -------------------------------------------------------------- */
+
+typedef struct BinlogCatalog BinlogCatalog;
+
+/* Load every catalog entry of instance, in seq order. An empty catalog is
+ * not an error. */
+int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err *err);
+void binlog_catalog_free(BinlogCatalog *c);   /* accepts NULL */
+size_t binlog_catalog_count(const BinlogCatalog *c);
+/* Borrowed, valid while c lives. */
+const BinlogSegInfo *binlog_catalog_at(const BinlogCatalog *c, size_t i);
+/* First segment whose last event is at or after t; ERR_NOTFOUND past the end. */
+int binlog_catalog_find_time(const BinlogCatalog *c, int64_t t, size_t *out_idx, Err *err);
+/* The segment holding GTID g (its domain range covers g->seq). */
+int binlog_catalog_find_gtid(const BinlogCatalog *c, const BinlogGtid *g, size_t *out_idx,
+                             Err *err);
+/* The segment holding file:pos. */
+int binlog_catalog_find_pos(const BinlogCatalog *c, const char *file, uint64_t pos,
+                            size_t *out_idx, Err *err);
+/* Does entry i connect to entry i-1? On false, why[] says how it breaks. */
+bool binlog_catalog_connects(const BinlogCatalog *c, size_t i, char *why, size_t cap);
+/* Check the whole chain; ERR_GAP "point-in-time recovery broken between X
+ * and Y" at the first break. */
+int binlog_catalog_verify(const BinlogCatalog *c, Err *err);
+/* Catalog key of an entry: "catalog/<instance>/<seq, 12 digits>". */
+void binlog_catalog_key(const char *instance, uint64_t seq, char *out, size_t cap);
+/* Read a segment's bytes (fn called in order). */
+int binlog_segment_read(Repo *r, const BinlogSegInfo *si, RepoReadFn fn, void *ctx, Err *err);
+
+/* ---- export --------------------------------------------------------------- */
+
+/* Rebuild binlog files in dir (created) from entries [from, to] (indexes):
+ * files that start at position 4 are byte-identical to the server's; a file
+ * whose archive starts later gets the magic, its Format_description, then
+ * the archived events. */
+int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const char *dir,
+                  Err *err);
+
+/* Text helpers for output. */
+const char *binlog_link_name(BinlogLink l);
+void binlog_time_format(int64_t t, char *out, size_t cap);   /* UTC "YYYY-MM-DD HH:MM:SS" */
+
+#endif
