@@ -126,7 +126,7 @@ static int get_str(json_t *obj, const char *name, const char **out, Err *err)
 
 static int get_hex(json_t *obj, const char *name, uint8_t *out, size_t n, Err *err)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = get_str(obj, name, &s, err);
     if (rc) return rc;
     if (strlen(s) != 2 * n || hex_decode(s, 2 * n, out, n) != 0)
@@ -140,8 +140,8 @@ int cry_keyobj_unwrap(const char *json, size_t len, const char *pass, size_t pas
     int rc = 0;
     json_t *obj = NULL;
     json_error_t jerr;
-    json_int_t version, ops, mem;
-    const char *kdf;
+    json_int_t version = 0, ops = 0, mem = 0;
+    const char *kdf = NULL;
     uint8_t salt[KEYOBJ_SALT_LEN], data[KEYOBJ_DATA_LEN];
     uint8_t *dkey = NULL, *master = NULL;
     size_t mlen = 0;
