@@ -31,6 +31,10 @@ static const CliCmd commands[] = {
     {"backup", "files", cmd_backup_files, "back up directory trees (one files item per PATH)"},
     {"restore", "files", cmd_restore_files, "restore files items to --target DIR"},
     {"export", "tar", cmd_export_tar, "write a snapshot's files as a pax tar on stdout"},
+    {"binlog", "follow", cmd_binlog_follow, "follow the server's binlog into the archive (foreground)"},
+    {"binlog", "status", cmd_binlog_status, "follower state, lag, recoverable window, alarms"},
+    {"binlog", "list", cmd_binlog_list, "list archived binlog segments"},
+    {"binlog", "export", cmd_binlog_export, "rebuild binlog files from the archive into DIR"},
     {"version", NULL, cmd_version, "print the version"},
     {NULL, NULL, NULL, NULL},
 };

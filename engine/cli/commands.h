@@ -19,5 +19,10 @@ int cmd_key_passwd(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_binlog.c */
+int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif

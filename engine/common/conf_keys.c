@@ -25,5 +25,16 @@ const ConfKey conf_keys[] = {
     {CONF_SEC_INSTANCE, "conf_php", CONF_PATH, NULL, NULL, "Dolibarr's conf.php"},
     {CONF_SEC_INSTANCE, "custom_dir", CONF_PATH, NULL, NULL, "htdocs/custom (add-on modules)"},
     {CONF_SEC_INSTANCE, "extra_paths", CONF_LIST, NULL, NULL, "more paths to back up with the instance"},
+    /* [instance NAME]: the binlog follower */
+    {CONF_SEC_INSTANCE, "binlog_server_id", CONF_UINT, NULL, NULL,
+     "replica server_id of the follower, unique among the server's replicas (default: derived from the instance name)"},
+    {CONF_SEC_INSTANCE, "binlog_flush_seconds", CONF_UINT, NULL, "5",
+     "seal a binlog segment at least this often (seconds)"},
+    {CONF_SEC_INSTANCE, "binlog_flush_bytes", CONF_SIZE, NULL, "16M",
+     "or when this many binlog bytes are open"},
+    {CONF_SEC_INSTANCE, "spool_dir", CONF_PATH, NULL, NULL,
+     "local spool of sealed segments before upload (default: state_dir/spool)"},
+    {CONF_SEC_INSTANCE, "spool_max", CONF_SIZE, NULL, "1G",
+     "spool size that raises the alarm and pauses reading"},
     {0, NULL, 0, NULL, NULL, NULL},
 };

@@ -129,13 +129,6 @@ uint64_t binlog_seg_sealable(const BinlogSegmenter *s);
  * on seal_first. Returns false when the segment is empty. */
 bool binlog_seg_take(BinlogSegmenter *s, BinlogSegInfo *out);
 
-/* ---- GTID sets ---------------------------------------------------------- */
-void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g);
-/* "0-1-5,1-2-9" */
-void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap);
-int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err);
-int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err);
-void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap);
 
 /* ---- segment meta <-> JSON (binlog_catalog.c) --------------------------- */
 json_t *binlog_seginfo_to_json(const BinlogSegInfo *si);

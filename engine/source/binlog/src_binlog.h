@@ -141,6 +141,16 @@ int binlog_segment_read(Repo *r, const BinlogSegInfo *si, RepoReadFn fn, void *c
 int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const char *dir,
                   Err *err);
 
+/* ---- GTIDs ------------------------------------------------------------------ */
+/* Keep the latest GTID per domain (add the domain when new). */
+void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g);
+/* "0-1-5,1-2-9" (empty string for an empty set). */
+void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap);
+int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err);
+/* "domain-server-seq"; ERR_INVALID otherwise. */
+int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err);
+void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap);
+
 /* Text helpers for output. */
 const char *binlog_link_name(BinlogLink l);
 void binlog_time_format(int64_t t, char *out, size_t cap);   /* UTC "YYYY-MM-DD HH:MM:SS" */
