@@ -285,6 +285,14 @@ out:
     return rc;
 }
 
+static void s3_free(S3 *s3)
+{
+    if (!s3) return;
+    s3_pool_free(&s3->pool);
+    s3_conf_free(s3);
+    free(s3);
+}
+
 static void s3_close(void *self)
 {
     S3 *s3 = self;
@@ -293,9 +301,7 @@ static void s3_close(void *self)
         log_info("%s: %llu requests, %llu retried, %llu failed", s3->location,
                  (unsigned long long)atomic_load(&s3->n_requests), (unsigned long long)atomic_load(&s3->n_retries),
                  (unsigned long long)atomic_load(&s3->n_failed));
-    s3_pool_free(&s3->pool);
-    s3_conf_free(s3);
-    free(s3);
+    s3_free(s3);
 }
 
 static const StoOps s3_ops = {
@@ -349,7 +355,7 @@ int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err)
     return sto_new(&s3_ops, s3, s3->location, out, err);
 fail:
     if (s3->location) err_wrap(err, "repository %s", s3->location);
-    s3_close(s3);
+    s3_free(s3);
     return rc;
 }
 
