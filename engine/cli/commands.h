@@ -24,5 +24,10 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_db.c */
+int cmd_backup(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_backup_db(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif

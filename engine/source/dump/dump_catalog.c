@@ -1,0 +1,532 @@
+/* dump_catalog.c: what a dump contains: databases, base tables with their
+ * dumped columns (generated columns excluded) and row order (primary key,
+ * else a NOT NULL unique key, else none), CREATE statements, views in
+ * dependency order, triggers, routines and events.
+ * Invariant: every list is in a stable order (by name), so the schema
+ * document is byte-identical when nothing changed. */
+#include <mysql.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/source/dump/dump_int.h"
+
+json_t *dump_json_text(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);   /* NULL when not valid UTF-8 */
+    if (j) return j;
+    char *hex = malloc(2 * n + 1);
+    if (!hex) return NULL;
+    hex_encode((const uint8_t *)s, n, hex);
+    j = json_pack("{s:s}", "hex", hex);
+    free(hex);
+    return j;
+}
+
+/* Run sql (built by the caller) and store the whole result. */
+static int query(MYSQL *m, const char *sql, MYSQL_RES **out, Err *err)
+{
+    char what[120];
+
+    snprintf(what, sizeof what, "%.100s", sql);
+    *out = NULL;
+    if (mysql_real_query(m, sql, strlen(sql))) return src_db_err(m, err, what);
+    *out = mysql_store_result(m);
+    if (!*out) return src_db_err(m, err, what);
+    return 0;
+}
+
+/* "'escaped'" string literal of s into b. */
+static int lit(MYSQL *m, Buf *b, const char *s, Err *err)
+{
+    size_t n = strlen(s);
+    if (buf_reserve(b, 2 * n + 3, err)) return err->code;
+    b->data[b->len++] = '\'';
+    b->len += mysql_real_escape_string(m, (char *)b->data + b->len, s, (unsigned long)n);
+    b->data[b->len++] = '\'';
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* One SHOW CREATE row as {"name","create",...}: create is the column whose
+ * name starts with "Create " or is "SQL Original Statement". */
+static int show_create(MYSQL *m, const char *kind, const char *name, json_t **out, Err *err)
+{
+    Buf sql;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    MYSQL_FIELD *f;
+    unsigned long *lens;
+    json_t *o = NULL;
+    int rc = 0;
+
+    buf_init(&sql, 1 << 16);
+    *out = NULL;
+    if (buf_printf(&sql, err, "SHOW CREATE %s ", kind) || src_sql_ident(&sql, name, err)) {
+        rc = err->code;
+        goto out;
+    }
+    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        rc = err_set(err, ERR_NOTFOUND, "%s %s vanished during the dump", kind, name);
+        goto out;
+    }
+    lens = mysql_fetch_lengths(res);
+    f = mysql_fetch_fields(res);
+    o = json_pack("{s:s}", "name", name);
+    if (!o) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (unsigned i = 0; i < mysql_num_fields(res); i++) {
+        const char *k = f[i].name;
+        if (!row[i]) continue;
+        if (!strncmp(k, "Create ", 7) || !strcmp(k, "SQL Original Statement"))
+            k = "create";
+        else if (strcmp(k, "sql_mode") && strcmp(k, "character_set_client") &&
+                 strcmp(k, "collation_connection") && strcmp(k, "time_zone"))
+            continue;
+        json_object_set_new(o, k, dump_json_text(row[i], lens[i]));
+    }
+    if (!json_object_get(o, "create")) {
+        rc = err_set(err, ERR_PERM,
+                     "SHOW CREATE %s %s returned no definition (missing privilege?)", kind, name);
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+out:
+    json_decref(o);
+    mysql_free_result(res);
+    buf_free(&sql);
+    return rc;
+}
+
+static bool is_system_db(const char *n)
+{
+    return !strcmp(n, "information_schema") || !strcmp(n, "performance_schema") ||
+           !strcmp(n, "mysql") || !strcmp(n, "sys");
+}
+
+static int list_dbs(MYSQL *m, const char *const *want, char ***out, size_t *n, Err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    char **v = NULL;
+    size_t cnt = 0;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if ((rc = query(m, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
+                    &res, err)))
+        return rc;
+    v = calloc(mysql_num_rows(res) + 1, sizeof *v);
+    if (!v) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (want && want[0]) {
+        for (size_t i = 0; want[i]; i++) {
+            bool found = false;
+            mysql_data_seek(res, 0);
+            while ((row = mysql_fetch_row(res)))
+                if (!strcmp(row[0], want[i])) found = true;
+            if (!found) {
+                rc = err_set(err, ERR_NOTFOUND,
+                             "database %s not found on the server (or no privilege on it)",
+                             want[i]);
+                goto out;
+            }
+            v[cnt++] = strdup(want[i]);
+        }
+    } else {
+        while ((row = mysql_fetch_row(res)))
+            if (!is_system_db(row[0])) v[cnt++] = strdup(row[0]);
+    }
+    for (size_t i = 0; i < cnt; i++)
+        if (!v[i]) {
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    *out = v;
+    *n = cnt;
+    v = NULL;
+out:
+    if (v) {
+        for (size_t i = 0; i < cnt; i++) free(v[i]);
+        free(v);
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+/* Views in dependency order: a view comes after every view of the same
+ * database whose quoted name appears in its definition (Kahn's algorithm,
+ * ties by name; a cycle, which the server forbids, falls back to name order). */
+static json_t *order_views(json_t *views)
+{
+    size_t n = json_array_size(views), placed = 0;
+    json_t *out = json_array();
+    bool *done = calloc(n ? n : 1, 1);
+    char pat[300];
+
+    while (out && done && placed < n) {
+        bool progress = false;
+        for (size_t i = 0; i < n; i++) {
+            const char *ci = json_string_value(json_object_get(json_array_get(views, i), "create"));
+            bool ready = true;
+            if (done[i]) continue;
+            for (size_t k = 0; k < n && ci; k++) {
+                const char *nk =
+                    json_string_value(json_object_get(json_array_get(views, k), "name"));
+                if (k == i || done[k] || !nk) continue;
+                snprintf(pat, sizeof pat, "`%s`", nk);
+                if (strstr(ci, pat)) ready = false;
+            }
+            if (!ready) continue;
+            json_array_append(out, json_array_get(views, i));
+            done[i] = true;
+            placed++;
+            progress = true;
+        }
+        if (!progress)
+            for (size_t i = 0; i < n; i++)
+                if (!done[i]) {
+                    json_array_append(out, json_array_get(views, i));
+                    done[i] = true;
+                    placed++;
+                }
+    }
+    free(done);
+    return out;
+}
+
+/* Objects listed by sql (column 0 = kind for routines or NULL, column 1 = name). */
+static int read_objects(MYSQL *m, const char *sql, const char *kind, json_t *arr, Err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+
+    if ((rc = query(m, sql, &res, err))) return rc;
+    while ((row = mysql_fetch_row(res))) {
+        json_t *o = NULL;
+        const char *k = kind ? kind : row[0];
+        rc = show_create(m, k, row[1], &o, err);
+        if (rc) break;
+        if (!kind) json_object_set_new(o, "type", json_string(k));
+        if (mysql_num_fields(res) > 2 && row[2]) json_object_set_new(o, "table", json_string(row[2]));
+        json_array_append_new(arr, o);
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+static DumpTable *find_table(DumpCatalog *c, size_t first, const char *name)
+{
+    for (size_t i = first; i < c->ntables; i++)
+        if (!strcmp(c->tables[i].name, name)) return &c->tables[i];
+    return NULL;
+}
+
+static int grow_tables(DumpCatalog *c, size_t extra, Err *err)
+{
+    DumpTable *t = realloc(c->tables, (c->ntables + extra) * sizeof *t);
+    if (!t) return err_set(err, ERR_NOMEM, "out of memory");
+    c->tables = t;
+    memset(t + c->ntables, 0, extra * sizeof *t);
+    return 0;
+}
+
+static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err)
+{
+    Buf sql;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    json_t *schema = NULL, *tables = NULL, *views = NULL, *o = NULL;
+    size_t first = c->ntables;
+    int rc = 0;
+
+    buf_init(&sql, 1 << 16);
+    /* SHOW CREATE VIEW writes unqualified names for the current database */
+    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = src_sql_ident(&sql, db, err))) goto out;
+    if ((rc = src_db_exec(m, (char *)sql.data, err))) goto out;
+
+    schema = json_pack("{s:s,s:s,s:[],s:[],s:[],s:[],s:[]}", "format", "tidemark-mariadb-schema-1",
+                       "database", db, "tables", "views", "triggers", "routines", "events");
+    if (!schema) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = show_create(m, "DATABASE", db, &o, err))) goto out;
+    json_object_set(schema, "create", json_object_get(o, "create"));
+    json_decref(o);
+    o = NULL;
+
+    /* base tables */
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, DATA_LENGTH FROM "
+                                   "information_schema.TABLES WHERE TABLE_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) ||
+        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME", err)))
+        goto out;
+    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    views = json_array();
+    while ((row = mysql_fetch_row(res))) {
+        if (!strcmp(row[1], "VIEW")) {
+            json_array_append_new(views, json_string(row[0]));
+            continue;
+        }
+        if (!strcmp(row[1], "SEQUENCE")) {
+            rc = err_set(err, ERR_UNSUPPORTED, "table %s.%s: sequences are not supported yet",
+                         db, row[0]);
+            goto out;
+        }
+        if ((rc = grow_tables(c, 1, err))) goto out;
+        DumpTable *t = &c->tables[c->ntables++];
+        t->db = strdup(db);
+        t->name = strdup(row[0]);
+        t->engine = strdup(row[2] ? row[2] : "");
+        t->est_bytes = row[3] ? strtoull(row[3], NULL, 10) : 0;
+        t->transactional = row[2] && (!strcasecmp(row[2], "InnoDB") ||
+                                      !strcasecmp(row[2], "RocksDB") ||
+                                      !strcasecmp(row[2], "TokuDB"));
+        t->columns = json_array();
+        t->order_by = json_null();
+        if (!t->db || !t->name || !t->engine || !t->columns) {
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (!t->transactional) {
+            char full[600];
+            snprintf(full, sizeof full, "%s.%s", db, t->name);
+            json_array_append_new(c->nontx, json_string(full));
+        }
+    }
+    mysql_free_result(res);
+    res = NULL;
+
+    /* columns (generated ones are recomputed by the server, never dumped) */
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM "
+                                   "information_schema.COLUMNS WHERE TABLE_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) ||
+        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, ORDINAL_POSITION", err)))
+        goto out;
+    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    while ((row = mysql_fetch_row(res))) {
+        DumpTable *t = find_table(c, first, row[0]);
+        if (!t) continue;   /* a view */
+        if (row[2] && (strstr(row[2], "VIRTUAL") || strstr(row[2], "STORED") ||
+                       strstr(row[2], "PERSISTENT")))
+            continue;
+        json_array_append_new(t->columns, json_string(row[1]));
+    }
+    mysql_free_result(res);
+    res = NULL;
+
+    /* row order: PRIMARY, else the first unique index whose columns are all NOT NULL */
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE, "
+                                   "NULLABLE FROM information_schema.STATISTICS WHERE "
+                                   "TABLE_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) ||
+        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, "
+                                   "INDEX_NAME, SEQ_IN_INDEX", err)))
+        goto out;
+    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    {
+        DumpTable *cur_t = NULL;
+        char cur_idx[256] = "";
+        json_t *cand = NULL;
+        bool ok = false;
+        while (1) {
+            DumpTable *t = NULL;
+            row = mysql_fetch_row(res);
+            if (row) t = find_table(c, first, row[0]);
+            /* close the previous index group */
+            if (cand && (!row || t != cur_t || strcmp(row[1], cur_idx))) {
+                if (ok && json_is_null(cur_t->order_by)) {
+                    json_decref(cur_t->order_by);
+                    cur_t->order_by = cand;
+                } else {
+                    json_decref(cand);
+                }
+                cand = NULL;
+            }
+            if (!row) break;
+            if (!t) continue;
+            if (!cand) {
+                cur_t = t;
+                snprintf(cur_idx, sizeof cur_idx, "%s", row[1]);
+                cand = json_array();
+                ok = !strcmp(row[3], "0");
+            }
+            if (row[4] && row[4][0]) ok = false;   /* NULLABLE = 'YES' */
+            json_array_append_new(cand, json_string(row[2]));
+        }
+    }
+    mysql_free_result(res);
+    res = NULL;
+
+    /* CREATE TABLE of each */
+    tables = json_object_get(schema, "tables");
+    for (size_t i = first; i < c->ntables; i++) {
+        DumpTable *t = &c->tables[i];
+        if ((rc = show_create(m, "TABLE", t->name, &o, err))) goto out;
+        json_object_del(o, "character_set_client");
+        json_object_del(o, "collation_connection");
+        json_object_set_new(o, "engine", json_string(t->engine));
+        json_object_set(o, "columns", t->columns);
+        json_object_set(o, "order_by", t->order_by);
+        json_array_append_new(tables, o);
+        o = NULL;
+    }
+
+    {
+        json_t *vs = json_array(), *ordered;
+        for (size_t i = 0; i < json_array_size(views); i++) {
+            if ((rc = show_create(m, "VIEW", json_string_value(json_array_get(views, i)), &o,
+                                  err))) {
+                json_decref(vs);
+                goto out;
+            }
+            json_array_append_new(vs, o);
+            o = NULL;
+        }
+        ordered = order_views(vs);
+        json_decref(vs);
+        json_object_set_new(schema, "views", ordered);
+    }
+
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT NULL, TRIGGER_NAME, EVENT_OBJECT_TABLE FROM "
+                                   "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) ||
+        (rc = buf_append_str(&sql, " ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER, TRIGGER_NAME", err)))
+        goto out;
+    if ((rc = read_objects(m, (char *)sql.data, "TRIGGER", json_object_get(schema, "triggers"),
+                           err)))
+        goto out;
+
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM "
+                                   "information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) ||
+        (rc = buf_append_str(&sql, " ORDER BY ROUTINE_TYPE = 'PACKAGE BODY', ROUTINE_TYPE, "
+                                   "ROUTINE_NAME", err)))
+        goto out;
+    if ((rc = read_objects(m, (char *)sql.data, NULL, json_object_get(schema, "routines"), err)))
+        goto out;
+
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "SELECT NULL, EVENT_NAME FROM information_schema.EVENTS "
+                                   "WHERE EVENT_SCHEMA = ", err)) ||
+        (rc = lit(m, &sql, db, err)) || (rc = buf_append_str(&sql, " ORDER BY EVENT_NAME", err)))
+        goto out;
+    if ((rc = read_objects(m, (char *)sql.data, "EVENT", json_object_get(schema, "events"), err)))
+        goto out;
+
+    d->name = strdup(db);
+    d->schema = schema;
+    d->first = first;
+    d->count = c->ntables - first;
+    schema = NULL;
+    if (!d->name) rc = err_set(err, ERR_NOMEM, "out of memory");
+out:
+    if (rc) err_wrap(err, "read schema of database %s", db);
+    json_decref(o);
+    json_decref(views);
+    json_decref(schema);
+    mysql_free_result(res);
+    buf_free(&sql);
+    return rc;
+}
+
+int dump_catalog_read(MYSQL *m, const char *const *databases, DumpCatalog *out, Err *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->nontx = json_array();
+    if ((rc = list_dbs(m, databases, &names, &n, err))) goto out;
+    if (n == 0) {
+        rc = err_set(err, ERR_NOTFOUND, "no user database on the server to dump");
+        goto out;
+    }
+    out->dbs = calloc(n, sizeof *out->dbs);
+    if (!out->dbs) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = read_db(m, names[i], out, &out->dbs[i], err))) goto out;
+        out->ndbs++;
+    }
+out:
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    if (rc) dump_catalog_free(out);
+    return rc;
+}
+
+void dump_catalog_free(DumpCatalog *c)
+{
+    for (size_t i = 0; i < c->ndbs; i++) {
+        free(c->dbs[i].name);
+        json_decref(c->dbs[i].schema);
+    }
+    for (size_t i = 0; i < c->ntables; i++) {
+        DumpTable *t = &c->tables[i];
+        free(t->db);
+        free(t->name);
+        free(t->engine);
+        json_decref(t->columns);
+        json_decref(t->order_by);
+        json_decref(t->parts);
+    }
+    free(c->dbs);
+    free(c->tables);
+    json_decref(c->nontx);
+    memset(c, 0, sizeof *c);
+}
+
+int dump_grants_read(MYSQL *m, Buf *out, Err *err)
+{
+    MYSQL_RES *res = NULL, *r2 = NULL;
+    MYSQL_ROW row, r;
+    Buf sql;
+    int rc;
+
+    buf_init(&sql, 1 << 16);
+    rc = query(m, "SELECT User, Host FROM mysql.user WHERE User NOT IN ('', 'mariadb.sys', "
+                  "'root', 'mysql.sys', 'mysql.session', 'mysql.infoschema') ORDER BY User, Host",
+               &res, err);
+    if (rc) goto out;
+    while ((row = mysql_fetch_row(res))) {
+        const char *kinds[2] = {"SHOW CREATE USER ", "SHOW GRANTS FOR "};
+        for (int k = 0; k < 2; k++) {
+            buf_reset(&sql);
+            if ((rc = buf_append_str(&sql, kinds[k], err)) || (rc = lit(m, &sql, row[0], err)) ||
+                (rc = buf_append_str(&sql, "@", err)) || (rc = lit(m, &sql, row[1], err)))
+                goto out;
+            if ((rc = query(m, (char *)sql.data, &r2, err))) goto out;
+            while ((r = mysql_fetch_row(r2)))
+                if (r[0] && ((rc = buf_append_str(out, r[0], err)) ||
+                             (rc = buf_append_str(out, ";\n", err))))
+                    goto out;
+            mysql_free_result(r2);
+            r2 = NULL;
+        }
+    }
+out:
+    if (rc) err_wrap(err, "read users and grants");
+    mysql_free_result(r2);
+    mysql_free_result(res);
+    buf_free(&sql);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/* dump_int.h: shared inside engine/source/dump only (catalog of what to
+ * dump, the consistent point, the rows writer). */
+#ifndef TM_SOURCE_DUMP_DUMP_INT_H
+#define TM_SOURCE_DUMP_DUMP_INT_H
+
+#include "engine/source/dump/src_dump.h"
+
+/* One base table to dump. Catalog fields are filled by dump_catalog_read,
+ * result fields by dump_rows_table. */
+typedef struct DumpTable {
+    char *db, *name, *engine;
+    bool transactional;
+    uint64_t est_bytes;      /* DATA_LENGTH, to start big tables first */
+    json_t *columns;         /* array of dumped (non-generated) column names */
+    json_t *order_by;        /* array of key columns, or json null */
+    /* results */
+    uint64_t rows, bytes;
+    char hash[65];
+    json_t *parts;           /* array of streamref JSON */
+    bool done;
+} DumpTable;
+
+typedef struct DumpDb {
+    char *name;
+    json_t *schema;          /* the schema document (FORMAT.md), tables in name order */
+    size_t first, count;     /* its tables in DumpCatalog.tables */
+} DumpDb;
+
+typedef struct DumpCatalog {
+    DumpDb *dbs;
+    size_t ndbs;
+    DumpTable *tables;
+    size_t ntables;
+    json_t *nontx;           /* array "db.table" of non-transactional tables */
+} DumpCatalog;
+
+/* Read the catalog of the databases (NULL-terminated list; NULL = all user
+ * databases) through m: tables, columns, keys, CREATE statements, views in
+ * dependency order, triggers, routines, events. */
+int dump_catalog_read(MYSQL *m, const char *const *databases, DumpCatalog *out, Err *err);
+void dump_catalog_free(DumpCatalog *c);
+
+/* Users and grants as SQL text (CREATE USER ...; GRANT ...;), for --with-grants. */
+int dump_grants_read(MYSQL *m, Buf *out, Err *err);
+
+/* The consistent point shared by n connections. */
+typedef struct DumpPoint {
+    bool has_binlog;
+    char file[256];
+    uint64_t pos;
+    char *gtid;              /* malloc'd, "" when none */
+    double lock_ms;
+    char method[24];
+    bool locked;             /* lock still held: dump_point_release must follow */
+    bool lock_is_ftwrl;
+} DumpPoint;
+
+/* Start a consistent snapshot on every connection at one commit point.
+ * hold: keep the global lock after the point (non-transactional tables are
+ * dumped under it). force_lock skips the lock-free attempt. */
+int dump_point_take(MYSQL **conns, unsigned n, bool hold, bool force_lock,
+                    unsigned lock_wait_timeout, DumpPoint *out, Err *err);
+/* Release a held lock (adds to lock_ms). */
+int dump_point_release(MYSQL *m, DumpPoint *p, Err *err);
+void dump_point_clear(DumpPoint *p);
+
+/* Dump one table's rows through m (inside the snapshot) into r.
+ * r == NULL: compute rows and hash only. */
+int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *err);
+
+/* Check the account's privileges for dumping dbs (NULL-terminated; NULL =
+ * global only); ERR_PERM listing what is missing and the GRANT that fixes it. */
+int dump_privs_check(MYSQL *m, const char *const *dbs, bool need_reload, Err *err);
+
+/* A JSON string for text that may not be valid UTF-8: a string when it is,
+ * {"hex": "..."} otherwise. */
+json_t *dump_json_text(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,130 @@
+/* dump_tsv.c: the rows encoding (tsv1) and SQL literal escaping. Pure code,
+ * no I/O. Invariant: src_tsv_split(src_tsv_row(x)) == x for every byte
+ * string, and the encoding of a value never depends on anything but its
+ * bytes (dedup and content hashes rely on it). */
+#include <string.h>
+
+#include "engine/source/dump/src_dump.h"
+
+/* Bytes needing an escape in tsv1: 0 -> \0, \t, \n, \r, \\. */
+static const unsigned char tsv_esc[256] = {
+    [0] = '0', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\',
+};
+
+int src_tsv_field(Buf *out, const void *p, size_t n, Err *err)
+{
+    const unsigned char *s = p;
+    size_t i = 0, start = 0;
+    uint8_t *d;
+
+    if (!p) return buf_append(out, "\\N", 2, err);
+    /* worst case every byte doubles: reserve once, write directly */
+    if (buf_reserve(out, 2 * n, err)) return err->code;
+    d = out->data + out->len;
+    for (i = 0; i < n; i++) {
+        unsigned char e = tsv_esc[s[i]];
+        if (!e) continue;
+        memcpy(d, s + start, i - start);
+        d += i - start;
+        *d++ = '\\';
+        *d++ = e;
+        start = i + 1;
+    }
+    memcpy(d, s + start, n - start);
+    d += n - start;
+    out->len = (size_t)(d - out->data);
+    return 0;
+}
+
+int src_tsv_row(Buf *out, unsigned nfields, char **vals, const unsigned long *lens, Err *err)
+{
+    for (unsigned i = 0; i < nfields; i++) {
+        if (i && buf_append(out, "\t", 1, err)) return err->code;
+        if (src_tsv_field(out, vals[i], vals[i] ? lens[i] : 0, err)) return err->code;
+    }
+    return buf_append(out, "\n", 1, err);
+}
+
+int src_tsv_split(char *line, size_t len, unsigned nfields, char **fields, size_t *lens,
+                  bool *is_null, Err *err)
+{
+    unsigned f = 0;
+    size_t i = 0;
+
+    while (f < nfields) {
+        char *start = line + i, *w = start;
+        bool escaped_n = false;
+        size_t raw = 0;
+        while (i < len && line[i] != '\t') {
+            char c = line[i++];
+            raw++;
+            if (c == '\\') {
+                if (i >= len)
+                    return err_set(err, ERR_CORRUPT, "rows line: escape cut short in field %u",
+                                   f + 1);
+                c = line[i++];
+                raw++;
+                switch (c) {
+                case '0': c = '\0'; break;
+                case 't': c = '\t'; break;
+                case 'n': c = '\n'; break;
+                case 'r': c = '\r'; break;
+                case 'N': escaped_n = true; c = 'N'; break;
+                default: break;   /* \\ and any other char stand for themselves */
+                }
+            }
+            *w++ = c;
+        }
+        fields[f] = start;
+        lens[f] = (size_t)(w - start);
+        is_null[f] = escaped_n && raw == 2;
+        f++;
+        if (i < len) {
+            i++;   /* the tab */
+            if (f == nfields)
+                return err_set(err, ERR_CORRUPT, "rows line: more than %u fields", nfields);
+        } else if (f < nfields) {
+            return err_set(err, ERR_CORRUPT, "rows line: %u fields, expected %u", f, nfields);
+        }
+    }
+    return 0;
+}
+
+int src_sql_escape(Buf *out, const void *p, size_t n, Err *err)
+{
+    const unsigned char *s = p;
+    uint8_t *d;
+
+    if (buf_reserve(out, 2 * n, err)) return err->code;
+    d = out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i], e = 0;
+        switch (c) {
+        case 0: e = '0'; break;
+        case '\n': e = 'n'; break;
+        case '\r': e = 'r'; break;
+        case '\\': e = '\\'; break;
+        case '\'': e = '\''; break;
+        case 0x1a: e = 'Z'; break;
+        default: break;
+        }
+        if (e) {
+            *d++ = '\\';
+            *d++ = e;
+        } else {
+            *d++ = c;
+        }
+    }
+    out->len = (size_t)(d - out->data);
+    return 0;
+}
+
+int src_sql_ident(Buf *out, const char *name, Err *err)
+{
+    if (buf_append(out, "`", 1, err)) return err->code;
+    for (const char *p = name; *p; p++) {
+        if (*p == '`' && buf_append(out, "`", 1, err)) return err->code;
+        if (buf_append(out, p, 1, err)) return err->code;
+    }
+    return buf_append(out, "`", 1, err);
+}

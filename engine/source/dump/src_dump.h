@@ -1,0 +1,145 @@
+/* src_dump.h: the database half of a snapshot: a consistent streaming dump
+ * of MariaDB/MySQL databases into the repository (one schema stream per
+ * database, rows streams per table in primary-key order), per-table row
+ * counts and content hashes, binlog coordinates of the dump's point.
+ *
+ * Invariants a user of this API relies on:
+ *  1. Every table of one dump is read at one point in time: every worker
+ *     connection holds a START TRANSACTION WITH CONSISTENT SNAPSHOT of the
+ *     same commit point, and the binlog coordinates recorded are exactly
+ *     that point (the next transaction to replay starts there).
+ *  2. The rows encoding ("tsv1", docs/FORMAT.md) is deterministic: the same
+ *     table content gives the same bytes, night after night. The content
+ *     hash is BLAKE2b-256 (unkeyed) over those bytes, so a loaded server
+ *     can be checked with src_dump_table_hash() alone.
+ *  3. The dump never writes a snapshot: it returns a manifest item; the
+ *     caller commits it (repo_snapshot_put). On error nothing refers to the
+ *     streams written so far. */
+#ifndef TM_SOURCE_DUMP_SRC_DUMP_H
+#define TM_SOURCE_DUMP_SRC_DUMP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/common/buf.h"
+#include "engine/common/conf.h"
+#include "engine/common/err.h"
+#include "engine/repo/repo.h"
+
+typedef struct st_mysql MYSQL;
+
+/* ---- connection -------------------------------------------------------- */
+
+/* How to reach a server. All strings borrowed; NULL = not set. The password
+ * is never taken from argv: the CLI reads it from a file or the config. */
+typedef struct SrcDbConn {
+    const char *host;            /* NULL with socket set: unix socket */
+    unsigned port;               /* 0 = default (3306 / option file) */
+    const char *socket;
+    const char *user;
+    const char *password;        /* NULL: none, or from the option file */
+    const char *defaults_file;   /* MYSQL_READ_DEFAULT_FILE */
+    const char *defaults_group;  /* MYSQL_READ_DEFAULT_GROUP (e.g. "client") */
+    bool tls;                    /* require TLS */
+    bool tls_verify;             /* verify the server certificate and name */
+    const char *tls_ca, *tls_cert, *tls_key;
+    unsigned connect_timeout;    /* seconds; 0 = 10 */
+} SrcDbConn;
+
+/* Connection settings of [instance NAME] (db_host, db_port, db_socket,
+ * db_user, db_password_file, db_password, db_defaults_file,
+ * db_defaults_group, db_tls, db_tls_verify, db_tls_ca, db_tls_cert,
+ * db_tls_key). Strings point into conf, except the password read from
+ * db_password_file, kept in *out_secret (free with src_db_secret_free). */
+int src_db_conn_from_conf(const Conf *conf, const char *instance, SrcDbConn *out,
+                          char **out_secret, Err *err);
+void src_db_secret_free(char *secret);   /* wipes; accepts NULL */
+
+/* Open a connection (utf8mb4 metadata, binary row transfer set later by the
+ * users). ERR_AUTH for access denied, ERR_NET when unreachable, ERR_DB
+ * otherwise; the message names user@host or the socket, never the password. */
+int src_db_connect(const SrcDbConn *c, MYSQL **out, Err *err);
+void src_db_close(MYSQL *m);   /* accepts NULL */
+/* Run sql, discarding any result. ERR_DB naming the statement's first words. */
+int src_db_exec(MYSQL *m, const char *sql, Err *err);
+/* Translate the connection's last error into err (ERR_DB, ERR_NET for a
+ * lost server, ERR_LOCKED for lock wait timeouts, ERR_PERM for access
+ * denied) with "what: message (errno N)". Returns the code. */
+int src_db_err(MYSQL *m, Err *err, const char *what);
+/* Fetch the first column of the first row of sql as a malloc'd string
+ * (NULL value -> *out NULL). */
+int src_db_value(MYSQL *m, const char *sql, char **out, Err *err);
+
+/* ---- the rows encoding (tsv1), pure ---------------------------------- */
+
+/* Append one field, escaped for LOAD DATA's defaults (FIELDS TERMINATED BY
+ * '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'): backslash, tab, newline,
+ * carriage return and NUL become \\ \t \n \r \0; a NULL value (p == NULL)
+ * is \N. Bytes are copied as they are (binary-safe). */
+int src_tsv_field(Buf *out, const void *p, size_t n, Err *err);
+/* Append a whole row: fields separated by tab, ended by newline. lens[i] is
+ * the length of vals[i]; vals[i] == NULL is SQL NULL. */
+int src_tsv_row(Buf *out, unsigned nfields, char **vals, const unsigned long *lens, Err *err);
+
+/* Split one encoded line (without its '\n') into fields, unescaping in
+ * place. fields[i] points into line, lens[i] its length, is_null[i] set for
+ * \N. ERR_CORRUPT when the field count differs from nfields or an escape is
+ * cut short. */
+int src_tsv_split(char *line, size_t len, unsigned nfields, char **fields, size_t *lens,
+                  bool *is_null, Err *err);
+
+/* Append s as an SQL string literal body for a binary connection: quote,
+ * backslash, NUL, newline, CR and ^Z escaped (mysql_real_escape_string's
+ * set); quotes not included. */
+int src_sql_escape(Buf *out, const void *p, size_t n, Err *err);
+/* Append `name` with backticks doubled inside. */
+int src_sql_ident(Buf *out, const char *name, Err *err);
+
+/* ---- dumping ---------------------------------------------------------- */
+
+typedef struct SrcDumpOptions {
+    const char *const *databases;   /* NULL-terminated; NULL = all user databases */
+    unsigned threads;               /* connections; 0 = 2 */
+    uint64_t part_size;             /* rows stream split size; 0 = 256 MiB */
+    bool with_grants;               /* also users and grants (SHOW CREATE USER/GRANTS) */
+    bool force_lock;                /* skip the lock-free attempt (tests) */
+    unsigned lock_wait_timeout;     /* seconds for the global lock; 0 = 10 */
+    bool progress;                  /* progress lines on stderr */
+} SrcDumpOptions;
+
+typedef struct SrcDumpStats {
+    uint64_t tables;
+    uint64_t rows;
+    uint64_t bytes;          /* encoded bytes (schema + rows) */
+    double lock_ms;          /* global lock hold time; 0 when none was taken */
+    double seconds;
+    char method[24];         /* "snapshot", "snapshot-match", "backup-stage", "ftwrl" */
+} SrcDumpStats;
+
+/* Dump the databases through conn into r. On 0, *out_item is a new
+ * reference: the manifest item ({"type":"mariadb", ...}, docs/FORMAT.md)
+ * to add to the snapshot's "items"; stats (may be NULL) is filled. On
+ * error nothing is returned; chunks already written stay unreferenced. */
+int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
+                    json_t **out_item, SrcDumpStats *stats, Err *err);
+
+/* ---- what restore and verification share ------------------------------ */
+
+/* Rows query of a table as the dump runs it (explicit columns, primary-key
+ * order). columns: JSON array of column names; order_by: array or null. */
+int src_dump_select_sql(const char *db, const char *table, const json_t *columns,
+                        const json_t *order_by, Buf *out, Err *err);
+
+/* Recompute a table's row count and content hash on a live server (the
+ * session must be in binary transfer mode: see src_dump_session_setup).
+ * out_hex gets 64 hex chars + NUL. */
+int src_dump_table_hash(MYSQL *m, const char *db, const char *table, const json_t *columns,
+                        const json_t *order_by, uint64_t *out_rows, char out_hex[65], Err *err);
+
+/* Session settings of every dump/verify connection: binary results,
+ * time_zone +00:00, sql_mode '', long net timeouts. */
+int src_dump_session_setup(MYSQL *m, Err *err);
+
+#endif

@@ -1,0 +1,55 @@
+/* db_int.h: shared inside restore/db only. */
+#ifndef TM_RESTORE_DB_DB_INT_H
+#define TM_RESTORE_DB_DB_INT_H
+
+#include "engine/common/progress.h"
+#include "restore/db/rst_db.h"
+
+/* Read a database's schema document (a stream reference) into *out. */
+int db_schema_load(Repo *r, const json_t *ref, json_t **out, Err *err);
+
+/* Text of a schema string: plain JSON string, or {"hex": ...} for text that
+ * was not valid UTF-8. Returns a malloc'd NUL-terminated copy (NULL when
+ * absent); *len gets its length. */
+char *db_text(const json_t *v, size_t *len);
+
+/* The table entry named name in a schema document, or NULL (borrowed). */
+const json_t *db_schema_table(const json_t *schema, const char *name);
+
+/* The database name to load db under (target_db when given). */
+const char *db_target_name(const json_t *item, const char *db, const char *target_db);
+
+/* Serve one rows part to LOAD DATA LOCAL INFILE on m: arm before the
+ * statement, disarm after. Rows (newlines) and bytes go to prog. */
+typedef struct DbInfile {
+    Repo *r;
+    RepoStreamRef ref;
+    size_t next;             /* next chunk index */
+    Buf blob;
+    size_t off;
+    Progress *prog;
+    Err err;
+    bool failed;
+} DbInfile;
+int db_infile_load(MYSQL *m, Repo *r, const json_t *part, const char *load_sql, Progress *prog,
+                   Err *err);
+
+/* Apply one schema object ({"create", "sql_mode", "character_set_client",
+ * "collation_connection", "time_zone"}) with its own session settings. */
+int db_apply_object(MYSQL *m, const json_t *obj, Err *err);
+
+/* Connect and set the load session up (time_zone, sql_mode, checks off). */
+int db_load_session(const SrcDbConn *c, MYSQL **out, Err *err);
+
+/* Run fn(m, i, ctx) for i in [0, ntasks) on n connections to c (each set
+ * up by db_load_session, or by src_dump_session_setup when verify), tasks
+ * handed out in order; the first error stops the rest and is returned. */
+typedef int (*DbTaskFn)(MYSQL *m, size_t i, void *ctx, Err *err);
+int db_parallel(const SrcDbConn *c, unsigned n, bool verify, size_t ntasks, DbTaskFn fn,
+                void *ctx, Err *err);
+
+/* Verify with the schema documents already read (one per item database). */
+int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
+                   const char *target_db, unsigned threads, RstDbStats *stats, Err *err);
+
+#endif

@@ -1,0 +1,389 @@
+/* db_load.c: rst_db_load: target database checks, tables with only their
+ * primary key, rows in parallel through LOAD DATA LOCAL INFILE from the
+ * repository, secondary keys right after each table's rows, then foreign
+ * keys, views, triggers, routines, events, grants, and verification.
+ * Invariant: foreign_key_checks and unique_checks are off on every load
+ * session; verification, not the server's checks, proves the result. */
+#include <mysql.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "restore/db/db_int.h"
+
+typedef struct LTask {
+    const char *tdb, *table;
+    const json_t *tinfo;     /* item table: rows, bytes, hash, parts */
+    const json_t *sinfo;     /* schema table: columns, order_by, create */
+    char *keys, *fks;
+    uint64_t bytes;
+} LTask;
+
+typedef struct LCtx {
+    Repo *r;
+    LTask *tasks;
+    size_t ntasks;
+    size_t *order;
+    Progress *prog;
+} LCtx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load_sql(const LTask *t, Buf *b, Err *err)
+{
+    size_t i;
+    json_t *c;
+
+    if (buf_append_str(b, "LOAD DATA LOCAL INFILE 'tidemark-stream' INTO TABLE ", err) ||
+        src_sql_ident(b, t->tdb, err) || buf_append_str(b, ".", err) ||
+        src_sql_ident(b, t->table, err) ||
+        buf_append_str(b, " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+                          "LINES TERMINATED BY '\\n' (", err))
+        return err->code;
+    json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
+        if ((i && buf_append_str(b, ",", err)) || src_sql_ident(b, json_string_value(c), err))
+            return err->code;
+    }
+    return buf_append_str(b, ")", err);
+}
+
+static int alter(MYSQL *m, const char *tdb, const char *table, const char *what, Err *err)
+{
+    Buf b;
+    int rc;
+
+    buf_init(&b, 16u << 20);
+    rc = buf_append_str(&b, "ALTER TABLE ", err);
+    if (!rc) rc = src_sql_ident(&b, tdb, err);
+    if (!rc) rc = buf_append_str(&b, ".", err);
+    if (!rc) rc = src_sql_ident(&b, table, err);
+    if (!rc) rc = buf_append_str(&b, " ", err);
+    if (!rc) rc = buf_append_str(&b, what, err);
+    if (!rc && mysql_real_query(m, (char *)b.data, b.len)) rc = src_db_err(m, err, "ALTER TABLE");
+    buf_free(&b);
+    return rc;
+}
+
+static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
+{
+    LCtx *ctx = vctx;
+    LTask *t = &ctx->tasks[ctx->order[i]];
+    Buf sql;
+    size_t k;
+    json_t *part;
+    int rc = 0;
+
+    buf_init(&sql, 16u << 20);
+    if (json_array_size(json_object_get(t->sinfo, "columns")) == 0) goto keys;
+    if ((rc = load_sql(t, &sql, err))) goto out;
+    json_array_foreach(json_object_get(t->tinfo, "parts"), k, part) {
+        if ((rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err))) goto out;
+    }
+keys:
+    if (t->keys && (rc = alter(m, t->tdb, t->table, t->keys, err))) {
+        err_wrap(err, "add secondary keys");
+        goto out;
+    }
+out:
+    buf_free(&sql);
+    if (rc) err_wrap(err, "load table %s.%s", t->tdb, t->table);
+    return rc;
+}
+
+static LTask *sort_tasks;
+static int by_bytes_desc(const void *a, const void *b)
+{
+    const LTask *x = &sort_tasks[*(const size_t *)a], *y = &sort_tasks[*(const size_t *)b];
+    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int exec_buf(MYSQL *m, Buf *b, Err *err)
+{
+    return src_db_exec(m, (char *)b->data, err);
+}
+
+/* Refuse a non-empty target unless drop; create it with the source's
+ * default charset and collation. */
+static int prepare_db(MYSQL *m, const json_t *schema, const char *src, const char *tdb, bool drop,
+                      Err *err)
+{
+    Buf sql;
+    char *create = NULL, *cnt = NULL, *esc = NULL;
+    const char *opts = "";
+    int rc = 0;
+
+    buf_init(&sql, 1 << 20);
+    esc = malloc(2 * strlen(tdb) + 1);
+    if (!esc) return err_set(err, ERR_NOMEM, "out of memory");
+    mysql_real_escape_string(m, esc, tdb, (unsigned long)strlen(tdb));
+    if ((rc = buf_printf(&sql, err,
+                         "SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                         "SCHEMA_NAME = '%s') * 1000000000 + (SELECT COUNT(*) FROM "
+                         "information_schema.TABLES WHERE TABLE_SCHEMA = '%s') + (SELECT COUNT(*) "
+                         "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '%s') + (SELECT "
+                         "COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '%s')",
+                         esc, esc, esc, esc)))
+        goto out;
+    if ((rc = src_db_value(m, (char *)sql.data, &cnt, err))) goto out;
+    unsigned long long v = cnt ? strtoull(cnt, NULL, 10) : 0;
+    bool exists = v >= 1000000000ull;
+    unsigned long long objects = v % 1000000000ull;
+
+    /* the options part of the source's CREATE DATABASE (charset, collation) */
+    create = db_text(json_object_get(schema, "create"), NULL);
+    if (create) {
+        const char *p = strstr(create, "/*");
+        if (!p) p = strstr(create, " DEFAULT");
+        if (p) opts = p;
+    }
+    (void)src;
+    if (exists && objects > 0 && !drop) {
+        rc = err_set(err, ERR_EXISTS,
+                     "target database %s is not empty (%llu tables, views, routines or events); "
+                     "use --drop-existing to replace it or --target-db to load elsewhere",
+                     tdb, objects);
+        goto out;
+    }
+    buf_reset(&sql);
+    if (exists && objects > 0) {
+        if ((rc = buf_append_str(&sql, "DROP DATABASE ", err)) ||
+            (rc = src_sql_ident(&sql, tdb, err)) || (rc = exec_buf(m, &sql, err)))
+            goto out;
+        exists = false;
+        buf_reset(&sql);
+    }
+    if ((rc = buf_append_str(&sql, exists ? "ALTER DATABASE " : "CREATE DATABASE ", err)) ||
+        (rc = src_sql_ident(&sql, tdb, err)) || (rc = buf_append_str(&sql, " ", err)) ||
+        (rc = buf_append_str(&sql, opts, err)))
+        goto out;
+    if (exists && !*opts) goto use;
+    if ((rc = exec_buf(m, &sql, err))) goto out;
+use:
+    buf_reset(&sql);
+    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = src_sql_ident(&sql, tdb, err)) ||
+        (rc = exec_buf(m, &sql, err)))
+        goto out;
+out:
+    free(esc);
+    free(cnt);
+    free(create);
+    buf_free(&sql);
+    if (rc) err_wrap(err, "prepare target database %s", tdb);
+    return rc;
+}
+
+/* Views may depend on each other: they come in dependency order, and a
+ * view that still fails is retried after the others. */
+static int create_views(MYSQL *m, const json_t *views, Err *err)
+{
+    size_t n = json_array_size(views), left = n;
+    bool *done = calloc(n ? n : 1, 1);
+    int rc = 0;
+
+    if (!done) return err_set(err, ERR_NOMEM, "out of memory");
+    while (left) {
+        size_t before = left;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i]) continue;
+            rc = db_apply_object(m, json_array_get(views, i), err);
+            if (rc == 0) {
+                done[i] = true;
+                left--;
+            }
+        }
+        if (left == before) break;   /* rc and err hold the last failure */
+        rc = 0;
+    }
+    free(done);
+    return left ? rc : 0;
+}
+
+static int apply_all(MYSQL *m, const json_t *arr, const char *what, Err *err)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        if (db_apply_object(m, o, err)) return err_wrap(err, "%s", what);
+    }
+    return 0;
+}
+
+static int apply_grants(Repo *r, MYSQL *m, const json_t *ref, Err *err)
+{
+    RepoStreamRef s = {0};
+    Buf b;
+    int rc;
+
+    buf_init(&b, 64u << 20);
+    if ((rc = repo_streamref_from_json(ref, &s, err))) goto out;
+    for (size_t i = 0; i < s.nchunks; i++)
+        if ((rc = repo_blob_get(r, &s.chunks[i], &b, err))) goto out;
+    if ((rc = buf_append(&b, "", 1, err))) goto out;
+    for (char *p = (char *)b.data, *e; p && *p; p = e ? e + 2 : NULL) {
+        e = strstr(p, ";\n");
+        if (e) *e = '\0';
+        if (*p && (rc = src_db_exec(m, p, err))) goto out;
+    }
+out:
+    repo_streamref_free(&s);
+    buf_free(&b);
+    if (rc) err_wrap(err, "apply users and grants");
+    return rc;
+}
+
+int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstDbOptions *opt,
+                RstDbStats *stats, Err *err)
+{
+    const json_t *dbs = json_object_get(item, "databases");
+    size_t ndb = json_array_size(dbs), ntasks = 0, cap = 0;
+    json_t **schemas = NULL;
+    LTask *tasks = NULL;
+    LCtx ctx;
+    MYSQL *m = NULL;
+    double t0 = now_s();
+    uint64_t total_rows = 0, total_bytes = 0;
+    int rc = 0;
+
+    memset(&ctx, 0, sizeof ctx);
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (!item || ndb == 0) return err_set(err, ERR_NOTFOUND, "snapshot has no database item");
+    if (opt->target_db && ndb != 1)
+        return err_set(err, ERR_INVALID,
+                       "--target-db needs a snapshot with one database (this one has %zu)", ndb);
+    schemas = calloc(ndb, sizeof *schemas);
+    if (!schemas) return err_set(err, ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < ndb; d++) {
+        const json_t *jd = json_array_get(dbs, d);
+        if ((rc = db_schema_load(r, json_object_get(jd, "schema"), &schemas[d], err))) goto out;
+    }
+    if ((rc = db_load_session(target, &m, err))) goto out;
+
+    /* databases and tables (primary keys only) */
+    for (size_t d = 0; d < ndb; d++) {
+        const json_t *jd = json_array_get(dbs, d), *jt;
+        const char *src = json_string_value(json_object_get(jd, "name"));
+        const char *tdb = db_target_name(item, src, opt->target_db);
+        size_t i;
+        if ((rc = prepare_db(m, schemas[d], src, tdb, opt->drop_existing, err))) goto out;
+        json_array_foreach(json_object_get(jd, "tables"), i, jt) {
+            const char *tn = json_string_value(json_object_get(jt, "name"));
+            const json_t *st = db_schema_table(schemas[d], tn);
+            char *create = NULL, *cr2 = NULL;
+            LTask *t;
+            if (!st) {
+                rc = err_set(err, ERR_CORRUPT, "table %s.%s missing from the schema document",
+                             src, tn);
+                goto out;
+            }
+            if (ntasks == cap) {
+                LTask *nt = realloc(tasks, (cap = cap ? 2 * cap : 64) * sizeof *tasks);
+                if (!nt) {
+                    rc = err_set(err, ERR_NOMEM, "out of memory");
+                    goto out;
+                }
+                tasks = nt;
+            }
+            t = &tasks[ntasks];
+            memset(t, 0, sizeof *t);
+            t->tdb = tdb;
+            t->table = tn;
+            t->tinfo = jt;
+            t->sinfo = st;
+            t->bytes = (uint64_t)json_integer_value(json_object_get(jt, "bytes"));
+            ntasks++;
+            total_rows += (uint64_t)json_integer_value(json_object_get(jt, "rows"));
+            total_bytes += t->bytes;
+            create = db_text(json_object_get(st, "create"), NULL);
+            if (!create) {
+                rc = err_set(err, ERR_CORRUPT, "table %s.%s has no CREATE statement", src, tn);
+                goto out;
+            }
+            rc = rst_ddl_split(create, &cr2, &t->keys, &t->fks, err);
+            free(create);
+            if (!rc && mysql_real_query(m, cr2, strlen(cr2))) {
+                char what[600];
+                snprintf(what, sizeof what, "create table %s.%s", tdb, tn);
+                rc = src_db_err(m, err, what);
+            }
+            free(cr2);
+            if (rc) goto out;
+        }
+    }
+
+    /* rows and secondary keys, in parallel, biggest tables first */
+    ctx.r = r;
+    ctx.tasks = tasks;
+    ctx.ntasks = ntasks;
+    ctx.order = calloc(ntasks ? ntasks : 1, sizeof *ctx.order);
+    if (!ctx.order) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < ntasks; i++) ctx.order[i] = i;
+    sort_tasks = tasks;
+    qsort(ctx.order, ntasks, sizeof *ctx.order, by_bytes_desc);
+    ctx.prog = progress_new("load", total_bytes, total_rows, opt->progress);
+    rc = db_parallel(target, opt->threads ? opt->threads : 2, false, ntasks, load_task, &ctx, err);
+    progress_done(ctx.prog);
+    ctx.prog = NULL;
+    if (rc) goto out;
+
+    /* foreign keys (checks off: no validation pass, no rebuild) */
+    for (size_t i = 0; i < ntasks; i++) {
+        if (!tasks[i].fks) continue;
+        if ((rc = alter(m, tasks[i].tdb, tasks[i].table, tasks[i].fks, err))) {
+            err_wrap(err, "add foreign keys to %s.%s", tasks[i].tdb, tasks[i].table);
+            goto out;
+        }
+    }
+
+    /* views, triggers, routines, events */
+    for (size_t d = 0; d < ndb; d++) {
+        const json_t *jd = json_array_get(dbs, d);
+        const char *tdb = db_target_name(item, json_string_value(json_object_get(jd, "name")),
+                                         opt->target_db);
+        Buf use;
+        buf_init(&use, 4096);
+        rc = buf_append_str(&use, "USE ", err);
+        if (!rc) rc = src_sql_ident(&use, tdb, err);
+        if (!rc) rc = exec_buf(m, &use, err);
+        buf_free(&use);
+        if (rc) goto out;
+        if ((rc = create_views(m, json_object_get(schemas[d], "views"), err))) goto out;
+        if ((rc = apply_all(m, json_object_get(schemas[d], "routines"), "create routines", err)))
+            goto out;
+        if ((rc = apply_all(m, json_object_get(schemas[d], "triggers"), "create triggers", err)))
+            goto out;
+        if ((rc = apply_all(m, json_object_get(schemas[d], "events"), "create events", err)))
+            goto out;
+    }
+    if (opt->with_grants && json_object_get(item, "grants") &&
+        (rc = apply_grants(r, m, json_object_get(item, "grants"), err)))
+        goto out;
+    if (stats) {
+        stats->tables = ntasks;
+        stats->rows = total_rows;
+        stats->bytes = total_bytes;
+        stats->load_s = now_s() - t0;
+    }
+    if (!opt->skip_verify)
+        rc = db_verify_with(item, schemas, target, opt->target_db, opt->threads, stats, err);
+out:
+    progress_done(ctx.prog);
+    for (size_t i = 0; i < ntasks; i++) {
+        free(tasks[i].keys);
+        free(tasks[i].fks);
+    }
+    free(tasks);
+    free(ctx.order);
+    for (size_t d = 0; schemas && d < ndb; d++) json_decref(schemas[d]);
+    free(schemas);
+    src_db_close(m);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/* db_schema.c: reading a snapshot's database item: the schema documents
+ * (one stream per database), text fields, target name mapping, and running
+ * a schema object under its recorded session settings. */
+#include <mysql.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restore/db/db_int.h"
+
+const json_t *rst_db_item(const json_t *manifest)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(manifest, "items"), i, it) {
+        const char *t = json_string_value(json_object_get(it, "type"));
+        if (t && !strcmp(t, "mariadb")) return it;
+    }
+    return NULL;
+}
+
+static int collect(void *ctx, const void *data, size_t len, Err *err)
+{
+    return buf_append(ctx, data, len, err);
+}
+
+int db_schema_load(Repo *r, const json_t *ref, json_t **out, Err *err)
+{
+    RepoStreamRef s = {0};
+    Buf b;
+    json_error_t je;
+    int rc;
+
+    *out = NULL;
+    buf_init(&b, 256u << 20);
+    if ((rc = repo_streamref_from_json(ref, &s, err))) goto out;
+    if ((rc = repo_stream_read(r, &s, collect, &b, err))) goto out;
+    *out = json_loadb((const char *)b.data, b.len, 0, &je);
+    if (!*out || !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = err_set(err, ERR_CORRUPT, "schema document does not parse: %s (line %d)", je.text,
+                     je.line);
+    }
+out:
+    repo_streamref_free(&s);
+    buf_free(&b);
+    if (rc) err_wrap(err, "read schema");
+    return rc;
+}
+
+char *db_text(const json_t *v, size_t *len)
+{
+    char *s;
+    if (json_is_string(v)) {
+        size_t n = json_string_length(v);
+        s = malloc(n + 1);
+        if (!s) return NULL;
+        memcpy(s, json_string_value(v), n);
+        s[n] = '\0';
+        if (len) *len = n;
+        return s;
+    }
+    const char *hex = json_string_value(json_object_get(v, "hex"));
+    if (!hex) return NULL;
+    size_t n = strlen(hex) / 2;
+    s = malloc(n + 1);
+    if (!s) return NULL;
+    if (hex_decode(hex, 2 * n, (uint8_t *)s, n)) {
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    if (len) *len = n;
+    return s;
+}
+
+const json_t *db_schema_table(const json_t *schema, const char *name)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(schema, "tables"), i, t) {
+        const char *n = json_string_value(json_object_get(t, "name"));
+        if (n && !strcmp(n, name)) return t;
+    }
+    return NULL;
+}
+
+const char *db_target_name(const json_t *item, const char *db, const char *target_db)
+{
+    (void)item;
+    return target_db ? target_db : db;
+}
+
+int db_apply_object(MYSQL *m, const json_t *obj, Err *err)
+{
+    const char *mode = json_string_value(json_object_get(obj, "sql_mode"));
+    const char *csc = json_string_value(json_object_get(obj, "character_set_client"));
+    const char *coll = json_string_value(json_object_get(obj, "collation_connection"));
+    const char *tz = json_string_value(json_object_get(obj, "time_zone"));
+    const char *name = json_string_value(json_object_get(obj, "name"));
+    char *create = NULL, sql[1024];
+    size_t n = 0;
+    int rc = 0;
+
+    create = db_text(json_object_get(obj, "create"), &n);
+    if (!create) return err_set(err, ERR_CORRUPT, "object %s has no definition", name ? name : "?");
+    if (mode && !strchr(mode, '\'')) {
+        snprintf(sql, sizeof sql, "SET SESSION sql_mode = '%s'", mode);
+        if ((rc = src_db_exec(m, sql, err))) goto out;
+    }
+    if (csc && coll && !strchr(csc, '\'') && !strchr(coll, '\'')) {
+        snprintf(sql, sizeof sql, "SET NAMES '%s' COLLATE '%s'", csc, coll);
+        if ((rc = src_db_exec(m, sql, err))) goto out;
+    }
+    if (tz && !strchr(tz, '\'')) {
+        snprintf(sql, sizeof sql, "SET time_zone = '%s'", tz);
+        if ((rc = src_db_exec(m, sql, err))) goto out;
+    }
+    if (mysql_real_query(m, create, n)) {
+        char what[300];
+        snprintf(what, sizeof what, "create %s", name ? name : "object");
+        rc = src_db_err(m, err, what);
+    }
+    /* back to the load session's settings */
+    src_db_exec(m, "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO'",
+                &(Err){0});
+out:
+    free(create);
+    return rc;
+}
+
+int db_load_session(const SrcDbConn *c, MYSQL **out, Err *err)
+{
+    int rc = src_db_connect(c, out, err);
+    if (rc) return rc;
+    rc = src_db_exec(*out,
+                     "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO', "
+                     "foreign_key_checks = 0, unique_checks = 0, "
+                     "SESSION net_read_timeout = 3600, SESSION net_write_timeout = 3600",
+                     err);
+    if (rc) {
+        src_db_close(*out);
+        *out = NULL;
+        return err_wrap(err, "set up load session");
+    }
+    return 0;
+}
