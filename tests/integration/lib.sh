@@ -1,0 +1,34 @@
+# lib.sh: shared helpers for integration tests (sourced).
+# Needs TM_BIN (the tidemark binary); makes a scratch dir removed on exit.
+set -euo pipefail
+: "${TM_BIN:?TM_BIN must point at the tidemark binary}"
+export TIDEMARK_KDF=${TIDEMARK_KDF:-fast}
+T=$(mktemp -d "${TMPDIR:-/tmp}/tm-it.XXXXXX")
+cleanup_hooks=()
+on_exit() { for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done; rm -rf "$T"; }
+trap on_exit EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+# A password file (0600) and a repository location in $T.
+setup_repo() {
+  printf 'integration test passphrase\n' > "$T/pw"; chmod 600 "$T/pw"
+  export TIDEMARK_PASSWORD_FILE="$T/pw" TIDEMARK_REPOSITORY="${1:-$T/repo}"
+  unset TIDEMARK_CONFIG
+  "$TM_BIN" -q init >/dev/null
+}
+# expect_fail CODE FRAGMENT cmd...: the command must exit CODE and print FRAGMENT on stderr.
+expect_fail() {
+  local code=$1 frag=$2; shift 2
+  local rc=0
+  "$@" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" = "$code" ] || { cat "$T/err" >&2; fail "expected exit $code, got $rc: $*"; }
+  grep -qF -- "$frag" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$frag': $*"; }
+  [ "$(wc -l < "$T/err")" -ge 1 ] || fail "no error message: $*"
+}
+# make_tree DIR MB: some random files of mixed sizes plus small ones.
+make_tree() {
+  local d=$1 mb=$2 i
+  mkdir -p "$d/big" "$d/small"
+  for i in $(seq 1 "$mb"); do head -c $((1024 * 1024)) /dev/urandom > "$d/big/f$i.bin"; done
+  for i in $(seq 1 200); do printf 'invoice line %d %s\n' "$i" "$(head -c 200 /dev/urandom | base64 -w0)" > "$d/small/s$i.txt"; done
+}
