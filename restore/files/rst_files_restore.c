@@ -96,8 +96,10 @@ static int archive_fail(struct archive *aw, const char *what, const char *path, 
     char pp[512];
     int en = archive_errno(aw);
     const char *m = archive_error_string(aw) ? archive_error_string(aw) : "unknown error";
-    if (en == ENOSPC || en == EDQUOT) return err_sys(err, en, "%s %s", what, src_files_path_print(path, pp, sizeof(pp)));
-    return err_set(err, ERR_IO, "%s %s: %s", what, src_files_path_print(path, pp, sizeof(pp)), m);
+    if (en > 0) return err_sys(err, en, "%s %s: %s", what, src_files_path_print(path, pp, sizeof(pp)), m);
+    /* no system error: libarchive refused the entry (secure flags: a path
+     * through a symlink, "..", absolute) */
+    return err_set(err, ERR_CORRUPT, "refusing to %s %s: %s", what, src_files_path_print(path, pp, sizeof(pp)), m);
 }
 
 static int restore_entry(Rst *x, SrcFilesEntry *e, Err *err)

@@ -102,7 +102,10 @@ int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *sta
         rc = err_set(err, ERR_NOMEM, "tar export");
         goto out;
     }
+    /* hdrcharset=BINARY: names go out as their exact bytes (any byte but
+     * NUL, as stored), with no locale conversion that could fail. */
     if (archive_write_set_format_pax(t.aw) != ARCHIVE_OK ||
+        archive_write_set_format_option(t.aw, "pax", "hdrcharset", "BINARY") < ARCHIVE_WARN ||
         archive_write_set_bytes_in_last_block(t.aw, 1) != ARCHIVE_OK ||
         archive_write_open_fd(t.aw, fd) != ARCHIVE_OK) {
         rc = err_set(err, ERR_IO, "start tar: %s", archive_error_string(t.aw));

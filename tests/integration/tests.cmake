@@ -31,3 +31,15 @@ tm_integration_test(binlog_mixed_crc32_compressed COMMAND ${CMAKE_CURRENT_SOURCE
   LABELS binlog TIMEOUT 600)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
+
+# File trees (issue 2 acceptance 1, 4, 5 "malicious manifest path"), label files.
+add_executable(files_craft integration/files_craft.c)
+target_compile_options(files_craft PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(files_craft PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(files_craft PRIVATE tm_src_files tm_repo tm_sto_open)
+tm_integration_test(files_roundtrip COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
+  LABELS files TIMEOUT 600)
+tm_integration_test(files_safety COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_safety.sh $<TARGET_FILE:files_craft>
+  LABELS files TIMEOUT 300)
+tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
+  LABELS files TIMEOUT 300)
