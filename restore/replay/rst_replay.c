@@ -148,6 +148,11 @@ static void cleanup_target(Replay *r)
     snprintf(sql, sizeof sql, "STOP SLAVE '%s'", r->conn);
     mysql_query(r->db, sql);
     mysql_free_result(mysql_store_result(r->db));
+    /* Replication filters outlive RESET SLAVE ALL (they are kept per
+     * connection name in memory): clear ours so nothing of the replay stays. */
+    snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_rewrite_db = ''", r->conn);
+    mysql_query(r->db, sql);
+    mysql_free_result(mysql_store_result(r->db));
     snprintf(sql, sizeof sql, "RESET SLAVE '%s' ALL", r->conn);
     if (mysql_query(r->db, sql) && r->configured)
         log_warn("replay: could not remove replication connection '%s' from the target: %s", r->conn,
