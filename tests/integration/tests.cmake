@@ -43,3 +43,7 @@ tm_integration_test(files_safety COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration
   LABELS files TIMEOUT 300)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
+
+# Point-in-time replay through a real replica SQL thread, tidemark as the source (issue 6), label replay.
+tm_integration_test(replay_pitr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_pitr.sh $<TARGET_FILE:tm-replay>
+  LABELS replay TIMEOUT 900)
