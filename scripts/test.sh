@@ -24,9 +24,7 @@ if [ "${TM_TEST_QUICK:-0}" != 1 ]; then
     ctest --test-dir build/asan --output-on-failure -L 'unit|sanitize'
 
   echo "== valgrind memcheck over the unit tests" >&2
-  cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DTM_VALGRIND=ON >/dev/null
   cmake --build build/valgrind -j"$jobs"
-  ctest --test-dir build/valgrind --output-on-failure -L unit -T memcheck \
-    --overwrite MemoryCheckCommandOptions="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-    | tail -n 20
+  ctest --test-dir build/valgrind --output-on-failure -L valgrind -j"$jobs"
 fi

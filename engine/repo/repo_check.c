@@ -69,6 +69,7 @@ static int collect_pack(void *ctx, const char *key, uint64_t size, Err *err)
 static const PackSeen *pack_find(const Check *c, const Id *id)
 {
     PackSeen key = {*id, 0};
+    if (!c->npacks) return NULL;
     return bsearch(&key, c->packs, c->npacks, sizeof key, cmp_pack);
 }
 
@@ -322,7 +323,7 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
 
     if ((rc = repo_flush(r, err))) return rc;
     if ((rc = sto_list(r->sto, "packs/", collect_pack, &c, err))) goto out;
-    qsort(c.packs, c.npacks, sizeof *c.packs, cmp_pack);
+    if (c.npacks) qsort(c.packs, c.npacks, sizeof *c.packs, cmp_pack);
     report->packs = c.npacks;
 
     /* index -> packs */
@@ -331,7 +332,7 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
     pthread_mutex_unlock(&r->mu);
     if (rc) goto out;
     report->chunks_indexed = g.n;
-    qsort(g.v, g.n, sizeof *g.v, cmp_pidx);
+    if (g.n) qsort(g.v, g.n, sizeof *g.v, cmp_pidx);
     for (i = 0; i < g.n; i = j) {
         const Id *pid = idx_pack_id(r->idx, g.v[i].pack);
         char key[128];
@@ -349,9 +350,9 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
         for (size_t p = 0; known && p < nk; p++) known[p].id = *idx_pack_id(r->idx, (uint32_t)p);
         pthread_mutex_unlock(&r->mu);
         if (!known) { rc = err_set(err, ERR_NOMEM, "out of memory"); goto out; }
-        qsort(known, nk, sizeof *known, cmp_pack);
+        if (nk) qsort(known, nk, sizeof *known, cmp_pack);
         for (i = 0; i < c.npacks; i++) {
-            if (bsearch(&c.packs[i], known, nk, sizeof *known, cmp_pack)) continue;
+            if (nk && bsearch(&c.packs[i], known, nk, sizeof *known, cmp_pack)) continue;
             char key[128];
             repo_pack_key(&c.packs[i].id, key, sizeof key);
             say(&c, false, "pack %s is not in any index (left by an interrupted backup; 'tidemark repair index' adds it)", key);

@@ -50,7 +50,7 @@ static int keylist_load(Repo *r, KeyList *kl, Err *err)
     kl->r = r;
     rc = sto_list(r->sto, "keys/", collect, kl, err);
     if (rc) { keylist_free(kl); return rc; }
-    qsort(kl->ids, kl->n, sizeof *kl->ids, cmp_str);
+    if (kl->n) qsort(kl->ids, kl->n, sizeof *kl->ids, cmp_str);
     return 0;
 }
 

@@ -98,7 +98,7 @@ static int snaplist_load(Repo *r, SnapList *sl, Err *err)
     sl->r = r;
     rc = sto_list(r->sto, "snapshots/", load_snap, sl, err);
     if (rc) { snaplist_free(sl); return rc; }
-    qsort(sl->v, sl->n, sizeof *sl->v, cmp_time);
+    if (sl->n) qsort(sl->v, sl->n, sizeof *sl->v, cmp_time);
     return 0;
 }
 

@@ -8,7 +8,7 @@ target_link_libraries(s3_ops PRIVATE tm_sto_open tm_sto_s3 tm_testsupport Thread
 tm_integration_test(s3_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_ops.sh $<TARGET_FILE:s3_ops>
   LABELS s3 TIMEOUT 600)
 tm_integration_test(crash_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh LABELS repo TIMEOUT 900)
-tm_integration_test(bad_input COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/bad_input.sh LABELS repo TIMEOUT 300)
+tm_integration_test(bad_input COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/bad_input.sh LABELS repo sanitize TIMEOUT 300)
 
 # File trees (issue 2 acceptance 1, 4, 5 "malicious manifest path"), label files.
 add_executable(files_craft integration/files_craft.c)
@@ -29,18 +29,6 @@ tm_integration_test(binlog_row_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/in
   LABELS binlog TIMEOUT 600)
 tm_integration_test(binlog_mixed_crc32_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh MIXED CRC32 ON 0
   LABELS binlog TIMEOUT 600)
-tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
-  LABELS files TIMEOUT 300)
-
-# File trees (issue 2 acceptance 1, 4, 5 "malicious manifest path"), label files.
-add_executable(files_craft integration/files_craft.c)
-target_compile_options(files_craft PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
-target_include_directories(files_craft PRIVATE ${PROJECT_SOURCE_DIR})
-target_link_libraries(files_craft PRIVATE tm_src_files tm_repo tm_sto_open)
-tm_integration_test(files_roundtrip COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
-  LABELS files TIMEOUT 600)
-tm_integration_test(files_safety COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_safety.sh $<TARGET_FILE:files_craft>
-  LABELS files TIMEOUT 300)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
 
