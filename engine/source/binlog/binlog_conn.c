@@ -74,7 +74,7 @@ int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogCon
 {
     BinlogConn *c = calloc(1, sizeof *c);
     MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
+    MYSQL_ROW row = NULL;
     int rc = 0;
 
     if (!c)
@@ -93,6 +93,8 @@ int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogCon
     mysql_optionsv(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_optionsv(c->my, MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
     mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
+    unsigned long maxpkt = 1ul << 30;   /* events up to the server's 1 GiB limit */
+    mysql_optionsv(c->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxpkt);
     if (!mysql_real_connect(c->my, (o->socket && *o->socket) ? NULL : o->host, o->user,
                             o->password, NULL, o->port, (o->socket && *o->socket) ? o->socket : NULL,
                             0)) {
