@@ -104,8 +104,9 @@ rows_total() {
 TM_CONF="$WORK/tidemark.conf"
 cat >"$TM_CONF" <<EOF
 [repository]
-path = $WORK/repo-tidemark
+url = $WORK/repo-tidemark
 password_file = $PW
+state_dir = $WORK/cache-tidemark
 
 [instance bench]
 db_socket = $SOCK
@@ -114,7 +115,8 @@ databases = $DB
 ${BENCH_TM_INSTANCE_CONF:-}
 EOF
 export TIDEMARK_REPOSITORY="$WORK/repo-tidemark" TIDEMARK_PASSWORD_FILE="$PW"
-tm() { XDG_CACHE_HOME="$WORK/cache-tidemark" "$TM" --config "$TM_CONF" "$@"; }
+TMC=("$TM" --config "$TM_CONF")
+tm() { "${TMC[@]}" "$@"; }
 export RESTIC_REPOSITORY="$WORK/repo-restic" RESTIC_PASSWORD_FILE="$PW" RESTIC_CACHE_DIR="$WORK/cache-restic"
 export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat $PW" BORG_BASE_DIR="$WORK/borg-base"
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
@@ -133,7 +135,7 @@ fi
 if has_tool tidemark; then
   tm init >"$LOGDIR/tidemark-init.log" 2>&1 || { cat "$LOGDIR/tidemark-init.log" >&2; die "tidemark init failed"; }
   record tidemark.repo0 "$(dir_bytes "$WORK/repo-tidemark")"
-  measure tidemark.dump tm backup --instance bench
+  measure tidemark.dump "${TMC[@]}" backup --instance bench
   record tidemark.repo1 "$(dir_bytes "$WORK/repo-tidemark")"
 fi
 
@@ -151,7 +153,7 @@ if has_tool mydumper; then
 fi
 if has_tool tidemark; then
   sql -e "DROP DATABASE IF EXISTS load_tm"
-  measure tidemark.load tm restore db --instance bench --snapshot latest --target-db load_tm
+  measure tidemark.load "${TMC[@]}" --json restore db --instance bench --snapshot latest --target-db load_tm
   sql -e "DROP DATABASE IF EXISTS load_tm"
 fi
 
@@ -190,7 +192,7 @@ if has_tool mariadb-dump || has_tool restic || has_tool borg; then
   fi
 fi
 if has_tool tidemark; then
-  measure tidemark.dump2 tm backup --instance bench
+  measure tidemark.dump2 "${TMC[@]}" backup --instance bench
   record tidemark.repo2 "$(dir_bytes "$WORK/repo-tidemark")"
 fi
 

@@ -68,8 +68,9 @@ export TIDEMARK_REPOSITORY="$WORK/repo-tidemark" TIDEMARK_PASSWORD_FILE="$PW"
 export RESTIC_REPOSITORY="$WORK/repo-restic" RESTIC_PASSWORD_FILE="$PW" RESTIC_CACHE_DIR="$WORK/cache-restic"
 export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat $PW" BORG_BASE_DIR="$WORK/borg-base"
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
-# tidemark's cache (files cache) under the scratch too
-tm() { XDG_CACHE_HOME="$WORK/cache-tidemark" "$TM" "$@"; }
+# tidemark's local state (locks, caches) under the scratch too
+export TIDEMARK_STATE_DIR="$WORK/cache-tidemark"
+tm() { "$TM" "$@"; }
 
 note "generating ${SIZE_MB} MiB tree (seed $SEED) in $SRC"
 python3 "$BENCH_ROOT/gen-tree.py" generate "$SRC" --size-mb "$SIZE_MB" --seed "$SEED" >&2
@@ -91,7 +92,7 @@ done
 
 backup() { # tool key
   case $1 in
-    tidemark) measure "$1.$2" tm backup files --instance bench "$SRC" ;;
+    tidemark) measure "$1.$2" "$TM" backup files --instance bench "$SRC" ;;
     restic)   measure "$1.$2" restic backup --compression "$RESTIC_COMP" "$SRC" ;;
     borg)     measure "$1.$2" borg create --compression "$BORG_COMP" "::$2" "$SRC" ;;
   esac
@@ -117,7 +118,7 @@ restored_root() { # tool dir -> where the tree landed
 for t in $TOOLS; do
   dir="$WORK/restore-$t"; mkdir -p "$dir"
   case $t in
-    tidemark) measure "$t.restore" tm restore files latest --target "$dir" ;;
+    tidemark) measure "$t.restore" "$TM" restore files latest --target "$dir" ;;
     restic)   measure "$t.restore" restic restore latest --target "$dir" ;;
     borg)     measure "$t.restore" bash -c 'cd "$1" && borg extract ::backup3' _ "$dir" ;;
   esac
@@ -153,10 +154,10 @@ fig() { # tool metric -> number or empty
       [ -n "$a" ] && mib $((a - b)) ;;
     added)
       local a b; a=$(get "$t.backup3.repo" value); b=$(get "$t.backup2.repo" value)
-      [ -n "$a" ] && mib $((a - b)) ;;
+      [ -n "$a" ] && kib $((a - b)) ;;
     added2)
       local a b; a=$(get "$t.backup2.repo" value); b=$(get "$t.backup1.repo" value)
-      [ -n "$a" ] && mib $((a - b)) ;;
+      [ -n "$a" ] && kib $((a - b)) ;;
     ok) local v; v=$(get "$t.restore_ok" value); case $v in 1) echo yes ;; 0) echo NO ;; esac ;;
   esac
 }
@@ -194,8 +195,8 @@ md="$OUTDIR/files-$STAMP.md"
   row "third backup (after mutate), wall s" b3 ""
   row "restore, wall s" rs "<= restic" restic
   row "repository after first backup, MiB" size1 ""
-  row "added by unchanged backup, MiB" added2 ""
-  row "added after mutate (10 changed, 20 new), MiB" added "<= restic" restic
+  row "added by unchanged backup, KiB" added2 ""
+  row "added after mutate (10 changed, 20 new), KiB" added "<= restic" restic
   row "max RSS first backup, MiB" rss1 ""
   row "max RSS restore, MiB" rssr ""
   row "peak RSS over all steps, MiB" rss "<= restic" restic

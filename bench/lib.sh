@@ -65,7 +65,8 @@ find_tidemark() {
   fi
   local c
   for c in "$TM_SRC_DIR/build/release/src/tidemark" "$TM_SRC_DIR/build/release/tidemark" \
-           "$TM_SRC_DIR/build/release/engine/cli/tidemark"; do
+           "$TM_SRC_DIR/build/release/engine/cli/tidemark" \
+           "$TM_SRC_DIR/build/bench-release/engine/cli/tidemark"; do
     [ -x "$c" ] && { TM=$c; return 0; }
   done
   c=$(find "$TM_SRC_DIR/build/release" -maxdepth 4 -type f -name tidemark -perm -u+x 2>/dev/null | head -n1 || true)
@@ -82,6 +83,7 @@ verdict() {
   awk -v a="$1" -v l="$2" 'BEGIN { if (a == "" || l == "" || a == "-" || l == "-") print "-"; else if (a + 0 <= l + 0) print "yes"; else print "NO" }'
 }
 mib() { awk -v b="$1" 'BEGIN { if (b == "") print "-"; else printf "%.2f", b / 1048576 }'; }
+kib() { awk -v b="$1" 'BEGIN { if (b == "") print "-"; else printf "%.1f", b / 1024 }'; }
 kib_to_mib() { awk -v b="$1" 'BEGIN { if (b == "") print "-"; else printf "%.0f", b / 1024 }'; }
 or_dash() { if [ -n "$1" ]; then echo "$1"; else echo "-"; fi; }
 
