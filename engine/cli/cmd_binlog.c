@@ -283,10 +283,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     const BinlogSegInfo *last = n ? binlog_catalog_at(cat, n - 1) : NULL;
     char lastg[1100] = "";
     if (last)
-        for (size_t d = 0, k = 0; d < last->gtid_last.n && k < sizeof lastg; d++)
-            k += (size_t)snprintf(lastg + k, sizeof lastg - k, "%s%u-%u-%" PRIu64, d ? "," : "",
-                                  last->gtid_last.g[d].domain, last->gtid_last.g[d].server,
-                                  last->gtid_last.g[d].seq);
+        binlog_gtid_set_format(&last->gtid_state, lastg, sizeof lastg);
     const char *problem = alarm ? alarm : gap[0] ? gap : NULL;
 
     out = json_pack("{s:s, s:b, s:b, s:I, s:O, s:s?}", "instance", inst, "running", running,

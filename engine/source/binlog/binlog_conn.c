@@ -1,9 +1,9 @@
 /* binlog_conn.c: the replication connection: connect, read the server's
  * identity, check privileges, start COM_BINLOG_DUMP through libmariadb's
- * mariadb_rpl_* API, and hand out raw events.
+ * mariadb_rpl_open(), and hand out raw events read as packets.
  * Invariant: events are passed on exactly as received (the packet's OK
- * byte stripped); the connector's own event parsing is not relied on (it
- * misreads Rotate events when checksums are on). */
+ * byte stripped); the connector's own event parser (mariadb_rpl_fetch) is
+ * not used (see binlog_conn_fetch). */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,7 +19,6 @@
 struct BinlogConn {
     MYSQL *my;
     MARIADB_RPL *rpl;
-    MARIADB_RPL_EVENT *ev;
     char identity[BINLOG_IDENTITY_MAX];
     char account[200];      /* CURRENT_USER() as 'user'@'host' for GRANT hints */
     char where[300];        /* socket or host:port, for messages */
@@ -154,8 +153,6 @@ void binlog_conn_close(BinlogConn *c)
 {
     if (!c)
         return;
-    if (c->ev)
-        mariadb_free_rpl_event(c->ev);
     if (c->rpl)
         mariadb_rpl_close(c->rpl);
     if (c->my)
@@ -248,37 +245,35 @@ int binlog_conn_dump(BinlogConn *c, const char *file, uint64_t pos, const char *
 
 int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err)
 {
+    /* Raw packets, not mariadb_rpl_fetch(): the connector's parser fails on
+     * compressed row events (log_bin_compress: CR_ERR_BINLOG_UNCOMPRESS)
+     * and misreads Rotate events when checksums are on, and we need none of
+     * its parsing. mysql_net_read_packet() is its public packet reader. */
     *ev = NULL;
     *len = 0;
-    MARIADB_RPL_EVENT *e = mariadb_rpl_fetch(c->rpl, c->ev);
-    if (!e) {
-        c->ev = NULL;   /* the connector frees the event on every failure */
+    unsigned long n = mysql_net_read_packet(c->my);
+    if (n == (unsigned long)-1 || n == 0) {
         unsigned no = mysql_errno(c->my);
-        if (no == 0 && c->rpl->error_no == 0)
-            return 0;   /* end of a non-blocking dump */
         if (no == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
             const char *m = mysql_error(c->my);
             if (strstr(m, "purged") || strstr(m, "Could not find first log") ||
                 strstr(m, "could not find"))
                 return err_set(err, ERR_GAP, "the server at %s no longer has the binlog the "
                                "archive needs: %s", c->where, m);
-            if (strstr(m, "same server_id") || strstr(m, "same server_uuid")) {
-                db_err(c, err, "binlog dump");
+            if (strstr(m, "same server_id") || strstr(m, "same server_uuid"))
                 return err_set(err, ERR_INVALID, "another replica uses our server_id on %s (set "
                                "binlog_server_id to a unique value): %s", c->where, m);
-            }
             return err_set(err, ERR_DB, "binlog dump on %s: %s", c->where, m);
         }
-        if (no == 0)
-            return err_set(err, ERR_DB, "binlog dump on %s: %s", c->where, c->rpl->error_msg);
         return db_err(c, err, "binlog dump");
     }
-    c->ev = e;
-    if (e->raw_data_size < 1 + BINLOG_HDR_LEN || e->raw_data_ofs < 1 ||
-        e->raw_data_ofs > e->raw_data_size)
-        return err_set(err, ERR_CORRUPT, "short replication packet (%zu bytes) from %s",
-                       e->raw_data_size, c->where);
-    *ev = e->raw_data + e->raw_data_ofs;
-    *len = e->raw_data_size - e->raw_data_ofs;
+    const uint8_t *p = c->my->net.read_pos;
+    if (n < 9 && p[0] == 0xFE)
+        return 0;   /* EOF: end of a non-blocking dump */
+    if (p[0] != 0x00 || n < 1 + BINLOG_HDR_LEN)
+        return err_set(err, ERR_CORRUPT, "unexpected replication packet (%lu bytes, first byte "
+                       "%u) from %s", n, p[0], c->where);
+    *ev = p + 1;
+    *len = n - 1;
     return 0;
 }

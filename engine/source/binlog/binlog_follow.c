@@ -289,7 +289,7 @@ static bool snapshot_start(Follower *f)
     json_t *it;
     json_array_foreach(json_object_get(m, "items"), i, it)
     {
-        const char *type = json_string_value(json_object_get(it, "type"));
+        const char *type = json_string_value(json_object_get(it, "kind"));
         json_t *b = json_object_get(it, "binlog");
         if (!type || strcmp(type, "mariadb") != 0 || !json_is_object(b))
             continue;
