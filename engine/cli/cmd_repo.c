@@ -11,11 +11,15 @@
 /* Parse the common "--help / --json" pair for commands without options. */
 static int simple_opts(CliCtx *ctx, int argc, char **argv, const char *usage_text, Err *err)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
+                                         {"instance", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'},
+                                         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hi:q", opts, NULL)) != -1) {
         if (c == 'h') { fputs(usage_text, stdout); return -1; }
         if (c == 'J') { ctx->json = true; continue; }
+        if (c == 'i') { ctx->instance = optarg; continue; }
+        if (c == 'q') { ctx->quiet = true; continue; }
         return err_set(err, ERR_INVALID, "bad option (see --help)");
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -88,7 +92,7 @@ int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err)
     Repo *r = NULL;
     SnapPrint sp = {ctx, NULL, 0};
     int rc = simple_opts(ctx, argc, argv,
-                         "usage: tidemark [-i INSTANCE] snapshots [--json]\n"
+                         "usage: tidemark snapshots [--instance NAME] [--json]\n"
                          "List snapshots, oldest first: id, time (UTC), instance, tags, items.\n", err);
     if (rc) return rc < 0 ? 0 : rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;

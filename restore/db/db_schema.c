@@ -12,7 +12,7 @@ const json_t *rst_db_item(const json_t *manifest)
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(manifest, "items"), i, it) {
-        const char *t = json_string_value(json_object_get(it, "type"));
+        const char *t = json_string_value(json_object_get(it, "kind"));
         if (t && !strcmp(t, "mariadb")) return it;
     }
     return NULL;

@@ -23,7 +23,7 @@
 #include "engine/repo/repo.h"
 #include "engine/source/dump/src_dump.h"
 
-/* The first {"type":"mariadb"} item of a manifest (borrowed), or NULL. */
+/* The first {"kind":"mariadb"} item of a manifest (borrowed), or NULL. */
 const json_t *rst_db_item(const json_t *manifest);
 
 typedef struct RstDbOptions {

@@ -281,7 +281,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         }
         json_array_append_new(dbs, jd);
     }
-    item = json_pack("{s:s,s:s,s:s,s:O,s:{s:s,s:f,s:i},s:O,s:I,s:I,s:O}", "type", "mariadb",
+    item = json_pack("{s:s,s:s,s:s,s:O,s:{s:s,s:f,s:i},s:O,s:I,s:I,s:O}", "kind", "mariadb",
                      "encoding", "tsv1", "hash", "blake2b-256", "server", server, "consistency",
                      "method", pt.method, "lock_ms", pt.lock_ms, "connections", (int)n,
                      "nontransactional", cat.nontx, "rows", (json_int_t)total_rows, "bytes",

@@ -119,7 +119,7 @@ typedef struct SrcDumpStats {
 } SrcDumpStats;
 
 /* Dump the databases through conn into r. On 0, *out_item is a new
- * reference: the manifest item ({"type":"mariadb", ...}, docs/FORMAT.md)
+ * reference: the manifest item ({"kind":"mariadb", ...}, docs/FORMAT.md)
  * to add to the snapshot's "items"; stats (may be NULL) is filled. On
  * error nothing is returned; chunks already written stay unreferenced. */
 int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
