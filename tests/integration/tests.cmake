@@ -35,19 +35,4 @@ tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration
 # Point-in-time replay through a real replica SQL thread, tidemark as the source (issue 6), label replay.
 tm_integration_test(replay_pitr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_pitr.sh $<TARGET_FILE:tm-replay>
   LABELS replay TIMEOUT 900)
-
-# Binlog follower against a real MariaDB (issue 5), label binlog.
-tm_integration_test(binlog_row_crc32_heavy COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh ROW CRC32 OFF 1
-  LABELS binlog TIMEOUT 900)
-tm_integration_test(binlog_mixed_none COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh MIXED NONE OFF 0
-  LABELS binlog TIMEOUT 600)
-tm_integration_test(binlog_row_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh ROW CRC32 ON 0
-  LABELS binlog TIMEOUT 600)
-tm_integration_test(binlog_mixed_crc32_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh MIXED CRC32 ON 0
-  LABELS binlog TIMEOUT 600)
-tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
-  LABELS files TIMEOUT 300)
-
-# Point-in-time replay through a real replica SQL thread, tidemark as the source (issue 6), label replay.
-tm_integration_test(replay_pitr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_pitr.sh $<TARGET_FILE:tm-replay>
-  LABELS replay TIMEOUT 900)
+tm_integration_test(conf_sample COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/conf_sample.sh LABELS repo TIMEOUT 60)
