@@ -39,6 +39,7 @@ static const CliCmd commands[] = {
     {"backup", "db", cmd_backup_db, "one snapshot of an instance's database(s) only"},
     {"restore", "db", cmd_restore_db, "load a snapshot's database(s) into a server and verify"},
     {"export", "sql", cmd_export_sql, "write a snapshot's database(s) as plain SQL on stdout"},
+    {"verify", "db", cmd_verify_db, "compare a server's tables with a snapshot's content hashes"},
     {"version", NULL, cmd_version, "print the version"},
     {NULL, NULL, NULL, NULL},
 };

@@ -29,5 +29,6 @@ int cmd_backup(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_backup_db(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "restore/db/db_int.h"
 
+/* Tables smaller than this are created with all their keys at once. */
+#define DEFER_KEYS_MIN (8u << 20)
+
 typedef struct LTask {
     const char *tdb, *table;
     const json_t *tinfo;     /* item table: rows, bytes, hash, parts */
@@ -228,7 +231,17 @@ static int apply_grants(Repo *r, MYSQL *m, const json_t *ref, Err *err)
     for (char *p = (char *)b.data, *e; p && *p; p = e ? e + 2 : NULL) {
         e = strstr(p, ";\n");
         if (e) *e = '\0';
-        if (*p && (rc = src_db_exec(m, p, err))) goto out;
+        /* an account that exists keeps its password; grants only add */
+        if (!strncmp(p, "CREATE USER ", 12)) {
+            Buf q;
+            buf_init(&q, 1 << 20);
+            rc = buf_printf(&q, err, "CREATE USER IF NOT EXISTS %s", p + 12);
+            if (!rc) rc = src_db_exec(m, (char *)q.data, err);
+            buf_free(&q);
+            if (rc) goto out;
+        } else if (*p && (rc = src_db_exec(m, p, err))) {
+            goto out;
+        }
     }
 out:
     repo_streamref_free(&s);
@@ -303,6 +316,13 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
             if (!create) {
                 rc = err_set(err, ERR_CORRUPT, "table %s.%s has no CREATE statement", src, tn);
                 goto out;
+            }
+            /* small tables: the CREATE as it was (keys and foreign keys
+             * included; foreign_key_checks is off) costs less than the
+             * later ALTERs; big ones load into the primary key alone */
+            if (t->bytes < DEFER_KEYS_MIN && !mysql_real_query(m, create, strlen(create))) {
+                free(create);
+                continue;
             }
             rc = rst_ddl_split(create, &cr2, &t->keys, &t->fks, err);
             free(create);

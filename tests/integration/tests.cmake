@@ -36,3 +36,7 @@ tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration
 tm_integration_test(replay_pitr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_pitr.sh $<TARGET_FILE:tm-replay>
   LABELS replay TIMEOUT 900)
 tm_integration_test(conf_sample COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/conf_sample.sh LABELS repo TIMEOUT 60)
+
+# MariaDB dump, load, verification, SQL export against a real server (issue 4), label db.
+tm_integration_test(db_dolibarr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_dolibarr.sh LABELS db TIMEOUT 600)
+tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_types.sh LABELS db TIMEOUT 600)

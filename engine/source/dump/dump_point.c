@@ -78,7 +78,7 @@ int dump_point_release(MYSQL *m, DumpPoint *p, Err *err)
     if (!p->locked) return 0;
     rc = src_db_exec(m, p->lock_is_ftwrl ? "UNLOCK TABLES" : "BACKUP STAGE END", err);
     p->locked = false;
-    p->lock_ms += now_ms() - p->lock_ms;   /* lock_ms held the start time while locked */
+    p->lock_ms = now_ms() - p->lock_ms;   /* lock_ms held the start time while locked */
     if (rc) return err_wrap(err, "release the global lock");
     return 0;
 }
