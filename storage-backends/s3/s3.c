@@ -298,7 +298,7 @@ static void s3_close(void *self)
     S3 *s3 = self;
     if (!s3) return;
     if (atomic_load(&s3->n_retries))
-        log_info("%s: %llu requests, %llu retried, %llu failed", s3->location,
+        log_info("%s: %llu requests, %llu retried, %llu gave up", s3->location,
                  (unsigned long long)atomic_load(&s3->n_requests), (unsigned long long)atomic_load(&s3->n_retries),
                  (unsigned long long)atomic_load(&s3->n_failed));
     s3_free(s3);

@@ -24,7 +24,7 @@ int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err);
 typedef struct StoS3Stats {
     uint64_t requests;    /* HTTP exchanges tried, retries included */
     uint64_t retries;     /* exchanges repeated after a retryable failure */
-    uint64_t failures;    /* operations that failed after their retries */
+    uint64_t failures;    /* operations that gave up after retrying */
     uint64_t bytes_up;    /* request bodies accepted by the server */
     uint64_t bytes_down;  /* response bodies received */
 } StoS3Stats;

@@ -237,9 +237,9 @@ int s3_call(S3 *s3, const S3Req *req, S3Resp *resp, Err *err)
         sleep_ms(delay);
     }
     if (v == V_OK) return 0;
-    atomic_fetch_add(&s3->n_failed, 1);
     rc = s3_error_from_resp(s3, req, resp, err);
     if (v == V_RETRY) {
+        atomic_fetch_add(&s3->n_failed, 1);
         size_t n = strlen(err->msg);
         err->retryable = true;
         snprintf(err->msg + n, sizeof err->msg - n, " (gave up after %d tr%s in %.1f s)", tries,
