@@ -342,8 +342,10 @@ int repo_flush(Repo *r, Err *err)
 struct RepoStream {
     Repo *r;
     const ChkChunker *chk;
-    uint8_t *buf;
-    size_t len, cap;     /* cap = 2 * max chunk size */
+    uint8_t *buf;        /* tail not yet cut; allocated lazily */
+    size_t len, alloc;
+    size_t cap;          /* 2 * max chunk size: the most buf ever holds */
+    size_t max;
     uint64_t size;
     Id *ids;
     size_t nids, ids_cap;
@@ -357,9 +359,8 @@ int repo_stream_begin(Repo *r, RepoChunking kind, RepoStream **out, Err *err)
     if (!s) return err_set(err, ERR_NOMEM, "out of memory");
     s->r = r;
     s->chk = r->chunkers[kind];
-    s->cap = 2 * (size_t)chk_params(s->chk)->max_size;
-    s->buf = malloc(s->cap);
-    if (!s->buf) { free(s); return err_set(err, ERR_NOMEM, "out of memory"); }
+    s->max = chk_params(s->chk)->max_size;
+    s->cap = 2 * s->max;   /* the tail buffer is allocated on demand, up to cap */
     *out = s;
     return 0;
 }
@@ -377,6 +378,15 @@ static int push_id(RepoStream *s, const Id *id, Err *err)
     return 0;
 }
 
+static int emit(RepoStream *s, const uint8_t *p, size_t n, Err *err)
+{
+    Id id;
+    int rc;
+    cry_id(s->r->keys, p, n, &id);
+    if ((rc = submit(s->r, &id, p, n, err))) return rc;
+    return push_id(s, &id, err);
+}
+
 /* Cut and submit every complete chunk in buf; keep the rest. */
 static int drain(RepoStream *s, bool final, Err *err)
 {
@@ -384,11 +394,8 @@ static int drain(RepoStream *s, bool final, Err *err)
     int rc = 0;
     while (off < s->len) {
         size_t n = chk_cut(s->chk, s->buf + off, s->len - off, final);
-        Id id;
         if (n == 0) break;
-        cry_id(s->r->keys, s->buf + off, n, &id);
-        if ((rc = submit(s->r, &id, s->buf + off, n, err))) break;
-        if ((rc = push_id(s, &id, err))) break;
+        if ((rc = emit(s, s->buf + off, n, err))) break;
         off += n;
     }
     if (off) {
@@ -398,18 +405,44 @@ static int drain(RepoStream *s, bool final, Err *err)
     return rc;
 }
 
+static int tail_append(RepoStream *s, const uint8_t *p, size_t n, Err *err)
+{
+    if (s->len + n > s->alloc) {
+        size_t na = s->alloc ? s->alloc : 64u << 10;
+        uint8_t *b;
+        while (na < s->len + n) na *= 2;
+        if (na > s->cap) na = s->cap;
+        b = realloc(s->buf, na);
+        if (!b) return err_set(err, ERR_NOMEM, "out of memory");
+        s->buf = b;
+        s->alloc = na;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+/* Zero copy where possible: while nothing is buffered and at least a max
+ * chunk is at hand, cut straight from the caller's bytes; only the tail is
+ * copied into the stream's buffer. */
 int repo_stream_write(RepoStream *s, const void *data, size_t len, Err *err)
 {
     const uint8_t *p = data;
     int rc;
     s->size += len;
     while (len) {
+        if (s->len == 0 && len >= s->max) {
+            size_t n = chk_cut(s->chk, p, len, false);
+            if ((rc = emit(s, p, n, err))) return rc;
+            p += n;
+            len -= n;
+            continue;
+        }
         size_t room = s->cap - s->len, n = len < room ? len : room;
-        memcpy(s->buf + s->len, p, n);
-        s->len += n;
+        if ((rc = tail_append(s, p, n, err))) return rc;
         p += n;
         len -= n;
-        if (s->len == s->cap && (rc = drain(s, false, err))) return rc;
+        if (s->len >= s->max && (rc = drain(s, false, err))) return rc;
     }
     return 0;
 }

@@ -163,6 +163,38 @@ static void test_second_write_of_same_data_adds_nothing(void **state)
     free(data);
 }
 
+static void test_chunk_list_does_not_depend_on_write_sizes(void **state)
+{
+    Fx *fx = *state;
+    Err err;
+    size_t len = 11u << 20;
+    uint8_t *data = malloc(len);
+    Repo *r = open_repo(fx, PASS, 0, &err);
+    RepoStream *s;
+    RepoStreamRef whole, pieces;
+    size_t off = 0, step = 1;
+    tst_fill_random(data, len, 1234);
+    assert_int_equal(repo_stream_begin(r, REPO_CHUNK_FILES, &s, &err), 0);
+    assert_int_equal(repo_stream_write(s, data, len, &err), 0);   /* zero-copy path */
+    assert_int_equal(repo_stream_end(s, &whole, &err), 0);
+    assert_int_equal(repo_stream_begin(r, REPO_CHUNK_FILES, &s, &err), 0);
+    while (off < len) {   /* growing odd pieces: 1, 4, 16, ... bytes, then large ones */
+        size_t n = len - off < step ? len - off : step;
+        assert_int_equal(repo_stream_write(s, data + off, n, &err), 0);
+        off += n;
+        step = step * 4 + 3;
+        if (step > (5u << 20)) step = 12345;
+    }
+    assert_int_equal(repo_stream_end(s, &pieces, &err), 0);
+    assert_int_equal(whole.nchunks, pieces.nchunks);
+    assert_memory_equal(whole.chunks, pieces.chunks, whole.nchunks * sizeof(Id));
+    assert_true(whole.nchunks >= 4);
+    repo_streamref_free(&whole);
+    repo_streamref_free(&pieces);
+    repo_free(r);
+    free(data);
+}
+
 static void test_wrong_passphrase_is_refused(void **state)
 {
     Fx *fx = *state;
@@ -342,6 +374,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test_setup_teardown(test_stream_round_trip_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_write_of_same_data_adds_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_list_does_not_depend_on_write_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_passphrase_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_format_is_refused, setup, teardown),
         cmocka_unit_test(test_missing_repository_is_notfound),

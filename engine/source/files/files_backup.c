@@ -411,7 +411,7 @@ int src_files_backup(Repo *r, const char *item_name, const char *root, const Src
             log_warn("files cache disabled: %s", e2.msg);
     }
     w.prog = progress_new("files", 0, 0, w.opt->progress);
-    rc = repo_stream_begin(r, REPO_CHUNK_FILES, &w.tree, err);
+    rc = repo_stream_begin(r, REPO_CHUNK_DUMP, &w.tree, err);
     if (rc) goto out;
     /* st comes from the root as given (a trailing slash follows a symlinked
      * root on purpose); rel starts at the root's basename. */
