@@ -75,6 +75,7 @@ if [ "$HEAVY" = 1 ]; then
   eval "$("$SB" start "$DB" 0 --binlog-checksum="$CHECKSUM" --log-bin-compress="$COMPRESS")"
   small_tx 92 30
   sleep 4
+  kill -0 "$FPID" 2>/dev/null || { tail -20 "$T/follow.log" >&2; fail "the follower died during restart/cut"; }
   kill -TERM "$FPID"; rc=0; wait "$FPID" || rc=$?
   [ "$rc" = 0 ] || { tail -20 "$T/follow.log" >&2; fail "follower exit $rc on SIGTERM"; }
   grep -q "reconnecting" "$T/follow.log" || fail "the follower never reconnected (log: $(tail -3 "$T/follow.log"))"

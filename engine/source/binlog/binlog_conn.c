@@ -252,7 +252,7 @@ int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err)
     *ev = NULL;
     *len = 0;
     unsigned long n = mysql_net_read_packet(c->my);
-    if (n == (unsigned long)-1 || n == 0) {
+    if (n == 0 || n >= 0xFFFFFFFFul) {   /* packet_error is (unsigned int)-1 */
         unsigned no = mysql_errno(c->my);
         if (no == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
             const char *m = mysql_error(c->my);
