@@ -44,3 +44,4 @@ tm_integration_test(conf_sample COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 # MariaDB dump, load, verification, SQL export against a real server (issue 4), label db.
 tm_integration_test(db_dolibarr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_dolibarr.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_types.sh LABELS db TIMEOUT 600)
+tm_integration_test(db_consistency COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_consistency.sh LABELS db TIMEOUT 900)

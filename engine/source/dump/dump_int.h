@@ -53,15 +53,17 @@ typedef struct DumpPoint {
     char method[24];
     bool locked;             /* lock still held: dump_point_release must follow */
     bool lock_is_ftwrl;
+    MYSQL *lockc;            /* the connection holding the lock (never a dump one:
+                                BACKUP STAGE END commits its session's transaction) */
 } DumpPoint;
 
 /* Start a consistent snapshot on every connection at one commit point.
  * hold: keep the global lock after the point (non-transactional tables are
  * dumped under it). force_lock skips the lock-free attempt. */
-int dump_point_take(MYSQL **conns, unsigned n, bool hold, bool force_lock,
+int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
                     unsigned lock_wait_timeout, DumpPoint *out, Err *err);
-/* Release a held lock (adds to lock_ms). */
-int dump_point_release(MYSQL *m, DumpPoint *p, Err *err);
+/* Release a held lock (lock_ms becomes the hold time) and close its connection. */
+int dump_point_release(DumpPoint *p, Err *err);
 void dump_point_clear(DumpPoint *p);
 
 /* Dump one table's rows through m (inside the snapshot) into r.

@@ -15,7 +15,10 @@
  *     FLUSH TABLES WITH READ LOCK elsewhere. Its hold time is measured.
  *  3. With non-transactional tables (hold): the lock also blocks their
  *     writes (BACKUP STAGE FLUSH + BLOCK_DDL) and stays held until the
- *     caller has dumped them and calls dump_point_release. */
+ *     caller has dumped them and calls dump_point_release.
+ *  4. The lock lives on a connection of its own: BACKUP STAGE END commits
+ *     the transaction of the session that runs it, which would silently
+ *     end a dump connection's snapshot. */
 #include <mysql.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,17 +71,21 @@ static int start_snapshot(MYSQL *m, Err *err)
 
 void dump_point_clear(DumpPoint *p)
 {
+    src_db_close(p->lockc);
     free(p->gtid);
     memset(p, 0, sizeof *p);
 }
 
-int dump_point_release(MYSQL *m, DumpPoint *p, Err *err)
+int dump_point_release(DumpPoint *p, Err *err)
 {
-    int rc;
-    if (!p->locked) return 0;
-    rc = src_db_exec(m, p->lock_is_ftwrl ? "UNLOCK TABLES" : "BACKUP STAGE END", err);
-    p->locked = false;
-    p->lock_ms = now_ms() - p->lock_ms;   /* lock_ms held the start time while locked */
+    int rc = 0;
+    if (p->locked) {
+        rc = src_db_exec(p->lockc, p->lock_is_ftwrl ? "UNLOCK TABLES" : "BACKUP STAGE END", err);
+        p->locked = false;
+        p->lock_ms = now_ms() - p->lock_ms;   /* lock_ms held the start time while locked */
+    }
+    src_db_close(p->lockc);
+    p->lockc = NULL;
     if (rc) return err_wrap(err, "release the global lock");
     return 0;
 }
@@ -107,10 +114,10 @@ static int take_lock_free(MYSQL **conns, unsigned n, DumpPoint *out, bool *ok, E
     return 0;
 }
 
-int dump_point_take(MYSQL **conns, unsigned n, bool hold, bool force_lock,
+int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
                     unsigned lock_wait_timeout, DumpPoint *out, Err *err)
 {
-    MYSQL *m0 = conns[0];
+    MYSQL *m0 = conns[0], *lk = NULL;
     char *v = NULL, sql[400];
     bool mariadb = strstr(mysql_get_server_info(m0), "MariaDB") != NULL;
     double t_lock = 0;
@@ -140,28 +147,31 @@ int dump_point_take(MYSQL **conns, unsigned n, bool hold, bool force_lock,
         }
     }
 
-    /* the short global lock */
+    /* the short global lock, on a connection of its own */
+    if ((rc = src_db_connect(c, &out->lockc, err))) goto out;
+    lk = out->lockc;
     snprintf(sql, sizeof sql, "SET SESSION lock_wait_timeout = %u",
              lock_wait_timeout ? lock_wait_timeout : 10);
-    if ((rc = src_db_exec(m0, sql, err))) goto out;
+    if ((rc = src_db_exec(lk, sql, err))) goto out;
     if (mariadb) {
-        rc = src_db_exec(m0, "BACKUP STAGE START", err);
-        if (!rc && hold) rc = src_db_exec(m0, "BACKUP STAGE FLUSH", err);
-        if (!rc && hold) rc = src_db_exec(m0, "BACKUP STAGE BLOCK_DDL", err);
-        if (!rc) rc = src_db_exec(m0, "BACKUP STAGE BLOCK_COMMIT", err);
+        rc = src_db_exec(lk, "BACKUP STAGE START", err);
+        if (!rc && hold) rc = src_db_exec(lk, "BACKUP STAGE FLUSH", err);
+        if (!rc && hold) rc = src_db_exec(lk, "BACKUP STAGE BLOCK_DDL", err);
+        if (!rc) rc = src_db_exec(lk, "BACKUP STAGE BLOCK_COMMIT", err);
         if (rc) {
             Err e2;
-            src_db_exec(m0, "BACKUP STAGE END", &e2);
+            src_db_exec(lk, "BACKUP STAGE END", &e2);
             goto lock_failed;
         }
         snprintf(out->method, sizeof out->method, "backup-stage");
     } else {
-        if ((rc = src_db_exec(m0, "FLUSH TABLES WITH READ LOCK", err))) goto lock_failed;
+        if ((rc = src_db_exec(lk, "FLUSH TABLES WITH READ LOCK", err))) goto lock_failed;
         out->lock_is_ftwrl = true;
         snprintf(out->method, sizeof out->method, "ftwrl");
     }
     out->locked = true;
     t_lock = now_ms();
+    out->lock_ms = t_lock;   /* start time while held (see dump_point_release) */
     for (unsigned i = 0; i < n; i++)
         if ((rc = start_snapshot(conns[i], err))) goto out;
     if (out->has_binlog) {
@@ -171,8 +181,7 @@ int dump_point_take(MYSQL **conns, unsigned n, bool hold, bool force_lock,
         if (rc) goto out;
     }
     if (!out->gtid) out->gtid = strdup("");
-    out->lock_ms = t_lock;   /* start time while held (see dump_point_release) */
-    if (!hold) rc = dump_point_release(m0, out, err);
+    if (!hold) rc = dump_point_release(out, err);
     goto out;
 
 lock_failed:
@@ -183,11 +192,9 @@ lock_failed:
     else if (err->code == ERR_PERM)
         err_wrap(err, "taking the global lock needs the RELOAD privilege");
 out:
-    if (rc && out->locked) {
-        Err e2;
-        dump_point_release(m0, out, &e2);
-    }
     if (rc) {
+        Err e2;
+        dump_point_release(out, &e2);
         free(out->gtid);
         out->gtid = NULL;
         return err_wrap(err, "establish the consistent point");

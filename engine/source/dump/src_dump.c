@@ -194,7 +194,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     if ((rc = any_nontx(conns[0], opt->databases, &nontx, err))) goto out;
     if ((rc = dump_privs_check(conns[0], opt->databases, n > 1 || nontx || opt->force_lock, err)))
         goto out;
-    if ((rc = dump_point_take(conns, n, nontx, opt->force_lock, opt->lock_wait_timeout, &pt, err)))
+    if ((rc = dump_point_take(conn, conns, n, nontx, opt->force_lock, opt->lock_wait_timeout, &pt, err)))
         goto out;
     if ((rc = dump_catalog_read(conns[0], opt->databases, &cat, err))) goto out;
 
@@ -207,7 +207,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
             goto out;
         t->done = true;
     }
-    if ((rc = dump_point_release(conns[0], &pt, err))) goto out;
+    if ((rc = dump_point_release(&pt, err))) goto out;
 
     /* the parallel part */
     job.r = r;
@@ -316,9 +316,9 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     *out_item = item;
     item = NULL;
 out:
-    if (rc && pt.locked) {
+    if (rc) {
         Err e2;
-        dump_point_release(conns[0], &pt, &e2);
+        dump_point_release(&pt, &e2);
     }
     if (job.prog) progress_done(job.prog);
     if (job_init) pthread_mutex_destroy(&job.mu);
