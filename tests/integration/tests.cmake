@@ -45,3 +45,4 @@ tm_integration_test(conf_sample COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 tm_integration_test(db_dolibarr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_dolibarr.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_types.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_consistency COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_consistency.sh LABELS db TIMEOUT 900)
+tm_integration_test(db_failures COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_failures.sh LABELS db TIMEOUT 600)

@@ -208,6 +208,16 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         t->done = true;
     }
     if ((rc = dump_point_release(&pt, err))) goto out;
+    {
+        /* test hook (tests/integration/db_failures.sh): a window after the
+         * point is taken in which tests break things deterministically */
+        const char *pause = getenv("TIDEMARK_TEST_PAUSE_AFTER_POINT_MS");
+        if (pause) {
+            long ms = strtol(pause, NULL, 10);
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
 
     /* the parallel part */
     job.r = r;
