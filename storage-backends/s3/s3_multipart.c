@@ -42,8 +42,11 @@ static void *worker(void *arg)
         n = j->len - off < j->part_size ? j->len - off : j->part_size;
         snprintf(num, sizeof num, "%d", i + 1);
         {
+            char hash[65];
             S3Param q[] = { { "partNumber", num }, { "uploadId", j->upload_id } };
-            S3Req req = { .method = "PUT", .key = j->key, .query = q, .nquery = 2, .body = j->buf + off, .body_len = n };
+            S3Req req = { .method = "PUT", .key = j->key, .query = q, .nquery = 2, .body = j->buf + off, .body_len = n,
+                          .payload_hash = hash };
+            s3_sha256_hex(j->buf + off, n, hash);   /* once per part, not per try */
             err_clear(&err);
             if (s3_call(j->s3, &req, &resp, &err) != 0) {
                 err_wrap(&err, "part %d of %d", i + 1, j->nparts);
