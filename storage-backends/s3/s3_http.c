@@ -174,6 +174,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
             copy_value(tmp, sizeof tmp, v, vl);
             r->content_length = strtoull(tmp, NULL, 10);
             r->has_length = true;
+            if (x->out && r->status >= 200 && r->status < 300 && r->content_length <= x->out->max) {
+                Err e;   /* one allocation for the whole body; on failure on_write reports it */
+                (void)buf_reserve(x->out, (size_t)r->content_length, &e);
+            }
         } else if (IS("Retry-After")) {
             copy_value(tmp, sizeof tmp, v, vl);
             r->retry_after_s = strtol(tmp, NULL, 10);
