@@ -57,7 +57,7 @@ B=$(echo "$t1 - $t0" | bc); CB=$(checksum)
 
 reset_target
 q $T -e "SET GLOBAL gtid_strict_mode=1"
-t0=$(now); "$TOOL" run --socket $T --user root --start "$BASE" --until "$END" "${FILES[@]}"; t1=$(now)
+t0=$(now); /usr/bin/time -f "tm-replay cpu: user %U s sys %S s" "$TOOL" run --socket $T --user root --start "$BASE" --until "$END" "${FILES[@]}"; t1=$(now)
 C=$(echo "$t1 - $t0" | bc); CC=$(checksum)
 
 printf '(a) mariadb-binlog | mariadb : %6.1f s  %6.0f tx/s  checksums %s\n' "$A" "$(echo "$N / $A" | bc -l)" "$CA"
