@@ -82,11 +82,15 @@ struct Repo {
 
     /* lock */
     char *lock_key;
+    bool lock_exclusive;     /* what lock_key was taken as (for refresh) */
 };
 
 /* repo_write.c */
 int repo_pipeline_start(Repo *r, Err *err);
 void repo_pipeline_stop(Repo *r);
+/* Under mu: record an uploaded pack's entries in the index and the index
+ * delta. Takes ownership of entries on success. */
+int repo_delta_add(Repo *r, const Id *pack_id, PackEntry *entries, size_t n, Err *err);
 /* repo_read.c */
 int repo_comp_take(Repo *r, CompCtx **out, Err *err);
 void repo_comp_give(Repo *r, CompCtx *c);

@@ -18,10 +18,9 @@ static int repair_one(void *ctx, const char *key, uint64_t size, Err *err)
     Repo *r = rp->r;
     const char *slash = strrchr(key, '/');
     Id pid;
-    IdxEntry probe;
     Buf tail;
     uint64_t toc_off;
-    uint32_t toc_len, pno;
+    uint32_t toc_len;
     PackEntry *toc = NULL;
     size_t ntoc = 0;
     Err e;
@@ -33,7 +32,6 @@ static int repair_one(void *ctx, const char *key, uint64_t size, Err *err)
     for (size_t p = 0; p < idx_pack_count(r->idx) && !known; p++) known = id_cmp(idx_pack_id(r->idx, (uint32_t)p), &pid) == 0;
     pthread_mutex_unlock(&r->mu);
     if (known) return 0;
-    (void)probe;
     buf_init(&tail, PACK_MAX_SIZE);
     if (size < PACK_MAGIC_LEN + PACK_TRAILER_LEN) goto skip;
     if ((rc = sto_get(r->sto, key, size - PACK_TRAILER_LEN, PACK_TRAILER_LEN, &tail, err))) goto out;
@@ -42,20 +40,9 @@ static int repair_one(void *ctx, const char *key, uint64_t size, Err *err)
     if ((rc = sto_get(r->sto, key, toc_off, toc_len, &tail, err))) goto out;
     if (pack_toc_open(r->keys, tail.data, tail.len, toc_off, &toc, &ntoc, &e)) goto skip;
     pthread_mutex_lock(&r->mu);
-    rc = idx_pack_intern(r->idx, &pid, &pno, err);
-    for (size_t i = 0; !rc && i < ntoc; i++) rc = idx_add(r->idx, &toc[i].id, pno, toc[i].offset, toc[i].length, err);
-    if (!rc && r->ndelta == r->delta_cap) {
-        size_t nc = r->delta_cap ? r->delta_cap * 2 : 16;
-        IdxFilePack *d = realloc(r->delta, nc * sizeof *d);
-        if (!d) rc = err_set(err, ERR_NOMEM, "out of memory");
-        else { r->delta = d; r->delta_cap = nc; }
-    }
+    rc = repo_delta_add(r, &pid, toc, ntoc, err);
     if (!rc) {
-        r->delta[r->ndelta].pack_id = pid;
-        r->delta[r->ndelta].entries = toc;
-        r->delta[r->ndelta].n = ntoc;
-        r->ndelta++;
-        toc = NULL;
+        toc = NULL;   /* owned by the delta now */
         rp->added++;
     }
     pthread_mutex_unlock(&r->mu);

@@ -26,6 +26,27 @@ static int werr_copy(Repo *r, Err *err)
     return r->werr.code ? r->werr.code : ERR_IO;
 }
 
+int repo_delta_add(Repo *r, const Id *pack_id, PackEntry *entries, size_t n, Err *err)
+{
+    uint32_t pno;
+    int rc = idx_pack_intern(r->idx, pack_id, &pno, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = idx_add(r->idx, &entries[i].id, pno, entries[i].offset, entries[i].length, err);
+    if (rc) return rc;
+    if (r->ndelta == r->delta_cap) {
+        size_t nc = r->delta_cap ? r->delta_cap * 2 : 16;
+        IdxFilePack *d = realloc(r->delta, nc * sizeof *d);
+        if (!d) return err_set(err, ERR_NOMEM, "out of memory");
+        r->delta = d;
+        r->delta_cap = nc;
+    }
+    r->delta[r->ndelta].pack_id = *pack_id;
+    r->delta[r->ndelta].entries = entries;
+    r->delta[r->ndelta].n = n;
+    r->ndelta++;
+    return 0;
+}
+
 /* Upload one finished pack and publish its entries. Called without mu. */
 static int pack_upload(Repo *r, PackWriter *pw, Err *err)
 {
@@ -33,7 +54,6 @@ static int pack_upload(Repo *r, PackWriter *pw, Err *err)
     size_t len, n = pack_writer_count(pw);
     Id pack_id;
     char key[128];
-    uint32_t pno;
     PackEntry *copy = NULL;
     int rc;
 
@@ -47,21 +67,9 @@ static int pack_upload(Repo *r, PackWriter *pw, Err *err)
     memcpy(copy, pack_writer_entries(pw), n * sizeof *copy);
 
     pthread_mutex_lock(&r->mu);
-    rc = idx_pack_intern(r->idx, &pack_id, &pno, err);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = idx_add(r->idx, &copy[i].id, pno, copy[i].offset, copy[i].length, err);
-    if (!rc && r->ndelta == r->delta_cap) {
-        size_t nc = r->delta_cap ? r->delta_cap * 2 : 16;
-        IdxFilePack *d = realloc(r->delta, nc * sizeof *d);
-        if (!d) rc = err_set(err, ERR_NOMEM, "out of memory");
-        else { r->delta = d; r->delta_cap = nc; }
-    }
+    rc = repo_delta_add(r, &pack_id, copy, n, err);
     if (!rc) {
-        r->delta[r->ndelta].pack_id = pack_id;
-        r->delta[r->ndelta].entries = copy;
-        r->delta[r->ndelta].n = n;
-        r->ndelta++;
-        copy = NULL;
+        copy = NULL;   /* owned by the delta now */
         r->stats.packs_written++;
         r->stats.bytes_stored += len;
     }
