@@ -6,9 +6,9 @@ target_compile_options(s3_ops PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
 target_include_directories(s3_ops PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(s3_ops PRIVATE tm_sto_open tm_sto_s3 tm_testsupport Threads::Threads)
 tm_integration_test(s3_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_ops.sh $<TARGET_FILE:s3_ops>
-  LABELS s3 TIMEOUT 600)
+  LABELS s3 sanitize TIMEOUT 600)
 tm_integration_test(s3_faults COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_faults.sh $<TARGET_FILE:s3_ops>
-  $<TARGET_FILE:faultproxy> LABELS s3 TIMEOUT 900)
+  $<TARGET_FILE:faultproxy> LABELS s3 sanitize TIMEOUT 900)
 tm_integration_test(s3_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_cli.sh $<TARGET_FILE:faultproxy>
   LABELS s3 TIMEOUT 900)
 tm_integration_test(crash_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh LABELS repo TIMEOUT 900)
