@@ -159,6 +159,10 @@ void repo_stats_get(Repo *r, RepoStats *out);
  * Released by repo_unlock or repo_close. */
 int repo_lock(Repo *r, bool exclusive, Err *err);
 int repo_unlock(Repo *r, Err *err);
+/* Rewrite the lock object taken by repo_lock with the current time, so a
+ * long-running holder (the binlog follower) never looks stale. Call well
+ * within the 30 minutes. ERR_INVALID when r holds no lock. */
+int repo_lock_refresh(Repo *r, Err *err);
 
 /* ---- keys (one key object per passphrase) ------------------------------ */
 

@@ -2,7 +2,8 @@
  * {"host","pid","time" (unix seconds),"exclusive"}. Shared locks coexist;
  * an exclusive lock conflicts with every other live lock. A lock whose
  * time is older than REPO_LOCK_STALE seconds, or whose pid is gone on this
- * same host, is stale and ignored. Locks are never encrypted: they hold
+ * same host, is stale and ignored. A long-running holder rewrites its
+ * object with the current time (repo_lock_refresh). Locks are never encrypted: they hold
  * nothing secret and must be readable by a process that only lists them. */
 #include <errno.h>
 #include <signal.h>
@@ -57,25 +58,34 @@ static int scan_lock(void *ctx, const char *key, uint64_t size, Err *err)
     return 0;
 }
 
+/* The lock object's JSON text (malloc'd), or NULL when out of memory. */
+static char *lock_text(bool exclusive)
+{
+    char host[256], *text;
+    json_t *j;
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = 0;
+    j = json_pack("{s:s, s:I, s:I, s:b}", "host", host, "pid", (json_int_t)getpid(), "time", (json_int_t)time(NULL),
+                  "exclusive", exclusive);
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
 int repo_lock(Repo *r, bool exclusive, Err *err)
 {
-    char key[128], hex[ID_HEX_LEN + 1], host[256], *text = NULL;
+    char key[128], hex[ID_HEX_LEN + 1], *text = NULL;
     Id id;
     LockScan ls;
-    json_t *j;
     int rc;
 
     if (r->lock_key) return 0;
-    gethostname(host, sizeof host);
-    host[sizeof host - 1] = 0;
     randombytes_buf(id.b, ID_LEN);
     id_hex(&id, hex);
     snprintf(key, sizeof key, "locks/%s", hex);
-    j = json_pack("{s:s, s:I, s:I, s:b}", "host", host, "pid", (json_int_t)getpid(), "time", (json_int_t)time(NULL),
-                  "exclusive", exclusive);
-    text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
+    text = lock_text(exclusive);
     if (!text) return err_set(err, ERR_NOMEM, "out of memory");
+    r->lock_exclusive = exclusive;
     /* put first, then look for others: two racing exclusive takers both
      * see each other and both back off */
     rc = sto_put(r->sto, key, text, strlen(text), err);
@@ -104,4 +114,18 @@ int repo_unlock(Repo *r, Err *err)
     free(r->lock_key);
     r->lock_key = NULL;
     return rc;
+}
+
+int repo_lock_refresh(Repo *r, Err *err)
+{
+    char *text;
+    int rc;
+    if (!r->lock_key) return err_set(err, ERR_INVALID, "refresh lock: this process holds no repository lock");
+    text = lock_text(r->lock_exclusive);
+    if (!text) return err_set(err, ERR_NOMEM, "out of memory");
+    /* locks/ objects are the one kind the engine rewrites (storage.h 4) */
+    rc = sto_put(r->sto, r->lock_key, text, strlen(text), err);
+    free(text);
+    if (rc) return err_wrap(err, "refresh lock %s", r->lock_key);
+    return 0;
 }

@@ -51,7 +51,12 @@ typedef struct Follower {
     char error[2200];
     uint32_t last_event_time;
     unsigned reconnects;
+    bool locked;                 /* holds a shared repository lock */
+    time_t lock_at;              /* when it was last written */
 } Follower;
+
+/* A lock object is stale after 30 minutes without refresh (repo.h). */
+#define FOLLOW_LOCK_REFRESH_S 60
 
 static bool stopping(const Follower *f)
 {
@@ -70,12 +75,27 @@ static json_t *seg_summary(const BinlogSegInfo *s)
                      "last_time_utc", t, "gtid", gs);
 }
 
+/* Keep the shared repository lock live. Called about every second from
+ * every loop (through write_status); a failed refresh is retried a minute
+ * later and only logged: the lock is advisory, following must go on. */
+static void refresh_lock(Follower *f, time_t now)
+{
+    if (!f->locked || now - f->lock_at < FOLLOW_LOCK_REFRESH_S)
+        return;
+    Err e;
+    err_clear(&e);
+    f->lock_at = now;
+    if (repo_lock_refresh(f->repo, &e) != 0)
+        log_warn("%s (retried in %d s)", e.msg, FOLLOW_LOCK_REFRESH_S);
+}
+
 static void write_status(Follower *f, bool force)
 {
     time_t now = time(NULL);
     if (!force && now == f->status_at)
         return;
     f->status_at = now;
+    refresh_lock(f, now);
 
     BinlogUploadState us;
     memset(&us, 0, sizeof us);
@@ -447,6 +467,14 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
     rc = binlog_spool_open(o.spool_dir, o.instance, o.spool_max, &f.sp, err);
     if (rc)
         return rc;
+    /* shared: backups and restores coexist; prune and key removal wait */
+    rc = repo_lock(r, false, err);
+    if (rc) {
+        err_wrap(err, "binlog follower of instance %s", o.instance);
+        goto out;
+    }
+    f.locked = true;
+    f.lock_at = time(NULL);
     rc = resume_point(&f, err);
     if (rc)
         goto out;
@@ -523,5 +551,11 @@ out:
         write_status(&f, true);
     binlog_conn_close(f.conn);
     binlog_spool_close(f.sp);
+    if (f.locked) {
+        Err e2;
+        err_clear(&e2);
+        if (repo_unlock(r, &e2) != 0)
+            log_warn("%s", e2.msg);
+    }
     return rc;
 }

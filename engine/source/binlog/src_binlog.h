@@ -95,8 +95,10 @@ typedef struct BinlogFollowOpts {
 /* Follow the server until stopped (opts->stop), idle (until_idle) or a
  * fatal error: ERR_GAP (binlog purged before it was read, chain broken),
  * ERR_PERM (missing privilege: the message holds the GRANT), ERR_LOCKED
- * (another follower runs for the instance), ERR_INVALID. Network errors are
- * retried with backoff. Writes <spool>/<instance>/status.json. */
+ * (another follower runs for the instance, or an exclusive repository lock
+ * is held), ERR_INVALID. Network errors are retried with backoff. Holds a
+ * shared repository lock while it runs, rewritten every minute
+ * (repo_lock_refresh). Writes <spool>/<instance>/status.json. */
 int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err);
 
 /* The status file a follower writes (a new reference). ERR_NOTFOUND when
