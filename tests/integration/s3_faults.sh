@@ -11,6 +11,7 @@ FP=$2
 FP_PID=
 cleanup() {
     [ -n "$FP_PID" ] && kill "$FP_PID" 2>/dev/null
+    rm -f "$S3_DIR.port" "$S3_DIR.stats" "$S3_DIR.port.tmp"
     s3_stop
 }
 trap cleanup EXIT
