@@ -240,6 +240,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         {"threads", required_argument, NULL, 'T'},
         {"with-grants", no_argument, NULL, 'G'},
         {"no-verify", no_argument, NULL, 'N'},
+        {"write-binlog", no_argument, NULL, 'B'},
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'P'},
         {"socket", required_argument, NULL, 'S'},
@@ -251,13 +252,15 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     static const char usage[] =
         "usage: tidemark restore db [--instance NAME] --snapshot ID [--target-db NAME]\n"
         "                           [--drop-existing] [--threads N] [--with-grants] [--no-verify]\n"
+        "                           [--write-binlog]\n"
         "                           [--host H] [--port P] [--socket S] [--user U]\n"
         "                           [--password-file F] [--defaults-file F] [--json]\n"
         "Load the snapshot's database(s) into the target server (default: the instance's own\n"
         "connection), rows through LOAD DATA LOCAL INFILE straight from the repository,\n"
         "tables in parallel, then recompute every table's content hash and compare (exit\n"
         "code 0 only when all match). A non-empty target database is refused unless\n"
-        "--drop-existing.\n";
+        "--drop-existing. The load is kept out of the target's binlog (sql_log_bin=0, when\n"
+        "the account may) unless --write-binlog.\n";
     const char *inst = NULL, *snap = NULL, *pwfile = NULL;
     RstDbOptions o = {0};
     RstDbStats st = {0};
@@ -283,6 +286,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         case 'T': o.threads = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'G': o.with_grants = true; break;
         case 'N': o.skip_verify = true; break;
+        case 'B': o.write_binlog = true; break;
         case 'H': over.host = optarg; break;
         case 'P': over.port = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'S': over.socket = optarg; break;

@@ -38,15 +38,18 @@ int db_infile_load(MYSQL *m, Repo *r, const json_t *part, const char *load_sql, 
  * "collation_connection", "time_zone"}) with its own session settings. */
 int db_apply_object(MYSQL *m, const json_t *obj, Err *err);
 
-/* Connect and set the load session up (time_zone, sql_mode, checks off). */
-int db_load_session(const SrcDbConn *c, MYSQL **out, Err *err);
+/* Connect and set the load session up (time_zone, sql_mode, checks off;
+ * sql_log_bin=0 unless write_binlog, when the account may: like myloader,
+ * a restore is not replicated and not archived by the binlog follower). */
+int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err);
 
 /* Run fn(m, i, ctx) for i in [0, ntasks) on n connections to c (each set
- * up by db_load_session, or by src_dump_session_setup when verify), tasks
- * handed out in order; the first error stops the rest and is returned. */
+ * up by db_load_session, or by src_dump_session_setup for DB_SESS_VERIFY),
+ * tasks handed out in order; the first error stops the rest and is returned. */
 typedef int (*DbTaskFn)(MYSQL *m, size_t i, void *ctx, Err *err);
-int db_parallel(const SrcDbConn *c, unsigned n, bool verify, size_t ntasks, DbTaskFn fn,
-                void *ctx, Err *err);
+enum { DB_SESS_LOAD, DB_SESS_LOAD_BINLOG, DB_SESS_VERIFY };
+int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
+                Err *err);
 
 /* Verify with the schema documents already read (one per item database). */
 int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,

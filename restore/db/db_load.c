@@ -275,7 +275,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
         const json_t *jd = json_array_get(dbs, d);
         if ((rc = db_schema_load(r, json_object_get(jd, "schema"), &schemas[d], err))) goto out;
     }
-    if ((rc = db_load_session(target, &m, err))) goto out;
+    if ((rc = db_load_session(target, opt->write_binlog, &m, err))) goto out;
 
     /* databases and tables (primary keys only) */
     for (size_t d = 0; d < ndb; d++) {
@@ -349,7 +349,9 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
     sort_tasks = tasks;
     qsort(ctx.order, ntasks, sizeof *ctx.order, by_bytes_desc);
     ctx.prog = progress_new("load", total_bytes, total_rows, opt->progress);
-    rc = db_parallel(target, opt->threads ? opt->threads : 2, false, ntasks, load_task, &ctx, err);
+    rc = db_parallel(target, opt->threads ? opt->threads : 2,
+                     opt->write_binlog ? DB_SESS_LOAD_BINLOG : DB_SESS_LOAD, ntasks, load_task, &ctx,
+                     err);
     progress_done(ctx.prog);
     ctx.prog = NULL;
     if (rc) goto out;

@@ -9,7 +9,7 @@
 
 typedef struct Pool {
     const SrcDbConn *c;
-    bool verify;
+    int mode;
     size_t ntasks;
     DbTaskFn fn;
     void *ctx;
@@ -36,12 +36,12 @@ static void *pool_run(void *arg)
     Err e;
 
     err_clear(&e);
-    if (p->verify) {
+    if (p->mode == DB_SESS_VERIFY) {
         if (src_db_connect(p->c, &m, &e) || src_dump_session_setup(m, &e)) {
             pool_fail(p, &e);
             goto out;
         }
-    } else if (db_load_session(p->c, &m, &e)) {
+    } else if (db_load_session(p->c, p->mode == DB_SESS_LOAD_BINLOG, &m, &e)) {
         pool_fail(p, &e);
         goto out;
     }
@@ -64,8 +64,8 @@ out:
     return NULL;
 }
 
-int db_parallel(const SrcDbConn *c, unsigned n, bool verify, size_t ntasks, DbTaskFn fn,
-                void *ctx, Err *err)
+int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
+                Err *err)
 {
     Pool p;
     pthread_t *tids;
@@ -75,7 +75,7 @@ int db_parallel(const SrcDbConn *c, unsigned n, bool verify, size_t ntasks, DbTa
     if (n > ntasks) n = ntasks ? (unsigned)ntasks : 1;
     memset(&p, 0, sizeof p);
     p.c = c;
-    p.verify = verify;
+    p.mode = mode;
     p.ntasks = ntasks;
     p.fn = fn;
     p.ctx = ctx;

@@ -129,7 +129,7 @@ out:
     return rc;
 }
 
-int db_load_session(const SrcDbConn *c, MYSQL **out, Err *err)
+int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err)
 {
     int rc = src_db_connect(c, out, err);
     if (rc) return rc;
@@ -142,6 +142,11 @@ int db_load_session(const SrcDbConn *c, MYSQL **out, Err *err)
         src_db_close(*out);
         *out = NULL;
         return err_wrap(err, "set up load session");
+    }
+    if (!write_binlog) {
+        Err e2;
+        /* without SUPER/BINLOG ADMIN the load is simply binlogged */
+        src_db_exec(*out, "SET SESSION sql_log_bin = 0", &e2);
     }
     return 0;
 }

@@ -82,7 +82,7 @@ int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target
         }
     }
     ctx.tasks = tasks;
-    if ((rc = db_parallel(target, threads ? threads : 2, true, n, verify_task, &ctx, err)))
+    if ((rc = db_parallel(target, threads ? threads : 2, DB_SESS_VERIFY, n, verify_task, &ctx, err)))
         goto out;
     for (size_t i = 0; i < n; i++) bad += tasks[i].bad;
     if (bad) {

@@ -32,6 +32,8 @@ typedef struct RstDbOptions {
     unsigned threads;        /* parallel loads and verifications; 0 = 2 */
     bool with_grants;        /* also run the snapshot's CREATE USER / GRANT statements */
     bool skip_verify;        /* do not recompute hashes after the load */
+    bool write_binlog;       /* keep the load in the target's binlog (default: sql_log_bin=0
+                                when the account may, as myloader does) */
     bool progress;           /* progress lines (rows/s, ETA) on stderr */
 } RstDbOptions;
 
