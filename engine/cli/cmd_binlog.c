@@ -155,6 +155,12 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = uint_opt(ctx, inst, "binlog_flush_seconds", 5, &u, false, err))) goto out;
     o.flush_seconds = (unsigned)u;
     if ((rc = uint_opt(ctx, inst, "binlog_flush_bytes", 16u << 20, &o.flush_bytes, true, err))) goto out;
+    if ((rc = uint_opt(ctx, inst, "binlog_compact_entries", 256, &u, false, err))) goto out;
+    if (u == 0 || u > 1000000) {
+        rc = err_set(err, ERR_INVALID, "binlog_compact_entries must be 1..1000000, got %" PRIu64, u);
+        goto out;
+    }
+    o.compact_entries = (unsigned)u;
     if ((rc = uint_opt(ctx, inst, "spool_max", 1ull << 30, &o.spool_max, true, err))) goto out;
     spool_dir_of(ctx, inst, spool, sizeof spool);
     o.spool_dir = spool;
@@ -232,9 +238,13 @@ static json_t *window_json(const BinlogCatalog *cat, char *gap, size_t gcap)
                               b->gtid_state.g[d].domain, b->gtid_state.g[d].server,
                               b->gtid_state.g[d].seq);
     if (k == 0) g[0] = '\0';
-    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "from_utc", t1, "to_utc", t2, "from",
-                     (json_int_t)a->first_time, "to", (json_int_t)b->last_time, "to_position",
-                     b->file, "to_gtid", g, "to_end", (json_int_t)b->end);
+    char fg[1100];
+    binlog_gtid_set_format(&a->gtid_first, fg, sizeof fg);
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:I}", "from_utc", t1,
+                     "to_utc", t2, "from", (json_int_t)a->first_time, "to",
+                     (json_int_t)b->last_time, "from_position", a->file, "from_start",
+                     (json_int_t)a->start, "from_gtid", fg, "to_position", b->file, "to_gtid", g,
+                     "to_end", (json_int_t)b->end);
 }
 
 int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
@@ -285,6 +295,11 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     if (last)
         binlog_gtid_set_format(&last->gtid_state, lastg, sizeof lastg);
     const char *problem = alarm ? alarm : gap[0] ? gap : NULL;
+    /* every alarm, the follower's (gap, spool full) and the chain's */
+    json_t *alarms = json_array();
+    if (alarm) json_array_append_new(alarms, json_string(alarm));
+    if (gap[0] && (!alarm || strcmp(alarm, gap) != 0)) json_array_append_new(alarms, json_string(gap));
+    bool is_gap = gap[0] || (alarm && strstr(alarm, "point-in-time recovery broken"));
 
     out = json_pack("{s:s, s:b, s:b, s:I, s:O, s:s?}", "instance", inst, "running", running,
                     "connected", connected, "segments", (json_int_t)n, "window", win, "alarm",
@@ -295,6 +310,13 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     json_object_set_new(out, "spool_max", json_is_object(st) ? json_incref(json_object_get(st, "spool_max")) : json_null());
     json_object_set_new(out, "last_archived_gtid", json_string(lastg));
     json_object_set_new(out, "last_archived_time", json_integer(last ? last->last_time : 0));
+    json_object_set_new(out, "alarms", alarms);
+    size_t objs, ncmp;
+    uint64_t cto;
+    binlog_catalog_load_stats(cat, &objs, &ncmp, &cto);
+    json_object_set_new(out, "catalog", json_pack("{s:I, s:I, s:I}", "objects_read",
+                                                  (json_int_t)objs, "compacts", (json_int_t)ncmp,
+                                                  "compacted_to", (json_int_t)cto));
     json_object_set_new(out, "follower", json_incref(st));
     if (json) {
         cli_json_print(json_incref(out));
@@ -324,9 +346,10 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
         if (ue) printf("upload error:      %s\n", ue);
         if (problem) printf("ALARM:             %s\n", problem);
     }
-    if (problem) {
-        rc = err_set(err, ERR_GAP, "%s", problem);
-    }
+    /* a broken chain is ERR_GAP (exit 6); another alarm (spool full) is
+     * ERR_NOSPACE (exit 7): both non-zero for monitoring */
+    if (problem)
+        rc = err_set(err, is_gap ? ERR_GAP : ERR_NOSPACE, "%s", is_gap && gap[0] ? gap : problem);
 out:
     json_decref(st);
     json_decref(out);

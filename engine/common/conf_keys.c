@@ -59,6 +59,8 @@ const ConfKey conf_keys[] = {
      "seal a binlog segment at least this often (seconds)"},
     {CONF_SEC_INSTANCE, "binlog_flush_bytes", CONF_SIZE, NULL, "16M",
      "or when this many binlog bytes are open"},
+    {CONF_SEC_INSTANCE, "binlog_compact_entries", CONF_UINT, NULL, "256",
+     "gather this many binlog catalog entries into one compact object"},
     {CONF_SEC_INSTANCE, "spool_dir", CONF_PATH, NULL, NULL,
      "local spool of sealed segments before upload (default: state_dir/spool)"},
     {CONF_SEC_INSTANCE, "spool_max", CONF_SIZE, NULL, "1G",

@@ -1,6 +1,7 @@
 /* binlog_catalog.c: catalog entries (one small encrypted JSON object per
- * segment, "catalog/<instance>/<seq>"), their JSON form, loading, lookups
- * by time/GTID/position and the continuity proof.
+ * segment, "catalog/<instance>/<seq>"), their JSON form, lookups by
+ * time/GTID/position and the continuity proof (loading: binlog_catalog_load.c,
+ * compaction: binlog_compact.c).
  * Invariant: entries are loaded in seq order and never modified; a lookup
  * never guesses across a break in the chain (verify says where it breaks). */
 #include <inttypes.h>
@@ -11,11 +12,6 @@
 
 #include "engine/common/id.h"
 #include "engine/source/binlog/binlog_int.h"
-
-struct BinlogCatalog {
-    BinlogSegInfo *v;
-    size_t n, cap;
-};
 
 static const char *const link_names[] = {"start", "continue", "rotate", "next-file", "gtid"};
 
@@ -154,106 +150,6 @@ int binlog_seginfo_from_json(const json_t *j, BinlogSegInfo *out, Err *err)
     return 0;
 }
 
-/* ---- loading ---------------------------------------------------------- */
-
-typedef struct KeyList {
-    char **k;
-    size_t n, cap;
-} KeyList;
-
-static int collect_key(void *ctx, const char *key, uint64_t size, Err *err)
-{
-    KeyList *kl = ctx;
-    (void)size;
-    if (kl->n == kl->cap) {
-        size_t nc = kl->cap ? kl->cap * 2 : 256;
-        char **nk = realloc(kl->k, nc * sizeof *nk);
-        if (!nk)
-            return err_set(err, ERR_NOMEM, "catalog key list");
-        kl->k = nk;
-        kl->cap = nc;
-    }
-    if (!(kl->k[kl->n] = strdup(key)))
-        return err_set(err, ERR_NOMEM, "catalog key list");
-    kl->n++;
-    return 0;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmp_seq(const void *a, const void *b)
-{
-    const BinlogSegInfo *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err *err)
-{
-    KeyList kl = {0};
-    BinlogCatalog *c = NULL;
-    Buf b;
-    char prefix[300];
-    int rc = 0;
-
-    buf_init(&b, 1 << 20);
-    snprintf(prefix, sizeof prefix, "catalog/%s/", instance);
-    c = calloc(1, sizeof *c);
-    if (!c) {
-        rc = err_set(err, ERR_NOMEM, "binlog catalog");
-        goto out;
-    }
-    rc = sto_list(repo_sto(r), prefix, collect_key, &kl, err);
-    if (rc) {
-        err_wrap(err, "list binlog catalog of instance %s", instance);
-        goto out;
-    }
-    qsort(kl.k, kl.n, sizeof *kl.k, cmp_key);
-    c->v = calloc(kl.n ? kl.n : 1, sizeof *c->v);
-    if (!c->v) {
-        rc = err_set(err, ERR_NOMEM, "binlog catalog of %zu entries", kl.n);
-        goto out;
-    }
-    for (size_t i = 0; i < kl.n; i++) {
-        const char *base = strrchr(kl.k[i], '/');
-        base = base ? base + 1 : kl.k[i];
-        if (strspn(base, "0123456789") != strlen(base) || !*base)
-            continue;   /* not an entry (e.g. a future index object) */
-        buf_reset(&b);
-        rc = repo_obj_get(r, kl.k[i], &b, err);
-        if (rc) {
-            err_wrap(err, "read binlog catalog entry %s", kl.k[i]);
-            goto out;
-        }
-        json_error_t je;
-        json_t *j = json_loadb((const char *)b.data, b.len, 0, &je);
-        if (!j) {
-            rc = err_set(err, ERR_CORRUPT, "binlog catalog entry %s is not JSON: %s", kl.k[i],
-                         je.text);
-            goto out;
-        }
-        rc = binlog_seginfo_from_json(j, &c->v[c->n], err);
-        json_decref(j);
-        if (rc) {
-            err_wrap(err, "binlog catalog entry %s", kl.k[i]);
-            goto out;
-        }
-        c->n++;
-    }
-    qsort(c->v, c->n, sizeof *c->v, cmp_seq);
-    *out = c;
-    c = NULL;
-out:
-    for (size_t i = 0; i < kl.n; i++)
-        free(kl.k[i]);
-    free(kl.k);
-    buf_free(&b);
-    binlog_catalog_free(c);
-    return rc;
-}
-
 void binlog_catalog_free(BinlogCatalog *c)
 {
     if (!c)
@@ -261,6 +157,7 @@ void binlog_catalog_free(BinlogCatalog *c)
     for (size_t i = 0; i < c->n; i++)
         repo_streamref_free(&c->v[i].stream);
     free(c->v);
+    free(c->cover);
     free(c);
 }
 

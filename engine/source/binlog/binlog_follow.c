@@ -346,11 +346,14 @@ static int resume_point(Follower *f, Err *err)
         f->has_last = true;
     }
     f->next_seq = f->has_last ? f->last.seq + 1 : 1;
-    rc = binlog_uploader_start(f->repo, f->sp, f->o->instance,
-                               c_last ? c_last : NULL, &f->up, err);
-    if (f->up && c_last) {
-        /* the uploader keeps a copy without the chunk list */
-    }
+    size_t objs, ncmp, uncompacted = 0;
+    uint64_t compacted_to;
+    binlog_catalog_load_stats(cat, &objs, &ncmp, &compacted_to);
+    for (size_t i = n; i-- > 0 && binlog_catalog_at(cat, i)->seq > compacted_to;)
+        uncompacted++;
+    /* the uploader keeps a copy of c_last without the chunk list */
+    rc = binlog_uploader_start(f->repo, f->sp, f->o->instance, c_last, f->o->compact_entries,
+                               uncompacted, &f->up, err);
     binlog_catalog_free(cat);
     if (rc)
         return rc;
@@ -458,6 +461,8 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
         o.heartbeat_ms = 1000;
     if (!o.spool_max)
         o.spool_max = 1ull << 30;
+    if (!o.compact_entries)
+        o.compact_entries = 256;
     if (!o.server_id)
         return err_set(err, ERR_INVALID, "binlog_server_id must be set (a server_id unique "
                        "among the server's replicas)");

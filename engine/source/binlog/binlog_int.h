@@ -130,6 +130,29 @@ uint64_t binlog_seg_sealable(const BinlogSegmenter *s);
 bool binlog_seg_take(BinlogSegmenter *s, BinlogSegInfo *out);
 
 
+/* ---- the loaded catalog (binlog_catalog_load.c) -------------------------- */
+
+/* A compact object: entries first..last of the instance in one object,
+ * "catalog/<instance>/compact-<first, 12 digits>-<last, 12 digits>". */
+typedef struct BinlogCompactRange {
+    uint64_t first, last;
+} BinlogCompactRange;
+
+#define BINLOG_COMPACT_PREFIX "compact-"
+/* Compacts smaller than this many times the entry threshold are merged
+ * into one when this many of them follow each other (a second level). */
+#define BINLOG_COMPACT_MERGE 64
+
+struct BinlogCatalog {
+    BinlogSegInfo *v;                 /* every entry, seq order, seq unique */
+    size_t n, cap;
+    BinlogCompactRange *cover;        /* compacts read, in seq order */
+    size_t ncover;
+    uint64_t compacted_to;            /* highest seq read from a compact (0: none) */
+    size_t objects_read;              /* compacts + single entries read */
+    size_t objects_listed;            /* keys under catalog/<instance>/ */
+};
+
 /* ---- segment meta <-> JSON (binlog_catalog.c) --------------------------- */
 json_t *binlog_seginfo_to_json(const BinlogSegInfo *si);
 int binlog_seginfo_from_json(const json_t *j, BinlogSegInfo *out, Err *err);
@@ -204,9 +227,12 @@ typedef struct BinlogUploadState {
 
 /* Start the thread that moves sealed spool segments, oldest first, into
  * the repository (stream, repo_flush, then the catalog entry) and removes
- * them from the spool. Failures are retried with backoff. last may be NULL. */
+ * them from the spool. Failures are retried with backoff. last may be NULL.
+ * Every compact_every entries (0: never) it compacts the catalog
+ * (binlog_catalog_compact); uncompacted: entries past the last compact now. */
 int binlog_uploader_start(Repo *r, BinlogSpool *sp, const char *instance,
-                          const BinlogSegInfo *last, BinlogUploader **out, Err *err);
+                          const BinlogSegInfo *last, unsigned compact_every,
+                          size_t uncompacted, BinlogUploader **out, Err *err);
 void binlog_uploader_kick(BinlogUploader *u);
 void binlog_uploader_state(BinlogUploader *u, BinlogUploadState *out);
 /* Wait until the spool is empty (0), or timeout_s passes / a fatal error

@@ -9,7 +9,10 @@
  *     retry finds the entry (ERR_EXISTS), checks it holds the same bytes
  *     (BLAKE2b), and only then removes the spool copy.
  *  3. Upload failures never stop the follower: it keeps spooling; the error
- *     shows in the status until an attempt succeeds. */
+ *     shows in the status until an attempt succeeds.
+ *  4. Every compact_every committed entries it compacts the catalog
+ *     (binlog_compact.c); a failed compaction is only logged and retried
+ *     later: compacts are an optimisation of loading, never needed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,7 +36,34 @@ struct BinlogUploader {
     pthread_cond_t cv;
     bool stop, kicked, idle;
     BinlogUploadState st;
+    unsigned compact_every;      /* 0: never */
+    size_t uncompacted;          /* entries past the last compact (thread only) */
 };
+
+/* Invariant 4: load the catalog (cheap: compacts + the tail) and compact. */
+static void compact_catalog(BinlogUploader *u)
+{
+    BinlogCatalog *c = NULL;
+    size_t written = 0;
+    Err e;
+    err_clear(&e);
+    int rc = binlog_catalog_load(u->repo, u->instance, &c, &e);
+    if (rc == 0)
+        rc = binlog_catalog_compact(u->repo, u->instance, c, u->compact_every, &written, &e);
+    if (rc == 0) {
+        u->uncompacted = 0;
+        log_info("binlog catalog of %s compacted: %zu object(s) written, %zu entries up to %"
+                 PRIu64, u->instance, written, binlog_catalog_count(c),
+                 binlog_catalog_count(c) ? binlog_catalog_at(c, binlog_catalog_count(c) - 1)->seq
+                                         : 0);
+    } else {
+        /* try again after a quarter of the interval */
+        u->uncompacted = u->compact_every - (u->compact_every + 3) / 4;
+        log_warn("binlog catalog compaction of %s failed (retried later): %s", u->instance,
+                 e.msg);
+    }
+    binlog_catalog_free(c);
+}
 
 static int upload_one(BinlogUploader *u, BinlogSegInfo *si, Err *err)
 {
@@ -180,6 +210,11 @@ static void *run(void *arg)
             u->st.error[0] = '\0';
             backoff_ms = 0;
             pthread_cond_broadcast(&u->cv);
+            if (u->compact_every && ++u->uncompacted >= u->compact_every) {
+                pthread_mutex_unlock(&u->mu);
+                compact_catalog(u);
+                pthread_mutex_lock(&u->mu);
+            }
             continue;
         }
         u->st.failures++;
@@ -200,13 +235,16 @@ static void *run(void *arg)
 }
 
 int binlog_uploader_start(Repo *r, BinlogSpool *sp, const char *instance,
-                          const BinlogSegInfo *last, BinlogUploader **out, Err *err)
+                          const BinlogSegInfo *last, unsigned compact_every,
+                          size_t uncompacted, BinlogUploader **out, Err *err)
 {
     BinlogUploader *u = calloc(1, sizeof *u);
     if (!u)
         return err_set(err, ERR_NOMEM, "uploader");
     u->repo = r;
     u->sp = sp;
+    u->compact_every = compact_every;
+    u->uncompacted = uncompacted;
     snprintf(u->instance, sizeof u->instance, "%s", instance);
     pthread_mutex_init(&u->mu, NULL);
     pthread_cond_init(&u->cv, NULL);

@@ -90,6 +90,7 @@ typedef struct BinlogFollowOpts {
     bool until_idle;             /* stop at the server's current end (tests, demo) */
     unsigned heartbeat_ms;       /* default 1000 */
     volatile sig_atomic_t *stop; /* set by a signal handler: seal, upload, return 0 */
+    unsigned compact_entries;    /* compact the catalog every this many entries (default 256) */
 } BinlogFollowOpts;
 
 /* Follow the server until stopped (opts->stop), idle (until_idle) or a
@@ -109,9 +110,22 @@ int binlog_status_read(const char *spool_dir, const char *instance, json_t **out
 
 typedef struct BinlogCatalog BinlogCatalog;
 
-/* Load every catalog entry of instance, in seq order. An empty catalog is
- * not an error. */
+/* Load every catalog entry of instance, in seq order. Compact objects are
+ * read first; single entries they hold are not read again. An empty
+ * catalog is not an error. */
 int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err *err);
+/* What loading cost: objects read (compacts + single entries), compact
+ * objects among them, and the highest seq a compact holds (0: none). */
+void binlog_catalog_load_stats(const BinlogCatalog *c, size_t *out_objects, size_t *out_compacts,
+                               uint64_t *out_compacted_to);
+/* Write compact objects for a loaded catalog: when at least `every`
+ * entries lie past the last compact, one "compact-<first>-<last>" object
+ * holding them; then, when BINLOG_COMPACT_MERGE small compacts follow each
+ * other, one holding their union. Only adds objects (entries and older
+ * compacts stay; loading picks the widest). *out_written (may be NULL):
+ * objects put. A crash between puts leaves nothing to repair. */
+int binlog_catalog_compact(Repo *r, const char *instance, const BinlogCatalog *c, unsigned every,
+                           size_t *out_written, Err *err);
 void binlog_catalog_free(BinlogCatalog *c);   /* accepts NULL */
 size_t binlog_catalog_count(const BinlogCatalog *c);
 /* Borrowed, valid while c lives. */
