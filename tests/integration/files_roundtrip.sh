@@ -38,6 +38,7 @@ ln -s /etc/passwd "$T/outside-link"
 ln -s ../zero "$T/deep/rel-link"
 ln -s does/not/exist "$T/dangling"
 mkfifo "$T/fifo"
+if [ "$(id -u)" = 0 ]; then mknod "$T/devnull" c 1 3 2>/dev/null || true; fi   # a device, where allowed
 echo private > "$T/private/key"
 chmod 0700 "$T/private"
 chmod 0600 "$T/private/key"
