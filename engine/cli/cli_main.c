@@ -121,10 +121,13 @@ int main(int argc, char **argv)
         bool group = false;
         for (const CliCmd *k = commands; k->name; k++) group |= strcmp(k->name, argv[optind]) == 0;
         if (group) {
-            fprintf(stderr, "tidemark %s: needs a subcommand:", argv[optind]);
+            bool help = optind + 1 < argc && (!strcmp(argv[optind + 1], "--help") || !strcmp(argv[optind + 1], "-h"));
+            FILE *f = help ? stdout : stderr;
+            fprintf(f, help ? "usage: tidemark %s <subcommand> [options]\n" : "tidemark %s: needs a subcommand\n", argv[optind]);
             for (const CliCmd *k = commands; k->name; k++)
-                if (strcmp(k->name, argv[optind]) == 0 && k->sub) fprintf(stderr, " %s", k->sub);
-            fprintf(stderr, "\n");
+                if (strcmp(k->name, argv[optind]) == 0 && k->sub) fprintf(f, "  %-10s %s\n", k->sub, k->summary);
+            fprintf(f, "'tidemark %s <subcommand> --help' for its options\n", argv[optind]);
+            return help ? 0 : 2;
         } else {
             fprintf(stderr, "tidemark: unknown command '%s' (see 'tidemark --help')\n", argv[optind]);
         }

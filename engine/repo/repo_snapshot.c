@@ -3,15 +3,30 @@
  * a backup, so repo_snapshot_put flushes every pack and index first. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/repo/repo_int.h"
 
+/* Snapshot times carry microseconds: two backups in the same second must
+ * still order, or "latest" could pick the older one. The fixed width keeps
+ * string order equal to time order. */
+static void time_now_us(char *out, size_t cap)
+{
+    struct timespec ts;
+    struct tm tm;
+    char base[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+}
+
 json_t *repo_manifest_new(const char *instance, const char *const *tags, size_t ntags)
 {
-    char now[32], host[256];
+    char now[40], host[256];
     json_t *t = json_array(), *m;
-    repo_time_now(now, sizeof now);
+    time_now_us(now, sizeof now);
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     for (size_t i = 0; i < ntags; i++) json_array_append_new(t, json_string(tags[i]));

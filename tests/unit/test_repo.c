@@ -195,6 +195,26 @@ static void test_chunk_list_does_not_depend_on_write_sizes(void **state)
     free(data);
 }
 
+static void test_latest_is_the_newest_even_within_one_second(void **state)
+{
+    Fx *fx = *state;
+    Err err;
+    Repo *r = open_repo(fx, PASS, 0, &err);
+    Id ids[5], got;
+    json_t *m;
+    for (int i = 0; i < 5; i++) {   /* well within one second */
+        m = repo_manifest_new("fast", NULL, 0);
+        json_object_set_new(m, "seq", json_integer(i));
+        assert_int_equal(repo_snapshot_put(r, m, &ids[i], &err), 0);
+        json_decref(m);
+    }
+    assert_int_equal(repo_snapshot_get(r, "latest", "fast", &m, &got, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(m, "seq")), 4);
+    assert_memory_equal(got.b, ids[4].b, ID_LEN);
+    json_decref(m);
+    repo_free(r);
+}
+
 static void test_wrong_passphrase_is_refused(void **state)
 {
     Fx *fx = *state;
@@ -375,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_round_trip_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_write_of_same_data_adds_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_list_does_not_depend_on_write_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_latest_is_the_newest_even_within_one_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_passphrase_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_format_is_refused, setup, teardown),
         cmocka_unit_test(test_missing_repository_is_notfound),
