@@ -82,7 +82,8 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
         const char *nm = json_string_value(json_object_get(v, "name"));
         snprintf(kinds + l, sizeof kinds - l, "%s%s%s%s", l ? " " : "", k ? k : "?", nm ? ":" : "", nm ? nm : "");
     }
-    printf("%.12s  %-20s  %-12s  %-16s  %s\n", hex, json_string_value(json_object_get(m, "time")), inst ? inst : "-",
+    const char *tm = json_string_value(json_object_get(m, "time"));
+    printf("%.12s  %.19s   %-12s  %-16s  %s\n", hex, tm ? tm : "-", inst ? inst : "-",
            tags[0] ? tags : "-", kinds);
     return 0;
 }
