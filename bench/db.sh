@@ -118,7 +118,7 @@ export TIDEMARK_REPOSITORY="$WORK/repo-tidemark" TIDEMARK_PASSWORD_FILE="$PW"
 TMC=("$TM" --config "$TM_CONF")
 tm() { "${TMC[@]}" "$@"; }
 export RESTIC_REPOSITORY="$WORK/repo-restic" RESTIC_PASSWORD_FILE="$PW" RESTIC_CACHE_DIR="$WORK/cache-restic"
-export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat $PW" BORG_BASE_DIR="$WORK/borg-base"
+export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat '$PW'" BORG_BASE_DIR="$WORK/borg-base"
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # --- 2. dumps ------------------------------------------------------------------

@@ -66,7 +66,7 @@ SRC="$WORK/src"
 # Per-tool environment: own repository, own cache, passphrase from a file.
 export TIDEMARK_REPOSITORY="$WORK/repo-tidemark" TIDEMARK_PASSWORD_FILE="$PW"
 export RESTIC_REPOSITORY="$WORK/repo-restic" RESTIC_PASSWORD_FILE="$PW" RESTIC_CACHE_DIR="$WORK/cache-restic"
-export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat $PW" BORG_BASE_DIR="$WORK/borg-base"
+export BORG_REPO="$WORK/repo-borg" BORG_PASSCOMMAND="cat '$PW'" BORG_BASE_DIR="$WORK/borg-base"
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
 # tidemark's local state (locks, caches) under the scratch too
 export TIDEMARK_STATE_DIR="$WORK/cache-tidemark"
