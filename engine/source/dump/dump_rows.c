@@ -110,10 +110,10 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
         size_t before = b.len;
         if (nf && (rc = src_tsv_row(&b, nf, row, lens, err))) goto out;
         if (!nf && (rc = buf_append(&b, "\n", 1, err))) goto out;
-        crypto_generichash_update(&h, b.data + before, b.len - before);
         bytes += b.len - before;
         rows++;
         if (b.len >= FLUSH_AT) {
+            crypto_generichash_update(&h, b.data, b.len);   /* exactly the bytes written */
             if ((rc = sink_flush(&k, &b, err))) goto out;
             if (part_size && k.part_bytes >= part_size && (rc = sink_end_part(&k, err))) goto out;
         }
@@ -122,6 +122,7 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
         rc = src_db_err(m, err, "read rows");
         goto out;
     }
+    crypto_generichash_update(&h, b.data, b.len);
     if ((rc = sink_flush(&k, &b, err))) goto out;
     if ((rc = sink_end_part(&k, err))) goto out;
     if (r && json_array_size(k.parts) == 0) {
