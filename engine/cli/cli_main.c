@@ -35,11 +35,13 @@ static const CliCmd commands[] = {
     {"binlog", "status", cmd_binlog_status, "follower state, lag, recoverable window, alarms"},
     {"binlog", "list", cmd_binlog_list, "list archived binlog segments"},
     {"binlog", "export", cmd_binlog_export, "rebuild binlog files from the archive into DIR"},
+    {"binlog", "search", cmd_binlog_search, "find transactions in the archive (table, type, time, text)"},
     {"backup", NULL, cmd_backup, "one snapshot of an instance: database dump + its file trees"},
     {"backup", "db", cmd_backup_db, "one snapshot of an instance's database(s) only"},
     {"restore", "db", cmd_restore_db, "load a snapshot's database(s) into a server and verify"},
     {"export", "sql", cmd_export_sql, "write a snapshot's database(s) as plain SQL on stdout"},
     {"verify", "db", cmd_verify_db, "compare a server's tables with a snapshot's content hashes"},
+    {"verify-chain", NULL, cmd_verify_chain, "restore snapshot N + binlog to N+1 on a scratch server, compare hashes"},
     {"version", NULL, cmd_version, "print the version"},
     {NULL, NULL, NULL, NULL},
 };

@@ -275,6 +275,10 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     int rc = 0, c;
     Err e2;
 
+    for (int k = 1; k < argc; k++)   /* point-in-time restore: cmd_pitr.c */
+        if (!strncmp(argv[k], "--to", 4) || !strncmp(argv[k], "--before-gtid", 13) ||
+            !strcmp(argv[k], "--plan"))
+            return cmd_restore_pitr(ctx, argc, argv, err);
     while ((c = getopt_long(argc, argv, "hi:s:d:DT:GN", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;

@@ -30,5 +30,9 @@ int cmd_backup_db(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_pitr.c */
+int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err);
+int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif

@@ -153,6 +153,9 @@ static void cleanup_target(Replay *r)
     snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_rewrite_db = ''", r->conn);
     mysql_query(r->db, sql);
     mysql_free_result(mysql_store_result(r->db));
+    snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_do_db = ''", r->conn);
+    mysql_query(r->db, sql);
+    mysql_free_result(mysql_store_result(r->db));
     snprintf(sql, sizeof sql, "RESET SLAVE '%s' ALL", r->conn);
     if (mysql_query(r->db, sql) && r->configured)
         log_warn("replay: could not remove replication connection '%s' from the target: %s", r->conn,
@@ -229,6 +232,15 @@ static int configure(Replay *r, const char *password, Err *err)
         mysql_real_escape_string(r->db, b, t->rewrite_db_to, strlen(t->rewrite_db_to));
         snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_rewrite_db = '%s->%s'", r->conn, a, b);
         rc = exec(r, sql, "set replicate_rewrite_db for the replay connection (MariaDB 10.11+)", err);
+        if (rc) return rc;
+    }
+    if (t->do_db && *t->do_db) {
+        char d[600];
+        if (strlen(t->do_db) > 280)
+            return err_set(err, ERR_INVALID, "replay: database list too long for replicate_do_db");
+        mysql_real_escape_string(r->db, d, t->do_db, strlen(t->do_db));
+        snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_do_db = '%s'", r->conn, d);
+        rc = exec(r, sql, "set replicate_do_db for the replay connection", err);
         if (rc) return rc;
     }
     return 0;
@@ -408,6 +420,7 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
     cfg.rewrite_from_id = r.target_server_id;
     cfg.rewrite_to_id = cfg.server_id;
     cfg.verify_checksums = true;
+    cfg.first_log_name = t->first_log_name;
     rc = rst_srcserver_open(&cfg, next, next_ctx, &r.src, err);
     if (!rc) rc = rst_srcserver_start(r.src, err);
     if (rc) goto out;

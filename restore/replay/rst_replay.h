@@ -94,6 +94,10 @@ typedef struct RstReplayTarget {
                                   coordinates), e.g. "0-1-1234"; NULL = keep */
     const char *rewrite_db_from; /* --target-db: replay events of this database */
     const char *rewrite_db_to;   /* into this one (replicate_rewrite_db), both or neither */
+    const char *do_db;         /* replicate only these databases (comma list, names after the
+                                  rewrite; replicate_do_db); NULL = every database */
+    const char *first_log_name;/* binlog file name announced for the first file (the archive
+                                  segment's original name); NULL = "tidemark-bin.000001" */
     const char *listen_host;   /* where tidemark listens; NULL = 127.0.0.1 */
     const char *advertise_host;/* what the target connects to; NULL = listen host */
     unsigned timeout_s;        /* give up when no progress for this long; 0 = 600 */

@@ -1,0 +1,235 @@
+/* rst_pitr.h: point-in-time restore: choose the snapshot, resolve the
+ * target (time, GTID, before-GTID) to an exact GTID position over the
+ * archived binlog, refuse early (plan), load the snapshot, replay the
+ * archive through rst_replay_run, verify; binlog search; verify-chain.
+ *
+ * Invariants a user of this API relies on:
+ *  1. rst_pitr_plan touches no database: it reads the repository only (the
+ *     snapshot list, the catalog, and every byte of every segment it needs,
+ *     so a missing pack or a segment that fails authentication is refused
+ *     before anything is loaded).
+ *  2. The replay target is always a *prefix* of the archived binlog in
+ *     commit order: "every transaction up to X, none after". For a time T
+ *     the prefix ends before the first transaction carrying a binlog
+ *     timestamp later than T's second (timestamps are whole seconds).
+ *  3. A target position is a full GTID state (one GTID per domain), the
+ *     state of the stream just after the last transaction applied. */
+#ifndef TM_RESTORE_PITR_RST_PITR_H
+#define TM_RESTORE_PITR_RST_PITR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/common/err.h"
+#include "engine/repo/repo.h"
+#include "engine/source/binlog/src_binlog.h"
+#include "engine/source/dump/src_dump.h"
+
+#define RST_PITR_GTID_MAX 1100   /* a formatted GTID state */
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* Parse "YYYY-MM-DD[T ]HH:MM[:SS[.fff]]" with an optional offset ("Z",
+ * "+01:00", "+0100", "-05") or none (local time, the TZ of the process),
+ * or "@EPOCH". *out is seconds since the epoch (fractions dropped: binlog
+ * timestamps are whole seconds); zone (may be NULL) gets how the input was
+ * read, e.g. "local time CET (+01:00)" or "UTC offset +02:00". */
+int rst_pitr_time_parse(const char *s, int64_t *out, char *zone, size_t zcap, Err *err);
+/* "YYYY-MM-DD HH:MM:SS UTC (YYYY-MM-DD HH:MM:SS <local zone>)". */
+void rst_pitr_time_format(int64_t t, char *out, size_t cap);
+
+/* ---- walking the archive ------------------------------------------------- */
+
+/* Called for each event of segments [from, to] in order: pos is the event's
+ * start in its binlog file, ev its bytes (header, body, checksum) valid
+ * during the call. Return RST_PITR_STOP to end the walk early (the walk
+ * then returns 0), another non-zero ERR_* to fail. */
+#define RST_PITR_STOP (-1)
+typedef int (*RstPitrEventFn)(void *ctx, const BinlogSegInfo *seg, uint64_t pos,
+                              const uint8_t *ev, size_t len, Err *err);
+/* Every segment is checked against its catalog entry (size, BLAKE2b) when
+ * read to its end; ERR_CORRUPT naming the segment otherwise. */
+int rst_pitr_walk(Repo *r, const BinlogCatalog *c, size_t from, size_t to, RstPitrEventFn fn,
+                  void *ctx, Err *err);
+
+/* A pull source (RstEventNext, rst_replay.h) over segments [from, to],
+ * in binlog-file form: the first file's Format_description first, events
+ * of the first segment before start_pos skipped; a reader thread prefetches
+ * (at most ~32 MiB queued). */
+typedef struct RstPitrSource RstPitrSource;
+int rst_pitr_source_open(Repo *r, const BinlogCatalog *c, size_t from, size_t to,
+                         uint64_t start_pos, RstPitrSource **out, Err *err);
+/* RstEventNext; ctx is the RstPitrSource. */
+int rst_pitr_source_next(void *ctx, const uint8_t **ev, size_t *len, Err *err);
+void rst_pitr_source_close(RstPitrSource *s);   /* stops the thread; accepts NULL */
+
+/* ---- the plan ------------------------------------------------------------ */
+
+typedef enum RstPitrKind {
+    RST_PITR_SNAPSHOT = 0,   /* the snapshot alone, no replay */
+    RST_PITR_TIME,           /* every transaction stamped at or before `time` */
+    RST_PITR_GTID,           /* up to and including `gtid` */
+    RST_PITR_BEFORE_GTID,    /* everything before `gtid`'s transaction */
+} RstPitrKind;
+
+typedef struct RstPitrRequest {
+    const char *instance;
+    RstPitrKind kind;
+    int64_t time;
+    BinlogGtid gtid;
+    const char *snapshot;    /* a snapshot ref to use (required for RST_PITR_SNAPSHOT,
+                                otherwise optional: then it must be at or before the target) */
+    int64_t now;             /* "the future" starts after this (0 = time(NULL)) */
+} RstPitrRequest;
+
+/* Measured (or default) rates for the estimate. */
+typedef struct RstPitrRates {
+    double load_bytes_s;     /* snapshot load incl. indexes */
+    double verify_bytes_s;
+    double replay_tx_s;
+    double replay_bytes_s;
+    bool measured;           /* false: defaults from bench/README.md */
+} RstPitrRates;
+
+typedef struct RstPitrPlan {
+    RstPitrKind kind;
+    char snap_hex[ID_HEX_LEN + 1];
+    json_t *manifest;                 /* owned */
+    const json_t *item;               /* the mariadb item, borrowed from manifest */
+    char snap_time[40];               /* manifest "time" */
+    char snap_file[BINLOG_FILE_MAX];
+    uint64_t snap_pos;
+    char snap_gtid[RST_PITR_GTID_MAX];
+    uint64_t db_bytes, db_rows;
+    bool replay;                      /* false: the snapshot is the target */
+    size_t seg_from, seg_to;          /* catalog indexes (replay only) */
+    size_t segments;
+    uint64_t seg_bytes;               /* plaintext bytes of those segments */
+    char target_gtid[RST_PITR_GTID_MAX];   /* the state to reach */
+    uint64_t transactions;            /* groups to replay */
+    char last_gtid[64];               /* last transaction applied ("" when none) */
+    int64_t last_time;                /* its commit event's timestamp */
+    uint64_t last_end_pos;            /* where it ends in last_file */
+    char last_file[BINLOG_FILE_MAX];
+    char next_gtid[64];               /* first transaction not applied ("" = archive end) */
+    int64_t next_time;
+    int64_t archive_end_time;         /* last archived event */
+    char archive_end_gtid[RST_PITR_GTID_MAX];
+    char later_snapshot[ID_HEX_LEN + 1];   /* a snapshot whose coordinates equal the target */
+    char notes[2048];                 /* lines worth saying (multi-line) */
+    RstPitrRates rates;
+    double est_load_s, est_replay_s, est_verify_s;
+} RstPitrPlan;
+
+/* Choose the snapshot, resolve the target, check the chain and every
+ * segment needed (reading them). Refusals: ERR_INVALID (target in the
+ * future), ERR_NOTFOUND (no snapshot at or before the target, a GTID that
+ * is not in the archive, a catalog object or pack missing), ERR_GAP (a
+ * break in the chain), ERR_CORRUPT/ERR_AUTH (damaged segment). On failure
+ * *out holds nothing to free. */
+int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *req,
+                  const RstPitrRates *rates, RstPitrPlan *out, Err *err);
+void rst_pitr_plan_free(RstPitrPlan *p);   /* accepts a zeroed plan */
+/* The plan as text lines (what --plan prints) / as JSON (new reference). */
+void rst_pitr_plan_print(const RstPitrPlan *p, FILE *f);
+json_t *rst_pitr_plan_json(const RstPitrPlan *p);
+
+/* Rates from <state_dir>/pitr-rates.json, defaults when absent. */
+void rst_pitr_rates_load(const char *state_dir, RstPitrRates *out);
+/* Fold one measured restore into the file (best effort, no error). */
+void rst_pitr_rates_save(const char *state_dir, const RstPitrRates *measured);
+
+/* ---- the target server ----------------------------------------------------- */
+
+typedef struct RstPitrTargetInfo {
+    char version[64];
+    uint32_t server_id;
+    bool log_bin, log_slave_updates;
+    char notes[1024];
+} RstPitrTargetInfo;
+
+/* Connect and check the target before anything is touched: reachable,
+ * MariaDB (GTID replication), >= 10.11 when target_db renames, no other
+ * replication connection running (gtid_slave_pos is global), the target
+ * databases empty or absent unless drop_existing. ERR_NET/ERR_AUTH/ERR_DB/
+ * ERR_UNSUPPORTED/ERR_EXISTS naming what to do. archive_server_id is the
+ * server_id of the archived events (notes say how it is handled). */
+int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+                          bool drop_existing, bool replay, uint32_t archive_server_id,
+                          RstPitrTargetInfo *out, Err *err);
+
+/* ---- running ----------------------------------------------------------------- */
+
+typedef struct RstPitrRunOptions {
+    const char *target_db;
+    bool drop_existing;
+    unsigned threads;
+    bool progress;
+    const char *listen_host, *advertise_host;   /* NULL = 127.0.0.1 */
+    unsigned timeout_s;
+} RstPitrRunOptions;
+
+typedef struct RstPitrResult {
+    uint64_t tables, rows, load_bytes;
+    double load_s, verify_s;          /* snapshot load (incl. its hash check) */
+    uint64_t transactions, replay_bytes;
+    double replay_s;
+    char reached_gtid[RST_PITR_GTID_MAX];
+    bool load_verified;               /* every table's hash equals the snapshot's */
+    bool reached;                     /* gtid_slave_pos equals the target */
+    bool later_verified;              /* hashes equal later_snapshot's (when it exists) */
+    double later_verify_s;
+    uint64_t later_tables;
+    uint64_t later_mismatches;
+} RstPitrResult;
+
+/* Load plan->item into conn (sql_log_bin=0), verify it, replay to
+ * plan->target_gtid, check the position reached, and when the target is a
+ * later snapshot's coordinates compare every table with that snapshot's
+ * hashes. On error res says how far it got. */
+int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+                 const RstPitrRunOptions *opt, RstPitrResult *res, Err *err);
+
+/* ---- binlog search -------------------------------------------------------- */
+
+enum { RST_SEARCH_INSERT = 1, RST_SEARCH_UPDATE = 2, RST_SEARCH_DELETE = 4, RST_SEARCH_DDL = 8 };
+
+typedef struct RstSearchQuery {
+    const char *table;       /* "t" or "db.t"; NULL = any */
+    unsigned types;          /* RST_SEARCH_* mask; 0 = any */
+    int64_t since, until;    /* 0 = open */
+    const char *grep;        /* substring of the statement/annotate text (case-insensitive) */
+    size_t limit;            /* 0 = no limit */
+} RstSearchQuery;
+
+/* One matching transaction (JSON: gtid, time, time_utc, file, pos, end_pos,
+ * types, tables [{name, insert, update, delete}], statements). Borrowed
+ * during the call; return non-zero to stop. */
+typedef int (*RstSearchFn)(void *ctx, const json_t *tx, Err *err);
+int rst_pitr_search(Repo *r, const BinlogCatalog *c, const RstSearchQuery *q, RstSearchFn fn,
+                    void *ctx, uint64_t *out_scanned, Err *err);
+
+/* ---- verify-chain ------------------------------------------------------------ */
+
+typedef struct RstChainPair {
+    char from_hex[ID_HEX_LEN + 1], to_hex[ID_HEX_LEN + 1];
+    char from_time[40], to_time[40];
+    int rc;                  /* 0 verified, else the ERR_* of the failure */
+    char verdict[4096];      /* "verified: 12 tables equal" / the reason */
+    uint64_t transactions;
+    double seconds;
+} RstChainPair;
+
+typedef void (*RstChainFn)(void *ctx, const RstChainPair *pair);
+/* For each consecutive pair of the instance's snapshots (from `from` on,
+ * or all): load N into a throw-away database on conn, replay to N+1's
+ * coordinates, compare with N+1's hashes, drop the database. fn gets each
+ * verdict. Returns ERR_VERIFY when any pair failed, 0 when all passed. */
+int rst_pitr_verify_chain(Repo *r, const BinlogCatalog *c, const char *instance,
+                          const char *from, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+                          RstChainFn fn, void *ctx, size_t *out_pairs, Err *err);
+
+#endif
