@@ -24,8 +24,14 @@ SQL
 printf 'weakpw\n' > "$T/weakpw"; chmod 600 "$T/weakpw"
 setup_repo
 export TIDEMARK_DB_SOCKET="$TM_DB_SOCKET" TIDEMARK_DB_USER=root TIDEMARK_DATABASES=shop
+# the connection from a MariaDB option file alone ([client] group)
+printf '[client]\nsocket=%s\nuser=root\n' "$TM_DB_SOCKET" > "$T/my.cnf"
+env -u TIDEMARK_DB_SOCKET -u TIDEMARK_DB_USER TIDEMARK_DB_DEFAULTS_FILE="$T/my.cnf" TIDEMARK_DB_DEFAULTS_GROUP=client \
+  "$TM_BIN" -q --instance it backup db --no-files || fail "backup through an option file"
+pass "connection settings from an option file"
+
 nsnap() { "$TM_BIN" -q snapshots --json 2>/dev/null | python3 -c "import json,sys; j=json.load(sys.stdin); print(len(j) if isinstance(j, list) else len(j.get('snapshots', [])))"; }
-[ "$(nsnap)" = 0 ] || fail "fresh repository not empty"
+[ "$(nsnap)" = 1 ] || fail "expected the option-file snapshot only"
 
 # missing privileges: listed, with the GRANT that fixes them
 expect_fail 1 "lacks privileges for a dump" env TIDEMARK_DB_USER=weak TIDEMARK_DB_PASSWORD_FILE="$T/weakpw" \
@@ -41,7 +47,7 @@ pass "missing privileges listed with the fixing GRANT"
 sql -e "GRANT RELOAD ON *.* TO 'weak'@'localhost'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON \`shop\`.* TO 'weak'@'localhost'"
 TIDEMARK_DB_USER=weak TIDEMARK_DB_PASSWORD_FILE="$T/weakpw" "$TM_BIN" -q --instance it backup db \
   || fail "backup with the granted privileges"
-[ "$(nsnap)" = 1 ] || fail "expected 1 snapshot"
+[ "$(nsnap)" = 2 ] || fail "expected 2 snapshots"
 pass "the printed GRANT is sufficient"
 
 # wrong password

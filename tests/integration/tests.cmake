@@ -11,6 +11,13 @@ tm_integration_test(s3_faults COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3
   $<TARGET_FILE:faultproxy> LABELS s3 sanitize TIMEOUT 900)
 tm_integration_test(s3_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_cli.sh $<TARGET_FILE:faultproxy>
   LABELS s3 TIMEOUT 900)
+# The local driver's round trip, crash safety and tamper tests, run on S3 (TM_REPO_KIND=s3).
+tm_integration_test(files_roundtrip_s3 COMMAND env TM_REPO_KIND=s3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
+  LABELS s3 TIMEOUT 600)
+tm_integration_test(crash_backup_s3 COMMAND env TM_REPO_KIND=s3 TM_CRASH_RUNS=10 ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh
+  LABELS s3 TIMEOUT 900)
+tm_integration_test(files_tamper_s3 COMMAND env TM_REPO_KIND=s3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
+  LABELS s3 TIMEOUT 300)
 tm_integration_test(crash_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh LABELS repo TIMEOUT 900)
 tm_integration_test(bad_input COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/bad_input.sh LABELS repo sanitize TIMEOUT 300)
 
@@ -33,6 +40,8 @@ tm_integration_test(binlog_row_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/in
   LABELS binlog TIMEOUT 600)
 tm_integration_test(binlog_mixed_crc32_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_archive.sh MIXED CRC32 ON 0
   LABELS binlog TIMEOUT 600)
+tm_integration_test(binlog_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_ops.sh
+  LABELS binlog TIMEOUT 600)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
 
@@ -49,3 +58,4 @@ tm_integration_test(db_failures COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 
 # Point-in-time restore (issue 6): plan, replay from the archive, search, verify-chain; label pitr.
 tm_integration_test(pitr_oracle COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_oracle.sh LABELS pitr TIMEOUT 600)
+tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
