@@ -445,6 +445,12 @@ static int locate(const BinlogCatalog *cat, const char *spec, bool is_to, size_t
             *out = binlog_catalog_count(cat) - 1;
             return 0;
         }
+        /* --to T: every transaction committed at or before T, so also the
+         * later segments that start within that second */
+        while (rc == 0 && is_to && *out + 1 < binlog_catalog_count(cat) &&
+               binlog_catalog_at(cat, *out + 1)->first_time <= t &&
+               binlog_catalog_at(cat, *out + 1)->first_time > 0)
+            (*out)++;
         return rc;
     }
     const char *colon = strrchr(spec, ':');

@@ -65,6 +65,14 @@ const char *repo_id_hex(Repo *r);        /* the repository's unique id */
 /* Upload open packs and write the index delta. After 0, everything put so
  * far is durable and findable by a fresh repo_open. */
 int repo_flush(Repo *r, Err *err);
+/* After a failed write (repo_flush or a stream call returned an error),
+ * forget the pipeline's sticky error so a long-running writer (the binlog
+ * follower) can try again once storage works. Waits for the workers to go
+ * idle. The caller must write again everything it wrote since its last
+ * successful repo_flush (chunks whose upload failed are not in the index)
+ * and must have no stream open; no snapshot or catalog entry may name the
+ * failed writes. */
+void repo_write_error_clear(Repo *r);
 
 /* ---- blobs: one chunk of plaintext, content-addressed ---------------- */
 

@@ -15,7 +15,9 @@
  *   1. An index entry with a real pack number refers to an uploaded pack.
  *   2. An index object is written only after all packs it names are stored.
  *   3. The first worker error is sticky (werr): every later submit and
- *      flush returns it, so no snapshot can commit over lost data.
+ *      flush returns it, so no snapshot can commit over lost data, until
+ *      repo_write_error_clear (a writer that redoes everything since its
+ *      last successful flush).
  *   4. Queue memory is bounded by q_max_bytes; submit blocks when full. */
 #ifndef TM_REPO_REPO_INT_H
 #define TM_REPO_REPO_INT_H

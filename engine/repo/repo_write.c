@@ -345,6 +345,16 @@ int repo_flush(Repo *r, Err *err)
     return rc;
 }
 
+void repo_write_error_clear(Repo *r)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->started && (r->q_head || r->busy)) pthread_cond_wait(&r->cv_idle, &r->mu);
+    if (r->has_werr) log_debug("repository write error cleared for a retry: %s", r->werr.msg);
+    r->has_werr = false;
+    err_clear(&r->werr);
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* ---- streams ---- */
 
 struct RepoStream {

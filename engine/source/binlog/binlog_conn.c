@@ -265,6 +265,12 @@ int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err)
                                "binlog_server_id to a unique value): %s", c->where, m);
             return err_set(err, ERR_DB, "binlog dump on %s: %s", c->where, m);
         }
+        if (no == ER_SPECIFIC_ACCESS_DENIED_ERROR || no == ER_ACCESS_DENIED_ERROR)
+            /* the server refuses COM_BINLOG_DUMP in its first answer */
+            return err_set(err, ERR_PERM,
+                           "the account %s may not read the binlog stream on %s (%s); fix with: "
+                           "GRANT REPLICATION SLAVE ON *.* TO %s;",
+                           c->account, c->where, mysql_error(c->my), c->account);
         return db_err(c, err, "binlog dump");
     }
     const uint8_t *p = c->my->net.read_pos;

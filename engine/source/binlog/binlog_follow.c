@@ -387,6 +387,13 @@ static int stream(Follower *f, bool *out_idle, Err *err)
         if (stopping(f))
             break;
         while (binlog_spool_usage(f->sp) > binlog_spool_max(f->sp) && !stopping(f)) {
+            /* hand what is complete to the uploader; with nothing sealed
+             * (one open transaction larger than the bound) reading must go
+             * on: spool_max is a soft bound, never a deadlock */
+            if (binlog_seg_sealable(&f->seg) && (rc = seal_segment(f, err)))
+                return rc;
+            if (binlog_spool_pending(f->sp) == 0)
+                break;
             snprintf(f->alarm, sizeof f->alarm, "spool full (%" PRIu64 " > %" PRIu64
                      " bytes): reading paused until uploads catch up",
                      binlog_spool_usage(f->sp), binlog_spool_max(f->sp));

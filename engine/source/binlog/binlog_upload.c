@@ -217,6 +217,9 @@ static void *run(void *arg)
             }
             continue;
         }
+        /* the repository keeps a failed write's error (repo.h); this
+         * attempt is dropped whole and redone, so clear it for the retry */
+        repo_write_error_clear(u->repo);
         u->st.failures++;
         snprintf(u->st.error, sizeof u->st.error, "upload of binlog segment %" PRIu64
                  " failed: %s", si.seq, e.msg);
