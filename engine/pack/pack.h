@@ -55,6 +55,9 @@ const PackEntry *pack_writer_entries(const PackWriter *pw);
  * valid until pack_writer_reset or free. */
 int pack_writer_finish(PackWriter *pw, const CryKeys *k, const uint8_t **out_data, size_t *out_len,
                        Err *err);
+/* Undo pack_writer_finish (drop the TOC and trailer it appended) so that a
+ * pack whose upload failed can take more blobs and be finished again. */
+void pack_writer_unfinish(PackWriter *pw);
 /* Empty the writer for the next pack (memory kept). */
 void pack_writer_reset(PackWriter *pw);
 

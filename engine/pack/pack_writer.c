@@ -7,6 +7,7 @@
 
 struct PackWriter {
     Buf data;
+    size_t blobs_end;   /* data.len before pack_writer_finish, 0 when not finished */
     PackEntry *entries;
     size_t n, cap;
 };
@@ -38,6 +39,13 @@ void pack_writer_reset(PackWriter *pw)
 {
     buf_reset(&pw->data);
     pw->n = 0;
+    pw->blobs_end = 0;
+}
+
+void pack_writer_unfinish(PackWriter *pw)
+{
+    if (pw->blobs_end) pw->data.len = pw->blobs_end;
+    pw->blobs_end = 0;
 }
 
 static int add_entry(PackWriter *pw, const Id *id, size_t off, size_t len, uint32_t raw, Err *err)
@@ -60,6 +68,7 @@ static int add_entry(PackWriter *pw, const Id *id, size_t off, size_t len, uint3
 int pack_writer_reserve(PackWriter *pw, size_t cap, uint8_t **out_dst, Err *err)
 {
     int rc;
+    pack_writer_unfinish(pw);
     if (pw->data.len == 0 && (rc = buf_append(&pw->data, PACK_MAGIC, PACK_MAGIC_LEN, err))) return rc;
     if ((rc = buf_reserve(&pw->data, cap, err))) return rc;
     *out_dst = pw->data.data + pw->data.len;
@@ -95,7 +104,9 @@ int pack_writer_finish(PackWriter *pw, const CryKeys *k, const uint8_t **out_dat
     size_t toc_len = 8 + pw->n * PACK_TOC_ENTRY_LEN, sealed_len = 0;
     int rc;
 
+    pack_writer_unfinish(pw);   /* finishing twice must not stack two tables */
     if (pw->data.len == 0 && (rc = buf_append(&pw->data, PACK_MAGIC, PACK_MAGIC_LEN, err))) return rc;
+    pw->blobs_end = pw->data.len;
     toc = malloc(toc_len);
     if (!toc) return err_set(err, ERR_NOMEM, "out of memory building pack table");
     put_u32(toc, 1);

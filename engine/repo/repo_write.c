@@ -61,7 +61,10 @@ static int pack_upload(Repo *r, PackWriter *pw, Err *err)
     if ((rc = pack_writer_finish(pw, r->keys, &data, &len, err))) return rc;
     randombytes_buf(pack_id.b, ID_LEN);
     repo_pack_key(&pack_id, key, sizeof key);
-    if ((rc = sto_put(r->sto, key, data, len, err))) return err_wrap(err, "upload pack");
+    if ((rc = sto_put(r->sto, key, data, len, err))) {
+        pack_writer_unfinish(pw);   /* keep the blobs; a later upload retries them */
+        return err_wrap(err, "upload pack");
+    }
     copy = malloc(n * sizeof *copy);
     if (!copy) return err_set(err, ERR_NOMEM, "out of memory");
     memcpy(copy, pack_writer_entries(pw), n * sizeof *copy);
@@ -122,7 +125,10 @@ static int index_delta_write(Repo *r, Err *err)
     return 0;
 }
 
-static int worker_add(RepoWorker *w, RepoJob *job, Err *err)
+/* *committed tells the caller whether the blob made it into the worker's
+ * pack: then its pending index entry must stay even if the upload that
+ * followed failed, because the pack keeps the blob for a later upload. */
+static int worker_add(RepoWorker *w, RepoJob *job, bool *committed, Err *err)
 {
     Repo *r = w->repo;
     size_t clen = 0, slen = 0, bound = comp_bound(job->len);
@@ -139,6 +145,7 @@ static int worker_add(RepoWorker *w, RepoJob *job, Err *err)
     if ((rc = pack_writer_reserve(w->pw, clen + CRY_OVERHEAD, &dst, err))) return rc;
     if ((rc = cry_seal(r->keys, job->id.b, ID_LEN, w->scratch, clen, dst, clen + CRY_OVERHEAD, &slen, err))) return rc;
     if ((rc = pack_writer_commit(w->pw, &job->id, slen, (uint32_t)job->len, err))) return rc;
+    *committed = true;
     if (pack_writer_size(w->pw) >= r->opt.pack_size) {
         if ((rc = pack_upload(r, w->pw, err))) return rc;
         pthread_mutex_lock(&r->mu);
@@ -169,12 +176,13 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
+        bool committed = false;
         err_clear(&e);
-        rc = skip ? 0 : worker_add(w, job, &e);
+        rc = skip ? 0 : worker_add(w, job, &committed, &e);
 
         pthread_mutex_lock(&r->mu);
         if (rc) set_werr(r, &e);
-        if (rc || skip) idx_remove_pending(r->idx, &job->id);
+        if ((rc && !committed) || skip) idx_remove_pending(r->idx, &job->id);
         r->busy--;
         if (r->busy == 0 && !r->q_head) pthread_cond_broadcast(&r->cv_idle);
         pthread_mutex_unlock(&r->mu);

@@ -14,6 +14,7 @@
 
 #include "engine/repo/repo.h"
 #include "storage-backends/local/local.h"
+#include "tests/support/sto_fault.h"
 #include "tests/support/tst_util.h"
 
 static const char PASS[] = "correct horse";
@@ -215,6 +216,69 @@ static void test_latest_is_the_newest_even_within_one_second(void **state)
     repo_free(r);
 }
 
+static void on_finding_count(void *ctx, bool is_error, const char *msg)
+{
+    if (is_error) {
+        (*(int *)ctx)++;
+        print_message("finding: %s\n", msg);
+    }
+}
+
+/* A pack upload fails: the write error is sticky (no snapshot can commit),
+ * and a writer that clears it and writes again ends with a repository whose
+ * data reads back and passes check --read-data. */
+static void test_failed_pack_upload_is_sticky_then_recoverable(void **state)
+{
+    Fx *fx = *state;
+    Err err;
+    Sto *inner, *fault;
+    Repo *r = NULL;
+    RepoOptions o = fast_opts();
+    size_t len = 5u << 20;
+    uint8_t *data = malloc(len);
+    Collect c = {malloc(len), 0, len};
+    RepoStreamRef ref;
+    RepoCheckOptions copt = {true, 0};
+    RepoCheckReport rep;
+    json_t *m;
+    int errors = 0, rc;
+    RepoStream *s;
+
+    tst_fill_random(data, len, 77);
+    assert_int_equal(sto_open_url(fx->repo, 0, &inner, &err), 0);
+    assert_int_equal(sto_fault_wrap(inner, &fault, &err), 0);
+    assert_int_equal(repo_open(fault, PASS, strlen(PASS), &o, &r, &err), 0);
+    sto_fault_set(fault, "put", 2, false, ERR_NOSPACE);   /* the second pack upload fails once */
+
+    assert_int_equal(repo_stream_begin(r, REPO_CHUNK_DUMP, &s, &err), 0);
+    rc = repo_stream_write(s, data, len, &err);
+    if (!rc) rc = repo_stream_end(s, &ref, &err);
+    else repo_stream_abort(s);
+    if (!rc) { rc = repo_flush(r, &err); repo_streamref_free(&ref); }
+    assert_int_equal(rc, ERR_NOSPACE);
+    m = repo_manifest_new("fault", NULL, 0);
+    assert_int_equal(repo_snapshot_put(r, m, NULL, &err), ERR_NOSPACE);   /* sticky: nothing commits */
+
+    repo_write_error_clear(r);
+    ref = write_stream(r, data, len, REPO_CHUNK_DUMP);
+    json_array_append_new(json_object_get(m, "items"), json_pack("{s:s, s:o}", "kind", "raw", "stream", repo_streamref_to_json(&ref)));
+    assert_int_equal(repo_snapshot_put(r, m, NULL, &err), 0);
+    json_decref(m);
+    repo_free(r);
+
+    r = open_repo(fx, PASS, 0, &err);
+    assert_int_equal(repo_stream_read(r, &ref, collect, &c, &err), 0);
+    assert_int_equal(c.len, len);
+    assert_memory_equal(c.buf, data, len);
+    assert_int_equal(repo_check(r, &copt, on_finding_count, &errors, &rep, &err), 0);
+    assert_int_equal(errors, 0);
+    assert_int_equal(rep.errors, 0);
+    repo_streamref_free(&ref);
+    repo_free(r);
+    free(data);
+    free(c.buf);
+}
+
 static void test_wrong_passphrase_is_refused(void **state)
 {
     Fx *fx = *state;
@@ -396,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_write_of_same_data_adds_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_list_does_not_depend_on_write_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_latest_is_the_newest_even_within_one_second, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_pack_upload_is_sticky_then_recoverable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_passphrase_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_format_is_refused, setup, teardown),
         cmocka_unit_test(test_missing_repository_is_notfound),
