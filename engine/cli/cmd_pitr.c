@@ -255,9 +255,10 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     rc = rst_pitr_run(r, cat, &plan, &conn, &ro, &res, err);
     if (res.load_s > 0 || res.replay_s > 0) {
         RstPitrRates m = {0};
-        if (res.load_s > 0) m.load_bytes_s = (double)res.load_bytes / res.load_s;
-        if (res.verify_s > 0) m.verify_bytes_s = (double)res.load_bytes / res.verify_s;
-        if (res.replay_s > 0.5 && res.transactions) {
+        /* small runs measure start-up costs, not rates: keep only meaningful ones */
+        if (res.load_s > 0 && res.load_bytes >= (10u << 20)) m.load_bytes_s = (double)res.load_bytes / res.load_s;
+        if (res.verify_s > 0 && res.load_bytes >= (10u << 20)) m.verify_bytes_s = (double)res.load_bytes / res.verify_s;
+        if (res.replay_s > 1 && res.transactions >= 5000) {
             m.replay_tx_s = (double)res.transactions / res.replay_s;
             m.replay_bytes_s = (double)res.replay_bytes / res.replay_s;
         }
