@@ -5,6 +5,7 @@
  * Invariant: foreign_key_checks and unique_checks are off on every load
  * session; verification, not the server's checks, proves the result. */
 #include <mysql.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,14 +21,24 @@ typedef struct LTask {
     const json_t *sinfo;     /* schema table: columns, order_by, create */
     char *keys, *fks;
     uint64_t bytes;
+    size_t parts_left;       /* the last part loaded adds the keys */
 } LTask;
+
+/* One unit of parallel work: a rows part of a table (part SIZE_MAX: a
+ * table with nothing to load, for its keys only). Parts of one big table
+ * load in parallel. */
+typedef struct LPart {
+    size_t task, part;
+} LPart;
 
 typedef struct LCtx {
     Repo *r;
     LTask *tasks;
     size_t ntasks;
-    size_t *order;
+    LPart *parts;
+    size_t nparts;
     Progress *prog;
+    pthread_mutex_t mu;
 } LCtx;
 
 static double now_s(void)
@@ -75,20 +86,25 @@ static int alter(MYSQL *m, const char *tdb, const char *table, const char *what,
 static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
 {
     LCtx *ctx = vctx;
-    LTask *t = &ctx->tasks[ctx->order[i]];
+    const LPart *p = &ctx->parts[i];
+    LTask *t = &ctx->tasks[p->task];
     Buf sql;
-    size_t k;
-    json_t *part;
+    bool last;
     int rc = 0;
 
     buf_init(&sql, 16u << 20);
-    if (json_array_size(json_object_get(t->sinfo, "columns")) == 0) goto keys;
-    if ((rc = load_sql(t, &sql, err))) goto out;
-    json_array_foreach(json_object_get(t->tinfo, "parts"), k, part) {
-        if ((rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err))) goto out;
+    if (p->part != SIZE_MAX) {
+        const json_t *part = json_array_get(json_object_get(t->tinfo, "parts"), p->part);
+        if ((rc = load_sql(t, &sql, err))) goto out;
+        if ((rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err))) {
+            err_wrap(err, "rows part %zu", p->part + 1);
+            goto out;
+        }
     }
-keys:
-    if (t->keys && (rc = alter(m, t->tdb, t->table, t->keys, err))) {
+    pthread_mutex_lock(&ctx->mu);
+    last = --t->parts_left == 0;
+    pthread_mutex_unlock(&ctx->mu);
+    if (last && t->keys && (rc = alter(m, t->tdb, t->table, t->keys, err))) {
         err_wrap(err, "add secondary keys");
         goto out;
     }
@@ -98,12 +114,15 @@ out:
     return rc;
 }
 
+/* Biggest tables first, a table's parts in order. */
 static LTask *sort_tasks;
 static int by_bytes_desc(const void *a, const void *b)
 {
-    const LTask *x = &sort_tasks[*(const size_t *)a], *y = &sort_tasks[*(const size_t *)b];
-    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+    const LPart *x = a, *y = b;
+    uint64_t bx = sort_tasks[x->task].bytes, by = sort_tasks[y->task].bytes;
+    if (bx != by) return bx > by ? -1 : 1;
+    if (x->task != y->task) return x->task < y->task ? -1 : 1;
+    return x->part < y->part ? -1 : (x->part > y->part);
 }
 
 static int exec_buf(MYSQL *m, Buf *b, Err *err)
@@ -340,20 +359,36 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
     ctx.r = r;
     ctx.tasks = tasks;
     ctx.ntasks = ntasks;
-    ctx.order = calloc(ntasks ? ntasks : 1, sizeof *ctx.order);
-    if (!ctx.order) {
+    for (size_t i = 0; i < ntasks; i++) {
+        size_t np = json_array_size(json_object_get(tasks[i].tinfo, "parts"));
+        if (json_array_size(json_object_get(tasks[i].sinfo, "columns")) == 0) np = 0;
+        ctx.nparts += np ? np : 1;
+    }
+    ctx.parts = calloc(ctx.nparts ? ctx.nparts : 1, sizeof *ctx.parts);
+    if (!ctx.parts) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < ntasks; i++) ctx.order[i] = i;
+    {
+        size_t k = 0;
+        for (size_t i = 0; i < ntasks; i++) {
+            size_t np = json_array_size(json_object_get(tasks[i].tinfo, "parts"));
+            if (json_array_size(json_object_get(tasks[i].sinfo, "columns")) == 0) np = 0;
+            tasks[i].parts_left = np ? np : 1;
+            if (!np) ctx.parts[k++] = (LPart){i, SIZE_MAX};
+            for (size_t j = 0; j < np; j++) ctx.parts[k++] = (LPart){i, j};
+        }
+    }
     sort_tasks = tasks;
-    qsort(ctx.order, ntasks, sizeof *ctx.order, by_bytes_desc);
+    qsort(ctx.parts, ctx.nparts, sizeof *ctx.parts, by_bytes_desc);
+    pthread_mutex_init(&ctx.mu, NULL);
     ctx.prog = progress_new("load", total_bytes, total_rows, opt->progress);
     rc = db_parallel(target, opt->threads ? opt->threads : 2,
-                     opt->write_binlog ? DB_SESS_LOAD_BINLOG : DB_SESS_LOAD, ntasks, load_task, &ctx,
-                     err);
+                     opt->write_binlog ? DB_SESS_LOAD_BINLOG : DB_SESS_LOAD, ctx.nparts, load_task,
+                     &ctx, err);
     progress_done(ctx.prog);
     ctx.prog = NULL;
+    pthread_mutex_destroy(&ctx.mu);
     if (rc) goto out;
 
     /* foreign keys (checks off: no validation pass, no rebuild) */
@@ -403,7 +438,7 @@ out:
         free(tasks[i].fks);
     }
     free(tasks);
-    free(ctx.order);
+    free(ctx.parts);
     for (size_t d = 0; schemas && d < ndb; d++) json_decref(schemas[d]);
     free(schemas);
     src_db_close(m);
