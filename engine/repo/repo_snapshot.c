@@ -15,11 +15,11 @@ static void time_now_us(char *out, size_t cap)
 {
     struct timespec ts;
     struct tm tm;
-    char base[32];
+    size_t n;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, cap, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+    n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, cap - n, ".%06uZ", (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 json_t *repo_manifest_new(const char *instance, const char *const *tags, size_t ntags)
