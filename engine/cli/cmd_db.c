@@ -69,12 +69,14 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     };
     static const char usage[] =
         "usage: tidemark backup [--instance NAME] [--tag T]... [--with-grants] [--threads N]\n"
-        "                       [--no-files] [--json]\n"
+        "                       [--no-files] [--force-lock] [--json]\n"
         "       tidemark backup db [same options]\n"
         "One snapshot of the instance: a consistent dump of its database(s) (config key\n"
         "'databases', default all) with the binlog coordinates of the dump's point, plus its\n"
         "file trees (documents_dir, conf_php, custom_dir, extra_paths) unless --no-files or\n"
-        "'backup db'. Nothing is committed unless every part succeeds.\n";
+        "'backup db'. Nothing is committed unless every part succeeds. --force-lock takes\n"
+        "the point under a short global lock (BACKUP STAGE BLOCK_COMMIT) even when the\n"
+        "connections agree on it without one.\n";
     const char *inst = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcDumpOptions o = {0};
