@@ -94,4 +94,5 @@ machine_line() {
     "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" "$(uname -r)" \
     "$(restic version 2>/dev/null | awk '{ print $2 }')" "$(borg --version 2>/dev/null | awk '{ print $2 }')"
 }
-load_line() { printf 'load average at start: %s' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+BENCH_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+load_line() { printf 'load average at start: %s, at the end: %s (other jobs on the machine inflate wall times)' "$BENCH_LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
