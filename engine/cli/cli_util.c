@@ -155,6 +155,23 @@ static int repo_options_from_conf(CliCtx *ctx, RepoOptions *o, Err *err)
     return 0;
 }
 
+/* An s3: repository: the config's [repository] s3_* keys reach the S3
+ * driver as the variables it reads (conf_keys.c names them); a variable
+ * already set wins. Secrets pass only as the names of files holding them. */
+static int s3_env_from_conf(CliCtx *ctx, Err *err)
+{
+    const char *url = conf_get(ctx->conf, NULL, "url");
+    if (!url || strncmp(url, "s3:", 3) != 0) return 0;
+    for (const ConfKey *k = conf_keys; k->name; k++) {
+        const char *v;
+        if (k->section != CONF_SEC_REPOSITORY || strncmp(k->name, "s3_", 3) != 0 || !k->env || getenv(k->env))
+            continue;
+        v = conf_get(ctx->conf, NULL, k->name);
+        if (v && setenv(k->env, v, 0) != 0) return err_sys(err, errno, "config key %s", k->name);
+    }
+    return 0;
+}
+
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err)
 {
     Sto *sto = NULL;
@@ -163,6 +180,7 @@ int cli_repo_open(CliCtx *ctx, Repo **out, Err *err)
     RepoOptions o;
     int rc;
     if ((rc = repo_options_from_conf(ctx, &o, err))) return rc;
+    if ((rc = s3_env_from_conf(ctx, err))) return rc;
     if ((rc = sto_open_url(conf_get(ctx->conf, NULL, "url"), 0, &sto, err))) return rc;
     if ((rc = cli_password_read(ctx, &pw, &pwlen, err))) { sto_close(sto); return rc; }
     rc = repo_open(sto, pw, pwlen, &o, out, err);
@@ -179,6 +197,7 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err)
     int rc;
     (void)out_location;
     if ((rc = repo_options_from_conf(ctx, &o, err))) return rc;
+    if ((rc = s3_env_from_conf(ctx, err))) return rc;
     if ((rc = sto_open_url(conf_get(ctx->conf, NULL, "url"), STO_OPEN_CREATE, &sto, err))) return rc;
     if (conf_get(ctx->conf, NULL, "password_file") || conf_get(ctx->conf, NULL, "password_command") ||
         getenv("TIDEMARK_PASSWORD"))

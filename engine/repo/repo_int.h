@@ -30,7 +30,7 @@
 #include "engine/repo/repo.h"
 
 #define REPO_INDEX_AD "tidemark index v1"
-#define REPO_DELTA_MAX_PACKS 16
+#define REPO_DELTA_MAX_PACKS 64   /* an index delta per 1 GiB of 16M packs: fewer objects (S3), little redone after a crash */
 
 typedef struct RepoJob {
     struct RepoJob *next;

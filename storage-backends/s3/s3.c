@@ -91,16 +91,16 @@ static bool range_total(const char *cr, uint64_t *total)
     return end != slash + 1;
 }
 
-static int s3_get(void *self, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+/* GET of [off, off + len) of full key k; short_ok: fewer bytes at the
+ * object's end are not an error. */
+static int get_range(S3 *s3, const char *k, uint64_t off, size_t len, bool short_ok, Buf *out, Err *err)
 {
-    S3 *s3 = self;
-    char k[1100], range[64], obj[1200];
+    char range[64], obj[1200];
     S3Req req = { .method = "GET", .out = out };
     S3Resp resp;
     size_t before = out->len;
     int rc;
 
-    if ((rc = full_key(s3, key, k, sizeof k, err))) return rc;
     s3_object_name(s3, k, obj, sizeof obj);
     req.key = k;
     if (len == 0) {   /* nothing to read, but the object must exist and reach off */
@@ -145,7 +145,7 @@ static int s3_get(void *self, const char *key, uint64_t off, size_t len, Buf *ou
         } else if (!range_total(resp.content_range, &total)) {
             total = off + got;
         }
-        if (len != STO_LEN_ALL && got != len) {
+        if (len != STO_LEN_ALL && got != len && !(short_ok && got < len)) {
             rc = err_set(err, ERR_INVALID, "range %llu+%zu past the end of %s (%llu bytes)", (unsigned long long)off,
                          len, obj, (unsigned long long)total);
         }
@@ -157,6 +157,21 @@ out:
     }
     s3_resp_free(&resp);
     return rc;
+}
+
+int s3_get_upto(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+{
+    return get_range(s3, key, off, len, true, out, err);
+}
+
+static int s3_get(void *self, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+{
+    S3 *s3 = self;
+    char k[1100];
+    int rc;
+    if ((rc = full_key(s3, key, k, sizeof k, err))) return rc;
+    if ((rc = s3_cache_get(s3, k, off, len, out, err)) != S3_CACHE_PASS) return rc;
+    return get_range(s3, k, off, len, false, out, err);
 }
 
 static int s3_del(void *self, const char *key, Err *err)
@@ -288,6 +303,7 @@ out:
 static void s3_free(S3 *s3)
 {
     if (!s3) return;
+    s3_cache_free(s3->cache);
     s3_pool_free(&s3->pool);
     s3_conf_free(s3);
     free(s3);
@@ -297,7 +313,12 @@ static void s3_close(void *self)
 {
     S3 *s3 = self;
     if (!s3) return;
-    if (atomic_load(&s3->n_retries))
+    if (!atomic_load(&s3->n_retries))
+        log_debug("%s: %llu requests (%llu cache blocks), %llu bytes up, %llu bytes down", s3->location,
+                  (unsigned long long)atomic_load(&s3->n_requests),
+                  (unsigned long long)atomic_load(&s3->n_block_fetches), (unsigned long long)atomic_load(&s3->bytes_up),
+                  (unsigned long long)atomic_load(&s3->bytes_down));
+    else
         log_info("%s: %llu requests, %llu retried, %llu gave up", s3->location,
                  (unsigned long long)atomic_load(&s3->n_requests), (unsigned long long)atomic_load(&s3->n_retries),
                  (unsigned long long)atomic_load(&s3->n_failed));
@@ -350,6 +371,7 @@ int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err)
     if (!s3) return err_set(err, ERR_NOMEM, "out of memory");
     s3_pool_init(&s3->pool);
     if ((rc = s3_conf_load(s3, url, err))) goto fail;
+    if ((rc = s3_cache_new(s3->read_cache, &s3->cache, err))) goto fail;
     if ((rc = probe(s3, err))) goto fail;
     log_debug("opened %s (region %s, %s-style)", s3->location, s3->region, s3->virtual_host ? "virtual-host" : "path");
     return sto_new(&s3_ops, s3, s3->location, out, err);

@@ -1,6 +1,7 @@
 /* s3_conf.c: the S3 driver's settings: the repository URL
  * ("s3:https://ENDPOINT/BUCKET[/PREFIX]") plus the environment (AWS_* and
- * TIDEMARK_S3_*, documented in docs/OPERATIONS.md) and the shared AWS
+ * TIDEMARK_S3_*, documented in docs/OPERATIONS.md; the CLI exports the
+ * config file's [repository] s3_* keys into them) and the shared AWS
  * credentials file.
  * Invariant: secrets live only in sodium_malloc'd memory, are wiped by
  * s3_conf_free, and no message here ever prints one (nor the URL's userinfo,
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "engine/common/log.h"
 #include "storage-backends/s3/s3_int.h"
 #include "storage-backends/storage.h"
 
@@ -108,28 +111,73 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-/* Credentials: TIDEMARK_S3_* first, then AWS_* variables, then the shared
- * credentials file. The id and the secret must come from the same place. */
+/* A secret kept in a file (the config's s3_secret_access_key_file): its
+ * first line, surrounding blanks dropped, into sodium_malloc'd memory. The
+ * message names the file and the variable, never the content. */
+static int secret_from_file(const char *var, const char *path, char **out, Err *err)
+{
+    char line[4096];
+    struct stat st;
+    size_t n;
+    const char *b;
+    FILE *f = fopen(path, "r");
+    int rc = 0;
+
+    *out = NULL;
+    if (!f) return err_sys(err, errno, "S3 credentials: %s %s", var, path);
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        log_warn("S3 secret file %s is readable by others (mode %03o); chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+    if (!fgets(line, sizeof line, f)) line[0] = '\0';
+    fclose(f);
+    b = line;
+    while (*b == ' ' || *b == '\t') b++;
+    n = strlen(b);
+    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
+    if (n == 0) rc = err_set(err, ERR_AUTH, "S3 credentials: %s %s is empty", var, path);
+    else if (!(*out = sodium_malloc(n + 1))) rc = err_set(err, ERR_NOMEM, "out of memory");
+    else {
+        memcpy(*out, b, n);
+        (*out)[n] = '\0';
+    }
+    sodium_memzero(line, sizeof line);
+    return rc;
+}
+
+/* Credentials: TIDEMARK_S3_* first (a secret either in the variable or in
+ * the file TIDEMARK_S3_SECRET_ACCESS_KEY_FILE names), then AWS_* variables,
+ * then the shared credentials file. */
 static int load_credentials(S3 *s3, Err *err)
 {
     const char *id = env2("TIDEMARK_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
-    const char *sec = env2("TIDEMARK_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
-    const char *tok = env2("TIDEMARK_S3_SESSION_TOKEN", "AWS_SESSION_TOKEN");
+    const char *sec = env("TIDEMARK_S3_SECRET_ACCESS_KEY");
+    const char *sec_file = sec ? NULL : env("TIDEMARK_S3_SECRET_ACCESS_KEY_FILE");
+    const char *tok = env("TIDEMARK_S3_SESSION_TOKEN");
+    const char *tok_file = tok ? NULL : env("TIDEMARK_S3_SESSION_TOKEN_FILE");
     CredFile cf = { 0 };
     char path[4096];
     const char *file = env("AWS_SHARED_CREDENTIALS_FILE"), *home = env("HOME");
     FILE *f;
     int rc = 0;
 
-    if (id || sec) {
-        if (!id || !sec)
-            return err_set(err, ERR_AUTH, "S3 credentials: %s is set but %s is not", id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                           id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-        s3->access_key = strdup(id);
-        s3->secret_key = secret_dup(sec);
-        s3->session_token = tok ? secret_dup(tok) : NULL;
-        if (!s3->access_key || !s3->secret_key || (tok && !s3->session_token))
+    if (!sec && !sec_file) sec = env("AWS_SECRET_ACCESS_KEY");
+    if (!tok && !tok_file) tok = env("AWS_SESSION_TOKEN");
+    if (id || sec || sec_file) {
+        if (!id)
+            return err_set(err, ERR_AUTH, "S3 credentials: a secret key is set but AWS_ACCESS_KEY_ID is not "
+                           "(nor s3_access_key_id in the config)");
+        if (!sec && !sec_file)
+            return err_set(err, ERR_AUTH, "S3 credentials: access key id %s is set but AWS_SECRET_ACCESS_KEY is not "
+                           "(nor s3_secret_access_key_file in the config)", id);
+        if (!(s3->access_key = strdup(id))) return err_set(err, ERR_NOMEM, "out of memory");
+        if (sec_file) {
+            if ((rc = secret_from_file("TIDEMARK_S3_SECRET_ACCESS_KEY_FILE", sec_file, &s3->secret_key, err)))
+                return rc;
+        } else if (!(s3->secret_key = secret_dup(sec))) {
             return err_set(err, ERR_NOMEM, "out of memory");
+        }
+        if (tok_file) return secret_from_file("TIDEMARK_S3_SESSION_TOKEN_FILE", tok_file, &s3->session_token, err);
+        if (tok && !(s3->session_token = secret_dup(tok))) return err_set(err, ERR_NOMEM, "out of memory");
         return 0;
     }
     if (file) snprintf(path, sizeof path, "%s", file);
@@ -266,6 +314,7 @@ int s3_conf_load(S3 *s3, const char *url, Err *err)
     if ((rc = env_size("TIDEMARK_S3_PART_SIZE", 5u << 20, (size_t)5 << 30, 16u << 20, &s3->mp_part_size, err))) return rc;
     if ((rc = env_long("TIDEMARK_S3_PARALLEL", 1, 64, 4, &v, err))) return rc;
     s3->mp_parallel = (int)v;
+    if ((rc = env_size("TIDEMARK_S3_READ_CACHE", 0, (size_t)4 << 30, 32u << 20, &s3->read_cache, err))) return rc;
     if ((rc = env_long("TIDEMARK_S3_CLOCK_OFFSET", -86400 * 365, 86400 * 365, 0, &s3->clock_offset_s, err))) return rc;
     return load_credentials(s3, err);
 }

@@ -102,6 +102,8 @@ typedef struct S3Pool {
     size_t nidle, cap;
 } S3Pool;
 
+typedef struct S3Cache S3Cache;   /* s3_cache.c */
+
 typedef struct S3 {
     char *scheme;         /* "http" or "https" */
     char *authority;      /* host[:port] of the endpoint */
@@ -125,12 +127,15 @@ typedef struct S3 {
     size_t mp_part_size;
     int mp_parallel;
     long clock_offset_s;   /* testing: shift the signing clock */
+    size_t read_cache;     /* bytes of the block cache for ranged reads; 0 = off */
+    S3Cache *cache;        /* NULL when off */
     S3Pool pool;
     atomic_ullong n_requests;
     atomic_ullong n_retries;
     atomic_ullong n_failed;
     atomic_ullong bytes_up;
     atomic_ullong bytes_down;
+    atomic_ullong n_block_fetches;
 } S3;
 
 /* ------------------------------------------------------------ s3_http.c */
@@ -197,6 +202,22 @@ void s3_object_name(const S3 *s3, const char *key, char *out, size_t cap);
 /* Upload buf as a multipart upload (parts of s3->mp_part_size, up to
  * s3->mp_parallel in flight). On any failure the upload is aborted. */
 int s3_multipart_put(S3 *s3, const char *full_key, const uint8_t *buf, size_t len, Err *err);
+
+/* ------------------------------------------------------------ s3_cache.c */
+
+#define S3_CACHE_BLOCK (4u << 20)   /* block of a ranged-read cache */
+#define S3_CACHE_TOUCHED 64         /* objects remembered as range-read */
+#define S3_CACHE_PASS (-1)          /* s3_cache_get: not for the cache, GET directly */
+
+/* *out = NULL (cache off) when budget is under two blocks. */
+int s3_cache_new(size_t budget, S3Cache **out, Err *err);
+void s3_cache_free(S3Cache *c);   /* accepts NULL */
+/* A ranged read of full key through the cache: 0 with the bytes appended to
+ * out, an ERR_* code, or S3_CACHE_PASS when the caller should GET directly
+ * (cache off, first read of the object, whole-object or large read). */
+int s3_cache_get(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err);
+/* (s3.c) Ranged GET of up to len bytes from off: fewer at the object's end. */
+int s3_get_upto(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err);
 
 /* ------------------------------------------------------------ s3_conf.c */
 

@@ -5,6 +5,7 @@
 # backs up, restores byte-identical with identical metadata (compared by
 # files_compare.py), the second backup of the unchanged tree reads no file
 # content, --include restores a subset, export tar round-trips through GNU tar.
+# TM_REPO_KIND=s3: the same against a private Ceph RGW (test files_roundtrip_s3).
 set -euo pipefail
 : "${TM_BIN:?}" "${TM_SRC:?}"
 export TIDEMARK_KDF=fast
@@ -13,7 +14,14 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tm-files-rt.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 printf 'round trip pass\n' > "$W/pw"
 chmod 600 "$W/pw"
-export TIDEMARK_PASSWORD_FILE="$W/pw" TIDEMARK_REPOSITORY="$W/repo"
+REPO="$W/repo"
+if [ "${TM_REPO_KIND:-local}" = s3 ]; then   # the s3 variant: a private Ceph RGW
+    . "$TM_SRC/tests/integration/s3_lib.sh"
+    trap 's3_stop; rm -rf "$W"' EXIT
+    s3_start
+    REPO="s3:$S3_ENDPOINT/$S3_BUCKET/rt-$$"
+fi
+export TIDEMARK_PASSWORD_FILE="$W/pw" TIDEMARK_REPOSITORY="$REPO"
 tm() { "$TM_BIN" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -3,6 +3,8 @@
 # `check --read-data` reports that pack and fails; restoring files that do
 # not use the pack still works; restoring a file that does fails with a
 # clear error naming the file, and leaves no wrong bytes behind.
+# TM_REPO_KIND=s3: the same against a private Ceph RGW, the byte flipped
+# through the S3 API (test files_tamper_s3).
 set -euo pipefail
 : "${TM_BIN:?}" "${TM_SRC:?}"
 export TIDEMARK_KDF=fast
@@ -10,7 +12,37 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tm-files-tamper.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 printf 'tamper pass\n' > "$W/pw"
 chmod 600 "$W/pw"
-export TIDEMARK_PASSWORD_FILE="$W/pw" TIDEMARK_REPOSITORY="$W/repo"
+REPO="$W/repo"
+S3OBJ="python3 $TM_SRC/tests/support/s3obj.py"
+if [ "${TM_REPO_KIND:-local}" = s3 ]; then   # the s3 variant: a private Ceph RGW
+    . "$TM_SRC/tests/integration/s3_lib.sh"
+    trap 's3_stop; rm -rf "$W"' EXIT
+    s3_start
+    PREFIX="tamper-$$"
+    REPO="s3:$S3_ENDPOINT/$S3_BUCKET/$PREFIX"
+fi
+export TIDEMARK_PASSWORD_FILE="$W/pw" TIDEMARK_REPOSITORY="$REPO"
+# largest_pack: "SIZE NAME" of the largest pack object (a file, or an S3 key)
+largest_pack() {
+    if [ "${TM_REPO_KIND:-local}" = s3 ]; then
+        $S3OBJ list "$PREFIX/packs/" | sort -n | tail -n 1
+    else
+        find "$W/repo/packs" -type f -printf '%s %p\n' | sort -n | tail -n 1
+    fi
+}
+# flip_byte NAME OFFSET: xor one byte of a pack; on S3 through the API
+# (get the object, change it, put it back)
+flip_byte() {
+    local f=$1
+    if [ "${TM_REPO_KIND:-local}" = s3 ]; then f="$W/pack.tmp"; $S3OBJ get "$1" "$f"; fi
+    python3 - "$f" "$2" <<'PY'
+import sys
+p, off = sys.argv[1], int(sys.argv[2])
+with open(p, "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x01]))
+PY
+    if [ "${TM_REPO_KIND:-local}" = s3 ]; then $S3OBJ put "$1" "$f"; rm -f "$f"; fi
+}
 tm() { "$TM_BIN" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 snap() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot"])' "$1"; }
@@ -20,8 +52,8 @@ mkdir -p "$W/src/docs/sub"
 head -c 3000000 /dev/urandom > "$W/src/docs/b.bin"
 tm backup files --instance t --json "$W/src/docs" > "$W/b1.json"
 # (one pack per writer thread): take the largest, nearly all b.bin chunks
-PACK=$(find "$W/repo/packs" -type f -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
-[ -f "$PACK" ] || fail "no pack after the first backup"
+read -r size PACK < <(largest_pack)
+[ -n "${PACK:-}" ] || fail "no pack after the first backup"
 # the second backup puts a.bin, c.txt and its tree in new packs; b.bin stays in PACK
 head -c 2000000 /dev/urandom > "$W/src/docs/a.bin"
 seq 1 1000 > "$W/src/docs/sub/c.txt"
@@ -32,13 +64,7 @@ tm check --read-data >/dev/null || fail "check before tampering"
 
 # flip one byte in the middle of the pack: inside one of b.bin's chunks
 # (a few hundred bytes of tree beside ~3 MB of b.bin data)
-size=$(stat -c %s "$PACK")
-python3 - "$PACK" $((size / 2)) <<'PY'
-import sys
-p, off = sys.argv[1], int(sys.argv[2])
-with open(p, "r+b") as f:
-    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x01]))
-PY
+flip_byte "$PACK" $((size / 2))
 echo "flipped byte $((size / 2)) of $PACK"
 
 rc=0

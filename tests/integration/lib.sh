@@ -9,10 +9,27 @@ on_exit() { for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done; rm -rf "
 trap on_exit EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
-# A password file (0600) and a repository location in $T.
+# repo_url: sets REPO_URL, where setup_repo puts the repository. TM_REPO_KIND=s3 (the s3
+# variants of the tests) starts a private Ceph RGW (s3_lib.sh, stopped on
+# exit) and gives a fresh prefix of its bucket; else a directory in $T.
+repo_url() {
+  if [ "${TM_REPO_KIND:-local}" = s3 ]; then
+    if [ -z "${S3_DIR:-}" ]; then
+      . "$(dirname "${BASH_SOURCE[0]}")/s3_lib.sh"
+      cleanup_hooks+=('s3_stop')
+      s3_start
+    fi
+    REPO_URL="s3:$S3_ENDPOINT/$S3_BUCKET/it-$$-$RANDOM"
+  else
+    REPO_URL="$T/repo"
+  fi
+}
+# A password file (0600) and a repository location (repo_url unless given).
 setup_repo() {
   printf 'integration test passphrase\n' > "$T/pw"; chmod 600 "$T/pw"
-  export TIDEMARK_PASSWORD_FILE="$T/pw" TIDEMARK_REPOSITORY="${1:-$T/repo}"
+  local url=${1:-}
+  if [ -z "$url" ]; then repo_url; url=$REPO_URL; fi
+  export TIDEMARK_PASSWORD_FILE="$T/pw" TIDEMARK_REPOSITORY="$url"
   unset TIDEMARK_CONFIG
   "$TM_BIN" -q init >/dev/null
 }

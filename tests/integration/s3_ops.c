@@ -1,5 +1,7 @@
 /* s3_ops.c: drives the S3 driver against a real S3 server (Ceph RGW from
  * ../shared/tools/s3-real, started by s3_ops.sh) through the sto_* wrappers.
+ *   s3_ops cache URL count|any  ranged reads through the block cache (count:
+ *                               check the number of requests too)
  *   s3_ops ops URL              every op: round trip, ranges, stat, missing
  *                               keys, list over >1000 keys, del_many,
  *                               multipart, prefixes, threads
@@ -298,6 +300,80 @@ static int cmd_expect_error(const char *url, const char *code, const char *fragm
     return nfail ? 1 : 0;
 }
 
+/* The ranged-read block cache (s3_cache.c): the first ranged read of an
+ * object is a plain GET; later ones go through 4 MiB blocks: a range across
+ * a block boundary, one in the short last block, a block read again from
+ * memory, a range past the end, then several threads at once. */
+#define CACHE_OBJ_LEN ((size_t)10 * 1024 * 1024 + 12345)
+#define MIB4 ((uint64_t)4 << 20)
+
+typedef struct CacheJob {
+    Sto *sto;
+    const uint8_t *data;
+    unsigned seed;
+} CacheJob;
+
+static void *cache_reader(void *arg)
+{
+    CacheJob *j = arg;
+    unsigned x = j->seed;
+    for (int i = 0; i < 40; i++) {
+        x = x * 1103515245u + 12345u;
+        size_t len = 1 + (x >> 8) % (1024 * 1024);
+        x = x * 1103515245u + 12345u;
+        uint64_t off = ((uint64_t)x << 8 ^ x) % (CACHE_OBJ_LEN - len + 1);
+        get_eq(j->sto, "cache/obj", off, len, j->data + off, len);
+    }
+    return NULL;
+}
+
+static int cmd_cache(const char *url, bool count_requests)
+{
+    Sto *s = open_or_die(url);
+    uint8_t *data = malloc(CACHE_OBJ_LEN);
+    StoS3Stats s0, s1;
+    Buf b;
+    Err err;
+    int rc;
+
+    tst_fill_random(data, CACHE_OBJ_LEN, 42);
+    put_ok(s, "cache/obj", data, CACHE_OBJ_LEN);
+    get_eq(s, "cache/obj", 100, 1000, data + 100, 1000);   /* first ranged read: direct */
+    sto_s3_stats(s, &s0);
+    get_eq(s, "cache/obj", MIB4 - 500, 1000, data + MIB4 - 500, 1000);   /* blocks 0 and 1 */
+    get_eq(s, "cache/obj", CACHE_OBJ_LEN - 700, 700, data + CACHE_OBJ_LEN - 700, 700);   /* short block 2 */
+    get_eq(s, "cache/obj", 2 * MIB4 - 3, 6, data + 2 * MIB4 - 3, 6);   /* blocks 1 and 2, cached */
+    get_eq(s, "cache/obj", 12, 50, data + 12, 50);   /* block 0 again */
+    sto_s3_stats(s, &s1);
+    if (count_requests)
+        CHECK(s1.requests - s0.requests == 3, "cache: %llu requests for 5 ranged reads in 3 blocks (want 3)",
+              (unsigned long long)(s1.requests - s0.requests));
+    buf_init(&b, 0);
+    err_clear(&err);
+    rc = sto_get(s, "cache/obj", CACHE_OBJ_LEN - 10, 20, &b, &err);
+    CHECK(rc == ERR_INVALID && strstr(err.msg, "past the end") && b.len == 0,
+          "cache: a range past the end gave rc %d '%s' (%zu bytes)", rc, err.msg, b.len);
+    buf_free(&b);
+    {
+        pthread_t th[6];
+        CacheJob jobs[6];
+        for (int i = 0; i < 6; i++) {
+            jobs[i] = (CacheJob){ s, data, (unsigned)i * 7 + 1 };
+            pthread_create(&th[i], NULL, cache_reader, &jobs[i]);
+        }
+        for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+    }
+    sto_s3_stats(s, &s1);
+    printf("cache: %llu requests in all, %llu bytes down for a %zu-byte object\n", (unsigned long long)s1.requests,
+           (unsigned long long)s1.bytes_down, CACHE_OBJ_LEN);
+    err_clear(&err);
+    CHECK(sto_del(s, "cache/obj", &err) == 0, "del cache/obj: %s", err.msg);
+    sto_close(s);
+    free(data);
+    printf("%s\n", nfail ? "cache: FAILED" : "cache: all checks passed");
+    return nfail ? 1 : 0;
+}
+
 typedef struct StressJob {
     Sto *sto;
     int n, nthreads, id;
@@ -401,6 +477,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 3 && strcmp(argv[1], "ops") == 0) return cmd_ops(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "cache") == 0) return cmd_cache(argv[2], strcmp(argv[3], "count") == 0);
     if (argc == 5 && strcmp(argv[1], "expect-error") == 0) return cmd_expect_error(argv[2], argv[3], argv[4]);
     if (argc == 5 && strcmp(argv[1], "stress") == 0) return cmd_stress(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 5 && strcmp(argv[1], "bench") == 0) return cmd_bench(argv[2], atoi(argv[3]), atoi(argv[4]));

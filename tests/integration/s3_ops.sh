@@ -20,6 +20,11 @@ run() { local line="$*"; echo "== ${line//$AWS_SECRET_ACCESS_KEY/***}"; "$@" || 
 # all ops; a low multipart threshold so a 17 MiB object goes multipart
 run env TIDEMARK_S3_MULTIPART_THRESHOLD=6M TIDEMARK_S3_PART_SIZE=5M "$OPS" ops "$URL"
 
+# ranged reads through the block cache; with only two blocks (eviction under threads); with the cache off
+run "$OPS" cache "$URL" count
+run env TIDEMARK_S3_READ_CACHE=8M "$OPS" cache "$URL" any
+run env TIDEMARK_S3_READ_CACHE=0 "$OPS" cache "$URL" any
+
 # bad input: each a one-line error with the right code
 run env AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY}x" "$OPS" expect-error "$URL" auth "wrong secret key"
 run env AWS_ACCESS_KEY_ID=AKIANOSUCHKEY0000000 "$OPS" expect-error "$URL" auth InvalidAccessKeyId

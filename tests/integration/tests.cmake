@@ -14,7 +14,8 @@ tm_integration_test(s3_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/s3_cl
 # The local driver's round trip, crash safety and tamper tests, run on S3 (TM_REPO_KIND=s3).
 tm_integration_test(files_roundtrip_s3 COMMAND env TM_REPO_KIND=s3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
   LABELS s3 TIMEOUT 600)
-tm_integration_test(crash_backup_s3 COMMAND env TM_REPO_KIND=s3 TM_CRASH_RUNS=10 ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh
+tm_integration_test(crash_backup_s3 COMMAND env TM_REPO_KIND=s3 TM_CRASH_RUNS=10
+  TIDEMARK_S3_MULTIPART_THRESHOLD=6M TIDEMARK_S3_PART_SIZE=5M ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh
   LABELS s3 TIMEOUT 900)
 tm_integration_test(files_tamper_s3 COMMAND env TM_REPO_KIND=s3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS s3 TIMEOUT 300)
