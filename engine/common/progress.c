@@ -48,9 +48,11 @@ Progress *progress_new(const char *what, uint64_t total_bytes, uint64_t total_it
 
 static void draw(Progress *p, bool final)
 {
-    char line[256], b[32], rate[32], eta[32] = "";
+    char line[320], b[32], rate[32], eta[32] = "", irate[48] = "";
     double el = now_s() - p->start, r = el > 0 ? (double)p->bytes / el : 0;
     int n;
+    if (el > 0 && p->items)   /* rows/s for loads, files/s for trees */
+        snprintf(irate, sizeof irate, " (%.0f/s)", (double)p->items / el);
     human(p->bytes, b, sizeof b);
     human((uint64_t)r, rate, sizeof rate);
     if (!final && p->total_bytes > p->bytes && r > 0) {
@@ -60,11 +62,11 @@ static void draw(Progress *p, bool final)
     if (p->total_bytes) {
         char t[32];
         human(p->total_bytes, t, sizeof t);
-        n = snprintf(line, sizeof line, "\r%s: %s / %s, %llu items, %s/s%s\033[K%s", p->what, b, t,
-                     (unsigned long long)p->items, rate, eta, final ? "\n" : "");
+        n = snprintf(line, sizeof line, "\r%s: %s / %s, %llu items%s, %s/s%s\033[K%s", p->what, b, t,
+                     (unsigned long long)p->items, irate, rate, eta, final ? "\n" : "");
     } else {
-        n = snprintf(line, sizeof line, "\r%s: %s, %llu items, %s/s%s\033[K%s", p->what, b,
-                     (unsigned long long)p->items, rate, eta, final ? "\n" : "");
+        n = snprintf(line, sizeof line, "\r%s: %s, %llu items%s, %s/s%s\033[K%s", p->what, b,
+                     (unsigned long long)p->items, irate, rate, eta, final ? "\n" : "");
     }
     if (n > 0) {
         ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
