@@ -82,10 +82,14 @@ python3 - "$W/server.tsv" "$W/status.jsonl" "$(cat "$W/load.out")" "$c0" "$c1" "
 import json, sys
 (srv_f, st_f, load, c0, c1, t0, t1, tick, hwm, rss, flush, secs, rate, threads,
  segments) = sys.argv[1:]
-srv = []
+srv, pos = [], []
 for line in open(srv_f):
     p = line.split()
     srv.append((float(p[0]), int(p[1])))
+    pos.append((float(p[0]), p[2], int(p[3])))
+# binlog bytes written per second over the load (one file: no rotation at this size)
+end = next(i for i, x in enumerate(srv) if x[1] == srv[-1][1])   # the load's last commit
+rate_b = [(b[2] - a[2]) / (b[0] - a[0]) for a, b in [(pos[0], pos[end])] if a[1] == b[1] and b[0] > a[0]]
 def committed_at(seq):
     """Interpolated time at which the server's GTID seq first reached seq."""
     for k in range(1, len(srv)):
@@ -121,7 +125,8 @@ def pct(v, q):
 cpu_pct = (float(c1) - float(c0)) / float(tick) / (float(t1) - float(t0)) * 100
 print()
 print(f"Workload: {load} ({threads} connections, target {rate} tx/s, {secs} s); "
-      f"binlog_flush_seconds={flush}; {len(lags)} samples; {segments} segments archived.")
+      f"binlog_flush_seconds={flush}; {len(lags)} samples; {segments} segments archived"
+      + (f"; binlog written at {rate_b[0] / 1048576:.2f} MiB/s." if rate_b else "."))
 print()
 print("| figure | value | target |")
 print("| --- | --- | --- |")

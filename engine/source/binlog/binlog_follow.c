@@ -383,10 +383,16 @@ static int stream(Follower *f, bool *out_idle, Err *err)
     const BinlogFollowOpts *o = f->o;
     int rc = 0;
     *out_idle = false;
+    time_t bound_at = 0;
     for (;;) {
         if (stopping(f))
             break;
-        while (binlog_spool_usage(f->sp) > binlog_spool_max(f->sp) && !stopping(f)) {
+        /* the bound is checked once a second: usage scans the spool
+         * directory, too dear for every event */
+        time_t tb = time(NULL);
+        bool check = tb != bound_at;
+        bound_at = tb;
+        while (check && binlog_spool_usage(f->sp) > binlog_spool_max(f->sp) && !stopping(f)) {
             /* hand what is complete to the uploader; with nothing sealed
              * (one open transaction larger than the bound) reading must go
              * on: spool_max is a soft bound, never a deadlock */
