@@ -118,6 +118,8 @@ int sto_list(Sto *sto, const char *prefix, StoListFn fn, void *ctx, Err *err)
     int rc;
     if (prefix && *prefix && strstr(prefix, ".."))
         return err_set(err, ERR_INVALID, "invalid list prefix '%.200s'", prefix);
+    /* a callback may stop the listing without an error (non-zero, err untouched) */
+    err_clear(err);
     rc = sto->ops->list(sto->self, prefix ? prefix : "", fn, ctx, err);
     if (rc && err->code != ERR_OK) err_wrap(err, "list %s", prefix && *prefix ? prefix : "/");
     return rc;
