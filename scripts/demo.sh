@@ -3,8 +3,9 @@
 # installs dependencies, builds, starts a throw-away MariaDB (temp datadir,
 # unix socket), loads the Dolibarr fixture, backs up database + documents +
 # conf.php into a local repository while the binlog follower archives,
-# deletes the invoices "by mistake", restores the database and files as they
-# were into a new database and directory, and prints the verification verdict.
+# deletes the invoices "by mistake", finds that transaction in the archive,
+# restores the database to just before it (snapshot + binlog replay) and the
+# files into a new database and directory, and prints the verification verdict.
 #   scripts/demo.sh            (DEMO_DIR=/path keeps everything there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,21 +82,36 @@ step "start the binlog follower"
 FOLLOWER=$!
 sleep 2
 
-step "a working day, then a mistake: every invoice deleted, a PDF removed"
+step "a working day, then a mistake: every invoice deleted, PDFs removed, work goes on"
 sql dolibarr -e "UPDATE llx_societe SET note_private='called back' WHERE rowid <= 10;
-                 INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('DEMO_AFTER_BACKUP', 1, 'x', 'chaine', 0);"
-sql dolibarr -e "SET FOREIGN_KEY_CHECKS=0; DELETE FROM llx_facturedet; DELETE FROM llx_facture;"
+                 INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('DEMO_BEFORE_MISTAKE', 1, 'x', 'chaine', 0);"
+sql dolibarr -e "SET FOREIGN_KEY_CHECKS=0; START TRANSACTION; DELETE FROM llx_facturedet; DELETE FROM llx_facture; COMMIT;"
 rm -f "$D"/instance/documents/facture/*/*.pdf
+sql dolibarr -e "INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('DEMO_AFTER_MISTAKE', 1, 'x', 'chaine', 0);"
 echo "now: $(sql -N dolibarr -e 'SELECT COUNT(*) FROM llx_facture') invoices"
-sleep 3
-"$TM" binlog status --instance demo || true
+sleep 4
+"$TM" binlog status --instance demo
+
+step "find the mistake in the binlog archive"
+"$TM" binlog search --instance demo --type delete --table llx_facture
+GTID=$("$TM" --json binlog search --instance demo --type delete --table llx_facture | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d if isinstance(d, list) else d.get("transactions", [])
+print(rows[0]["gtid"])')
+echo "the transaction to undo: $GTID"
 kill "$FOLLOWER"; wait "$FOLLOWER" 2>/dev/null || true; FOLLOWER=
 
-step "restore the nightly snapshot beside the damaged instance and verify"
-SNAP=$("$TM" --json snapshots --instance demo | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-"$TM" restore db --instance demo --snapshot "$SNAP" --target-db dolibarr_restored
+step "restore the database to just before it, beside the damaged one"
+"$TM" restore db --instance demo --before-gtid "$GTID" --target-db dolibarr_restored --plan
+"$TM" restore db --instance demo --before-gtid "$GTID" --target-db dolibarr_restored
+SNAP=$("$TM" --json snapshots --instance demo | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
 "$TM" restore files "$SNAP" --target "$D/restored"
 echo "restored: $(sql -N dolibarr_restored -e 'SELECT COUNT(*) FROM llx_facture') invoices"
+before=$(sql -N dolibarr_restored -e "SELECT COUNT(*) FROM llx_const WHERE name='DEMO_BEFORE_MISTAKE'")
+after=$(sql -N dolibarr_restored -e "SELECT COUNT(*) FROM llx_const WHERE name='DEMO_AFTER_MISTAKE'")
+echo "write made after the backup but before the mistake present: $before (expected 1)"
+echo "write made after the mistake present: $after (expected 0)"
 
 step "Dolibarr-native checks on the restored instance"
 docs=$(find "$D/restored" -type d -name documents | head -1)
@@ -109,9 +125,11 @@ echo "llx_ecm_files: $rows rows, $bad missing or with a wrong md5"
 ver=$(sql -N dolibarr_restored -e "SELECT value FROM llx_const WHERE name='MAIN_VERSION_LAST_INSTALL' AND entity=0")
 echo "Dolibarr version in the restored database: $ver"
 diff -r "$FIX/documents" "$docs" >/dev/null && echo "documents tree identical to the source" || { echo "documents tree differs"; bad=$((bad + 1)); }
+[ "$before" = 1 ] && [ "$after" = 0 ] || { echo "point in time wrong"; bad=$((bad + 1)); }
+[ "$(sql -N dolibarr_restored -e 'SELECT COUNT(*) FROM llx_facture')" = 50 ] || { echo "invoices missing"; bad=$((bad + 1)); }
 "$TM" check --read-data
 if [ "$bad" = 0 ]; then
-  echo; echo "VERDICT: restore verified (table hashes, ecm_files md5s, documents tree, repository data)"
+  echo; echo "VERDICT: restore verified (point in time, table hashes, ecm_files md5s, documents tree, repository data)"
 else
   echo; echo "VERDICT: FAILED ($bad problems)"; exit 6
 fi
