@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -234,6 +235,33 @@ static void test_md5_rfc1321_suite(void **state)
     md5_hex("01234567890123456789012345678901234567890123456789012345", "8af270b2847610e742b0791b53648c09");
 }
 
+/* The payload hash (OpenSSL's SHA-256): FIPS 180-2 vectors, the empty body
+ * S3 knows, and agreement with libsodium on sizes around block edges and
+ * on a body of several MiB (the size of a pack). */
+static void test_payload_sha256_vectors_and_libsodium_agree(void **state)
+{
+    static const size_t sizes[] = { 0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 65536, 5u << 20 };
+    char hex[65], want[65];
+    uint8_t h[crypto_hash_sha256_BYTES];
+    uint8_t *buf = malloc(5u << 20);
+    (void)state;
+    assert_non_null(buf);
+    s3_sha256_hex("", 0, hex);
+    assert_string_equal(hex, S3_EMPTY_SHA256);
+    s3_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    s3_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    for (size_t i = 0; i < (5u << 20); i++) buf[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        s3_sha256_hex(buf, sizes[i], hex);
+        crypto_hash_sha256(h, buf, sizes[i]);
+        sodium_bin2hex(want, sizeof want, h, sizeof h);
+        assert_string_equal(hex, want);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -247,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_header_values_trimmed_and_folded),
         cmocka_unit_test(test_too_many_params_refused),
         cmocka_unit_test(test_md5_rfc1321_suite),
+        cmocka_unit_test(test_payload_sha256_vectors_and_libsodium_agree),
     };
     if (sodium_init() < 0) return 1;
     return cmocka_run_group_tests(t, NULL, NULL);
