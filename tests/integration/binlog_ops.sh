@@ -126,6 +126,9 @@ if mkdir -p "$T/small" && mount -t tmpfs -o size=12m tmpfs "$T/small" 2>/dev/nul
   sfstatus() { TIDEMARK_REPOSITORY="$T/small/repo" "$TM_BIN" --json binlog status "${SF[@]}" 2>/dev/null; }
   for _ in $(seq 1 100); do sfstatus | grep -q '"connected":true' && break; sleep 0.2; done
   sfstatus | grep -q '"connected":true' || { cat "$T/sf.log"; fail "sf follower never connected"; }
+  # it holds a shared repository lock while it runs (refreshed every minute)
+  grep -lq "\"pid\":$SFPID,\"time\":[0-9]*,\"exclusive\":false" "$T"/small/repo/locks/* \
+    || fail "no shared repository lock of the follower (pid $SFPID): $(cat "$T"/small/repo/locks/* 2>&1)"
   dd if=/dev/zero of="$T/small/filler" bs=64k 2>/dev/null || true   # until ENOSPC
   for i in $(seq 1 60); do echo "INSERT INTO ops.t (tag, pad) VALUES ('sf-$i', REPEAT('s', 3000));"; done | sqla
   rc=0
@@ -156,6 +159,7 @@ if mkdir -p "$T/small" && mount -t tmpfs -o size=12m tmpfs "$T/small" 2>/dev/nul
     || { cat "$T/sf2.json"; fail "alarm not cleared or spool not drained"; }
   kill -TERM "$SFPID"; rc=0; wait "$SFPID" || rc=$?
   [ "$rc" = 0 ] || { tail "$T/sf.log"; fail "sf follower exit $rc"; }
+  ! grep -lq "\"pid\":$SFPID," "$T"/small/repo/locks/* 2>/dev/null || fail "the follower left its lock behind"
   TIDEMARK_REPOSITORY="$T/small/repo" "$TM_BIN" --json binlog list "${SF[@]}" \
     | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s and all(e["connects"] for e in s), s' \
     || fail "sf chain broken"
