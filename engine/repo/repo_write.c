@@ -368,8 +368,8 @@ void repo_write_error_clear(Repo *r)
 struct RepoStream {
     Repo *r;
     const ChkChunker *chk;
-    uint8_t *buf;        /* tail not yet cut; allocated lazily */
-    size_t len, alloc;
+    uint8_t *buf;        /* tail not yet cut, at buf[off..off+len); allocated lazily */
+    size_t off, len, alloc;
     size_t cap;          /* 2 * max chunk size: the most buf ever holds */
     size_t max;
     uint64_t size;
@@ -413,26 +413,28 @@ static int emit(RepoStream *s, const uint8_t *p, size_t n, Err *err)
     return push_id(s, &id, err);
 }
 
-/* Cut and submit every complete chunk in buf; keep the rest. */
+/* Cut and submit every complete chunk in the tail; keep the rest (the
+ * buffer is compacted only when an append needs the room). */
 static int drain(RepoStream *s, bool final, Err *err)
 {
-    size_t off = 0;
     int rc = 0;
-    while (off < s->len) {
-        size_t n = chk_cut(s->chk, s->buf + off, s->len - off, final);
+    while (s->len) {
+        size_t n = chk_cut(s->chk, s->buf + s->off, s->len, final);
         if (n == 0) break;
-        if ((rc = emit(s, s->buf + off, n, err))) break;
-        off += n;
+        if ((rc = emit(s, s->buf + s->off, n, err))) break;
+        s->off += n;
+        s->len -= n;
     }
-    if (off) {
-        memmove(s->buf, s->buf + off, s->len - off);
-        s->len -= off;
-    }
+    if (!s->len) s->off = 0;
     return rc;
 }
 
 static int tail_append(RepoStream *s, const uint8_t *p, size_t n, Err *err)
 {
+    if (s->off + s->len + n > s->alloc && s->off) {
+        memmove(s->buf, s->buf + s->off, s->len);
+        s->off = 0;
+    }
     if (s->len + n > s->alloc) {
         size_t na = s->alloc ? s->alloc : 64u << 10;
         uint8_t *b;
@@ -443,7 +445,7 @@ static int tail_append(RepoStream *s, const uint8_t *p, size_t n, Err *err)
         s->buf = b;
         s->alloc = na;
     }
-    memcpy(s->buf + s->len, p, n);
+    memcpy(s->buf + s->off + s->len, p, n);
     s->len += n;
     return 0;
 }
