@@ -157,13 +157,14 @@ if mkdir -p "$T/small" && mount -t tmpfs -o size=12m tmpfs "$T/small" 2>/dev/nul
   [ "$(jget 'j["last_archived_gtid"]' < "$T/sf2.json")" = "$want" ] || { cat "$T/sf2.json"; fail "archive did not catch up to $want"; }
   jget 'j["alarms"] == [] and j["spool_bytes"] == 0 and j["connected"]' < "$T/sf2.json" | grep -q True \
     || { cat "$T/sf2.json"; fail "alarm not cleared or spool not drained"; }
+  [ "$(jget 'j["follower"]["reconnects"]' < "$T/sf2.json")" = 0 ] || fail "the follower lost its connection while paused"
   kill -TERM "$SFPID"; rc=0; wait "$SFPID" || rc=$?
   [ "$rc" = 0 ] || { tail "$T/sf.log"; fail "sf follower exit $rc"; }
   ! grep -lq "\"pid\":$SFPID," "$T"/small/repo/locks/* 2>/dev/null || fail "the follower left its lock behind"
   TIDEMARK_REPOSITORY="$T/small/repo" "$TM_BIN" --json binlog list "${SF[@]}" \
     | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s and all(e["connects"] for e in s), s' \
     || fail "sf chain broken"
-  pass "space back: uploads resume, the alarm clears, archive caught up to $want, chain unbroken"
+  pass "space back: uploads resume, the alarm clears, archive caught up to $want on the same connection, chain unbroken"
 else
   echo "# skipping spool-full case: cannot mount a tmpfs here (not root?)"
 fi
