@@ -48,7 +48,8 @@ int cry_seal(const CryKeys *k, const void *ad, size_t adlen, const void *plain, 
              uint8_t *out, size_t out_cap, size_t *out_len, Err *err);
 /* Verify and decrypt. ERR_AUTH "authentication failed" when the tag, the
  * ad or any byte is wrong; ERR_CORRUPT when slen < CRY_OVERHEAD. Nothing
- * is written to out unless the tag verifies. */
+ * of the plaintext is released unless the tag verifies (on failure out is
+ * zeroed: libsodium verifies before it decrypts, in one call). */
 int cry_open(const CryKeys *k, const void *ad, size_t adlen, const uint8_t *sealed, size_t slen,
              uint8_t *out, size_t out_cap, size_t *out_len, Err *err);
 
