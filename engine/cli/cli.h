@@ -41,6 +41,11 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err);
  * taken: the command decides). */
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);
 
+/* The instance a command works on: its own --instance option (local, may
+ * be NULL), else the global --instance, else the config's only instance.
+ * NULL with ERR_INVALID when none can be chosen. Borrowed string. */
+const char *cli_instance(CliCtx *ctx, const char *local, Err *err);
+
 /* Print a JSON value to stdout (compact, one line) and free it. */
 void cli_json_print(json_t *j);
 

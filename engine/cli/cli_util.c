@@ -210,6 +210,16 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err)
     return rc;
 }
 
+const char *cli_instance(CliCtx *ctx, const char *local, Err *err)
+{
+    const char *const *names;
+    if (local) return local;
+    if (ctx->instance) return ctx->instance;
+    if (ctx->conf && conf_instances(ctx->conf, &names) == 1) return names[0];
+    err_set(err, ERR_INVALID, "which instance? give --instance NAME");
+    return NULL;
+}
+
 void cli_json_print(json_t *j)
 {
     char *s;

@@ -28,16 +28,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static const char *pick_instance(CliCtx *ctx, const char *local, Err *err)
-{
-    const char *const *names;
-    if (local) return local;
-    if (ctx->instance) return ctx->instance;
-    if (ctx->conf && conf_instances(ctx->conf, &names) == 1) return names[0];
-    err_set(err, ERR_INVALID, "which instance? give --instance NAME");
-    return NULL;
-}
-
 /* A config value, or the TIDEMARK_<KEY> environment variable while the key
  * is not declared (the db_* keys belong to the dump module). */
 static const char *cval(CliCtx *ctx, const char *inst, const char *key)
@@ -118,7 +108,7 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
         default: fputs(usage, stderr); return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = pick_instance(ctx, inst_opt, err);
+    const char *inst = cli_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
 
     BinlogFollowOpts o;
@@ -269,7 +259,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
         default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = pick_instance(ctx, inst_opt, err);
+    const char *inst = cli_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     spool_dir_of(ctx, inst, spool, sizeof spool);
     Err se;
@@ -378,7 +368,7 @@ int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err)
         default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = pick_instance(ctx, inst_opt, err);
+    const char *inst = cli_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;
@@ -490,7 +480,7 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
         fputs(usage, stderr);
         return err_set(err, ERR_INVALID, "give one output DIR");
     }
-    const char *inst = pick_instance(ctx, inst_opt, err);
+    const char *inst = cli_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;

@@ -17,16 +17,6 @@
 
 #define MAX_LIST 256
 
-static const char *pick_instance(CliCtx *ctx, const char *local, Err *err)
-{
-    const char *const *names;
-    if (local) return local;
-    if (ctx->instance) return ctx->instance;
-    if (ctx->conf && conf_instances(ctx->conf, &names) == 1) return names[0];
-    err_set(err, ERR_INVALID, "which instance? give --instance NAME");
-    return NULL;
-}
-
 static int conf_uint(CliCtx *ctx, const char *inst, const char *key, uint64_t *out, Err *err)
 {
     if (!conf_get(ctx->conf, inst, key)) return 0;   /* keep the caller's default */
@@ -112,7 +102,7 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, err))) goto out;
     if (conf_get(ctx->conf, inst, "databases") &&
         (rc = conf_get_list(ctx->conf, inst, "databases", &dbs, &ndbs, err)))
@@ -304,7 +294,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     err_clear(&e2);
     have_conf_conn = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, &e2) == 0;
     if (!have_conf_conn) memset(&conn, 0, sizeof conn);
@@ -452,7 +442,7 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
         }
     }
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, err))) return rc;
     if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_verify(r, item, &conn, tdb, threads, &st, err);

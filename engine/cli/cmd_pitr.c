@@ -16,16 +16,6 @@
 #include "engine/common/log.h"
 #include "restore/pitr/rst_pitr.h"
 
-static const char *pick_instance(CliCtx *ctx, const char *local, Err *err)
-{
-    const char *const *names;
-    if (local) return local;
-    if (ctx->instance) return ctx->instance;
-    if (ctx->conf && conf_instances(ctx->conf, &names) == 1) return names[0];
-    err_set(err, ERR_INVALID, "which instance? give --instance NAME");
-    return NULL;
-}
-
 /* Target connection: the instance's own unless --host/--socket/--defaults-file. */
 typedef struct TargetOpts {
     SrcDbConn over;
@@ -186,7 +176,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     ntargets = (to != NULL) + (to_gtid != NULL) + (before != NULL);
     if (ntargets > 1) return err_set(err, ERR_INVALID, "give one of --to, --to-gtid, --before-gtid");
     if (!ntargets && !snap) return err_set(err, ERR_INVALID, "give a target: --to TIME, --to-gtid G, --before-gtid G or --snapshot ID");
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     q.instance = inst;
     q.snapshot = snap;
     if (to) {
@@ -397,7 +387,7 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if (since && (rc = rst_pitr_time_parse(since, &q.since, NULL, 0, err))) return err_wrap(err, "--since");
     if (until && (rc = rst_pitr_time_parse(until, &q.until, NULL, 0, err))) return err_wrap(err, "--until");
     o.json = ctx->json;
@@ -488,7 +478,7 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = target_conn(ctx, inst, &tgt, true, &conn, err))) goto out;
     if (!ro.threads) ro.threads = 2;
     ro.progress = ctx->progress;
