@@ -17,16 +17,6 @@
 
 #define MAX_LIST 256
 
-static const char *pick_instance(CliCtx *ctx, const char *local, Err *err)
-{
-    const char *const *names;
-    if (local) return local;
-    if (ctx->instance) return ctx->instance;
-    if (ctx->conf && conf_instances(ctx->conf, &names) == 1) return names[0];
-    err_set(err, ERR_INVALID, "which instance? give --instance NAME");
-    return NULL;
-}
-
 static json_t *stats_json(const char *name, const SrcFilesStats *s)
 {
     return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", name,
@@ -88,7 +78,7 @@ int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
     char **paths = argv + optind;
     if (npaths < 1) return err_set(err, ERR_INVALID, "no PATH to back up (see --help)");
     if (name && npaths != 1) return err_set(err, ERR_INVALID, "--name needs exactly one PATH");
-    if (!(inst = pick_instance(ctx, inst, err))) return err->code;
+    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     for (int i = 0; i < npaths; i++)       /* two roots must not land on the same restore path */
         for (int j = 0; j < i; j++) {
             char a[512], b[512];
