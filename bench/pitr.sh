@@ -29,6 +29,8 @@
 #   BENCH_RUNS="a b c b4 c4"
 #   BENCH_DB_BUFFER_POOL=1G   innodb-buffer-pool-size of source and targets
 #   BENCH_MAX_LOAD=1.5     BENCH_QUIET_WAIT=1200 (seconds of waiting in all)
+#   BENCH_PROFILE=1        CPU seconds per thread of the servers and tidemark over each
+#                          replay window (bench/thread-cpu.py -> logs/KEY.threads.tsv)
 #   TM_BIN=path/to/tidemark
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -228,6 +230,31 @@ load_snapshot() {
   record "$key.load_total" "$(sub "$t1" "$t0")"
 }
 
+# per-thread CPU over the replay window (BENCH_PROFILE=1); for c* the window
+# opens when tidemark's replay source starts (after the load and its check)
+PROF_PID=
+profile_start() {
+  local key=$1 tpid
+  [ "${BENCH_PROFILE:-0}" = 1 ] || return 0
+  tpid=$(cat "$WORK/tgt/mariadbd.pid")
+  case $key in
+  b*) python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" \
+        "$(cat "$WORK/src/mariadbd.pid"):source" & PROF_PID=$! ;;
+  c*) (
+        for _ in $(seq 1 3000); do grep -q "replica dump" "$LOGDIR/$key.total.log" 2>/dev/null && break; sleep 0.1; done
+        p=$(pgrep -n -f -- "--to-gtid $END_GTID") || exit 0
+        exec python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" "$p:tidemark"
+      ) & PROF_PID=$! ;;
+  *) python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" & PROF_PID=$! ;;
+  esac
+}
+profile_stop() {
+  [ -n "$PROF_PID" ] || return 0
+  kill -TERM "$PROF_PID" 2>/dev/null || true
+  wait "$PROF_PID" 2>/dev/null || true
+  PROF_PID=
+}
+
 # run KEY: one measured replay on a fresh target; records wall seconds and checks
 run() {
   local key=$1 threads=0 l0 l1 t0 t1 r
@@ -238,6 +265,7 @@ run() {
   wait_quiet
   l0=$(cut -d' ' -f1-3 /proc/loadavg)
   note "$key: start (load average $l0)"
+  profile_start "$key"
   case $key in
   a*)
     t0=$(now)
@@ -285,6 +313,7 @@ PY
     ;;
   esac
   l1=$(cut -d' ' -f1-3 /proc/loadavg)
+  profile_stop
   record "$key.load_start" "$l0"
   record "$key.load_end" "$l1"
   r=$(tsql -e "SELECT @@gtid_slave_pos, @@gtid_binlog_pos")
@@ -308,7 +337,7 @@ measure_all() {
 }
 
 report() {
-  local out="$OUTDIR/pitr-$STAMP.md" a b c cr
+  local out="$OUTDIR/pitr-$STAMP.md" a b c cr rs ld k
   a=$(get a.replay); b=$(get b.replay); c=$(get c.replay_seconds); cr=$(get c.total)
   {
     echo "# pitr.sh $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -322,7 +351,6 @@ report() {
     echo "| run | replay s | tx/s | load s (verify s) | checksums = source | load avg start / end |"
     echo "| --- | ---: | ---: | --- | --- | --- |"
     for k in $RUNS; do
-      local rs ld
       case $k in
       c*) rs=$(get "$k.replay_seconds"); ld="$(get "$k.load_seconds") ($(get "$k.verify_seconds"))" ;;
       *) rs=$(get "$k.replay"); ld="$(get "$k.load_total") (incl. verify)" ;;
