@@ -260,11 +260,13 @@ run() {
   local key=$1 threads=0 l0 l1 t0 t1 r
   case $key in *4) threads=4 ;; esac
   fresh_target "$threads"
-  case $key in a*|b*) load_snapshot "$key" ;; esac
-  sync
+  # quiet machine first, then the load and the replay right after it, the same
+  # for every run: (c) replays straight after its own load, while InnoDB still
+  # flushes the load's dirty pages; a pause before (a)/(b) would favour them
   wait_quiet
   l0=$(cut -d' ' -f1-3 /proc/loadavg)
-  note "$key: start (load average $l0)"
+  case $key in a*|b*) load_snapshot "$key" ;; esac
+  note "$key: start (load average $l0 before the load)"
   profile_start "$key"
   case $key in
   a*)
