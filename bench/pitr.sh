@@ -28,6 +28,7 @@
 #   BENCH_STREAMS=2        concurrent client streams writing the workload
 #   BENCH_RUNS="a b c b4 c4"
 #   BENCH_DB_BUFFER_POOL=1G   innodb-buffer-pool-size of source and targets
+#   BENCH_TARGET_OPTS=""   extra mysqld options of the targets (e.g. --skip-log-bin)
 #   BENCH_MAX_LOAD=1.5     BENCH_QUIET_WAIT=1200 (seconds of waiting in all)
 #   BENCH_PROFILE=1        CPU seconds per thread of the servers and tidemark over each
 #                          replay window (bench/thread-cpu.py -> logs/KEY.threads.tsv)
@@ -212,7 +213,8 @@ wait_quiet() {
 fresh_target() {   # $1 = slave_parallel_threads
   "$SB" stop "$WORK/tgt" >/dev/null 2>&1 || true
   rm -rf "$WORK/tgt"
-  eval "$(TM_DB_SERVER_ID=2 TM_DB_BUFFER_POOL=$POOL "$SB" start "$WORK/tgt")"
+  # shellcheck disable=SC2086
+  eval "$(TM_DB_SERVER_ID=2 TM_DB_BUFFER_POOL=$POOL "$SB" start "$WORK/tgt" 0 ${BENCH_TARGET_OPTS:-})"
   TSOCK=$TM_DB_SOCKET
   tsql -e "SET GLOBAL slave_parallel_threads=$1"
 }
@@ -344,7 +346,7 @@ report() {
   {
     echo "# pitr.sh $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    echo "$(machine_line | sed 's/; restic.*//'); MariaDB $(mariadb --version | sed 's/.*Distrib \([^,]*\),.*/\1/'); tidemark $TM"
+    echo "$(machine_line | sed 's/; restic.*//'); targets: extra options '${BENCH_TARGET_OPTS:-}'; MariaDB $(mariadb --version | sed 's/.*Distrib \([^,]*\),.*/\1/'); tidemark $TM"
     echo
     echo "Workload: $NTX_DONE transactions ($SNAP_GTID -> $END_GTID), $(mib "$BINLOG_BYTES") MiB of binlog after the snapshot"
     echo "(source files from $SNAP_FILE:$SNAP_POS), $SEGMENTS archived segments; snapshot $SNAP in $BACKUP_S s;"
