@@ -107,7 +107,8 @@ EOF
   local start
   start=$(ssql -e "SHOW MASTER STATUS" | awk '{ print $1 ":" $2 }')
   note "binlog follower from $start"
-  tm -q binlog follow --instance bench --start "$start" >"$LOGDIR/follow.log" 2>&1 &
+  # the binary itself in the background (not the tm function: $! would be a subshell)
+  "${TMC[@]}" -q binlog follow --instance bench --start "$start" >"$LOGDIR/follow.log" 2>&1 &
   FPID=$!
   for _ in $(seq 1 100); do
     tm --json binlog status --instance bench 2>/dev/null | grep -q '"connected": *true' && break
