@@ -77,8 +77,12 @@ python3 "$BENCH_ROOT/gen-tree.py" generate "$SRC" --size-mb "$SIZE_MB" --seed "$
 SRC_BYTES=$(dir_bytes "$SRC")
 SRC_FILES=$(find "$SRC" -type f | wc -l)
 record src_bytes "$SRC_BYTES"
-# Warm the page cache once so that no tool pays the first read alone.
+# Warm the page cache once so that no tool pays the first read alone, and
+# write back the generated tree first: otherwise the first tool in the order
+# (tidemark) competes with 1 GiB of dirty pages going to disk while the later
+# ones start clean (seen: 6.2 s vs 3.0 s for the same tidemark backup).
 tar cf - -C "$WORK" src | cat >/dev/null
+sync
 
 # --- init (not timed) ---------------------------------------------------------
 for t in $TOOLS; do

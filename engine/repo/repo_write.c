@@ -199,7 +199,7 @@ int repo_pipeline_start(Repo *r, Err *err)
     r->nworkers = r->opt.workers;
     r->workers = calloc(r->nworkers, sizeof *r->workers);
     if (!r->workers) return err_set(err, ERR_NOMEM, "out of memory");
-    r->q_max_bytes = 32u << 20;
+    r->q_max_bytes = 16u << 20;   /* four max-size file chunks: keeps the workers fed, bounds RSS */
     for (unsigned i = 0; i < r->nworkers; i++) {
         RepoWorker *w = &r->workers[i];
         uint8_t *dummy;
