@@ -246,6 +246,8 @@ int repo_open(Sto *sto, const char *pass, size_t passlen, const RepoOptions *opt
     pthread_cond_init(&r->cv_job, NULL);
     pthread_cond_init(&r->cv_space, NULL);
     pthread_cond_init(&r->cv_idle, NULL);
+    pthread_cond_init(&r->cv_ids, NULL);
+    pthread_cond_init(&r->cv_up, NULL);
 
     if ((rc = config_read(sto, r->id_hex, err))) goto fail;
     memset(&kt, 0, sizeof kt);
@@ -295,6 +297,8 @@ void repo_free(Repo *r)
     pthread_cond_destroy(&r->cv_job);
     pthread_cond_destroy(&r->cv_space);
     pthread_cond_destroy(&r->cv_idle);
+    pthread_cond_destroy(&r->cv_ids);
+    pthread_cond_destroy(&r->cv_up);
     free(r);
 }
 

@@ -1,16 +1,23 @@
 /* repo_int.h: the Repo structure, shared by the repo_*.c files only.
  *
  * Write pipeline (design block):
- *   caller thread: RepoStream cuts chunks (chk_cut), computes ids (cry_id),
- *     and calls submit(): under mu, a known id counts as duplicate; an
- *     unknown id is added to the index as PENDING and queued as a Job.
- *   worker threads (opt.workers): pop a Job, compress, seal straight into
- *     their own PackWriter; when the pack reaches pack_size: finish it,
- *     upload packs/xx/<id> (outside mu), then under mu complete the index
- *     entries and append the pack to the index delta.
- *   repo_flush: wait until the queue is empty and no worker is busy, take
- *     every worker's partial pack and upload it, then write the index delta
- *     as index/<id>, then compact the in-memory index.
+ *   caller thread: RepoStream cuts chunks (chk_cut) and queues each as a
+ *     stream Job holding a slot of the stream's id list (submit_stream).
+ *     repo_blob_put hashes on the caller's thread instead (submit()).
+ *   worker threads (opt.workers): pop a Job; a stream job is hashed there
+ *     (cry_id, the costliest step of the caller's path) and, under mu, its
+ *     id written to its slot and looked up: a known id counts as duplicate
+ *     and stops there; an unknown id is added to the index as PENDING. Then
+ *     compress and seal straight into the worker's own PackWriter. A full
+ *     pack is handed to the uploader (one waiting at most; the worker takes
+ *     a recycled writer and goes on).
+ *   uploader thread: finish the pack, put packs/xx/<id> (outside mu), then
+ *     under mu complete the index entries and append the pack to the index
+ *     delta; write an index object every REPO_DELTA_MAX_PACKS packs. A
+ *     failed upload drops the pack's pending entries and sets werr.
+ *   repo_flush: wait until the queue, the workers and the uploader are idle,
+ *     take every worker's partial pack and upload it, then write the index
+ *     delta as index/<id>, then compact the in-memory index.
  * Invariants:
  *   1. An index entry with a real pack number refers to an uploaded pack.
  *   2. An index object is written only after all packs it names are stored.
@@ -18,7 +25,10 @@
  *      flush returns it, so no snapshot can commit over lost data, until
  *      repo_write_error_clear (a writer that redoes everything since its
  *      last successful flush).
- *   4. Queue memory is bounded by q_max_bytes; submit blocks when full. */
+ *   4. Queue memory is bounded by q_max_bytes; submit blocks when full.
+ *   5. A stream's pending count (jobs whose id is not yet in its slot) is
+ *      changed under mu only; repo_stream_end and _abort wait for it to
+ *      reach 0 before reading the ids or freeing the stream. */
 #ifndef TM_REPO_REPO_INT_H
 #define TM_REPO_REPO_INT_H
 
@@ -34,7 +44,9 @@
 
 typedef struct RepoJob {
     struct RepoJob *next;
-    Id id;
+    Id id;                      /* computed by the caller, or by the worker for stream jobs */
+    struct RepoStream *stream;  /* stream job: the worker hashes, dedups and fills stream->ids[slot] */
+    size_t slot;
     size_t len;
     uint8_t data[];
 } RepoJob;
@@ -67,6 +79,7 @@ struct Repo {
 
     /* write pipeline */
     pthread_cond_t cv_job, cv_space, cv_idle;
+    pthread_cond_t cv_ids;     /* a stream job's id was filled in */
     RepoJob *q_head, *q_tail;
     size_t q_bytes, q_max_bytes;
     unsigned busy;
@@ -74,6 +87,14 @@ struct Repo {
     bool started;
     RepoWorker *workers;
     unsigned nworkers;
+    /* uploader: full packs go to one thread so no worker waits on storage */
+    pthread_t uploader;
+    bool uploader_started;
+    bool workers_done;         /* set once the workers are joined: the uploader may exit */
+    PackWriter *up_pack;       /* handed off, waiting for the uploader (at most one) */
+    bool up_busy;              /* the uploader is storing a pack */
+    PackWriter *spare;         /* a recycled, empty pack writer */
+    pthread_cond_t cv_up;      /* up_pack, up_busy or stopping changed */
     IdxFilePack *delta;
     size_t ndelta, delta_cap;
     bool has_werr;

@@ -9,6 +9,25 @@
 #include "engine/common/log.h"
 #include "engine/repo/repo_int.h"
 
+struct RepoStream {
+    Repo *r;
+    const ChkChunker *chk;
+    uint8_t *buf;        /* tail not yet cut, at buf[off..off+len); allocated lazily */
+    size_t off, len, alloc;
+    size_t cap;          /* 2 * max chunk size: the most buf ever holds */
+    size_t max;
+    uint64_t size;
+    Id *ids;             /* grown and written under r->mu (workers fill slots) */
+    size_t nids, ids_cap;
+    size_t pending;      /* queued chunks whose id is not yet in ids; under r->mu */
+};
+
+/* Under mu: nothing queued, compressing or uploading. */
+static bool pipeline_busy(const Repo *r)
+{
+    return r->q_head || r->busy || r->up_pack || r->up_busy;
+}
+
 static void set_werr(Repo *r, const Err *e)
 {
     /* under mu */
@@ -147,13 +166,80 @@ static int worker_add(RepoWorker *w, RepoJob *job, bool *committed, Err *err)
     if ((rc = pack_writer_commit(w->pw, &job->id, slen, (uint32_t)job->len, err))) return rc;
     *committed = true;
     if (pack_writer_size(w->pw) >= r->opt.pack_size) {
-        if ((rc = pack_upload(r, w->pw, err))) return rc;
+        PackWriter *fresh;
         pthread_mutex_lock(&r->mu);
-        bool big = r->ndelta >= REPO_DELTA_MAX_PACKS;
+        fresh = r->spare;
+        r->spare = NULL;
         pthread_mutex_unlock(&r->mu);
-        if (big && (rc = index_delta_write(r, err))) return rc;
+        if (!fresh) {
+            uint8_t *dummy;
+            if ((rc = pack_writer_new(&fresh, err))) return rc;
+            if ((rc = pack_writer_reserve(fresh, r->opt.pack_size + CHK_MAX_LIMIT / 8, &dummy, err))) {
+                pack_writer_free(fresh);
+                return rc;
+            }
+        }
+        pthread_mutex_lock(&r->mu);
+        while (r->up_pack && !r->has_werr) pthread_cond_wait(&r->cv_up, &r->mu);
+        if (r->has_werr) {
+            /* the error is recorded; keep the pack (a flush after
+             * repo_write_error_clear uploads it) */
+            if (!r->spare) { r->spare = fresh; fresh = NULL; }
+        } else {
+            r->up_pack = w->pw;
+            w->pw = fresh;
+            fresh = NULL;
+            pthread_cond_broadcast(&r->cv_up);
+        }
+        pthread_mutex_unlock(&r->mu);
+        pack_writer_free(fresh);
     }
     return 0;
+}
+
+static void *uploader_main(void *arg)
+{
+    Repo *r = arg;
+    for (;;) {
+        PackWriter *pw;
+        Err e;
+        int rc;
+        bool big;
+        pthread_mutex_lock(&r->mu);
+        /* outlive the workers: one may still hand off a pack while stopping */
+        while (!r->up_pack && !r->workers_done) pthread_cond_wait(&r->cv_up, &r->mu);
+        if (!r->up_pack) { pthread_mutex_unlock(&r->mu); break; }
+        pw = r->up_pack;
+        r->up_pack = NULL;
+        r->up_busy = true;
+        pthread_cond_broadcast(&r->cv_up);   /* room for the next hand-off */
+        pthread_mutex_unlock(&r->mu);
+
+        err_clear(&e);
+        rc = pack_upload(r, pw, &e);
+        if (!rc) {
+            pthread_mutex_lock(&r->mu);
+            big = r->ndelta >= REPO_DELTA_MAX_PACKS;
+            pthread_mutex_unlock(&r->mu);
+            if (big) rc = index_delta_write(r, &e);
+        }
+
+        pthread_mutex_lock(&r->mu);
+        if (rc) {
+            set_werr(r, &e);
+            /* a pack not stored: its chunks are unknown again, to be redone */
+            for (size_t k = 0; k < pack_writer_count(pw); k++)
+                idx_remove_pending(r->idx, &pack_writer_entries(pw)[k].id);
+        }
+        pack_writer_reset(pw);
+        if (!r->spare) { r->spare = pw; pw = NULL; }
+        r->up_busy = false;
+        pthread_cond_broadcast(&r->cv_up);
+        if (!pipeline_busy(r)) pthread_cond_broadcast(&r->cv_idle);
+        pthread_mutex_unlock(&r->mu);
+        pack_writer_free(pw);
+    }
+    return NULL;
 }
 
 static void *worker_main(void *arg)
@@ -176,15 +262,42 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&r->cv_space);
         pthread_mutex_unlock(&r->mu);
 
-        bool committed = false;
+        bool committed = false, add = !skip, indexed = true;
         err_clear(&e);
-        rc = skip ? 0 : worker_add(w, job, &committed, &e);
+        if (job->stream) {
+            /* hashing here takes the costliest step off the caller's thread */
+            indexed = false;
+            if (!skip) cry_id(r->keys, job->data, job->len, &job->id);
+            pthread_mutex_lock(&r->mu);
+            if (!skip && !r->has_werr) {
+                r->stats.bytes_in += job->len;
+                if (idx_lookup(r->idx, &job->id, NULL)) {
+                    r->stats.chunks_dup++;
+                    add = false;
+                } else if (idx_add(r->idx, &job->id, IDX_PACK_PENDING, 0, 0, &e) == 0) {
+                    indexed = true;
+                    r->stats.chunks_new++;
+                    r->stats.bytes_new += job->len;
+                } else {
+                    set_werr(r, &e);
+                    add = false;
+                }
+                job->stream->ids[job->slot] = job->id;
+            } else {
+                add = false;
+            }
+            job->stream->pending--;   /* the stream may be freed from here on */
+            job->stream = NULL;
+            pthread_cond_broadcast(&r->cv_ids);
+            pthread_mutex_unlock(&r->mu);
+        }
+        rc = add ? worker_add(w, job, &committed, &e) : 0;
 
         pthread_mutex_lock(&r->mu);
         if (rc) set_werr(r, &e);
-        if ((rc && !committed) || skip) idx_remove_pending(r->idx, &job->id);
+        if (indexed && ((rc && !committed) || !add)) idx_remove_pending(r->idx, &job->id);
         r->busy--;
-        if (r->busy == 0 && !r->q_head) pthread_cond_broadcast(&r->cv_idle);
+        if (!pipeline_busy(r)) pthread_cond_broadcast(&r->cv_idle);
         pthread_mutex_unlock(&r->mu);
         free(job);
     }
@@ -196,6 +309,8 @@ int repo_pipeline_start(Repo *r, Err *err)
     /* under mu */
     int rc;
     if (r->started) return 0;
+    r->stopping = false;
+    r->workers_done = false;
     r->nworkers = r->opt.workers;
     r->workers = calloc(r->nworkers, sizeof *r->workers);
     if (!r->workers) return err_set(err, ERR_NOMEM, "out of memory");
@@ -212,10 +327,14 @@ int repo_pipeline_start(Repo *r, Err *err)
     for (unsigned i = 0; i < r->nworkers; i++) {
         if (pthread_create(&r->workers[i].thread, NULL, worker_main, &r->workers[i]) != 0) {
             r->nworkers = i;
+            r->started = i > 0;   /* so stop joins the ones that run */
             return err_set(err, ERR_NOMEM, "cannot start worker thread");
         }
     }
     r->started = true;
+    if (pthread_create(&r->uploader, NULL, uploader_main, r) != 0)
+        return err_set(err, ERR_NOMEM, "cannot start uploader thread");
+    r->uploader_started = true;
     return 0;
 }
 
@@ -225,9 +344,19 @@ void repo_pipeline_stop(Repo *r)
     pthread_mutex_lock(&r->mu);
     r->stopping = true;
     pthread_cond_broadcast(&r->cv_job);
+    pthread_cond_broadcast(&r->cv_up);
     pthread_mutex_unlock(&r->mu);
     if (r->started)
         for (unsigned i = 0; i < r->nworkers; i++) pthread_join(r->workers[i].thread, NULL);
+    pthread_mutex_lock(&r->mu);
+    r->workers_done = true;
+    pthread_cond_broadcast(&r->cv_up);
+    pthread_mutex_unlock(&r->mu);
+    if (r->uploader_started) pthread_join(r->uploader, NULL);
+    r->uploader_started = false;
+    pack_writer_free(r->up_pack);
+    pack_writer_free(r->spare);
+    r->up_pack = r->spare = NULL;
     for (unsigned i = 0; i < r->opt.workers; i++) {
         pack_writer_free(r->workers[i].pw);
         comp_ctx_free(r->workers[i].comp);
@@ -272,6 +401,7 @@ static int submit(Repo *r, const Id *id, const void *data, size_t len, Err *err)
         goto out;
     }
     job->next = NULL;
+    job->stream = NULL;
     job->id = *id;
     job->len = len;
     memcpy(job->data, data, len);
@@ -310,7 +440,7 @@ int repo_flush(Repo *r, Err *err)
     unsigned ntaken = 0;
 
     pthread_mutex_lock(&r->mu);
-    while (r->started && (r->q_head || r->busy)) pthread_cond_wait(&r->cv_idle, &r->mu);
+    while (r->started && pipeline_busy(r)) pthread_cond_wait(&r->cv_idle, &r->mu);
     if ((rc = werr_copy(r, err))) { pthread_mutex_unlock(&r->mu); return rc; }
     if (r->started) {
         taken = calloc(r->nworkers, sizeof *taken);
@@ -356,7 +486,7 @@ int repo_flush(Repo *r, Err *err)
 void repo_write_error_clear(Repo *r)
 {
     pthread_mutex_lock(&r->mu);
-    while (r->started && (r->q_head || r->busy)) pthread_cond_wait(&r->cv_idle, &r->mu);
+    while (r->started && pipeline_busy(r)) pthread_cond_wait(&r->cv_idle, &r->mu);
     if (r->has_werr) log_debug("repository write error cleared for a retry: %s", r->werr.msg);
     r->has_werr = false;
     err_clear(&r->werr);
@@ -365,17 +495,6 @@ void repo_write_error_clear(Repo *r)
 
 /* ---- streams ---- */
 
-struct RepoStream {
-    Repo *r;
-    const ChkChunker *chk;
-    uint8_t *buf;        /* tail not yet cut, at buf[off..off+len); allocated lazily */
-    size_t off, len, alloc;
-    size_t cap;          /* 2 * max chunk size: the most buf ever holds */
-    size_t max;
-    uint64_t size;
-    Id *ids;
-    size_t nids, ids_cap;
-};
 
 int repo_stream_begin(Repo *r, RepoChunking kind, RepoStream **out, Err *err)
 {
@@ -391,26 +510,57 @@ int repo_stream_begin(Repo *r, RepoChunking kind, RepoStream **out, Err *err)
     return 0;
 }
 
-static int push_id(RepoStream *s, const Id *id, Err *err)
-{
-    if (s->nids == s->ids_cap) {
-        size_t nc = s->ids_cap ? s->ids_cap * 2 : 16;
-        Id *p = realloc(s->ids, nc * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "out of memory");
-        s->ids = p;
-        s->ids_cap = nc;
-    }
-    s->ids[s->nids++] = *id;
-    return 0;
-}
-
+/* Queue one chunk of a stream: a slot in the id list, hashed and
+ * deduplicated by a worker. Copies p. */
 static int emit(RepoStream *s, const uint8_t *p, size_t n, Err *err)
 {
-    Id id;
+    Repo *r = s->r;
+    RepoJob *job = NULL;
+    size_t slot;
     int rc;
-    cry_id(s->r->keys, p, n, &id);
-    if ((rc = submit(s->r, &id, p, n, err))) return rc;
-    return push_id(s, &id, err);
+
+    pthread_mutex_lock(&r->mu);
+    if ((rc = werr_copy(r, err))) goto out;
+    if (!r->started && (rc = repo_pipeline_start(r, err))) goto out;
+    if (s->nids == s->ids_cap) {
+        size_t nc = s->ids_cap ? s->ids_cap * 2 : 16;
+        Id *ids = realloc(s->ids, nc * sizeof *ids);
+        if (!ids) { rc = err_set(err, ERR_NOMEM, "out of memory"); goto out; }
+        s->ids = ids;
+        s->ids_cap = nc;
+    }
+    slot = s->nids++;
+    s->pending++;
+    while (r->q_bytes + n > r->q_max_bytes && r->q_head && !r->has_werr) pthread_cond_wait(&r->cv_space, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+
+    job = malloc(sizeof *job + n);
+    pthread_mutex_lock(&r->mu);
+    if (!job) {
+        s->pending--;
+        s->nids--;   /* the last slot is ours: only this thread appends */
+        rc = err_set(err, ERR_NOMEM, "out of memory queueing a chunk");
+        goto out;
+    }
+    job->next = NULL;
+    job->stream = s;
+    job->slot = slot;
+    job->len = n;
+    memcpy(job->data, p, n);
+    if (r->q_tail) r->q_tail->next = job;
+    else r->q_head = job;
+    r->q_tail = job;
+    r->q_bytes += n;
+    pthread_cond_signal(&r->cv_job);
+out:
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Wait until every queued chunk of s has its id (under mu). */
+static void stream_wait(RepoStream *s)
+{
+    while (s->pending) pthread_cond_wait(&s->r->cv_ids, &s->r->mu);
 }
 
 /* Cut and submit every complete chunk in the tail; keep the rest (the
@@ -479,6 +629,11 @@ int repo_stream_end(RepoStream *s, RepoStreamRef *out, Err *err)
 {
     int rc = drain(s, false, err);
     if (!rc) rc = drain(s, true, err);
+    pthread_mutex_lock(&s->r->mu);
+    stream_wait(s);
+    /* a worker failure leaves slots unfilled: never hand them out */
+    if (!rc) rc = werr_copy(s->r, err);
+    pthread_mutex_unlock(&s->r->mu);
     if (!rc) {
         out->size = s->size;
         out->nchunks = s->nids;
@@ -492,6 +647,9 @@ int repo_stream_end(RepoStream *s, RepoStreamRef *out, Err *err)
 void repo_stream_abort(RepoStream *s)
 {
     if (!s) return;
+    pthread_mutex_lock(&s->r->mu);
+    stream_wait(s);   /* workers may still write into s->ids */
+    pthread_mutex_unlock(&s->r->mu);
     free(s->buf);
     free(s->ids);
     free(s);
