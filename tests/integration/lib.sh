@@ -49,3 +49,26 @@ make_tree() {
   for i in $(seq 1 "$mb"); do head -c $((1024 * 1024)) /dev/urandom > "$d/big/f$i.bin"; done
   for i in $(seq 1 200); do printf 'invoice line %d %s\n' "$i" "$(head -c 200 /dev/urandom | base64 -w0)" > "$d/small/s$i.txt"; done
 }
+# instance_config NAME SOCKET DATABASES BINLOG_SERVER_ID: write $T/tm.conf with a
+# local repository and one instance (database on SOCKET, binlog follower
+# flushing every second), point TIDEMARK_CONFIG at it, and init the repository.
+instance_config() {
+  printf 'integration test passphrase\n' > "$T/pw"; chmod 600 "$T/pw"
+  cat > "$T/tm.conf" <<CONF
+[repository]
+url = $T/repo
+password_file = $T/pw
+state_dir = $T/state
+
+[instance $1]
+db_socket = $2
+db_user = root
+databases = $3
+binlog_server_id = $4
+binlog_flush_seconds = 1
+spool_dir = $T/spool
+CONF
+  export TIDEMARK_CONFIG=$T/tm.conf
+  unset TIDEMARK_REPOSITORY TIDEMARK_PASSWORD_FILE
+  "$TM_BIN" -q init >/dev/null
+}

@@ -19,24 +19,7 @@ q $S dolibarr < "$FIX/dolibarr_23.0.0-beta_demo.sql"
 NINV=$(q $S -N dolibarr -e "SELECT COUNT(*) FROM llx_facture"); NDET=$(q $S -N dolibarr -e "SELECT COUNT(*) FROM llx_facturedet")
 [ "$NINV" -gt 0 ] || fail "fixture has no invoices"
 
-printf 'pitr test passphrase\n' > "$T/pw"; chmod 600 "$T/pw"
-cat > "$T/tm.conf" <<CONF
-[repository]
-url = $T/repo
-password_file = $T/pw
-state_dir = $T/state
-
-[instance erp]
-db_socket = $S
-db_user = root
-databases = dolibarr
-binlog_server_id = 778
-binlog_flush_seconds = 1
-spool_dir = $T/spool
-CONF
-export TIDEMARK_CONFIG=$T/tm.conf
-unset TIDEMARK_REPOSITORY TIDEMARK_PASSWORD_FILE
-"$TM_BIN" -q init >/dev/null
+instance_config erp "$S" dolibarr 778
 TM() { "$TM_BIN" --instance erp "$@"; }
 TM --json backup db > "$T/b.json" || fail "backup"
 START=$(python3 -c "import json;j=json.load(open('$T/b.json'));print(j['binlog']['file']+':'+str(j['binlog']['position']))")

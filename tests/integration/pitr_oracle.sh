@@ -20,24 +20,7 @@ eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=3 "$SB" start "$T/ref")"; RF=$TM_D
 q() { local s=$1; shift; mariadb --default-character-set=utf8mb4 -S "$s" -uroot "$@"; }
 export TZ=UTC
 
-printf 'pitr test passphrase\n' > "$T/pw"; chmod 600 "$T/pw"
-cat > "$T/tm.conf" <<CONF
-[repository]
-url = $T/repo
-password_file = $T/pw
-state_dir = $T/state
-
-[instance shop]
-db_socket = $S
-db_user = root
-databases = shop
-binlog_server_id = 777
-binlog_flush_seconds = 1
-spool_dir = $T/spool
-CONF
-export TIDEMARK_CONFIG=$T/tm.conf
-unset TIDEMARK_REPOSITORY TIDEMARK_PASSWORD_FILE
-"$TM_BIN" -q init >/dev/null
+instance_config shop "$S" shop 777
 TM() { "$TM_BIN" --instance shop "$@"; }
 
 q $S <<'SQL'
