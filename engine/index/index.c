@@ -75,6 +75,20 @@ static int pack_slots_grow(Index *x, Err *err)
     return 0;
 }
 
+bool idx_pack_lookup(const Index *x, const Id *pack_id, uint32_t *out)
+{
+    size_t j;
+    if (!x->pack_slots_cap) return false;
+    for (j = id_hash(pack_id) & (x->pack_slots_cap - 1); x->pack_slots[j]; j = (j + 1) & (x->pack_slots_cap - 1)) {
+        uint32_t p = x->pack_slots[j] - 1;
+        if (id_cmp(&x->packs[p], pack_id) == 0) {
+            if (out) *out = p;
+            return true;
+        }
+    }
+    return false;
+}
+
 int idx_pack_intern(Index *x, const Id *pack_id, uint32_t *out, Err *err)
 {
     size_t j;

@@ -37,6 +37,8 @@ void idx_free(Index *x);   /* accepts NULL */
 /* Pack table: returns the pack's number, adding it if new. */
 int idx_pack_intern(Index *x, const Id *pack_id, uint32_t *out, Err *err);
 const Id *idx_pack_id(const Index *x, uint32_t pack);
+/* true when the pack is in the pack table (its number in *out, may be NULL). */
+bool idx_pack_lookup(const Index *x, const Id *pack_id, uint32_t *out);
 size_t idx_pack_count(const Index *x);
 
 /* Add (or, for a pending entry, complete) an entry. Adding an id that is

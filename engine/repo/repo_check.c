@@ -341,23 +341,15 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
         if (!pack_find(&c, pid)) say(&c, true, "pack %s is named by the index (%zu chunks) but missing from storage", key, j - i);
     }
     /* packs -> index */
-    {
-        PackSeen *known = NULL;
-        size_t nk;
+    for (i = 0; i < c.npacks; i++) {
+        bool known;
+        char key[128];
         pthread_mutex_lock(&r->mu);
-        nk = idx_pack_count(r->idx);
-        known = calloc(nk ? nk : 1, sizeof *known);
-        for (size_t p = 0; known && p < nk; p++) known[p].id = *idx_pack_id(r->idx, (uint32_t)p);
+        known = idx_pack_lookup(r->idx, &c.packs[i].id, NULL);
         pthread_mutex_unlock(&r->mu);
-        if (!known) { rc = err_set(err, ERR_NOMEM, "out of memory"); goto out; }
-        if (nk) qsort(known, nk, sizeof *known, cmp_pack);
-        for (i = 0; i < c.npacks; i++) {
-            if (nk && bsearch(&c.packs[i], known, nk, sizeof *known, cmp_pack)) continue;
-            char key[128];
-            repo_pack_key(&c.packs[i].id, key, sizeof key);
-            say(&c, false, "pack %s is not in any index (left by an interrupted backup; 'tidemark repair index' adds it)", key);
-        }
-        free(known);
+        if (known) continue;
+        repo_pack_key(&c.packs[i].id, key, sizeof key);
+        say(&c, false, "pack %s is not in any index (left by an interrupted backup; 'tidemark repair index' adds it)", key);
     }
 
     if ((rc = repo_snapshot_list(r, check_snapshot, &c, err))) goto out;

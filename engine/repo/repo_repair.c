@@ -29,7 +29,7 @@ static int repair_one(void *ctx, const char *key, uint64_t size, Err *err)
 
     if (!slash || id_parse(slash + 1, &pid, &e)) return 0;
     pthread_mutex_lock(&r->mu);
-    for (size_t p = 0; p < idx_pack_count(r->idx) && !known; p++) known = id_cmp(idx_pack_id(r->idx, (uint32_t)p), &pid) == 0;
+    known = idx_pack_lookup(r->idx, &pid, NULL);
     pthread_mutex_unlock(&r->mu);
     if (known) return 0;
     buf_init(&tail, PACK_MAX_SIZE);

@@ -66,7 +66,13 @@ static void test_pending_entries_stay_until_completed(void **state)
     assert_int_equal(idx_compact(x, &err), 0);
     assert_true(idx_lookup(x, &id, &e));
     assert_int_equal(e.pack, IDX_PACK_PENDING);
+    assert_false(idx_pack_lookup(x, &pack, NULL));
     assert_int_equal(idx_pack_intern(x, &pack, &p, &err), 0);
+    {
+        uint32_t q = 99;
+        assert_true(idx_pack_lookup(x, &pack, &q));
+        assert_int_equal(q, p);
+    }
     assert_int_equal(idx_add(x, &id, p, 8, 100, &err), 0);
     idx_remove_pending(x, &id2);
     assert_false(idx_lookup(x, &id2, NULL));
