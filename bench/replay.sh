@@ -14,7 +14,9 @@ SB=$ROOT/tests/support/mariadb-sandbox.sh
 W=$(mktemp -d /tmp/tm-bench-replay.XXXXXX)
 trap '"$SB" stop "$W/src" >/dev/null 2>&1; "$SB" stop "$W/tgt" >/dev/null 2>&1; rm -rf "$W"' EXIT
 eval "$("$SB" start "$W/src")"; S=$TM_DB_SOCKET; SPORT=$TM_DB_PORT
-eval "$(TM_DB_SERVER_ID=2 "$SB" start "$W/tgt")"; T=$TM_DB_SOCKET
+# BENCH_TARGET_OPTS: extra mysqld options of the target (e.g. --innodb-flush-log-at-trx-commit=1)
+# shellcheck disable=SC2086
+eval "$(TM_DB_SERVER_ID=2 "$SB" start "$W/tgt" 0 ${BENCH_TARGET_OPTS:-})"; T=$TM_DB_SOCKET
 q() { local s=$1; shift; mariadb -S "$s" -uroot "$@"; }
 now() { date +%s.%N; }
 
