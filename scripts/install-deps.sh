@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libsodium-dev libzstd-dev libarchive-dev libcurl4-openssl-dev libmariadb-dev
-      libjansson-dev libinih-dev libcmocka-dev
+      libjansson-dev libinih-dev libcmocka-dev zlib1g-dev
       mariadb-server mariadb-client
       valgrind attr acl curl python3 xxd)
 [ "${1:-}" = "--bench" ] && pkgs+=(hyperfine restic borgbackup mydumper time)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/common/buf.h"
 #include "restore/pitr/rst_pitr.h"
 
 #define PITR_HDR 19
@@ -105,5 +106,25 @@ int pitr_snaps_find(Repo *r, const PitrSnapList *l, const char *ref, size_t *out
  * column type it cannot size). table map body as stored. */
 int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *rows, size_t rows_len,
                     uint8_t type, uint64_t *out, Err *err);
+
+/* MariaDB compressed events (log_bin_compress): Query_compressed (165),
+ * Write/Update/Delete_rows_compressed v2 (166-168) and v1 (169-171). */
+static inline bool pitr_event_is_compressed(uint8_t type)
+{
+    return type >= PITR_EV_QUERY_COMPRESSED && type <= PITR_EV_DELETE_COMP_V1;
+}
+/* Largest uncompressed part accepted (the server's max_allowed_packet ceiling). */
+#define PITR_UNCOMPRESS_MAX ((size_t)1 << 30)
+/* Rebuild into out the plain event a compressed event ev (len bytes, CRC32
+ * at its end when crc) stands for: same header except the type (*out_type:
+ * Query 2, rows v1 23-25 or v2 30-32) and the length, the uncompressed part
+ * copied, the zlib record inflated, a fresh CRC32 when crc. out is the
+ * caller's (reset first; its max must allow the result). ERR_CORRUPT for a
+ * record that does not parse, a length over PITR_UNCOMPRESS_MAX or one zlib
+ * does not produce exactly; ERR_UNSUPPORTED for a compression algorithm
+ * other than zlib; ERR_NOMEM. On failure out holds nothing usable. The
+ * caller adds where the event is (file:pos). */
+int pitr_event_uncompress(const uint8_t *ev, size_t len, bool crc, Buf *out, uint8_t *out_type,
+                          Err *err);
 
 #endif

@@ -1,0 +1,355 @@
+/* test_pitr_uncompress.c: MariaDB compressed binlog events back to plain
+ * ones. Each case builds a plain event, makes its compressed twin the way
+ * the server frames it (uncompressed part, then 0x80|n, the length on n
+ * bytes big-endian, a zlib stream), and checks that pitr_event_uncompress
+ * gives the plain event back byte for byte (header, body, CRC32), that the
+ * search's parsers read it, and that damaged records are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "restore/pitr/pitr_int.h"
+
+typedef struct Ev {
+    uint8_t b[1 << 18];
+    size_t n;
+} Ev;
+
+static void put(Ev *e, const void *p, size_t n)
+{
+    assert_true(e->n + n <= sizeof e->b);
+    memcpy(e->b + e->n, p, n);
+    e->n += n;
+}
+static void put8(Ev *e, unsigned v) { uint8_t b = (uint8_t)v; put(e, &b, 1); }
+static void put16(Ev *e, unsigned v) { put8(e, v & 0xff); put8(e, v >> 8 & 0xff); }
+static void put32(Ev *e, uint32_t v) { put16(e, v & 0xffff); put16(e, v >> 16); }
+
+static void header(Ev *e, uint8_t type)
+{
+    e->n = 0;
+    put32(e, 1700000000u);   /* timestamp */
+    put8(e, type);
+    put32(e, 1);             /* server id */
+    put32(e, 0);             /* length, set by finish() */
+    put32(e, 4242);          /* next position */
+    put16(e, 0);             /* flags */
+}
+
+/* Set the length field and append the CRC32 when crc. */
+static void finish(Ev *e, bool crc)
+{
+    uint32_t len = (uint32_t)e->n + (crc ? 4 : 0);
+    for (int i = 0; i < 4; i++) e->b[9 + i] = (uint8_t)(len >> (8 * i));
+    if (crc) put32(e, (uint32_t)crc32(0L, e->b, (uInt)e->n));
+}
+
+/* The compressed twin of plain (with its CRC when crc): the first `keep`
+ * bytes as they are, the rest as one record with the length on lenlen
+ * bytes (0: as few as the server uses), type ctype. */
+static void compress_twin(const Ev *plain, bool crc, size_t keep, uint8_t ctype, unsigned lenlen, Ev *out)
+{
+    size_t body = plain->n - (crc ? 4 : 0), raw = body - keep;
+    uLongf zl = compressBound((uLong)raw);
+    uint8_t *z = malloc(zl);
+    assert_non_null(z);
+    assert_int_equal(compress(z, &zl, plain->b + keep, (uLong)raw), Z_OK);
+    if (!lenlen) lenlen = raw > 0xffffff ? 4 : raw > 0xffff ? 3 : raw > 0xff ? 2 : 1;
+    out->n = 0;
+    put(out, plain->b, keep);
+    out->b[4] = ctype;
+    put8(out, 0x80u | lenlen);
+    for (unsigned i = lenlen; i-- > 0;) put8(out, (unsigned)(raw >> (8 * i)) & 0xff);
+    put(out, z, zl);
+    free(z);
+    finish(out, crc);
+}
+
+/* Query: thread id, exec time, db length, error code, status vars, db, NUL, text. */
+static size_t query_event(Ev *e, const char *db, const char *text, size_t tlen, bool crc)
+{
+    static const uint8_t status[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x03, 's', 't', 'd'};
+    header(e, PITR_EV_QUERY);
+    put32(e, 77);
+    put32(e, 0);
+    put8(e, (unsigned)strlen(db));
+    put16(e, 0);
+    put16(e, sizeof status);
+    put(e, status, sizeof status);
+    put(e, db, strlen(db) + 1);
+    size_t keep = e->n;
+    put(e, text, tlen);
+    finish(e, crc);
+    return keep;
+}
+
+/* Table_map for shop.t (INT, VARCHAR(40)). */
+static void table_map(Ev *e, bool crc)
+{
+    header(e, PITR_EV_TABLE_MAP);
+    put32(e, 71);
+    put16(e, 0);       /* table id 71 (6 bytes) */
+    put16(e, 1);       /* flags */
+    put8(e, 4);
+    put(e, "shop", 5);
+    put8(e, 1);
+    put(e, "t", 2);
+    put8(e, 2);        /* columns */
+    put8(e, 3);        /* LONG */
+    put8(e, 15);       /* VARCHAR */
+    put8(e, 2);        /* metadata length */
+    put16(e, 40);      /* varchar max length */
+    put8(e, 0x02);     /* nullable bitmap */
+    finish(e, crc);
+}
+
+/* Rows event of type `type` (v1 23-25 or v2 30-32) with n rows; returns
+ * where the row images begin (what the server leaves uncompressed). */
+static size_t rows_event(Ev *e, uint8_t type, unsigned n, size_t vlen, bool crc)
+{
+    bool v2 = type >= PITR_EV_WRITE_V2, upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    header(e, type);
+    put32(e, 71);
+    put16(e, 0);
+    put16(e, 1);
+    if (v2) {
+        put16(e, 5);   /* extra data: its length (2) and 3 bytes */
+        put8(e, 0);
+        put8(e, 1);
+        put8(e, 0);
+    }
+    put8(e, 2);        /* columns */
+    put8(e, 0x03);
+    if (upd) put8(e, 0x03);
+    size_t keep = e->n;
+    for (unsigned r = 0; r < n; r++) {
+        for (int img = 0; img < (upd ? 2 : 1); img++) {
+            put8(e, 0);          /* no NULLs */
+            put32(e, r + 1);
+            put8(e, (unsigned)vlen);
+            for (size_t k = 0; k < vlen; k++) put8(e, 'a' + (r + k) % 26);
+        }
+    }
+    finish(e, crc);
+    return keep;
+}
+
+static Ev plain, comp, tmap;
+
+static void expect_round_trip(bool crc, uint8_t want_type)
+{
+    Buf out;
+    uint8_t type = 0;
+    Err e;
+    err_clear(&e);
+    buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
+    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e), 0);
+    assert_int_equal(type, want_type);
+    assert_int_equal(out.len, plain.n);
+    assert_memory_equal(out.data, plain.b, plain.n);
+    buf_free(&out);
+}
+
+static void test_query_text_comes_back_with_a_fresh_crc(void **state)
+{
+    (void)state;
+    static const char sql[] = "UPDATE shop.t SET qty = qty + 1 WHERE id BETWEEN 10 AND 20 /* note */";
+    size_t keep = query_event(&plain, "shop", sql, sizeof sql - 1, true);
+    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    expect_round_trip(true, PITR_EV_QUERY);
+
+    Buf out;
+    uint8_t type;
+    Err e;
+    const char *db, *q;
+    size_t dl, ql;
+    buf_init(&out, 1 << 20);
+    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, true, &out, &type, &e), 0);
+    assert_true(pitr_query_text(out.data, out.len - 4, &db, &dl, &q, &ql));
+    assert_int_equal(dl, 4);
+    assert_memory_equal(db, "shop", 4);
+    assert_int_equal(ql, sizeof sql - 1);
+    assert_memory_equal(q, sql, ql);
+    buf_free(&out);
+}
+
+static void test_query_without_checksum_and_long_lengths(void **state)
+{
+    (void)state;
+    size_t n = 70000;                 /* a 3-byte length */
+    char *big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) big[i] = (char)('A' + i % 23);
+    memcpy(big, "INSERT ", 7);
+    size_t keep = query_event(&plain, "db", big, n, false);
+    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    assert_int_equal(comp.b[keep], 0x83);
+    expect_round_trip(false, PITR_EV_QUERY);
+    /* a length on 4 bytes with a leading zero reads the same */
+    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    expect_round_trip(false, PITR_EV_QUERY);
+    free(big);
+}
+
+static void test_rows_v1_and_v2_give_the_row_counts(void **state)
+{
+    (void)state;
+    static const struct { uint8_t plain, comp; unsigned rows; } k[] = {
+        {PITR_EV_WRITE_V1, PITR_EV_WRITE_COMP_V1, 5},   {PITR_EV_UPDATE_V1, PITR_EV_UPDATE_COMP_V1, 3},
+        {PITR_EV_DELETE_V1, PITR_EV_DELETE_COMP_V1, 1}, {PITR_EV_WRITE_V2, PITR_EV_WRITE_COMP_V2, 7},
+        {PITR_EV_UPDATE_V2, PITR_EV_UPDATE_COMP_V2, 2}, {PITR_EV_DELETE_V2, PITR_EV_DELETE_COMP_V2, 400},
+    };
+    for (int crc = 0; crc < 2; crc++) {
+        table_map(&tmap, crc);
+        for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+            size_t keep = rows_event(&plain, k[i].plain, k[i].rows, 30, crc);
+            compress_twin(&plain, crc, keep, k[i].comp, 0, &comp);
+            assert_true(pitr_event_is_compressed(comp.b[4]));
+            expect_round_trip(crc, k[i].plain);
+
+            Buf out;
+            uint8_t type;
+            uint64_t rows = 0;
+            Err e;
+            err_clear(&e);
+            buf_init(&out, 1 << 20);
+            assert_int_equal(pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e), 0);
+            assert_int_equal(pitr_rows_count(tmap.b, tmap.n - (crc ? 4 : 0), out.data,
+                                             out.len - (crc ? 4 : 0), type, &rows, &e), 0);
+            assert_int_equal(rows, k[i].rows);
+            buf_free(&out);
+        }
+    }
+}
+
+/* Expect code and a message fragment for comp as it is now. */
+static void expect_refused(bool crc, int code, const char *frag)
+{
+    Buf out;
+    uint8_t type = 0;
+    Err e;
+    err_clear(&e);
+    buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
+    int rc = pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e);
+    if (rc != code || !strstr(e.msg, frag))
+        fail_msg("want %d '%s', got %d '%s'", code, frag, rc, e.msg);
+    buf_free(&out);
+}
+
+static size_t make_rows_twin(void)
+{
+    size_t keep = rows_event(&plain, PITR_EV_WRITE_V1, 20, 25, true);
+    compress_twin(&plain, true, keep, PITR_EV_WRITE_COMP_V1, 0, &comp);
+    return keep;
+}
+
+static void set_announced(size_t keep, uint32_t len)
+{
+    /* rewrite the record's length in place (kept on the same 2 bytes) */
+    assert_int_equal(comp.b[keep], 0x82);
+    comp.b[keep + 1] = (uint8_t)(len >> 8);
+    comp.b[keep + 2] = (uint8_t)len;
+}
+
+static void test_damaged_records_are_refused(void **state)
+{
+    (void)state;
+    size_t keep = make_rows_twin(), raw = plain.n - 4 - keep;
+
+    comp.b[keep + 3 + 20] ^= 0x55;                           /* flipped byte in the stream */
+    expect_refused(true, ERR_CORRUPT, "zlib data");
+
+    keep = make_rows_twin();
+    set_announced(keep, (uint32_t)raw + 1);                 /* announced longer */
+    expect_refused(true, ERR_CORRUPT, "gives");
+    set_announced(keep, (uint32_t)raw - 1);                 /* announced shorter */
+    expect_refused(true, ERR_CORRUPT, "longer than");
+    set_announced(keep, 0);
+    expect_refused(true, ERR_CORRUPT, "length 0");
+
+    keep = make_rows_twin();                                 /* stream cut short */
+    comp.n = keep + 3 + 12;
+    finish(&comp, true);
+    expect_refused(true, ERR_CORRUPT, "truncated");
+
+    keep = make_rows_twin();
+    comp.b[keep] = 0x02;                                    /* high bit clear */
+    expect_refused(true, ERR_CORRUPT, "bad record header");
+    comp.b[keep] = 0x85;                                    /* 5 length bytes */
+    expect_refused(true, ERR_CORRUPT, "bad record header");
+    comp.b[keep] = 0x92;                                    /* algorithm 1 */
+    expect_refused(true, ERR_UNSUPPORTED, "algorithm 1");
+
+    make_rows_twin();
+    comp.b[9] ^= 1;                                         /* header length disagrees */
+    expect_refused(true, ERR_CORRUPT, "header length");
+
+    /* the uncompressed part runs past the event: a huge column count */
+    header(&comp, PITR_EV_DELETE_COMP_V1);
+    put32(&comp, 71);
+    put16(&comp, 0);
+    put16(&comp, 1);
+    put8(&comp, 252);
+    put16(&comp, 60000);
+    put8(&comp, 0x81);
+    finish(&comp, false);
+    expect_refused(false, ERR_CORRUPT, "runs past");
+
+    /* a query whose status variables run past the event */
+    keep = query_event(&plain, "shop", "DELETE FROM t WHERE 1", 21, false);
+    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    comp.b[PITR_HDR + 11] = 0xff;
+    expect_refused(false, ERR_CORRUPT, "runs past");
+
+    /* only the record header and length, no stream */
+    keep = query_event(&comp, "shop", "DELETE FROM t WHERE 1", 21, false);
+    comp.n = keep;
+    comp.b[4] = PITR_EV_QUERY_COMPRESSED;
+    put8(&comp, 0x81);
+    put8(&comp, 21);
+    finish(&comp, false);
+    expect_refused(false, ERR_CORRUPT, "truncated record");
+
+    /* not a compressed type at all */
+    query_event(&comp, "shop", "SELECT 1", 8, false);
+    expect_refused(false, ERR_INVALID, "not a compressed event");
+}
+
+static void test_oversized_length_is_refused_before_any_allocation(void **state)
+{
+    (void)state;
+    size_t keep = query_event(&plain, "shop", "INSERT INTO t VALUES (1)", 24, true);
+    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    uint32_t big = (uint32_t)PITR_UNCOMPRESS_MAX + 1;
+    for (int i = 0; i < 4; i++) comp.b[keep + 1 + (size_t)i] = (uint8_t)(big >> (8 * (3 - i)));
+    expect_refused(true, ERR_CORRUPT, "over the 1073741824-byte limit");
+
+    /* and a buffer whose own limit is too small says so */
+    Buf out;
+    uint8_t type;
+    Err e;
+    err_clear(&e);
+    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    buf_init(&out, 16);
+    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, true, &out, &type, &e), ERR_NOMEM);
+    assert_non_null(strstr(e.msg, "uncompressed event of"));
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_query_text_comes_back_with_a_fresh_crc),
+        cmocka_unit_test(test_query_without_checksum_and_long_lengths),
+        cmocka_unit_test(test_rows_v1_and_v2_give_the_row_counts),
+        cmocka_unit_test(test_damaged_records_are_refused),
+        cmocka_unit_test(test_oversized_length_is_refused_before_any_allocation),
+    };
+    return cmocka_run_group_tests(t, NULL, NULL);
+}
