@@ -31,13 +31,14 @@ enum {
     PITR_EV_ANNOTATE_ROWS = 160,
     PITR_EV_GTID = 162,
     PITR_EV_GTID_LIST = 163,
+    /* MariaDB's order (sql/log_event.h): the v1 family first */
     PITR_EV_QUERY_COMPRESSED = 165,
-    PITR_EV_WRITE_COMP_V2 = 166,
-    PITR_EV_UPDATE_COMP_V2 = 167,
-    PITR_EV_DELETE_COMP_V2 = 168,
-    PITR_EV_WRITE_COMP_V1 = 169,
-    PITR_EV_UPDATE_COMP_V1 = 170,
-    PITR_EV_DELETE_COMP_V1 = 171,
+    PITR_EV_WRITE_COMP_V1 = 166,
+    PITR_EV_UPDATE_COMP_V1 = 167,
+    PITR_EV_DELETE_COMP_V1 = 168,
+    PITR_EV_WRITE_COMP_V2 = 169,
+    PITR_EV_UPDATE_COMP_V2 = 170,
+    PITR_EV_DELETE_COMP_V2 = 171,
 };
 #define PITR_GTID_FL_STANDALONE 0x01u
 
@@ -108,10 +109,10 @@ int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *rows, s
                     uint8_t type, uint64_t *out, Err *err);
 
 /* MariaDB compressed events (log_bin_compress): Query_compressed (165),
- * Write/Update/Delete_rows_compressed v2 (166-168) and v1 (169-171). */
+ * Write/Update/Delete_rows_compressed v1 (166-168) and v2 (169-171). */
 static inline bool pitr_event_is_compressed(uint8_t type)
 {
-    return type >= PITR_EV_QUERY_COMPRESSED && type <= PITR_EV_DELETE_COMP_V1;
+    return type >= PITR_EV_QUERY_COMPRESSED && type <= PITR_EV_DELETE_COMP_V2;
 }
 /* Largest uncompressed part accepted (the server's max_allowed_packet ceiling). */
 #define PITR_UNCOMPRESS_MAX ((size_t)1 << 30)

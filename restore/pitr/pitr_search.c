@@ -199,7 +199,7 @@ static void on_rows(Search *s, const uint8_t *ev, size_t end, uint8_t type)
 {
     uint64_t id = pitr_get48(ev + PITR_HDR), rows = 0;
     Map *m = NULL;
-    bool compressed = type >= PITR_EV_WRITE_COMP_V2 && type <= PITR_EV_DELETE_COMP_V1;
+    bool compressed = type >= PITR_EV_WRITE_COMP_V1 && type <= PITR_EV_DELETE_COMP_V2;
     unsigned kind;
     switch (type) {
     case PITR_EV_WRITE_V1: case PITR_EV_WRITE_V2: case PITR_EV_WRITE_COMP_V1: case PITR_EV_WRITE_COMP_V2:
@@ -299,7 +299,7 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
     default:
         if ((type >= PITR_EV_WRITE_V1 && type <= PITR_EV_DELETE_V1) ||
             (type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2) ||
-            (type >= PITR_EV_WRITE_COMP_V2 && type <= PITR_EV_DELETE_COMP_V1))
+            (type >= PITR_EV_WRITE_COMP_V1 && type <= PITR_EV_DELETE_COMP_V2))
             on_rows(s, ev, end, type);
         break;
     }
