@@ -1,7 +1,8 @@
 /* pitr_chain.c: verify-chain: for each consecutive pair of snapshots, load
  * N into a throw-away database, replay the archive to N+1's coordinates,
  * and compare every table with N+1's recorded content hashes: the proof
- * that the chain snapshot + binlog replays to the exact bytes.
+ * that the chain snapshot + binlog replays to the exact bytes. N+1's
+ * coordinates are its full GTID position, every domain included.
  * Invariant: the throw-away database is dropped whatever the verdict (it
  * is created under a fresh name, never an existing one). */
 #include <inttypes.h>
@@ -17,6 +18,13 @@ static double mono(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t gtid_seq(const BinlogGtidSet *s, uint32_t domain)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->g[i].domain == domain) return s->g[i].seq;
+    return 0;
 }
 
 static void drop_db(const SrcDbConn *conn, const char *db)
@@ -42,6 +50,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
     RstPitrRunOptions o = *opt;
     char db[64];
     Err e;
+    bool advanced = false;
     int rc;
 
     memset(&plan, 0, sizeof plan);
@@ -51,29 +60,40 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
                  "(verify-chain restores one database under a throw-away name)", a->hex);
         return ERR_UNSUPPORTED;
     }
-    if (b->gtid.n != 1) {
-        snprintf(pr->verdict, sizeof pr->verdict, "not checked: snapshot %.12s's position %s spans %zu "
-                 "GTID domains (one is supported)", b->hex, b->gtid_s, b->gtid.n);
+    if (!b->gtid.n) {
+        snprintf(pr->verdict, sizeof pr->verdict, "not checked: snapshot %.12s has no GTID position", b->hex);
         return ERR_UNSUPPORTED;
     }
-    memset(&q, 0, sizeof q);
-    q.instance = l->instance;
-    q.kind = RST_PITR_GTID;
-    q.gtid = b->gtid.g[0];
-    q.snapshot = a->hex;
-    rst_pitr_rates_load(NULL, &rates);
-    rc = rst_pitr_plan(r, c, &q, &rates, &plan, &e);
-    if (rc) {
-        snprintf(pr->verdict, sizeof pr->verdict, "plan failed: %s", e.msg);
-        return rc;
-    }
-    if (strcmp(plan.later_snapshot, b->hex) != 0) {
+    /* N+1's position is a full GTID state; the transaction right before it is
+     * the last of one of its domains: the plan to that GTID whose target is
+     * N+1's whole position (every domain) is the one to replay. Domains N+1
+     * did not advance over N cannot hold it (unless none advanced). */
+    for (size_t i = 0; i < b->gtid.n; i++)
+        advanced |= gtid_seq(&a->gtid, b->gtid.g[i].domain) < b->gtid.g[i].seq;
+    rc = ERR_VERIFY;
+    for (size_t i = 0; i < b->gtid.n; i++) {
+        const BinlogGtid *g = &b->gtid.g[i];
+        if (advanced && gtid_seq(&a->gtid, g->domain) >= g->seq) continue;
+        memset(&q, 0, sizeof q);
+        q.instance = l->instance;
+        q.kind = RST_PITR_GTID;
+        q.gtid = *g;
+        q.snapshot = a->hex;
+        rst_pitr_rates_load(NULL, &rates);
+        err_clear(&e);
+        rc = rst_pitr_plan(r, c, &q, &rates, &plan, &e);
+        if (rc) {
+            snprintf(pr->verdict, sizeof pr->verdict, "plan failed: %s", e.msg);
+            continue;
+        }
+        if (!strcmp(plan.later_snapshot, b->hex)) break;
         /* N+1's position is the target by construction: say so if the sets differ */
         snprintf(pr->verdict, sizeof pr->verdict, "the replay target %s does not equal snapshot %.12s's "
                  "position %s", plan.target_gtid, b->hex, b->gtid_s);
         rst_pitr_plan_free(&plan);
-        return ERR_VERIFY;
+        rc = ERR_VERIFY;
     }
+    if (rc) return rc;
     snprintf(db, sizeof db, "tidemark_vc_%.8s_%ld", a->hex, (long)getpid());
     o.target_db = db;
     o.drop_existing = false;

@@ -9,7 +9,11 @@
  *   BEFORE_GTID: stop before the group G.
  * A snapshot is too new when its position is past the target (a group
  * before its position is stamped after T, or its GTID in G's domain is at
- * or past G): the next older one is tried.
+ * or past G): the next older one is tried. One exactly at G in G's domain is
+ * used as is only when G is the last transaction before its position (with
+ * several GTID domains it may be past G in another one: snap_at_gtid).
+ * The target is always the full GTID state (every domain) of the binlog
+ * prefix, which the replay gets as its UNTIL position.
  * Invariant: nothing here writes anywhere; every segment the replay will
  * read has been read and hash-checked once the plan is returned. */
 #include <inttypes.h>
@@ -190,6 +194,77 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
     }
 }
 
+/* ---- is a snapshot exactly at G? ------------------------------------------ */
+
+typedef struct AtScan {
+    const BinlogCatalog *c;
+    BinlogGtid g;
+    size_t snap_seg, cur_seg;
+    uint64_t snap_pos;
+    PitrGroup grp;
+    bool seen_g, stopped, at;
+} AtScan;
+
+static int at_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const uint8_t *ev,
+                    size_t len, Err *err)
+{
+    AtScan *a = ctx;
+    size_t idx = seg_index(a->c, seg);
+    PitrFeed f;
+    int rc;
+
+    if (idx != a->cur_seg || pos == seg->start) {
+        a->cur_seg = idx;
+        a->grp.crc = seg->checksum_alg == 1;
+    }
+    if (idx > a->snap_seg || (idx == a->snap_seg && pos >= a->snap_pos)) {
+        a->at = a->seen_g;   /* the snapshot's position, nothing begun after G */
+        a->stopped = true;
+        return RST_PITR_STOP;
+    }
+    rc = pitr_group_feed(&a->grp, ev, len, &f, err);
+    if (rc || f != PITR_FEED_BEGIN) return rc;
+    if (a->seen_g) {         /* a transaction between G and the snapshot */
+        a->stopped = true;
+        return RST_PITR_STOP;
+    }
+    a->seen_g = a->grp.gtid.domain == a->g.domain && a->grp.gtid.server == a->g.server &&
+                a->grp.gtid.seq == a->g.seq;
+    return 0;
+}
+
+/* Snapshot sn holds G's seq_no in G's domain, so its position is at or after
+ * G; with other domains in its position it may be past G in those. *out is
+ * true when G is the last transaction before sn's position (read from G's
+ * segment until the next transaction begins); false when another one comes
+ * between, or the archive cannot tell (not archived, a gap). */
+static int snap_at_gtid(Repo *r, const BinlogCatalog *c, const PitrSnap *sn, const BinlogGtid *g,
+                        bool *out, Err *err)
+{
+    AtScan a;
+    size_t gi, end;
+    char why[400];
+    Err e;
+    int rc;
+
+    *out = false;
+    memset(&a, 0, sizeof a);
+    a.c = c;
+    a.g = *g;
+    a.snap_pos = sn->pos;
+    a.cur_seg = (size_t)-1;
+    err_clear(&e);
+    if (binlog_catalog_find_gtid(c, g, &gi, &e) || binlog_catalog_find_pos(c, sn->file, sn->pos, &a.snap_seg, &e) ||
+        gi > a.snap_seg)
+        return 0;
+    end = chain_end(c, gi, why, sizeof why);
+    if (end > a.snap_seg) end = a.snap_seg;
+    rc = rst_pitr_walk(r, c, gi, end, at_event, &a, err);
+    if (rc) return err_wrap(err, "read the binlog archive up to snapshot %.12s's position", sn->hex);
+    *out = a.stopped ? a.at : a.seen_g && end == a.snap_seg;
+    return 0;
+}
+
 static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -324,7 +399,16 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
             if (q->kind == RST_PITR_BEFORE_GTID && seq_in(&sn->gtid, q->gtid.domain) >= q->gtid.seq)
                 continue;
             if (q->kind == RST_PITR_GTID && seq_in(&sn->gtid, q->gtid.domain) == q->gtid.seq) {
-                /* the snapshot is exactly at G */
+                /* at G in G's domain; with one domain that is exactly at G, with
+                 * several it may be past G in another domain */
+                bool at = sn->gtid.n == 1;
+                if (!at && (rc = snap_at_gtid(r, c, sn, &q->gtid, &at, err))) goto out;
+                if (!at) {
+                    note(p, "snapshot %.12s was skipped: its position %s holds %s but is past it "
+                            "in another GTID domain (or the archive cannot show it is not)", sn->hex,
+                         sn->gtid_s, gs);
+                    continue;
+                }
                 memset(&s, 0, sizeof s);
                 s.target = sn->gtid;
                 s.found = true;
