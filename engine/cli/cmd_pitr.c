@@ -115,6 +115,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         {"listen-host", required_argument, NULL, 'L'},
         {"advertise-host", required_argument, NULL, 'A'},
         {"timeout", required_argument, NULL, 'W'},
+        {"durability", required_argument, NULL, 'Y'},
         TARGET_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -124,6 +125,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "                           [--plan] [--threads N] [--json]\n"
         "                           [--host H] [--port P] [--socket S] [--user U] [--password-file F]\n"
         "                           [--listen-host A] [--advertise-host A] [--timeout S]\n"
+        "                           [--durability relaxed|keep]\n"
         "Point-in-time restore: the newest snapshot at or before the target is loaded\n"
         "(sql_log_bin=0, verified by content hash), then the archived binlog is replayed\n"
         "through the target server's own replica SQL thread up to exactly the target.\n"
@@ -131,7 +133,10 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "                    '2026-11-21 14:03:00+01:00', or local time, or @EPOCH)\n"
         "  --to-gtid G       up to and including transaction G\n"
         "  --before-gtid G   everything before transaction G (find it with `binlog search`)\n"
-        "  --plan            print the plan and the checks, touch nothing\n";
+        "  --plan            print the plan and the checks, touch nothing\n"
+        "  --durability M    relaxed: innodb_flush_log_at_trx_commit=2 and sync_binlog=0 on the\n"
+        "                    target during the replay, put back and flushed after it; keep: leave\n"
+        "                    them. Default: relaxed when the target holds no other database\n";
     const char *inst = NULL, *to = NULL, *to_gtid = NULL, *before = NULL, *snap = NULL;
     RstPitrRequest q;
     RstPitrRunOptions ro;
@@ -139,6 +144,8 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     RstPitrPlan plan;
     RstPitrResult res;
     RstPitrTargetInfo ti;
+    RstPitrDurability dur;
+    RstPitrDurMode dmode = RST_PITR_DUR_DEFAULT;
     TargetOpts tgt;
     SrcDbConn conn;
     Repo *r = NULL;
@@ -152,6 +159,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     memset(&plan, 0, sizeof plan);
     memset(&res, 0, sizeof res);
     memset(&tgt, 0, sizeof tgt);
+    memset(&dur, 0, sizeof dur);
     while ((c = getopt_long(argc, argv, "hi:t:g:b:s:d:DT:n", opts, NULL)) != -1) {
         if (target_opt(c, &tgt)) continue;
         switch (c) {
@@ -169,6 +177,11 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         case 'L': ro.listen_host = optarg; break;
         case 'A': ro.advertise_host = optarg; break;
         case 'W': ro.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'Y':
+            if (!strcmp(optarg, "relaxed")) dmode = RST_PITR_DUR_RELAXED;
+            else if (!strcmp(optarg, "keep")) dmode = RST_PITR_DUR_KEEP;
+            else return err_set(err, ERR_INVALID, "--durability wants relaxed or keep, not '%s'", optarg);
+            break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
@@ -228,6 +241,19 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                 s += len + (nl ? 1 : 0);
             }
         }
+        rc = rst_pitr_durability_check(&conn, plan.item, ro.target_db, plan.replay, dmode, state_dir(ctx),
+                                       &dur, err);
+        if (rc) {
+            err_wrap(err, "refused (nothing was touched)");
+            goto out;
+        }
+        if (!ctx->json) {
+            printf("durability: %s\n", dur.reason);
+            if (dur.leftover)
+                printf("durability: note: %s; %s\n", dur.leftover_note,
+                       plan_only ? "a restore puts the original settings back first"
+                                 : "putting the original settings back first");
+        }
     }
     if (plan_only) {
         if (ctx->json) {
@@ -235,14 +261,22 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             json_object_set_new(j, "plan_only", json_true());
             json_object_set_new(j, "target_server", json_string(ti.version));
             json_object_set_new(j, "target_notes", json_string(ti.notes));
+            json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
             cli_json_print(j);
         } else {
             printf("plan only: nothing was touched\n");
         }
         goto out;
     }
+    if (dur.leftover) {
+        char msg[800];
+        if ((rc = rst_pitr_durability_recover(&conn, &dur, msg, sizeof msg, err))) goto out;
+        log_warn("%s", msg);
+    }
+    ro.durability = &dur;
     fflush(stdout);
     rc = rst_pitr_run(r, cat, &plan, &conn, &ro, &res, err);
+    if (rc && dur.restore_error[0] && !strstr(err->msg, dur.restore_error)) log_error("durability settings NOT put back: %s", dur.restore_error);
     if (res.load_s > 0 || res.replay_s > 0) {
         RstPitrRates m = {0};
         /* small runs measure start-up costs, not rates: keep only meaningful ones */
@@ -264,6 +298,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                               "reached_gtid", res.reached_gtid, "load_verified", res.load_verified,
                               "reached", res.reached, "later_snapshot_verified", res.later_verified);
         if (j) json_object_set_new(j, "tx_per_second", json_real(res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0));
+        if (j) json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
         cli_json_print(j);
     } else if (!ctx->quiet) {
         printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
@@ -275,6 +310,9 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                    res.replay_s, res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0.0,
                    res.reached_gtid[0] ? res.reached_gtid : "-",
                    res.reached ? " = the target" : "");
+        if (dur.restored)
+            printf("summary: durability put back (innodb_flush_log_at_trx_commit=%d, sync_binlog=%d), "
+                   "redo log and binlog flushed\n", dur.flush_orig, dur.sync_orig);
         if (plan.later_snapshot[0])
             printf("summary: compared with snapshot %.12s (taken at exactly this position): %s\n",
                    plan.later_snapshot, res.later_verified ? "every table's content hash matches" : "FAILED");

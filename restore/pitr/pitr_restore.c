@@ -4,8 +4,13 @@
  * reached, and prove the result against a later snapshot when the target
  * is exactly its coordinates.
  * Invariant: the replay connection is removed from the target whatever
- * happens (rst_replay_run guarantees it); a failed step ends the run. */
+ * happens (rst_replay_run guarantees it), and durability settings relaxed
+ * for the replay are put back before rst_pitr_run returns (or, when the
+ * server cannot be reached, recorded for the next run: pitr_durability.c);
+ * a failed step ends the run. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +40,28 @@ static const char *single_db(const json_t *item)
     const json_t *dbs = json_object_get(item, "databases");
     if (json_array_size(dbs) != 1) return NULL;
     return json_string_value(json_object_get(json_array_get(dbs, 0), "name"));
+}
+
+/* Test hook (tests/integration/pitr_durability.sh): with
+ * TIDEMARK_TEST_PAUSE_REPLAY="EVENTS:MS" the event source sleeps MS once
+ * after EVENTS events, so a test can kill tidemark in the middle of a replay
+ * deterministically. */
+typedef struct PausedSource {
+    RstPitrSource *src;
+    unsigned long long events, after;
+    long ms;
+    bool paused;
+} PausedSource;
+
+static int next_paused(void *ctx, const uint8_t **ev, size_t *len, Err *err)
+{
+    PausedSource *p = ctx;
+    if (!p->paused && p->events++ == p->after) {
+        struct timespec ts = {p->ms / 1000, (p->ms % 1000) * 1000000L};
+        p->paused = true;
+        nanosleep(&ts, NULL);
+    }
+    return rst_pitr_source_next(p->src, ev, len, err);
 }
 
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
@@ -95,15 +122,46 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
         t.advertise_host = opt->advertise_host;
         t.timeout_s = opt->timeout_s;
         t.progress = opt->progress;
+        RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
+        const char *pause = getenv("TIDEMARK_TEST_PAUSE_REPLAY");
+        PausedSource ps;
+        memset(&ps, 0, sizeof ps);
+        if (pause) {
+            ps.after = strtoull(pause, NULL, 10);
+            ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
+        }
+        if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
         rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
-        if (rc) return err_wrap(err, "replay");
-        rc = rst_replay_run(&t, rst_pitr_source_next, src, plan->target_gtid, &st, err);
-        rst_pitr_source_close(src);
-        res->transactions = st.transactions;
-        res->replay_bytes = st.bytes;
-        res->replay_s = st.seconds;
-        snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", st.reached_gtid);
-        if (rc) return err_wrap(err, "replay to %s", plan->target_gtid);
+        if (rc) {
+            err_wrap(err, "replay");
+        } else {
+            ps.src = src;
+            rc = rst_replay_run(&t, pause ? next_paused : rst_pitr_source_next, pause ? (void *)&ps : src,
+                                plan->target_gtid, &st, err);
+            rst_pitr_source_close(src);
+            res->transactions = st.transactions;
+            res->replay_bytes = st.bytes;
+            res->replay_s = st.seconds;
+            snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", st.reached_gtid);
+            if (rc) err_wrap(err, "replay to %s", plan->target_gtid);
+        }
+        if (dur) {
+            /* put back whatever happened; a failure to do so fails the run
+             * (its message names the SQL), unless the replay failed first:
+             * then dur->restore_error says it and the CLI prints both */
+            Err e2;
+            int rc2;
+            err_clear(&e2);
+            rc2 = rst_pitr_durability_restore(dur, &e2);
+            if (dur->signal)
+                rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the replay (the target server stopped "
+                             "at %s, short of %s)%s%s", dur->signal == SIGINT ? "SIGINT" : "SIGTERM",
+                             res->reached_gtid[0] ? res->reached_gtid : "?", plan->target_gtid,
+                             rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
+            else if (rc2 && !rc)
+                rc = err_set(err, rc2, "%s", e2.msg);
+        }
+        if (rc) return rc;
         res->reached = true;
     } else {
         snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", plan->snap_gtid);

@@ -161,6 +161,76 @@ int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char 
                           bool drop_existing, bool replay, uint32_t archive_server_id,
                           RstPitrTargetInfo *out, Err *err);
 
+/* ---- commit durability during the replay (pitr_durability.c) ----------------- */
+
+/* A replayed commit on a durable target fsyncs the redo log (and the binlog
+ * with sync_binlog=1): 21 s instead of 4.8 s for 100,000 small transactions
+ * (bench/replay.sh). While a restore runs the target's data is worthless
+ * until the end, so per-commit durability buys nothing, unless the server
+ * also holds live databases. See docs/OPERATIONS.md "Durability during the
+ * replay". */
+typedef enum RstPitrDurMode {
+    RST_PITR_DUR_DEFAULT = 0,   /* relaxed when the target holds no other database, else keep */
+    RST_PITR_DUR_RELAXED,       /* --durability relaxed */
+    RST_PITR_DUR_KEEP,          /* --durability keep */
+} RstPitrDurMode;
+
+typedef struct PitrDurGuard PitrDurGuard;
+
+typedef struct RstPitrDurability {
+    RstPitrDurMode requested;
+    bool relax;                 /* the decision: relax for the replay */
+    char reason[1400];          /* what the plan says after "durability: " */
+    char fallback[1100];         /* why the default fell back to keep ("" = it did not) */
+    int flush_orig, sync_orig;  /* the target's values before any restore (-1 unknown) */
+    bool set_flush, set_sync;   /* which ones relax changes (to 2 and 0) */
+    bool log_bin;
+    char other_dbs[512];        /* user databases the restore does not write, comma list */
+    char user[200];             /* CURRENT_USER() of the target connection */
+    char identity[600];         /* hostname:port:datadir of the target server */
+    char state_file[600];       /* where the originals are recorded ("" = no state dir) */
+    bool leftover;              /* an interrupted restore left this target relaxed */
+    char leftover_note[400];
+    int left_flush_orig, left_flush_set, left_sync_orig, left_sync_set;   /* -1 = not changed */
+    /* run state */
+    bool relaxed;               /* the settings are relaxed now */
+    bool restored;              /* relaxed during this run and put back */
+    char restore_error[600];    /* putting them back failed: why ("" = it did not) */
+    int signal;                 /* SIGINT/SIGTERM taken while relaxed (0 = none) */
+    const SrcDbConn *conn;      /* borrowed, set by relax */
+    PitrDurGuard *guard;
+} RstPitrDurability;
+
+/* Plan phase: read the target's settings, its databases (SHOW DATABASES
+ * minus the system schemas and the restore's own target databases) and an
+ * interrupted restore's state file, check the privileges relaxing needs
+ * (SUPER, or BINLOG ADMIN when only sync_binlog changes, and RELOAD) with
+ * no-op probes (SET GLOBAL v = @@global.v, FLUSH NO_WRITE_TO_BINLOG ENGINE
+ * LOGS: nothing changes) and decide. With the default, a missing privilege
+ * or state dir falls back to keep (out->fallback says why); with
+ * RST_PITR_DUR_RELAXED it is refused: ERR_PERM naming the GRANT, ERR_INVALID
+ * without a usable state dir. */
+int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+                              bool replay, RstPitrDurMode requested, const char *state_dir,
+                              RstPitrDurability *out, Err *err);
+/* Before anything is written: when the check found an interrupted
+ * restore's file, put back every setting that still holds the value
+ * tidemark set, flush, remove the file. msg gets the line to warn with. */
+int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
+                                Err *err);
+/* Record the originals in d->state_file (0600, fsynced), then SET GLOBAL
+ * innodb_flush_log_at_trx_commit = 2 / sync_binlog = 0 (the stricter ones),
+ * and take SIGINT/SIGTERM on a guard thread until rst_pitr_durability_restore.
+ * conn is borrowed until then. On failure nothing is left changed. */
+int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err);
+/* Put the originals back, flush the redo log and binlog durably, remove
+ * the file, stop the guard. A no-op when nothing is relaxed. On failure the
+ * file stays (the next restore puts them back) and err names the SQL to run. */
+int rst_pitr_durability_restore(RstPitrDurability *d, Err *err);
+/* {"mode","requested","reason","fallback","innodb_flush_log_at_trx_commit",
+ *  "sync_binlog","other_databases","state_file","restored"}: new reference. */
+json_t *rst_pitr_durability_json(const RstPitrDurability *d);
+
 /* ---- running ----------------------------------------------------------------- */
 
 typedef struct RstPitrRunOptions {
@@ -170,6 +240,7 @@ typedef struct RstPitrRunOptions {
     bool progress;
     const char *listen_host, *advertise_host;   /* NULL = 127.0.0.1 */
     unsigned timeout_s;
+    RstPitrDurability *durability;   /* relaxed around the replay when ->relax; NULL = keep */
 } RstPitrRunOptions;
 
 typedef struct RstPitrResult {
