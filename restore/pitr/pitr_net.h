@@ -64,7 +64,11 @@ typedef struct PitrNetTableDef {
 } PitrNetTableDef;
 
 /* Called once per (db, table) at its first Table_map in the range. A
- * non-zero ERR_* fails the feed with that error. */
+ * non-zero ERR_* fails the feed with that error.
+ * Also called with table "" once per default database of a Query event
+ * (db "" when the statement had none): only out->restore is read, true when
+ * statements under that default database apply to the restored databases
+ * (answer as replicate_do_db would: "" is normally false). */
 typedef int (*PitrNetDefineFn)(void *ctx, const char *db, const char *table, PitrNetTableDef *out,
                                Err *err);
 
@@ -100,6 +104,10 @@ typedef struct PitrNetStats {
     uint64_t image_bytes;                 /* written to the temporary file */
 } PitrNetStats;
 
+/* The restored tables (def.restore true) seen in the range, index order =
+ * first Table_map; tables not restored are not listed. The info pointer is
+ * borrowed, valid until pitr_net_close; its counts are final after
+ * pitr_net_finish. */
 size_t pitr_net_table_count(const PitrNet *n);
 const PitrNetTableInfo *pitr_net_table(const PitrNet *n, size_t i);
 void pitr_net_stats(const PitrNet *n, PitrNetStats *out);
