@@ -103,6 +103,37 @@ void pitr_snaps_free(PitrSnapList *l);
 /* Index of the snapshot named by ref (id, prefix, "latest"); ERR_NOTFOUND. */
 int pitr_snaps_find(Repo *r, const PitrSnapList *l, const char *ref, size_t *out, Err *err);
 
+/* A Table_map's columns, for walking row images (pitr_rows.c). Pointers
+ * borrow the Table_map bytes given to pitr_cols_parse. */
+#define PITR_COLS_MAX 4096
+typedef struct PitrCols {
+    uint64_t table_id;
+    const uint8_t *db, *table;        /* not NUL-terminated */
+    size_t db_len, table_len;
+    size_t cols_off, cols_end;        /* column count .. end of the NULL-able bitmap */
+    uint64_t n;                       /* columns */
+    const uint8_t *types;
+    uint16_t meta[PITR_COLS_MAX];
+} PitrCols;
+/* Parse a Table_map event (len = without its checksum); -1 when it does
+ * not parse or has more than PITR_COLS_MAX columns. */
+int pitr_cols_parse(const uint8_t *tmap, size_t len, PitrCols *c);
+
+/* One column inside a row image: offset from the image start and length;
+ * len PITR_FIELD_NONE for a NULL or a column absent from the image. */
+#define PITR_FIELD_NONE UINT32_MAX
+typedef struct PitrField {
+    uint32_t off, len;
+} PitrField;
+/* Walk one row image at *pp (NULL bitmap over the npresent columns set in
+ * present, then their values); *pp moves past it. f (NULL or c->n slots)
+ * gets each column's place. 0; -1 when it runs past end; -2 for a column
+ * type that cannot be sized. */
+int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
+                   const uint8_t **pp, const uint8_t *end, PitrField *f);
+/* Packed integer (column counts); -1 when it runs past end. */
+int pitr_packed(const uint8_t **p, const uint8_t *end, uint64_t *out);
+
 /* Rows events: the number of rows in the body (ERR_UNSUPPORTED for a
  * column type it cannot size). table map body as stored. */
 int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *rows, size_t rows_len,

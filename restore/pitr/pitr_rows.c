@@ -1,19 +1,14 @@
-/* pitr_rows.c: how many rows a row event holds, from its Table_map's
- * column types and metadata (every row image is walked; nothing is
- * decoded). Used by `binlog search` to report row counts.
+/* pitr_rows.c: walking row images from a Table_map's column types and
+ * metadata: where each column of an image lies and how long the image is
+ * (nothing is decoded). `binlog search` counts rows with it, the net-change
+ * fold (pitr_net.c) cuts keys and images with it.
  * Invariant: never reads past the event; a type it cannot size is
- * ERR_UNSUPPORTED (the caller reports the count as unknown). */
+ * reported as such (ERR_UNSUPPORTED for the row count). */
 #include <string.h>
 
 #include "restore/pitr/pitr_int.h"
 
-typedef struct Cols {
-    uint64_t n;
-    const uint8_t *types;
-    uint16_t meta[4096];
-} Cols;
-
-static int packed(const uint8_t **p, const uint8_t *end, uint64_t *out)
+int pitr_packed(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *q = *p;
     if (q >= end) return -1;
@@ -37,18 +32,25 @@ static int meta_len(uint8_t t)
     }
 }
 
-static int parse_map(const uint8_t *m, size_t len, Cols *c)
+int pitr_cols_parse(const uint8_t *m, size_t len, PitrCols *c)
 {
     const uint8_t *p = m + PITR_HDR + 8, *end = m + len, *mp;
     uint64_t mlen;
+    if (len < PITR_HDR + 8 + 1) return -1;
+    c->table_id = pitr_get48(m + PITR_HDR);
+    c->db_len = p[0];
+    c->db = p + 1;
+    p += 1 + p[0] + 1;                       /* database, NUL */
     if (end - p < 1) return -1;
-    p += 1 + p[0] + 1;                       /* database */
-    if (end - p < 1) return -1;
-    p += 1 + p[0] + 1;                       /* table */
-    if (p > end || packed(&p, end, &c->n) || c->n > 4096 || (uint64_t)(end - p) < c->n) return -1;
+    c->table_len = p[0];
+    c->table = p + 1;
+    p += 1 + p[0] + 1;                       /* table, NUL */
+    if (p > end) return -1;
+    c->cols_off = (size_t)(p - m);
+    if (pitr_packed(&p, end, &c->n) || c->n > PITR_COLS_MAX || (uint64_t)(end - p) < c->n) return -1;
     c->types = p;
     p += c->n;
-    if (packed(&p, end, &mlen) || (uint64_t)(end - p) < mlen) return -1;
+    if (pitr_packed(&p, end, &mlen) || (uint64_t)(end - p) < mlen) return -1;
     mp = p;
     for (uint64_t i = 0; i < c->n; i++) {
         int ml = meta_len(c->types[i]);
@@ -59,13 +61,29 @@ static int parse_map(const uint8_t *m, size_t len, Cols *c)
         else c->meta[i] = 0;
         mp += ml;
     }
+    p += mlen;
+    if ((uint64_t)(end - p) < (c->n + 7) / 8) return -1;   /* NULL-able bitmap */
+    c->cols_end = (size_t)(p - m) + (size_t)(c->n + 7) / 8;
     return 0;
 }
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 
+/* Column types field_size knows (the others cannot be sized). */
+static bool known_type(uint8_t t)
+{
+    switch (t) {
+    case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12:
+    case 13: case 14: case 15: case 16: case 17: case 18: case 19: case 245: case 246: case 247:
+    case 248: case 249: case 250: case 251: case 252: case 253: case 254: case 255:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Size of one value of column i at p; -1 when unknown or out of bounds. */
-static long field_size(const Cols *c, uint64_t i, const uint8_t *p, const uint8_t *end)
+static long field_size(const PitrCols *c, uint64_t i, const uint8_t *p, const uint8_t *end)
 {
     uint8_t t = c->types[i];
     unsigned meta = c->meta[i];
@@ -116,28 +134,40 @@ static long field_size(const Cols *c, uint64_t i, const uint8_t *p, const uint8_
     }
 }
 
-static unsigned popcount_bits(const uint8_t *bm, uint64_t n)
+static uint64_t popcount_bits(const uint8_t *bm, uint64_t n)
 {
-    unsigned k = 0;
+    uint64_t k = 0;
     for (uint64_t i = 0; i < n; i++) k += (bm[i / 8] >> (i % 8)) & 1;
     return k;
 }
 
-static int image(const Cols *c, const uint8_t *present, const uint8_t **pp, const uint8_t *end)
+int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
+                   const uint8_t **pp, const uint8_t *end, PitrField *f)
 {
-    const uint8_t *p = *pp, *nulls;
-    unsigned np = popcount_bits(present, c->n), k = 0;
-    size_t nb = (np + 7) / 8;
+    const uint8_t *start = *pp, *p = *pp, *nulls;
+    uint64_t k = 0;
+    size_t nb = (size_t)(npresent + 7) / 8;
     if ((size_t)(end - p) < nb) return -1;
     nulls = p;
     p += nb;
     for (uint64_t i = 0; i < c->n; i++) {
-        if (!((present[i / 8] >> (i % 8)) & 1)) continue;
+        if (!((present[i / 8] >> (i % 8)) & 1)) {
+            if (f) f[i].len = PITR_FIELD_NONE;
+            continue;
+        }
         bool is_null = (nulls[k / 8] >> (k % 8)) & 1;
         k++;
-        if (is_null) continue;
+        if (is_null) {
+            if (f) f[i].len = PITR_FIELD_NONE;
+            continue;
+        }
         long sz = field_size(c, i, p, end);
+        if (sz == -1 && !known_type(c->types[i])) return -2;
         if (sz < 0 || sz > end - p) return -1;
+        if (f) {
+            f[i].off = (uint32_t)(p - start);
+            f[i].len = (uint32_t)sz;
+        }
         p += sz;
     }
     *pp = p;
@@ -147,14 +177,14 @@ static int image(const Cols *c, const uint8_t *present, const uint8_t **pp, cons
 int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, size_t len,
                     uint8_t type, uint64_t *out, Err *err)
 {
-    static __thread Cols c;
+    static __thread PitrCols c;
     const uint8_t *p, *end = ev + len, *bm1, *bm2 = NULL;
-    uint64_t ncols, rows = 0;
+    uint64_t ncols, rows = 0, np1, np2 = 0;
     bool v2 = type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2;
     bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
 
     c.n = 0;
-    if (parse_map(tmap, tmap_len, &c)) return err_set(err, ERR_UNSUPPORTED, "table map not understood");
+    if (pitr_cols_parse(tmap, tmap_len, &c)) return err_set(err, ERR_UNSUPPORTED, "table map not understood");
     p = ev + PITR_HDR + 8;
     if (v2) {
         if (end - p < 2) goto bad;
@@ -162,18 +192,20 @@ int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, siz
         if (extra < 2 || (long)extra > end - p) goto bad;
         p += extra;
     }
-    if (packed(&p, end, &ncols) || ncols != c.n) goto bad;
+    if (pitr_packed(&p, end, &ncols) || ncols != c.n) goto bad;
     size_t bl = (size_t)(ncols + 7) / 8;
     if ((size_t)(end - p) < bl * (upd ? 2 : 1)) goto bad;
     bm1 = p;
+    np1 = popcount_bits(bm1, ncols);
     p += bl;
     if (upd) {
         bm2 = p;
+        np2 = popcount_bits(bm2, ncols);
         p += bl;
     }
     while (p < end) {
-        if (image(&c, bm1, &p, end)) goto bad;
-        if (upd && image(&c, bm2, &p, end)) goto bad;
+        if (pitr_row_image(&c, bm1, np1, &p, end, NULL)) goto bad;
+        if (upd && pitr_row_image(&c, bm2, np2, &p, end, NULL)) goto bad;
         rows++;
     }
     *out = rows;

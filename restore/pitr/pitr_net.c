@@ -1,0 +1,811 @@
+/* pitr_net.c: the net-change fold of a range of row events (see
+ * pitr_net.h): events are read one by one, each row of a fold table lands
+ * on its primary-key entry (first before-image, last after-image, both in
+ * the unlinked image file), each row event of an ordered table is kept
+ * whole; anything else that changes data refuses the range.
+ * Invariant: an entry's start is set once, at its first touch, and only by
+ * a before-image; its end follows every later touch (a delete clears it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "restore/pitr/pitr_net_int.h"
+
+#define NET_WBUF ((size_t)1 << 20)
+#define NET_KEY_MAX ((size_t)1 << 20)
+
+uint64_t pitr_net_hash(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (n * 0xff51afd7ed558ccdu), w;
+    while (n >= 8) {
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+        h ^= h >> 31;
+        b += 8;
+        n -= 8;
+    }
+    w = 0;
+    memcpy(&w, b, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15u;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9u;
+    return h ^ (h >> 32);
+}
+
+int pitr_net_pread(const PitrNet *n, uint64_t off, void *dst, size_t len, Err *err)
+{
+    uint8_t *d = dst;
+    while (len) {
+        ssize_t r = pread(n->fd, d, len, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return err_sys(err, errno, "read the net-change image file at %" PRIu64, off);
+        if (r == 0) return err_set(err, ERR_IO, "net-change image file ends before %" PRIu64, off);
+        d += r;
+        len -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* ---- the image file ---- */
+
+static int file_flush(PitrNet *n, Err *err)
+{
+    size_t done = 0;
+    while (done < n->wlen) {
+        ssize_t w = pwrite(n->fd, n->wbuf + done, n->wlen - done, (off_t)(n->wpos + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return err_sys(err, errno, "write the net-change image file");
+        done += (size_t)w;
+    }
+    n->wpos += n->wlen;
+    n->wlen = 0;
+    return 0;
+}
+
+/* Append len bytes; *off = where they are in the file. */
+static int file_put(PitrNet *n, const void *p, size_t len, uint64_t *off, Err *err)
+{
+    int rc;
+    if (n->wlen + len > NET_WBUF) {
+        rc = file_flush(n, err);
+        if (rc) return rc;
+    }
+    *off = n->wpos + n->wlen;
+    n->st.image_bytes += len;
+    if (len > NET_WBUF) {
+        const uint8_t *s = p;
+        size_t done = 0;
+        while (done < len) {
+            ssize_t w = pwrite(n->fd, s + done, len - done, (off_t)(n->wpos + done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return err_sys(err, errno, "write the net-change image file");
+            done += (size_t)w;
+        }
+        n->wpos += len;
+        return 0;
+    }
+    memcpy(n->wbuf + n->wlen, p, len);
+    n->wlen += len;
+    return 0;
+}
+
+/* ---- growth helpers ---- */
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem, Err *err)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *p = realloc(*v, c * elem);
+    if (!p) return err_set(err, ERR_NOMEM, "net change: %zu items of %zu bytes", c, elem);
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+/* ---- tables ---- */
+
+static uint64_t name_hash(const uint8_t *db, size_t dl, const uint8_t *t, size_t tl)
+{
+    uint8_t b[2 * PITR_NET_NAME_MAX + 1];
+    memcpy(b, db, dl);
+    b[dl] = 0;
+    memcpy(b + dl + 1, t, tl);
+    return pitr_net_hash(b, dl + 1 + tl);
+}
+
+static bool name_eq(const NetTable *t, const uint8_t *db, size_t dl, const uint8_t *tb, size_t tl)
+{
+    return strlen(t->info.db) == dl && !memcmp(t->info.db, db, dl) && strlen(t->info.table) == tl &&
+           !memcmp(t->info.table, tb, tl);
+}
+
+static int names_rehash(PitrNet *n, Err *err)
+{
+    size_t cap = n->names_cap ? n->names_cap * 2 : 64;
+    uint32_t *s = calloc(cap, sizeof *s);
+    if (!s) return err_set(err, ERR_NOMEM, "net change: table names");
+    for (size_t i = 0; i < n->ntabs; i++) {
+        const NetTable *t = n->tabs[i];
+        size_t j = name_hash((const uint8_t *)t->info.db, strlen(t->info.db),
+                             (const uint8_t *)t->info.table, strlen(t->info.table)) & (cap - 1);
+        while (s[j]) j = (j + 1) & (cap - 1);
+        s[j] = (uint32_t)i + 1;
+    }
+    free(n->names);
+    n->names = s;
+    n->names_cap = cap;
+    return 0;
+}
+
+static int ids_set(PitrNet *n, uint64_t id, size_t tab, Err *err)
+{
+    if ((n->nids + 1) * 2 > n->ids_cap) {
+        size_t cap = n->ids_cap ? n->ids_cap * 2 : 64;
+        NetId *s = calloc(cap, sizeof *s);
+        if (!s) return err_set(err, ERR_NOMEM, "net change: table ids");
+        for (size_t i = 0; i < n->ids_cap; i++) {
+            if (!n->ids[i].tab) continue;
+            size_t j = pitr_net_hash(&n->ids[i].id, 8) & (cap - 1);
+            while (s[j].tab) j = (j + 1) & (cap - 1);
+            s[j] = n->ids[i];
+        }
+        free(n->ids);
+        n->ids = s;
+        n->ids_cap = cap;
+    }
+    size_t j = pitr_net_hash(&id, 8) & (n->ids_cap - 1);
+    while (n->ids[j].tab && n->ids[j].id != id) j = (j + 1) & (n->ids_cap - 1);
+    if (!n->ids[j].tab) n->nids++;
+    n->ids[j].id = id;
+    n->ids[j].tab = (uint32_t)tab + 1;
+    return 0;
+}
+
+static NetTable *ids_get(const PitrNet *n, uint64_t id)
+{
+    if (!n->ids_cap) return NULL;
+    size_t j = pitr_net_hash(&id, 8) & (n->ids_cap - 1);
+    while (n->ids[j].tab) {
+        if (n->ids[j].id == id) return n->tabs[n->ids[j].tab - 1];
+        j = (j + 1) & (n->ids_cap - 1);
+    }
+    return NULL;
+}
+
+static int def_check(const NetTable *t, uint64_t ncols, Err *err)
+{
+    const PitrNetTableDef *d = &t->info.def;
+    if (d->ncols != ncols)
+        return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: the binlog has %" PRIu64 " columns, the "
+                       "target %" PRIu32, t->info.db, t->info.table, ncols, d->ncols);
+    if (d->autoinc >= 0 && (uint64_t)d->autoinc >= ncols)
+        return err_set(err, ERR_INVALID, "table `%s`.`%s`: AUTO_INCREMENT column %" PRId32 " of %" PRIu64,
+                       t->info.db, t->info.table, d->autoinc, ncols);
+    if (!d->fold) return 0;
+    if (d->npk < 1 || d->npk > PITR_NET_PK_MAX)
+        return err_set(err, ERR_INVALID, "table `%s`.`%s`: %" PRIu32 " primary key columns to fold on",
+                       t->info.db, t->info.table, d->npk);
+    for (uint32_t i = 0; i < d->npk; i++)
+        if (d->pk[i] >= ncols)
+            return err_set(err, ERR_INVALID, "table `%s`.`%s`: primary key column %" PRIu32 " of %" PRIu64,
+                           t->info.db, t->info.table, d->pk[i], ncols);
+    return 0;
+}
+
+/* Keep ev (a Table_map, end bytes without checksum) as t's latest map. */
+static int table_keep_map(NetTable *t, const uint8_t *ev, size_t end, Err *err)
+{
+    uint8_t *m = malloc(end);
+    if (!m) return err_set(err, ERR_NOMEM, "table map of %zu bytes", end);
+    memcpy(m, ev, end);
+    if (pitr_cols_parse(m, end, t->cols)) {
+        free(m);
+        return err_set(err, ERR_CORRUPT, "Table_map does not parse");
+    }
+    free(t->tmap);
+    t->tmap = m;
+    t->tmap_len = end;
+    return 0;
+}
+
+static int on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+{
+    static __thread PitrCols c;
+    uint64_t id;
+    NetTable *t;
+    int rc;
+
+    if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short Table_map (%zu bytes)", end);
+    id = pitr_get48(ev + PITR_HDR);
+    t = ids_get(n, id);
+    /* the usual case: the same map again */
+    if (t && t->info.def.restore && t->tmap_len == end &&
+        !memcmp(t->tmap + PITR_HDR, ev + PITR_HDR, end - PITR_HDR))
+        return 0;
+    if (pitr_cols_parse(ev, end, &c)) return err_set(err, ERR_CORRUPT, "Table_map does not parse");
+    if (c.db_len >= PITR_NET_NAME_MAX || c.table_len >= PITR_NET_NAME_MAX || c.table_len == 0)
+        return err_set(err, ERR_CORRUPT, "Table_map: table name of %zu bytes", c.table_len);
+    t = NULL;
+    size_t slot = 0;
+    if (n->names_cap) {
+        slot = name_hash(c.db, c.db_len, c.table, c.table_len) & (n->names_cap - 1);
+        while (n->names[slot]) {
+            NetTable *x = n->tabs[n->names[slot] - 1];
+            if (name_eq(x, c.db, c.db_len, c.table, c.table_len)) {
+                t = x;
+                break;
+            }
+            slot = (slot + 1) & (n->names_cap - 1);
+        }
+    }
+    if (!t) {
+        size_t idx = n->ntabs;
+        if ((n->ntabs + 1) * 2 > n->names_cap && (rc = names_rehash(n, err))) return rc;
+        if ((rc = grow((void **)&n->tabs, &n->cap_tabs, n->ntabs + 1, sizeof *n->tabs, err))) return rc;
+        t = calloc(1, sizeof *t);
+        if (!t) return err_set(err, ERR_NOMEM, "net change: table");
+        t->index = (uint32_t)idx;
+        n->tabs[n->ntabs++] = t;
+        memcpy(t->info.db, c.db, c.db_len);
+        memcpy(t->info.table, c.table, c.table_len);
+        slot = name_hash(c.db, c.db_len, c.table, c.table_len) & (n->names_cap - 1);
+        while (n->names[slot]) slot = (slot + 1) & (n->names_cap - 1);
+        n->names[slot] = (uint32_t)idx + 1;
+        t->info.def.autoinc = -1;
+        rc = n->define(n->ctx, t->info.db, t->info.table, &t->info.def, err);
+        if (rc) return err_wrap(err, "table `%s`.`%s`", t->info.db, t->info.table);
+        if (t->info.def.restore) {
+            if ((rc = def_check(t, c.n, err))) return rc;
+            t->cols = malloc(sizeof *t->cols);
+            if (!t->cols) return err_set(err, ERR_NOMEM, "net change: columns");
+            if ((rc = table_keep_map(t, ev, end, err))) return rc;
+            if ((rc = grow((void **)&n->pub, &n->cap_pub, n->npub + 1, sizeof *n->pub, err))) return rc;
+            n->pub[n->npub++] = idx;
+        }
+    } else if (t->info.def.restore) {
+        const PitrCols *o = t->cols;
+        if (o->cols_end - o->cols_off != c.cols_end - c.cols_off ||
+            memcmp(t->tmap + o->cols_off, ev + c.cols_off, c.cols_end - c.cols_off))
+            return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: its columns change within the range "
+                           "(a table definition change)", t->info.db, t->info.table);
+        if ((rc = table_keep_map(t, ev, end, err))) return rc;
+    }
+    return ids_set(n, id, t->index, err);
+}
+
+/* ---- fold ---- */
+
+static int entries_rehash(PitrNet *n, Err *err)
+{
+    size_t cap = n->slots_cap ? n->slots_cap * 2 : 1024;
+    uint64_t *s = calloc(cap, sizeof *s);
+    if (!s) return err_set(err, ERR_NOMEM, "net change: key table of %zu slots", cap);
+    for (size_t i = 0; i < n->slots_cap; i++) {
+        uint64_t v = n->slots[i];
+        if (!v) continue;
+        const NetEntry *e = &n->ents[(uint32_t)v - 1];
+        size_t j = pitr_net_hash(n->keys + e->key_off, e->key_len) & (cap - 1);
+        while (s[j]) j = (j + 1) & (cap - 1);
+        s[j] = v;
+    }
+    free(n->slots);
+    n->slots = s;
+    n->slots_cap = cap;
+    return 0;
+}
+
+/* The entry of the key in n->key (created at its first touch). */
+static int entry_get(PitrNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool *fresh, Err *err)
+{
+    const uint8_t *k = n->key.data;
+    size_t kl = n->key.len;
+    int rc;
+    if ((n->nents + 1) * 2 > n->slots_cap && (rc = entries_rehash(n, err))) return rc;
+    uint64_t h = pitr_net_hash(k, kl), tag = (h >> 32) << 32;
+    size_t j = h & (n->slots_cap - 1);
+    while (n->slots[j]) {
+        uint64_t v = n->slots[j];
+        if ((v & 0xffffffff00000000u) == tag) {
+            NetEntry *e = &n->ents[(uint32_t)v - 1];
+            if (e->key_len == kl && !memcmp(n->keys + e->key_off, k, kl)) {
+                *out = e;
+                *fresh = false;
+                return 0;
+            }
+        }
+        j = (j + 1) & (n->slots_cap - 1);
+    }
+    if (n->nents >= UINT32_MAX - 1) return err_set(err, ERR_NOMEM, "net change: over 4 billion keys");
+    if ((rc = grow((void **)&n->ents, &n->cap_ents, n->nents + 1, sizeof *n->ents, err)) ||
+        (rc = grow((void **)&n->keys, &n->keys_cap, n->keys_len + kl, 1, err)) ||
+        (rc = grow((void **)&t->order, &t->cap_order, t->norder + 1, sizeof *t->order, err)))
+        return rc;
+    NetEntry *e = &n->ents[n->nents];
+    memset(e, 0, sizeof *e);
+    e->key_off = n->keys_len;
+    e->key_len = (uint32_t)kl;
+    e->table = ti;
+    memcpy(n->keys + n->keys_len, k, kl);
+    n->keys_len += kl;
+    t->order[t->norder++] = (uint32_t)n->nents;
+    n->slots[j] = tag | ((uint64_t)n->nents + 1);
+    n->nents++;
+    n->st.keys++;
+    t->info.keys++;
+    *out = e;
+    *fresh = true;
+    return 0;
+}
+
+/* Key of an image whose columns are in f: table index, then each primary
+ * key column's length (4 bytes) and bytes. */
+static int key_build(PitrNet *n, const NetTable *t, uint32_t ti, const uint8_t *img, const PitrField *f,
+                     Err *err)
+{
+    uint8_t b4[4];
+    int rc;
+    buf_reset(&n->key);
+    memcpy(b4, &ti, 4);
+    if ((rc = buf_append(&n->key, b4, 4, err))) return rc;
+    for (uint32_t i = 0; i < t->info.def.npk; i++) {
+        const PitrField *x = &f[t->info.def.pk[i]];
+        if (x->len == PITR_FIELD_NONE)
+            return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: primary key column %" PRIu32 " is NULL "
+                           "in a row image", t->info.db, t->info.table, t->info.def.pk[i]);
+        memcpy(b4, &x->len, 4);
+        if ((rc = buf_append(&n->key, b4, 4, err)) || (rc = buf_append(&n->key, img + x->off, x->len, err)))
+            return err_wrap(err, "table `%s`.`%s`: primary key", t->info.db, t->info.table);
+    }
+    return 0;
+}
+
+/* The AUTO_INCREMENT column's value in a written image. */
+static void autoinc_note(NetTable *t, const uint8_t *img, const PitrField *f)
+{
+    const PitrNetTableDef *d = &t->info.def;
+    if (d->autoinc < 0) return;
+    const PitrField *x = &f[d->autoinc];
+    uint32_t l = x->len;
+    if (l != 1 && l != 2 && l != 3 && l != 4 && l != 8) return;
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < l; i++) v |= (uint64_t)img[x->off + i] << (8 * i);
+    if (!d->autoinc_unsigned && l < 8 && (v >> (8 * l - 1)) & 1) return;   /* negative */
+    if (!d->autoinc_unsigned && l == 8 && (v >> 63)) return;
+    if (v == 0) return;
+    if (!t->info.autoinc_seen || v > t->info.autoinc_max) t->info.autoinc_max = v;
+    t->info.autoinc_seen = true;
+}
+
+static int image_put(PitrNet *n, const uint8_t *img, size_t len, uint64_t *off, uint32_t *olen,
+                     uint64_t *hash, Err *err)
+{
+    int rc = file_put(n, img, len, off, err);
+    if (rc) return rc;
+    *olen = (uint32_t)len;
+    *hash = pitr_net_hash(img, len);
+    return 0;
+}
+
+static int fold_before(PitrNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
+                       const PitrField *f, Err *err)
+{
+    NetEntry *e;
+    bool fresh;
+    int rc = key_build(n, t, ti, img, f, err);
+    if (!rc) rc = entry_get(n, t, ti, &e, &fresh, err);
+    if (rc) return rc;
+    if (fresh) rc = image_put(n, img, len, &e->start_off, &e->start_len, &e->start_hash, err);
+    e->end_len = 0;
+    return rc;
+}
+
+static int fold_after(PitrNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
+                      const PitrField *f, Err *err)
+{
+    NetEntry *e;
+    bool fresh;
+    int rc = key_build(n, t, ti, img, f, err);
+    if (!rc) rc = entry_get(n, t, ti, &e, &fresh, err);
+    if (rc) return rc;
+    autoinc_note(t, img, f);
+    return image_put(n, img, len, &e->end_off, &e->end_len, &e->end_hash, err);
+}
+
+static bool all_ones(const uint8_t *bm, uint64_t ncols)
+{
+    for (uint64_t i = 0; i < ncols; i++)
+        if (!((bm[i / 8] >> (i % 8)) & 1)) return false;
+    return true;
+}
+
+static uint64_t bits(const uint8_t *bm, uint64_t ncols)
+{
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < ncols; i++) k += (bm[i / 8] >> (i % 8)) & 1;
+    return k;
+}
+
+static int walk_error(const NetTable *t, int w, Err *err)
+{
+    if (w == -2)
+        return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: a column type the row walk cannot size",
+                       t->info.db, t->info.table);
+    return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: a row image runs past its event", t->info.db,
+                   t->info.table);
+}
+
+static int on_rows(PitrNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *err)
+{
+    const uint8_t *p, *e = ev + end, *bm1, *bm2 = NULL;
+    uint64_t ncols, np1, np2 = 0, rows = 0;
+    bool v2 = type >= PITR_EV_WRITE_V2, upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool del = type == PITR_EV_DELETE_V1 || type == PITR_EV_DELETE_V2;
+    int rc, w;
+
+    if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short rows event (%zu bytes)", end);
+    NetTable *t = ids_get(n, pitr_get48(ev + PITR_HDR));
+    if (!t) {
+        /* the server's end-of-statement marker for no table carries STMT_END_F */
+        if (pitr_get16(ev + PITR_HDR + 6) & NET_STMT_END_F) return 0;
+        return err_set(err, ERR_CORRUPT, "rows event for table id %" PRIu64 " without a Table_map",
+                       pitr_get48(ev + PITR_HDR));
+    }
+    if (!t->info.def.restore) return 0;
+    uint32_t ti = t->index;
+    p = ev + PITR_HDR + 8;
+    if (v2) {
+        if (e - p < 2 || pitr_get16(p) < 2 || (long)pitr_get16(p) > e - p)
+            return err_set(err, ERR_CORRUPT, "rows event: bad extra data length");
+        p += pitr_get16(p);
+    }
+    if (pitr_packed(&p, e, &ncols) || ncols != t->cols->n)
+        return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: rows event column count differs from its "
+                       "Table_map", t->info.db, t->info.table);
+    size_t bl = (size_t)(ncols + 7) / 8;
+    if ((size_t)(e - p) < bl * (upd ? 2 : 1)) return err_set(err, ERR_CORRUPT, "short rows event");
+    bm1 = p;
+    p += bl;
+    if (upd) {
+        bm2 = p;
+        p += bl;
+    }
+    n->st.row_events++;
+    if (!t->info.def.fold) {
+        np1 = bits(bm1, ncols);
+        if (upd) np2 = bits(bm2, ncols);
+        while (p < e) {
+            const uint8_t *img = p;
+            if ((w = pitr_row_image(t->cols, bm1, np1, &p, e, n->fa))) return walk_error(t, w, err);
+            if (!del && !upd) autoinc_note(t, img, n->fa);
+            if (upd) {
+                img = p;
+                if ((w = pitr_row_image(t->cols, bm2, np2, &p, e, n->fa))) return walk_error(t, w, err);
+                autoinc_note(t, img, n->fa);
+            }
+            rows++;
+        }
+        NetEvent *x;
+        if ((rc = grow((void **)&t->evs, &t->cap_evs, t->nevs + 1, sizeof *t->evs, err))) return rc;
+        x = &t->evs[t->nevs];
+        if ((rc = file_put(n, ev, end, &x->off, err))) return rc;
+        x->len = (uint32_t)end;
+        x->rows = (uint32_t)rows;
+        t->nevs++;
+        t->info.ordered_events++;
+        t->info.ordered_rows += rows;
+        t->info.emit_bytes += end + 4;
+        n->st.rows += rows;
+        return 0;
+    }
+    if (!all_ones(bm1, ncols) || (upd && !all_ones(bm2, ncols)))
+        return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: not a full row image "
+                       "(binlog_row_image=FULL is needed to fold by primary key)", t->info.db, t->info.table);
+    while (p < e) {
+        const uint8_t *img = p;
+        if ((w = pitr_row_image(t->cols, bm1, ncols, &p, e, n->fa))) return walk_error(t, w, err);
+        if (upd) {
+            const uint8_t *img2 = p;
+            if ((w = pitr_row_image(t->cols, bm2, ncols, &p, e, n->fb))) return walk_error(t, w, err);
+            if ((rc = fold_before(n, t, ti, img, (size_t)(img2 - img), n->fa, err)) ||
+                (rc = fold_after(n, t, ti, img2, (size_t)(p - img2), n->fb, err)))
+                return rc;
+        } else if (del) {
+            if ((rc = fold_before(n, t, ti, img, (size_t)(p - img), n->fa, err))) return rc;
+        } else {
+            if ((rc = fold_after(n, t, ti, img, (size_t)(p - img), n->fa, err))) return rc;
+        }
+        rows++;
+    }
+    n->st.rows += rows;
+    return 0;
+}
+
+/* ---- statements ---- */
+
+static int db_restored(PitrNet *n, const char *db, size_t dl, bool *out, Err *err)
+{
+    PitrNetTableDef d;
+    int rc;
+    if (dl >= PITR_NET_NAME_MAX) return err_set(err, ERR_CORRUPT, "Query: database name of %zu bytes", dl);
+    for (size_t i = 0; i < n->ndbs; i++)
+        if (strlen(n->dbs[i].name) == dl && !memcmp(n->dbs[i].name, db, dl)) {
+            *out = n->dbs[i].restore;
+            return 0;
+        }
+    if ((rc = grow((void **)&n->dbs, &n->cap_dbs, n->ndbs + 1, sizeof *n->dbs, err))) return rc;
+    NetDb *x = &n->dbs[n->ndbs];
+    memset(x, 0, sizeof *x);
+    memcpy(x->name, db, dl);
+    memset(&d, 0, sizeof d);
+    d.autoinc = -1;
+    rc = n->define(n->ctx, x->name, "", &d, err);
+    if (rc) return err_wrap(err, "database `%s`", x->name);
+    x->restore = d.restore;
+    n->ndbs++;
+    *out = d.restore;
+    return 0;
+}
+
+static bool word_is(const char *q, size_t ql, const char *w)
+{
+    size_t wl = strlen(w);
+    return ql >= wl && !strncasecmp(q, w, wl) && (ql == wl || q[wl] == ' ' || q[wl] == '\t' ||
+                                                  q[wl] == '\n' || q[wl] == '\r' || q[wl] == '`');
+}
+
+/* The first 80 bytes of a statement, printable, cut before anything that
+ * may carry a password. */
+static void snippet(const char *q, size_t ql, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ql && i < 80 && k + 1 < cap; i++) {
+        if (!strncasecmp(q + i, "IDENTIFIED", 10) || !strncasecmp(q + i, "PASSWORD", 8)) {
+            snprintf(out + k, cap - k, "...");
+            return;
+        }
+        unsigned char ch = (unsigned char)q[i];
+        out[k++] = ch < 32 || ch > 126 ? ' ' : (char)ch;
+    }
+    out[k] = 0;
+}
+
+static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+{
+    const char *db, *q;
+    size_t dl, ql;
+    bool restored = true;
+    char text[96];
+    int rc;
+    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    while (ql && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++, ql--;
+    while (ql && (q[ql - 1] == ' ' || q[ql - 1] == '\t' || q[ql - 1] == '\n' || q[ql - 1] == '\r' ||
+                  q[ql - 1] == ';' || q[ql - 1] == 0))
+        ql--;
+    if ((ql == 5 && !strncasecmp(q, "BEGIN", 5)) || (ql == 6 && !strncasecmp(q, "COMMIT", 6)) ||
+        word_is(q, ql, "SAVEPOINT"))
+        return 0;
+    if ((rc = db_restored(n, db, dl, &restored, err))) return rc;
+    if (!restored) return 0;
+    snippet(q, ql, text, sizeof text);
+    return err_set(err, ERR_UNSUPPORTED, "a statement on restored database `%.*s` is not a row change: %s",
+                   (int)dl, db, text);
+}
+
+/* ---- events ---- */
+
+static const char *type_name(uint8_t t)
+{
+    switch (t) {
+    case 5: return "Intvar";
+    case 9: return "Append_block";
+    case 11: return "Delete_file";
+    case 13: return "Rand";
+    case 14: return "User_var";
+    case 17: return "Begin_load_query";
+    case 18: return "Execute_load_query";
+    case 26: return "Incident";
+    case PITR_EV_XA_PREPARE: return "XA_prepare";
+    case 164: return "Start_encryption";
+    default: return "unknown";
+    }
+}
+
+static int on_format_desc(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
+{
+    bool crc = len >= PITR_HDR + 5 && ev[len - 5] == 1;
+    if (len < PITR_HDR + 57) return err_set(err, ERR_CORRUPT, "short Format_description (%zu bytes)", len);
+    n->crc = crc;
+    if (n->fdesc) return 0;
+    n->fdesc = malloc(len);
+    if (!n->fdesc) return err_set(err, ERR_NOMEM, "Format_description");
+    memcpy(n->fdesc, ev, len);
+    n->fdesc_len = len;
+    n->fdesc_crc = crc;
+    n->server_id = pitr_get32(ev + 5) ? pitr_get32(ev + 5) : 1;
+    return 0;
+}
+
+static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
+{
+    uint8_t type;
+    size_t end;
+    int rc;
+
+    if (len < PITR_HDR) return err_set(err, ERR_CORRUPT, "event of %zu bytes", len);
+    if (pitr_get32(ev + 9) != len)
+        return err_set(err, ERR_CORRUPT, "event length %" PRIu32 " in its header, %zu bytes given",
+                       pitr_get32(ev + 9), len);
+    type = ev[4];
+    n->st.events++;
+    if (type == PITR_EV_FORMAT_DESC) return on_format_desc(n, ev, len, err);
+    if (!n->fdesc)
+        return err_set(err, ERR_INVALID, "event type %u before any Format_description", type);
+    n->timestamp = pitr_get32(ev);
+    if (n->crc && len < PITR_HDR + 4) return err_set(err, ERR_CORRUPT, "event of %zu bytes has no checksum", len);
+    if (pitr_event_is_compressed(type)) {
+        rc = pitr_event_uncompress(ev, len, n->crc, &n->unz, &type, err);
+        if (rc) return rc;
+        ev = n->unz.data;
+        len = n->unz.len;
+    }
+    end = n->crc ? len - 4 : len;
+    switch (type) {
+    case PITR_EV_GTID:
+        n->st.transactions++;
+        return 0;
+    case PITR_EV_QUERY:
+        return on_query(n, ev, end, err);
+    case PITR_EV_TABLE_MAP:
+        return on_table_map(n, ev, end, err);
+    case PITR_EV_WRITE_V1: case PITR_EV_UPDATE_V1: case PITR_EV_DELETE_V1:
+    case PITR_EV_WRITE_V2: case PITR_EV_UPDATE_V2: case PITR_EV_DELETE_V2:
+        return on_rows(n, ev, end, type, err);
+    case PITR_EV_STOP: case PITR_EV_ROTATE: case PITR_EV_XID: case 27 /* Heartbeat */:
+    case 28 /* Ignorable */: case 29 /* Rows_query */: case PITR_EV_ANNOTATE_ROWS:
+    case 161 /* Binlog_checkpoint */: case PITR_EV_GTID_LIST:
+        return 0;
+    default:
+        if (!strcmp(type_name(type), "unknown") && (pitr_get16(ev + 17) & 0x0080u))
+            return 0;   /* LOG_EVENT_IGNORABLE_F: the server skips it too */
+        return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", type, type_name(type));
+    }
+}
+
+int pitr_net_feed(PitrNet *n, const char *file, uint64_t pos, const uint8_t *ev, size_t len, Err *err)
+{
+    if (n->failed || n->finished)
+        return err_set(err, ERR_INVALID, "net change: feed after %s", n->failed ? "an error" : "finish");
+    int rc = feed(n, ev, len, err);
+    if (rc) {
+        n->failed = true;
+        return err_wrap(err, "%s:%" PRIu64, file ? file : "binlog", pos);
+    }
+    return 0;
+}
+
+/* ---- life cycle ---- */
+
+int pitr_net_open(const char *tmpdir, PitrNetDefineFn define, void *ctx, PitrNet **out, Err *err)
+{
+    char path[4096];
+    PitrNet *n;
+    int rc = 0;
+
+    *out = NULL;
+    if (!tmpdir) tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+    if ((size_t)snprintf(path, sizeof path, "%s/tidemark-net-XXXXXX", tmpdir) >= sizeof path)
+        return err_set(err, ERR_INVALID, "temporary directory path too long: %s", tmpdir);
+    n = calloc(1, sizeof *n);
+    if (!n) return err_set(err, ERR_NOMEM, "net change");
+    n->fd = -1;
+    n->define = define;
+    n->ctx = ctx;
+    buf_init(&n->unz, PITR_UNCOMPRESS_MAX + 4096);
+    buf_init(&n->key, NET_KEY_MAX);
+    n->wbuf = malloc(NET_WBUF);
+    n->fa = malloc(PITR_COLS_MAX * sizeof *n->fa);
+    n->fb = malloc(PITR_COLS_MAX * sizeof *n->fb);
+    if (!n->wbuf || !n->fa || !n->fb) {
+        rc = err_set(err, ERR_NOMEM, "net change buffers");
+        goto out;
+    }
+    n->fd = mkostemp(path, O_CLOEXEC);
+    if (n->fd < 0) {
+        rc = err_sys(err, errno, "create a temporary file in %s", tmpdir);
+        goto out;
+    }
+    unlink(path);
+    *out = n;
+out:
+    if (rc) pitr_net_close(n);
+    return rc;
+}
+
+/* What emission will do with an entry: same = start and end identical as
+ * far as lengths and hashes tell (the emission compares the bytes). */
+static void table_count(NetTable *t, const PitrNet *n)
+{
+    if (!t->info.def.fold) return;
+    uint64_t hdr = PITR_HDR + 8 + 9 + (t->info.def.ncols + 7) / 8 + 4;
+    for (size_t i = 0; i < t->norder; i++) {
+        const NetEntry *e = &n->ents[t->order[i]];
+        bool same = e->start_len && e->end_len && e->start_len == e->end_len && e->start_hash == e->end_hash;
+        if (e->start_len && !same) {
+            t->info.rows_delete++;
+            t->info.emit_bytes += e->start_len;
+        }
+        if (e->end_len && !same) {
+            t->info.rows_write++;
+            t->info.emit_bytes += e->end_len;
+        }
+    }
+    if (t->info.rows_delete || t->info.rows_write) t->info.emit_bytes += 2 * (hdr + t->tmap_len + 4);
+}
+
+int pitr_net_finish(PitrNet *n, Err *err)
+{
+    int rc;
+    if (n->failed || n->finished)
+        return err_set(err, ERR_INVALID, "net change: finish after %s", n->failed ? "an error" : "finish");
+    rc = file_flush(n, err);
+    if (rc) {
+        n->failed = true;
+        return rc;
+    }
+    for (size_t i = 0; i < n->npub; i++) table_count(n->tabs[n->pub[i]], n);
+    n->finished = true;
+    return 0;
+}
+
+size_t pitr_net_table_count(const PitrNet *n) { return n->npub; }
+
+const PitrNetTableInfo *pitr_net_table(const PitrNet *n, size_t i)
+{
+    return i < n->npub ? &n->tabs[n->pub[i]]->info : NULL;
+}
+
+void pitr_net_stats(const PitrNet *n, PitrNetStats *out) { *out = n->st; }
+
+const uint8_t *pitr_net_format_desc(const PitrNet *n, size_t *len)
+{
+    *len = n->fdesc_len;
+    return n->fdesc;
+}
+
+void pitr_net_close(PitrNet *n)
+{
+    if (!n) return;
+    if (n->fd >= 0) close(n->fd);
+    for (size_t i = 0; i < n->ntabs; i++) {
+        NetTable *t = n->tabs[i];
+        free(t->tmap);
+        free(t->cols);
+        free(t->order);
+        free(t->evs);
+        free(t);
+    }
+    free(n->tabs);
+    free(n->names);
+    free(n->ids);
+    free(n->pub);
+    free(n->dbs);
+    free(n->ents);
+    free(n->slots);
+    free(n->keys);
+    free(n->fdesc);
+    free(n->wbuf);
+    free(n->fa);
+    free(n->fb);
+    buf_free(&n->unz);
+    buf_free(&n->key);
+    free(n);
+}

@@ -1,0 +1,760 @@
+/* test_pitr_net.c: the net-change fold. Each case builds binlog events the
+ * way the server writes them (Format_description with and without CRC32,
+ * Table_maps, v1/v2/compressed rows events, Query, Intvar), feeds them to a
+ * PitrNet, emits the result and decodes the emitted batches with the small
+ * decoder below (lengths, CRC32, Table_map first, flags, row images) to
+ * check what the target would be asked to delete and write.
+ * Tables: erp.t1 (INT id PK AUTO_INCREMENT, VARCHAR(20), INT NULL) folded
+ * and renamed to erp_new; erp.t2 same columns, PK (id, s); erp.t3 no
+ * primary key (kept in order); other.t not restored; erp.bad 5 columns on
+ * the target. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "restore/pitr/pitr_int.h"
+#include "restore/pitr/pitr_net.h"
+
+typedef struct Ev {
+    uint8_t b[1 << 16];
+    size_t n;
+} Ev;
+
+static bool g_crc;
+static uint64_t g_pos;
+
+static void put(Ev *e, const void *p, size_t n)
+{
+    assert_true(e->n + n <= sizeof e->b);
+    memcpy(e->b + e->n, p, n);
+    e->n += n;
+}
+static void put8(Ev *e, unsigned v) { uint8_t b = (uint8_t)v; put(e, &b, 1); }
+static void put16(Ev *e, unsigned v) { put8(e, v & 0xff); put8(e, v >> 8 & 0xff); }
+static void put32(Ev *e, uint32_t v) { put16(e, v & 0xffff); put16(e, v >> 16); }
+
+static void header(Ev *e, uint8_t type)
+{
+    e->n = 0;
+    put32(e, 1700000000u + (uint32_t)g_pos);   /* timestamp */
+    put8(e, type);
+    put32(e, 7);             /* server id */
+    put32(e, 0);             /* length, set by finish() */
+    put32(e, 0);             /* next position */
+    put16(e, 0);
+}
+
+static void finish(Ev *e)
+{
+    uint32_t len = (uint32_t)e->n + (g_crc ? 4 : 0);
+    for (int i = 0; i < 4; i++) e->b[9 + i] = (uint8_t)(len >> (8 * i));
+    if (g_crc) put32(e, (uint32_t)crc32(0L, e->b, (uInt)e->n));
+}
+
+static void fd_event(Ev *e)
+{
+    char ver[50] = "10.11.6-MariaDB-log";
+    header(e, PITR_EV_FORMAT_DESC);
+    put16(e, 4);
+    put(e, ver, sizeof ver);
+    put32(e, 0);
+    put8(e, 19);
+    for (int i = 0; i < 40; i++) put8(e, 8);   /* post-header lengths */
+    put8(e, g_crc ? 1 : 0);                    /* checksum algorithm */
+    finish(e);
+}
+
+/* Table_map db.t, table id id: INT, VARCHAR(20), INT (or ncols INTs). */
+static void table_map(Ev *e, uint32_t id, const char *db, const char *t, unsigned ncols)
+{
+    header(e, PITR_EV_TABLE_MAP);
+    put32(e, id);
+    put16(e, 0);
+    put16(e, 1);
+    put8(e, (unsigned)strlen(db));
+    put(e, db, strlen(db) + 1);
+    put8(e, (unsigned)strlen(t));
+    put(e, t, strlen(t) + 1);
+    put8(e, ncols);
+    if (ncols == 3) {
+        put8(e, 3);
+        put8(e, 15);
+        put8(e, 3);
+        put8(e, 2);
+        put16(e, 20);
+        put8(e, 0x04);
+    } else {
+        for (unsigned i = 0; i < ncols; i++) put8(e, 3);
+        put8(e, 0);
+        put8(e, 0);
+    }
+    finish(e);
+}
+
+/* A row of the 3-column tables; n < 0 = NULL. */
+typedef struct Row {
+    int32_t id;
+    const char *s;
+    int32_t n;
+} Row;
+
+static void row_image(Ev *e, Row r)
+{
+    put8(e, r.n < 0 ? 0x04 : 0);
+    put32(e, (uint32_t)r.id);
+    put8(e, (unsigned)strlen(r.s));
+    put(e, r.s, strlen(r.s));
+    if (r.n >= 0) put32(e, (uint32_t)r.n);
+}
+
+/* Rows event on table id id with k rows (k pairs for updates); bm = the
+ * columns-present bitmap. v2 adds an extra-data block. */
+static void rows_event(Ev *e, uint8_t type, uint32_t id, uint8_t bm, const Row *rows, size_t k)
+{
+    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    header(e, type);
+    put32(e, id);
+    put16(e, 0);
+    put16(e, 1);
+    if (type >= PITR_EV_WRITE_V2) {
+        put16(e, 4);
+        put16(e, 0x0101);
+    }
+    put8(e, 3);
+    put8(e, bm);
+    if (upd) put8(e, bm);
+    for (size_t i = 0; i < (upd ? 2 * k : k); i++) {
+        if (bm == 0x07) {
+            row_image(e, rows[i]);
+        } else {   /* columns 0 and 1 only */
+            put8(e, 0);
+            put32(e, (uint32_t)rows[i].id);
+            put8(e, (unsigned)strlen(rows[i].s));
+            put(e, rows[i].s, strlen(rows[i].s));
+        }
+    }
+    finish(e);
+}
+
+/* 2-column INT rows for erp.t3 */
+static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size_t k)
+{
+    header(e, type);
+    put32(e, id);
+    put16(e, 0);
+    put16(e, 1);
+    put8(e, 2);
+    put8(e, 0x03);
+    if (type == PITR_EV_UPDATE_V1) put8(e, 0x03);
+    for (size_t i = 0; i < (type == PITR_EV_UPDATE_V1 ? 2 * k : k); i++) {
+        put8(e, 0);
+        put32(e, (uint32_t)v[2 * i]);
+        put32(e, (uint32_t)v[2 * i + 1]);
+    }
+    finish(e);
+}
+
+static void query_event(Ev *e, const char *db, const char *text)
+{
+    header(e, PITR_EV_QUERY);
+    put32(e, 77);
+    put32(e, 0);
+    put8(e, (unsigned)strlen(db));
+    put16(e, 0);
+    put16(e, 0);
+    put(e, db, strlen(db) + 1);
+    put(e, text, strlen(text));
+    finish(e);
+}
+
+static int define(void *ctx, const char *db, const char *table, PitrNetTableDef *out, Err *err)
+{
+    (void)err;
+    int *calls = ctx;
+    (*calls)++;
+    memset(out, 0, sizeof *out);
+    out->autoinc = -1;
+    if (!*table) {
+        out->restore = !strcmp(db, "erp");
+        return 0;
+    }
+    if (strcmp(db, "erp")) return 0;
+    out->restore = true;
+    out->ncols = 3;
+    snprintf(out->target_db, sizeof out->target_db, "erp_new");
+    if (!strcmp(table, "t1")) {
+        out->fold = true;
+        out->npk = 1;
+        out->pk[0] = 0;
+        out->autoinc = 0;
+    } else if (!strcmp(table, "t2")) {
+        out->fold = true;
+        out->npk = 2;
+        out->pk[0] = 1;   /* key order differs from column order */
+        out->pk[1] = 0;
+    } else if (!strcmp(table, "t3")) {
+        out->ncols = 2;
+    } else if (!strcmp(table, "bad")) {
+        out->fold = true;
+        out->npk = 1;
+        out->ncols = 5;
+    }
+    return 0;
+}
+
+typedef struct Fx {
+    PitrNet *n;
+    int calls;
+    Err err;
+    Ev e;
+} Fx;
+
+static int feed(Fx *f)
+{
+    g_pos += 1000;
+    return pitr_net_feed(f->n, "binlog.000001", g_pos, f->e.b, f->e.n, &f->err);
+}
+
+static void open_fx(Fx *f, bool crc)
+{
+    memset(f, 0, sizeof *f);
+    g_crc = crc;
+    g_pos = 0;
+    assert_int_equal(pitr_net_open(NULL, define, &f->calls, &f->n, &f->err), 0);
+    fd_event(&f->e);
+    assert_int_equal(feed(f), 0);
+    table_map(&f->e, 101, "erp", "t1", 3);
+    assert_int_equal(feed(f), 0);
+}
+
+static void feed_rows(Fx *f, uint8_t type, uint32_t id, const Row *rows, size_t k)
+{
+    rows_event(&f->e, type, id, 0x07, rows, k);
+    assert_int_equal(feed(f), 0);
+}
+
+/* ---- the decoder ---- */
+
+typedef struct Op {
+    uint8_t type;        /* 23 write, 25 delete (or the original type for ordered events) */
+    Row r;
+    char s[256];
+    int32_t v[2];        /* ordered: the 2 INTs */
+} Op;
+
+typedef struct Out {
+    Op ops[512];
+    size_t nops, batches, events;
+    size_t max_batch;
+    uint64_t rows;
+    char db[80];
+    bool crc;
+    size_t ncols;
+} Out;
+
+static uint32_t g32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t g16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+
+static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err *err)
+{
+    (void)err;
+    Out *o = ctx;
+    size_t off = 0, crc = o->crc ? 4 : 0, nev = 0;
+    uint64_t counted = 0;
+    uint64_t tid = 0;
+    o->batches++;
+    if (len > o->max_batch) o->max_batch = len;
+    while (off < len) {
+        const uint8_t *e = ev + off;
+        assert_true(len - off >= 19);
+        size_t el = g32(e + 9);
+        assert_true(el >= 19 + crc && el <= len - off);
+        assert_int_equal(g32(e + 13), 0);            /* next position */
+        if (o->crc) assert_int_equal(g32(e + el - 4), (uint32_t)crc32(0L, e, (uInt)(el - 4)));
+        size_t end = el - crc;
+        const uint8_t *b = e + 19;
+        if (nev == 0) {
+            assert_int_equal(e[4], PITR_EV_TABLE_MAP);      /* every batch starts with its map */
+            tid = (uint64_t)g32(b) | (uint64_t)g16(b + 4) << 32;
+            size_t dl = b[8];
+            memcpy(o->db, b + 9, dl);
+            o->db[dl] = 0;
+            assert_int_equal(b[9 + dl], 0);
+            o->ncols = b[9 + dl + 1 + 1 + b[9 + dl + 1] + 1];
+        } else {
+            assert_true(e[4] != PITR_EV_TABLE_MAP);
+            assert_int_equal((uint64_t)g32(b) | (uint64_t)g16(b + 4) << 32, tid);
+            uint32_t fl = g16(b + 6);
+            assert_true(fl & 0x0002);                        /* NO_FOREIGN_KEY_CHECKS_F */
+            bool last = off + el == len;
+            assert_int_equal((fl & 0x0001) != 0, last);      /* STMT_END_F on the last only */
+            const uint8_t *p = b + 8;
+            if (e[4] >= PITR_EV_WRITE_V2) p += g16(p);
+            assert_int_equal(*p, o->ncols);
+            p++;
+            bool upd = e[4] == PITR_EV_UPDATE_V1 || e[4] == PITR_EV_UPDATE_V2;
+            p += upd ? 2 : 1;
+            while (p < e + end) {
+                assert_true(o->nops < 512);
+                Op *op = &o->ops[o->nops++];
+                memset(op, 0, sizeof *op);
+                op->type = e[4];
+                for (int img = 0; img < (upd ? 2 : 1); img++) {
+                    uint8_t nulls = *p++;
+                    if (o->ncols == 2) {
+                        op->v[0] = (int32_t)g32(p);
+                        op->v[1] = (int32_t)g32(p + 4);
+                        p += 8;
+                        continue;
+                    }
+                    op->r.id = (int32_t)g32(p);
+                    p += 4;
+                    size_t sl = *p++;
+                    memcpy(op->s, p, sl);
+                    op->s[sl] = 0;
+                    op->r.s = op->s;
+                    p += sl;
+                    op->r.n = -1;
+                    if (!(nulls & 0x04)) {
+                        op->r.n = (int32_t)g32(p);
+                        p += 4;
+                    }
+                }
+                counted++;
+            }
+            assert_true(p == e + end);
+        }
+        off += el;
+        nev++;
+        o->events++;
+    }
+    assert_true(nev >= 2);
+    assert_int_equal(counted, rows);
+    o->rows += rows;
+    return 0;
+}
+
+/* Emit the restored table named t of f (after finish) into o. */
+static const PitrNetTableInfo *emit(Fx *f, const char *t, size_t max, Out *o)
+{
+    memset(o, 0, sizeof *o);
+    o->crc = g_crc;
+    for (size_t i = 0; i < pitr_net_table_count(f->n); i++) {
+        const PitrNetTableInfo *ti = pitr_net_table(f->n, i);
+        if (strcmp(ti->table, t)) continue;
+        assert_int_equal(pitr_net_emit(f->n, i, max, on_batch, o, &f->err), 0);
+        return ti;
+    }
+    fail_msg("table %s not listed", t);
+    return NULL;
+}
+
+static void op_is(const Out *o, size_t i, uint8_t type, int32_t id, const char *s, int32_t n)
+{
+    assert_true(i < o->nops);
+    assert_int_equal(o->ops[i].type, type);
+    assert_int_equal(o->ops[i].r.id, id);
+    assert_string_equal(o->ops[i].r.s, s);
+    assert_int_equal(o->ops[i].r.n, n);
+}
+
+static void finish_fx(Fx *f) { assert_int_equal(pitr_net_finish(f->n, &f->err), 0); }
+
+/* ---- cases ---- */
+
+static void test_inserts_become_one_write_batch_in_target_db(void **state)
+{
+    (void)state;
+    for (int crc = 0; crc < 2; crc++) {
+        Fx f;
+        Out o;
+        open_fx(&f, crc);
+        Row r[] = {{1, "a", 10}, {2, "bb", -1}, {3, "ccc", 30}};
+        feed_rows(&f, PITR_EV_WRITE_V1, 101, r, 2);
+        feed_rows(&f, PITR_EV_WRITE_V2, 101, r + 2, 1);
+        finish_fx(&f);
+        const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+        assert_string_equal(o.db, "erp_new");
+        assert_int_equal(o.batches, 1);
+        assert_int_equal(o.nops, 3);
+        op_is(&o, 0, PITR_EV_WRITE_V1, 1, "a", 10);
+        op_is(&o, 1, PITR_EV_WRITE_V1, 2, "bb", -1);
+        op_is(&o, 2, PITR_EV_WRITE_V1, 3, "ccc", 30);
+        assert_int_equal(ti->keys, 3);
+        assert_int_equal(ti->rows_write, 3);
+        assert_int_equal(ti->rows_delete, 0);
+        size_t fl;
+        const uint8_t *fd = pitr_net_format_desc(f.n, &fl);
+        assert_non_null(fd);
+        assert_int_equal(fd[4], PITR_EV_FORMAT_DESC);
+        PitrNetStats st;
+        pitr_net_stats(f.n, &st);
+        assert_int_equal(st.rows, 3);
+        assert_int_equal(st.row_events, 2);
+        pitr_net_close(f.n);
+    }
+}
+
+static void test_repeated_updates_give_one_write(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row w[] = {{1, "a", 1}}, u1[] = {{1, "a", 1}, {1, "b", 2}}, u2[] = {{1, "b", 2}, {1, "c", 3}};
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u1, 1);
+    feed_rows(&f, PITR_EV_UPDATE_V2, 101, u2, 1);
+    finish_fx(&f);
+    emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 1);
+    op_is(&o, 0, PITR_EV_WRITE_V1, 1, "c", 3);
+    pitr_net_close(f.n);
+}
+
+static void test_insert_then_delete_gives_nothing(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row w[] = {{4, "gone", 1}};
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+    feed_rows(&f, PITR_EV_DELETE_V1, 101, w, 1);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.batches, 0);
+    assert_int_equal(ti->keys, 1);
+    assert_int_equal(ti->rows_write + ti->rows_delete, 0);
+    pitr_net_close(f.n);
+}
+
+static void test_delete_of_a_start_row_deletes_its_start_image(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, false);
+    Row u[] = {{5, "x", 9}, {5, "y", 8}}, d[] = {{5, "y", 8}};
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
+    feed_rows(&f, PITR_EV_DELETE_V2, 101, d, 1);
+    finish_fx(&f);
+    emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 1);
+    op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
+    pitr_net_close(f.n);
+}
+
+static void test_pk_change_deletes_old_and_writes_new(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row u[] = {{5, "x", 9}, {6, "x", 9}};
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
+    finish_fx(&f);
+    emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 2);
+    assert_int_equal(o.batches, 2);   /* deletes and writes are separate batches */
+    op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
+    op_is(&o, 1, PITR_EV_WRITE_V1, 6, "x", 9);
+    pitr_net_close(f.n);
+}
+
+static void test_delete_then_reinsert_deletes_and_writes(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row d[] = {{7, "a", 1}}, w[] = {{7, "b", 2}}, same[] = {{9, "s", 1}};
+    feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+    /* the same image deleted and written back: nothing to do */
+    feed_rows(&f, PITR_EV_DELETE_V1, 101, same, 1);
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, same, 1);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 2);
+    op_is(&o, 0, PITR_EV_DELETE_V1, 7, "a", 1);
+    op_is(&o, 1, PITR_EV_WRITE_V1, 7, "b", 2);
+    assert_int_equal(ti->rows_delete, 1);
+    assert_int_equal(ti->rows_write, 1);
+    assert_int_equal(ti->keys, 2);
+    pitr_net_close(f.n);
+}
+
+static void test_update_back_to_start_gives_nothing(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row u1[] = {{8, "a", 1}, {8, "b", 2}}, u2[] = {{8, "b", 2}, {8, "a", 1}};
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u1, 1);
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u2, 1);
+    finish_fx(&f);
+    emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.batches, 0);
+    pitr_net_close(f.n);
+}
+
+static void test_autoinc_is_the_largest_written(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    Row w[] = {{3, "a", 1}, {10, "b", 1}, {7, "c", 1}, {-5, "neg", 1}};
+    Row u[] = {{7, "c", 1}, {12, "c", 1}}, d[] = {{12, "c", 1}};
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 4);
+    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
+    feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    assert_true(ti->autoinc_seen);
+    assert_int_equal(ti->autoinc_max, 12);
+    assert_int_equal(o.nops, 3);   /* 3, 10, -5: 7 moved to 12, then deleted */
+    pitr_net_close(f.n);
+}
+
+static void test_composite_key_folds_per_key(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    table_map(&f.e, 102, "erp", "t2", 3);
+    assert_int_equal(feed(&f), 0);
+    Row w[] = {{1, "x", 1}, {1, "y", 1}}, u[] = {{1, "x", 1}, {1, "x", 2}, {1, "x", 2}, {1, "x", 3}};
+    feed_rows(&f, PITR_EV_WRITE_V1, 102, w, 2);
+    feed_rows(&f, PITR_EV_UPDATE_V1, 102, u, 2);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t2", 1 << 20, &o);
+    assert_int_equal(ti->keys, 2);
+    assert_int_equal(o.nops, 2);
+    op_is(&o, 0, PITR_EV_WRITE_V1, 1, "x", 3);
+    op_is(&o, 1, PITR_EV_WRITE_V1, 1, "y", 1);
+    pitr_net_close(f.n);
+}
+
+static void test_statement_on_restored_db_is_unsupported_with_position(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    query_event(&f.e, "erp", "BEGIN");
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "erp", " savepoint `s1`");
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "other", "ALTER TABLE t ADD c INT");   /* not restored: skipped */
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "erp", "COMMIT");
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "erp", "ALTER TABLE llx_societe ADD COLUMN x INT");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    char pos[64];
+    snprintf(pos, sizeof pos, "binlog.000001:%llu", (unsigned long long)g_pos);
+    assert_non_null(strstr(f.err.msg, pos));
+    assert_non_null(strstr(f.err.msg, "ALTER TABLE llx_societe ADD COLUMN x INT"));
+    /* after an error only close is accepted */
+    query_event(&f.e, "erp", "BEGIN");
+    assert_int_equal(feed(&f), ERR_INVALID);
+    assert_int_equal(pitr_net_finish(f.n, &f.err), ERR_INVALID);
+    pitr_net_close(f.n);
+
+    open_fx(&f, true);
+    query_event(&f.e, "erp", "CREATE USER u IDENTIFIED BY 'secret-pw'");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_null(strstr(f.err.msg, "secret-pw"));
+    pitr_net_close(f.n);
+}
+
+static void test_intvar_and_unknown_events_are_unsupported(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    header(&f.e, 5);
+    put8(&f.e, 2);
+    put32(&f.e, 1);
+    put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "Intvar"));
+    pitr_net_close(f.n);
+
+    open_fx(&f, false);
+    header(&f.e, 200);
+    put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "200"));
+    pitr_net_close(f.n);
+}
+
+static void test_partial_image_on_fold_table_is_unsupported(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    Row w[] = {{1, "a", 1}};
+    rows_event(&f.e, PITR_EV_WRITE_V1, 101, 0x03, w, 1);
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "not a full row image"));
+    pitr_net_close(f.n);
+}
+
+static void test_column_count_mismatch_is_refused(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    table_map(&f.e, 103, "erp", "bad", 3);
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "`erp`.`bad`"));
+    assert_non_null(strstr(f.err.msg, "columns"));
+    pitr_net_close(f.n);
+}
+
+static void test_other_db_is_skipped_and_not_listed(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    table_map(&f.e, 104, "other", "t", 3);
+    assert_int_equal(feed(&f), 0);
+    Row w[] = {{1, "a", 1}};
+    rows_event(&f.e, PITR_EV_WRITE_V1, 104, 0x03, w, 1);   /* even a partial image */
+    assert_int_equal(feed(&f), 0);
+    table_map(&f.e, 104, "other", "t", 3);
+    assert_int_equal(feed(&f), 0);
+    int calls = f.calls;
+    finish_fx(&f);
+    assert_int_equal(calls, 2);   /* t1 and other.t once each */
+    assert_int_equal(pitr_net_table_count(f.n), 1);
+    PitrNetStats st;
+    pitr_net_stats(f.n, &st);
+    assert_int_equal(st.rows, 0);
+    pitr_net_close(f.n);
+}
+
+static void test_ordered_table_keeps_events_in_order(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    open_fx(&f, true);
+    table_map(&f.e, 105, "erp", "t3", 2);
+    assert_int_equal(feed(&f), 0);
+    int32_t w[] = {1, 1, 2, 2, 3, 3}, u[] = {2, 2, 20, 20}, d[] = {1, 1};
+    rows_event2(&f.e, PITR_EV_WRITE_V1, 105, w, 3);
+    assert_int_equal(feed(&f), 0);
+    rows_event2(&f.e, PITR_EV_UPDATE_V1, 105, u, 1);
+    assert_int_equal(feed(&f), 0);
+    rows_event2(&f.e, PITR_EV_DELETE_V1, 105, d, 1);
+    assert_int_equal(feed(&f), 0);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t3", 1 << 20, &o);
+    assert_int_equal(ti->ordered_events, 3);
+    assert_int_equal(ti->ordered_rows, 5);
+    assert_int_equal(o.batches, 1);
+    assert_int_equal(o.nops, 5);
+    assert_int_equal(o.ops[0].type, PITR_EV_WRITE_V1);
+    assert_int_equal(o.ops[2].v[0], 3);
+    assert_int_equal(o.ops[3].type, PITR_EV_UPDATE_V1);
+    assert_int_equal(o.ops[3].v[0], 20);
+    assert_int_equal(o.ops[4].type, PITR_EV_DELETE_V1);
+    assert_int_equal(o.ops[4].v[1], 1);
+    /* small batches: several, each its map first and STMT_END_F last */
+    emit(&f, "t3", 80, &o);
+    assert_int_equal(o.batches, 3);
+    assert_int_equal(o.nops, 5);
+    assert_int_equal(o.ops[4].type, PITR_EV_DELETE_V1);
+    pitr_net_close(f.n);
+}
+
+static void test_batches_split_at_max_bytes(void **state)
+{
+    (void)state;
+    for (int crc = 0; crc < 2; crc++) {
+        Fx f;
+        Out o;
+        open_fx(&f, crc);
+        Row r[100];
+        for (int i = 0; i < 100; i++) r[i] = (Row){i + 1, "0123456789", i};
+        feed_rows(&f, PITR_EV_WRITE_V1, 101, r, 100);
+        finish_fx(&f);
+        emit(&f, "t1", 300, &o);
+        assert_true(o.batches > 5);
+        assert_true(o.max_batch <= 300);
+        assert_int_equal(o.rows, 100);
+        assert_int_equal(o.events, 2 * o.batches);
+        for (int i = 0; i < 100; i++) op_is(&o, (size_t)i, PITR_EV_WRITE_V1, i + 1, "0123456789", i);
+        /* a row larger than max_bytes goes alone */
+        emit(&f, "t1", 10, &o);
+        assert_int_equal(o.batches, 100);
+        pitr_net_close(f.n);
+    }
+}
+
+static void test_compressed_rows_fold_like_plain(void **state)
+{
+    (void)state;
+    Fx f;
+    Out o;
+    Ev plain, z;
+    open_fx(&f, true);
+    Row w[] = {{1, "zz", 5}, {2, "zzz", 6}};
+    rows_event(&plain, PITR_EV_WRITE_V1, 101, 0x07, w, 2);
+    size_t keep = 19 + 8 + 2, raw = plain.n - 4 - keep;
+    uLongf zl = compressBound((uLong)raw);
+    uint8_t zb[512];
+    assert_int_equal(compress(zb, &zl, plain.b + keep, (uLong)raw), Z_OK);
+    z.n = 0;
+    put(&z, plain.b, keep);
+    z.b[4] = PITR_EV_WRITE_COMP_V1;
+    put8(&z, 0x81);
+    put8(&z, (unsigned)raw);
+    put(&z, zb, zl);
+    finish(&z);
+    f.e = z;
+    assert_int_equal(feed(&f), 0);
+    finish_fx(&f);
+    emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 2);
+    op_is(&o, 1, PITR_EV_WRITE_V1, 2, "zzz", 6);
+    pitr_net_close(f.n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_inserts_become_one_write_batch_in_target_db),
+        cmocka_unit_test(test_repeated_updates_give_one_write),
+        cmocka_unit_test(test_insert_then_delete_gives_nothing),
+        cmocka_unit_test(test_delete_of_a_start_row_deletes_its_start_image),
+        cmocka_unit_test(test_pk_change_deletes_old_and_writes_new),
+        cmocka_unit_test(test_delete_then_reinsert_deletes_and_writes),
+        cmocka_unit_test(test_update_back_to_start_gives_nothing),
+        cmocka_unit_test(test_autoinc_is_the_largest_written),
+        cmocka_unit_test(test_composite_key_folds_per_key),
+        cmocka_unit_test(test_statement_on_restored_db_is_unsupported_with_position),
+        cmocka_unit_test(test_intvar_and_unknown_events_are_unsupported),
+        cmocka_unit_test(test_partial_image_on_fold_table_is_unsupported),
+        cmocka_unit_test(test_column_count_mismatch_is_refused),
+        cmocka_unit_test(test_other_db_is_skipped_and_not_listed),
+        cmocka_unit_test(test_ordered_table_keeps_events_in_order),
+        cmocka_unit_test(test_batches_split_at_max_bytes),
+        cmocka_unit_test(test_compressed_rows_fold_like_plain),
+    };
+    return cmocka_run_group_tests(t, NULL, NULL);
+}
