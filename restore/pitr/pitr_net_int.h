@@ -63,6 +63,7 @@ struct PitrNet {
     size_t wlen;
     uint64_t wpos;                 /* file offset of wbuf[0] */
     bool failed, finished, crc;
+    bool tx_rows;                  /* the transaction in progress changed a restored table */
     uint8_t *fdesc;                /* the first Format_description, as fed */
     size_t fdesc_len;
     bool fdesc_crc;                /* that Format_description announces CRC32 */
@@ -91,6 +92,16 @@ struct PitrNet {
     PitrField *fa, *fb;            /* PITR_COLS_MAX columns each */
     PitrNetStats st;
 };
+
+/* Make room for need elements of elem bytes in *v (capacity *cap). */
+int pitr_net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err);
+/* pitr_net_map.c: a Table_map (end = without checksum) binds its id. */
+int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err);
+/* The table a table id is bound to; NULL when none. */
+NetTable *pitr_net_table_by_id(const PitrNet *n, uint64_t id);
+/* Whether statements under default database db (dl bytes) apply to the
+ * restored databases (the define callback, asked once per database). */
+int pitr_net_db_restored(PitrNet *n, const char *db, size_t dl, bool *out, Err *err);
 
 /* 64-bit hash of n bytes (keys, images). */
 uint64_t pitr_net_hash(const void *p, size_t n);

@@ -578,6 +578,56 @@ static void test_statement_on_restored_db_is_unsupported_with_position(void **st
     pitr_net_close(f.n);
 }
 
+static void gtid_event(Ev *e)
+{
+    header(e, PITR_EV_GTID);
+    put32(e, 1);
+    put32(e, 0);
+    put32(e, 0);
+    put8(e, 0);
+    finish(e);
+}
+
+static void test_rollback_refused_only_after_restored_rows(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    gtid_event(&f.e);
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "other", "ROLLBACK");   /* nothing restored changed */
+    assert_int_equal(feed(&f), 0);
+    gtid_event(&f.e);
+    assert_int_equal(feed(&f), 0);
+    Row w[] = {{1, "a", 1}};
+    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+    query_event(&f.e, "other", "ROLLBACK");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "ROLLBACK"));
+    PitrNetStats st;
+    pitr_net_stats(f.n, &st);
+    assert_int_equal(st.transactions, 2);
+    pitr_net_close(f.n);
+}
+
+static void test_table_definition_change_is_refused(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    table_map(&f.e, 101, "erp", "t1", 3);
+    assert_int_equal(feed(&f), 0);   /* the same map again */
+    table_map(&f.e, 101, "erp", "t1", 3);
+    size_t meta = f.e.n - 4 - 3;
+    assert_int_equal(f.e.b[meta], 20);
+    f.e.b[meta] = 30;   /* VARCHAR(20) -> VARCHAR(30) */
+    f.e.n -= 4;
+    finish(&f.e);
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "definition change"));
+    pitr_net_close(f.n);
+}
+
 static void test_intvar_and_unknown_events_are_unsupported(void **state)
 {
     (void)state;
@@ -748,6 +798,8 @@ int main(void)
         cmocka_unit_test(test_autoinc_is_the_largest_written),
         cmocka_unit_test(test_composite_key_folds_per_key),
         cmocka_unit_test(test_statement_on_restored_db_is_unsupported_with_position),
+        cmocka_unit_test(test_rollback_refused_only_after_restored_rows),
+        cmocka_unit_test(test_table_definition_change_is_refused),
         cmocka_unit_test(test_intvar_and_unknown_events_are_unsupported),
         cmocka_unit_test(test_partial_image_on_fold_table_is_unsupported),
         cmocka_unit_test(test_column_count_mismatch_is_refused),
