@@ -60,7 +60,8 @@ typedef struct PitrNetTableDef {
     uint32_t pk[PITR_NET_PK_MAX];     /* 0-based column indexes of the primary key, key order */
     int32_t autoinc;                  /* 0-based index of the AUTO_INCREMENT column, -1 = none */
     bool autoinc_unsigned;
-    char target_db[PITR_NET_NAME_MAX];   /* database name written into emitted Table_maps */
+    char target_db[PITR_NET_NAME_MAX];   /* database name written into emitted Table_maps
+                                          * ("" = the name in the events) */
 } PitrNetTableDef;
 
 /* Called once per (db, table) at its first Table_map in the range. A
