@@ -7,9 +7,12 @@
 #   (b) the limit: a MariaDB replica pulling the range straight from the source
 #       (master_use_gtid=slave_pos, START SLAVE UNTIL master_gtid_pos=<end>)
 #   (c) tidemark restore db --instance bench --to-gtid <end>: load + verify +
-#       replay from the encrypted archive through the target's SQL thread
+#       the default apply path (the net change per primary key in bulk when
+#       the range allows it, else transaction by transaction; the table says which)
+#   (ct) the same with --apply transactions: replay from the encrypted archive
+#       through the target's SQL thread
 # then CHECKSUM TABLE of every table compared across the runs and with the
-# source. Optional runs b4/c4: the same with slave_parallel_threads=4.
+# source. Optional runs b4/c4/ct4: the same with slave_parallel_threads=4.
 #
 #   bench/pitr.sh [prepare|measure|all]          (default all)
 #
@@ -26,7 +29,7 @@
 #   BENCH_PRISTINE=/var/tmp/tidemark-bench/db/pristine-1024m-seed1   (copied, never modified)
 #   BENCH_TX=200000        transactions of the workload
 #   BENCH_STREAMS=2        concurrent client streams writing the workload
-#   BENCH_RUNS="a b c b4 c4"
+#   BENCH_RUNS="a b c ct b4 ct4"
 #   BENCH_DB_BUFFER_POOL=1G   innodb-buffer-pool-size of source and targets
 #   BENCH_TARGET_OPTS=""   extra mysqld options of the targets (e.g. --skip-log-bin)
 #   BENCH_MAX_LOAD=1.5     BENCH_QUIET_WAIT=1200 (seconds of waiting in all)
@@ -41,7 +44,7 @@ WORK=${BENCH_WORK:-/var/tmp/tidemark-bench/pitr}
 PRISTINE=${BENCH_PRISTINE:-/var/tmp/tidemark-bench/db/pristine-1024m-seed1}
 NTX=${BENCH_TX:-200000}
 STREAMS=${BENCH_STREAMS:-2}
-RUNS=${BENCH_RUNS:-"a b c b4 c4"}
+RUNS=${BENCH_RUNS:-"a b c ct b4 ct4"}
 POOL=${BENCH_DB_BUFFER_POOL:-1G}
 MAX_LOAD=${BENCH_MAX_LOAD:-1.5}
 QUIET_BUDGET=${BENCH_QUIET_WAIT:-1200}
@@ -243,9 +246,15 @@ profile_start() {
   case $key in
   b*) python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" \
         "$(cat "$WORK/src/mariadbd.pid"):source" & PROF_PID=$! ;;
-  c*) (
+  ct*) (
         for _ in $(seq 1 3000); do grep -q "replica dump" "$LOGDIR/$key.total.log" 2>/dev/null && break; sleep 0.1; done
         p=$(pgrep -n -f -- "--to-gtid $END_GTID") || exit 0
+        exec python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" "$p:tidemark"
+      ) & PROF_PID=$! ;;
+  c*) (   # the default path may not replay through the SQL thread: from the start
+        p=
+        for _ in $(seq 1 300); do p=$(pgrep -n -f -- "--to-gtid $END_GTID") && break; sleep 0.1; done
+        [ -n "$p" ] || exit 0
         exec python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" "$p:tidemark"
       ) & PROF_PID=$! ;;
   *) python3 "$BENCH_ROOT/thread-cpu.py" "$LOGDIR/$key.threads.tsv" "$tpid:target" & PROF_PID=$! ;;
@@ -292,8 +301,10 @@ run() {
     tsql -e "STOP SLAVE; RESET SLAVE ALL"
     ;;
   c*)
+    local apply=()
+    case $key in ct*) apply=(--apply transactions) ;; esac
     measure "$key.total" "${TMC[@]}" --json restore db --instance bench --to-gtid "$END_GTID" \
-      --socket "$TSOCK" --user root
+      --socket "$TSOCK" --user root "${apply[@]}"
     python3 - "$LOGDIR/$key.total.log" "$RESULTS" "$key" <<'PY'
 import json, sys
 log, res, key = sys.argv[1:]
@@ -312,6 +323,12 @@ with open(res, "a") as f:
         v = j[k]
         f.write("%s.%s\t%s\t\t\n" % (key, k, ("%.2f" % v) if isinstance(v, float) else v))
     f.write("%s.reached\t%s\t\t\n" % (key, j["reached_gtid"]))
+    a = j.get("apply") or {}
+    f.write("%s.path\t%s\t\t\n" % (key, a.get("path", "-")))
+    for k in ("fold_seconds", "apply_seconds", "rows_written", "rows_deleted", "ordered_rows", "tables"):
+        v = a.get(k, 0)
+        f.write("%s.%s\t%s\t\t\n" % (key, k, ("%.2f" % v) if isinstance(v, float) else v))
+    f.write("%s.reason\t%s\t\t\n" % (key, (a.get("reason") or "-").replace("\t", " ")[:300]))
     p = j["plan"]
     f.write("%s.plan_snapshot\t%s:%s %s\t\t\n" % (key, p["snapshot_file"], p["snapshot_position"], p["snapshot_gtid"]))
 PY
@@ -342,8 +359,8 @@ measure_all() {
 }
 
 report() {
-  local out="$OUTDIR/pitr-$STAMP.md" a b c cr rs ld k
-  a=$(get a.replay); b=$(get b.replay); c=$(get c.replay_seconds); cr=$(get c.total)
+  local out="$OUTDIR/pitr-$STAMP.md" a b c ct cr rs ld k path
+  a=$(get a.replay); b=$(get b.replay); c=$(get c.replay_seconds); ct=$(get ct.replay_seconds); cr=$(get c.total)
   {
     echo "# pitr.sh $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
@@ -353,19 +370,24 @@ report() {
     echo "(source files from $SNAP_FILE:$SNAP_POS), $SEGMENTS archived segments; snapshot $SNAP in $BACKUP_S s;"
     echo "workload written in $WORKLOAD_S s by $STREAMS clients (SQL generated in $GEN_S s); follower caught up $CATCHUP_S s after."
     echo
-    echo "| run | replay s | tx/s | load s (verify s) | checksums = source | load avg start / end |"
-    echo "| --- | ---: | ---: | --- | --- | --- |"
+    echo "| run | path | replay s | tx/s | load s (verify s) | checksums = source | load avg start / end |"
+    echo "| --- | --- | ---: | ---: | --- | --- | --- |"
     for k in $RUNS; do
+      path=-
       case $k in
-      c*) rs=$(get "$k.replay_seconds"); ld="$(get "$k.load_seconds") ($(get "$k.verify_seconds"))" ;;
+      c*) rs=$(get "$k.replay_seconds"); ld="$(get "$k.load_seconds") ($(get "$k.verify_seconds"))"; path=$(get "$k.path")
+          [ "$path" = net ] && path="net (read+fold $(get "$k.fold_seconds") s, apply $(get "$k.apply_seconds") s)" ;;
       *) rs=$(get "$k.replay"); ld="$(get "$k.load_total") (incl. verify)" ;;
       esac
-      printf '| %s | %s | %s | %s | %s | %s / %s |\n' "$k" "$rs" \
+      printf '| %s | %s | %s | %s | %s | %s | %s / %s |\n' "$k" "$path" "$rs" \
         "$(awk -v n="$NTX_DONE" -v s="$rs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')" \
         "$ld" "$(get "$k.checksums")" "$(get "$k.load_start")" "$(get "$k.load_end")"
     done
     echo
     echo "(a)/(c) = $(ratio "$a" "$c") (target >= 8); (c)/(b) = $(ratio "$c" "$b") (target <= 1.5)."
+    echo "(a)/(ct) = $(ratio "$a" "$ct"); (ct)/(b) = $(ratio "$ct" "$b") (transaction by transaction)."
+    [ "$(get c.path)" = net ] || echo "(c) did not take the net path: $(get c.reason)"
+    [ "$(get c.path)" = net ] && echo "(c) net change: $(get c.rows_written) rows written, $(get c.rows_deleted) deleted, $(get c.ordered_rows) kept in order over $(get c.tables) tables"
     echo "(c) total time-to-restore (tidemark restore db --to-gtid, wall): $cr s"
     echo "   = plan (reads the archive) + load $(get c.load_seconds) s + verify $(get c.verify_seconds) s + replay $c s + the rest"
     echo "(c) reached $(get c.reached); plan's snapshot coordinates $(get c.plan_snapshot) (source at the backup: $SNAP_FILE:$SNAP_POS $SNAP_GTID)"

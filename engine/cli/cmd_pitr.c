@@ -98,6 +98,40 @@ static const char *state_dir(CliCtx *ctx)
 
 /* ---- restore db --to ... ---------------------------------------------------- */
 
+static const char *apply_name(RstPitrApply a)
+{
+    return a == RST_PITR_APPLY_NET ? "net" : a == RST_PITR_APPLY_TRANSACTIONS ? "transactions" : "auto";
+}
+
+static const char *apply_plan_text(RstPitrApply a)
+{
+    switch (a) {
+    case RST_PITR_APPLY_NET:
+        return "net change per primary key (--apply net: refused after the load, before anything else is "
+               "written, when an event or the target does not allow it)";
+    case RST_PITR_APPLY_TRANSACTIONS:
+        return "transaction by transaction through the target's replica SQL thread (--apply transactions)";
+    default:
+        return "net change per primary key when every event allows it (decided after the load), else "
+               "transaction by transaction";
+    }
+}
+
+/* {"requested","path","reason","rows_written","rows_deleted","tables","ordered_rows",
+ *  "ordered_tables","fold_seconds","apply_seconds"} */
+static json_t *apply_json(const RstPitrRunOptions *ro, const RstPitrResult *res)
+{
+    const char *path = res->applied == RST_PITR_APPLY_NET            ? "net"
+                       : res->applied == RST_PITR_APPLY_TRANSACTIONS ? "transactions"
+                                                                     : "none";
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "requested", apply_name(ro->apply), "path", path,
+                     "reason", res->apply_reason, "rows_written", (json_int_t)res->net_rows_written,
+                     "rows_deleted", (json_int_t)res->net_rows_deleted, "tables", (json_int_t)res->net_tables,
+                     "ordered_rows", (json_int_t)res->net_ordered_rows, "ordered_tables",
+                     (json_int_t)res->net_ordered_tables, "fold_seconds", res->fold_s, "apply_seconds",
+                     res->apply_s);
+}
+
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
@@ -116,6 +150,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         {"advertise-host", required_argument, NULL, 'A'},
         {"timeout", required_argument, NULL, 'W'},
         {"durability", required_argument, NULL, 'Y'},
+        {"apply", required_argument, NULL, 'M'},
         TARGET_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -125,7 +160,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "                           [--plan] [--threads N] [--json]\n"
         "                           [--host H] [--port P] [--socket S] [--user U] [--password-file F]\n"
         "                           [--listen-host A] [--advertise-host A] [--timeout S]\n"
-        "                           [--durability relaxed|keep]\n"
+        "                           [--durability relaxed|keep] [--apply auto|net|transactions]\n"
         "Point-in-time restore: the newest snapshot at or before the target is loaded\n"
         "(sql_log_bin=0, verified by content hash), then the archived binlog is replayed\n"
         "through the target server's own replica SQL thread up to exactly the target.\n"
@@ -136,7 +171,11 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "  --plan            print the plan and the checks, touch nothing\n"
         "  --durability M    relaxed: innodb_flush_log_at_trx_commit=2 and sync_binlog=0 on the\n"
         "                    target during the replay, put back and flushed after it; keep: leave\n"
-        "                    them. Default: relaxed when the target holds no other database\n";
+        "                    them. Default: relaxed when the target holds no other database\n"
+        "  --apply M         net: the net change per primary key in bulk (BINLOG statements,\n"
+        "                    sql_log_bin=0), refused after the load when an event or the target\n"
+        "                    does not allow it; transactions: transaction by transaction through\n"
+        "                    the SQL thread. Default (auto): net when possible, else transactions\n";
     const char *inst = NULL, *to = NULL, *to_gtid = NULL, *before = NULL, *snap = NULL;
     RstPitrRequest q;
     RstPitrRunOptions ro;
@@ -181,6 +220,12 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             if (!strcmp(optarg, "relaxed")) dmode = RST_PITR_DUR_RELAXED;
             else if (!strcmp(optarg, "keep")) dmode = RST_PITR_DUR_KEEP;
             else return err_set(err, ERR_INVALID, "--durability wants relaxed or keep, not '%s'", optarg);
+            break;
+        case 'M':
+            if (!strcmp(optarg, "auto")) ro.apply = RST_PITR_APPLY_AUTO;
+            else if (!strcmp(optarg, "net")) ro.apply = RST_PITR_APPLY_NET;
+            else if (!strcmp(optarg, "transactions")) ro.apply = RST_PITR_APPLY_TRANSACTIONS;
+            else return err_set(err, ERR_INVALID, "--apply wants auto, net or transactions, not '%s'", optarg);
             break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
@@ -248,6 +293,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             goto out;
         }
         if (!ctx->json) {
+            if (plan.replay) printf("apply: %s\n", apply_plan_text(ro.apply));
             printf("durability: %s\n", dur.reason);
             if (dur.leftover)
                 printf("durability: note: %s; %s\n", dur.leftover_note,
@@ -262,6 +308,8 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             json_object_set_new(j, "target_server", json_string(ti.version));
             json_object_set_new(j, "target_notes", json_string(ti.notes));
             json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
+            json_object_set_new(j, "apply", json_pack("{s:s,s:s}", "requested", apply_name(ro.apply), "plan",
+                                                      plan.replay ? apply_plan_text(ro.apply) : "no replay"));
             cli_json_print(j);
         } else {
             printf("plan only: nothing was touched\n");
@@ -282,7 +330,8 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         /* small runs measure start-up costs, not rates: keep only meaningful ones */
         if (res.load_s > 0 && res.load_bytes >= (10u << 20)) m.load_bytes_s = (double)res.load_bytes / res.load_s;
         if (res.verify_s > 0 && res.load_bytes >= (10u << 20)) m.verify_bytes_s = (double)res.load_bytes / res.verify_s;
-        if (res.replay_s > 1 && res.transactions >= 5000) {
+        /* the net path's time is not a per-transaction rate of the SQL thread */
+        if (res.applied == RST_PITR_APPLY_TRANSACTIONS && res.replay_s > 1 && res.transactions >= 5000) {
             m.replay_tx_s = (double)res.transactions / res.replay_s;
             m.replay_bytes_s = (double)res.replay_bytes / res.replay_s;
         }
@@ -299,17 +348,31 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                               "reached", res.reached, "later_snapshot_verified", res.later_verified);
         if (j) json_object_set_new(j, "tx_per_second", json_real(res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0));
         if (j) json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
+        if (j && plan.replay) json_object_set_new(j, "apply", apply_json(&ro, &res));
         cli_json_print(j);
     } else if (!ctx->quiet) {
         printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
                "content hashes %s\n", plan.snap_hex, res.tables, res.rows, res.load_s + res.verify_s,
                res.load_verified ? "verified" : "NOT verified");
-        if (plan.replay)
+        if (plan.replay && res.applied == RST_PITR_APPLY_NET) {
+            char kept[200] = "";
+            if (res.net_ordered_tables)
+                snprintf(kept, sizeof kept, " (%" PRIu64 " rows of %" PRIu64 " table%s without a usable key kept "
+                         "in order)", res.net_ordered_rows, res.net_ordered_tables,
+                         res.net_ordered_tables == 1 ? "" : "s");
+            printf("summary: applied the net change of %" PRIu64 " transactions: %" PRIu64 " rows written, %"
+                   PRIu64 " deleted over %" PRIu64 " tables%s in %.1f s (read+fold %.1f s); position set to %s%s\n",
+                   res.transactions, res.net_rows_written, res.net_rows_deleted, res.net_tables, kept,
+                   res.fold_s + res.apply_s, res.fold_s, res.reached_gtid[0] ? res.reached_gtid : "-",
+                   res.reached ? " = the target" : "");
+        } else if (plan.replay) {
             printf("summary: replayed %" PRIu64 " transactions (%.1f MB) in %.1f s (%.0f tx/s); "
                    "position reached %s%s\n", res.transactions, (double)res.replay_bytes / 1e6,
                    res.replay_s, res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0.0,
                    res.reached_gtid[0] ? res.reached_gtid : "-",
                    res.reached ? " = the target" : "");
+            if (res.apply_reason[0]) printf("summary: transaction by transaction because %s\n", res.apply_reason);
+        }
         if (dur.restored)
             printf("summary: durability put back (innodb_flush_log_at_trx_commit=%d, sync_binlog=%d), "
                    "redo log and binlog flushed\n", dur.flush_orig, dur.sync_orig);

@@ -104,8 +104,10 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
         snprintf(pr->verdict, sizeof pr->verdict, "FAILED: %s", e.msg);
     else
         snprintf(pr->verdict, sizeof pr->verdict, "verified: %" PRIu64 " tables equal snapshot %.12s's "
-                 "hashes after replaying %" PRIu64 " transactions to %s", res.later_tables, b->hex,
-                 res.transactions, plan.target_gtid);
+                 "hashes after replaying %" PRIu64 " transactions%s to %s", res.later_tables, b->hex,
+                 res.transactions, res.applied == RST_PITR_APPLY_NET ? " (their net change)"
+                                   : res.applied == RST_PITR_APPLY_TRANSACTIONS ? " (one by one)" : "",
+                 plan.target_gtid);
     rst_pitr_plan_free(&plan);
     return rc;
 }

@@ -1,13 +1,15 @@
 /* pitr_restore.c: carry out a plan: load the snapshot (sql_log_bin=0,
- * verified by content hash), replay the archive to the target GTID through
- * the target's own replica SQL thread (restore/replay), check the position
- * reached, and prove the result against a later snapshot when the target
- * is exactly its coordinates.
+ * verified by content hash), bring it to the target GTID either as the net
+ * change per primary key in bulk (pitr_apply*.c) or transaction by
+ * transaction through the target's own replica SQL thread (restore/replay),
+ * check the position reached, and prove the result against a later
+ * snapshot when the target is exactly its coordinates.
  * Invariant: the replay connection is removed from the target whatever
  * happens (rst_replay_run guarantees it), and durability settings relaxed
- * for the replay are put back before rst_pitr_run returns (or, when the
- * server cannot be reached, recorded for the next run: pitr_durability.c);
- * a failed step ends the run. */
+ * for the replay or the apply are put back before rst_pitr_run returns (or,
+ * when the server cannot be reached, recorded for the next run:
+ * pitr_durability.c); a failed step ends the run; with --apply net nothing
+ * beyond the load is written unless the net path is possible. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
+#include "restore/pitr/pitr_apply.h"
 #include "restore/pitr/pitr_int.h"
 #include "restore/replay/rst_replay.h"
 
@@ -64,18 +67,186 @@ static int next_paused(void *ctx, const uint8_t **ev, size_t *len, Err *err)
     return rst_pitr_source_next(p->src, ev, len, err);
 }
 
+/* Put relaxed durability settings back whatever happened; a failure to do
+ * so fails the run (its message names the SQL), unless the step failed
+ * first: then dur->restore_error says it and the CLI prints both. A signal
+ * taken while relaxed makes the run ERR_INTERRUPTED. */
+static int durability_end(RstPitrDurability *dur, int rc, bool net, const RstPitrPlan *plan,
+                          const RstPitrResult *res, Err *err)
+{
+    Err e2;
+    int rc2;
+    if (!dur) return rc;
+    err_clear(&e2);
+    rc2 = rst_pitr_durability_restore(dur, &e2);
+    if (dur->signal && net)
+        rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the bulk apply (%s%s)%s%s",
+                     dur->signal == SIGINT ? "SIGINT" : "SIGTERM", rc ? "it failed: " : "it had finished at ",
+                     rc ? err->msg : (res->reached_gtid[0] ? res->reached_gtid : "?"),
+                     rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
+    else if (dur->signal)
+        rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the replay (the target server stopped "
+                     "at %s, short of %s)%s%s", dur->signal == SIGINT ? "SIGINT" : "SIGTERM",
+                     res->reached_gtid[0] ? res->reached_gtid : "?", plan->target_gtid,
+                     rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
+    else if (rc2 && !rc)
+        rc = err_set(err, rc2, "%s", e2.msg);
+    return rc;
+}
+
+/* The SQL-thread path: the archive streamed to the target's replica. */
+static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+                            const RstPitrRunOptions *opt, RstPitrResult *res, Err *err)
+{
+    RstReplayTarget t;
+    RstReplayStats st;
+    RstPitrSource *src = NULL;
+    char dbs[600], from_db[200];
+    const BinlogSegInfo *first = binlog_catalog_at(c, plan->seg_from);
+    int rc;
+
+    memset(&t, 0, sizeof t);
+    memset(&st, 0, sizeof st);
+    res->applied = RST_PITR_APPLY_TRANSACTIONS;
+    if (!conn->host && !conn->socket)
+        return err_set(err, ERR_INVALID, "the replay needs the target's --host or --socket (an "
+                       "option file alone is not enough)");
+    t.host = conn->host;
+    t.port = conn->port;
+    t.socket = conn->socket;
+    t.user = conn->user;
+    t.password = conn->password;
+    t.start_gtid = plan->snap_gtid;
+    if (opt->target_db) {
+        const char *d = single_db(plan->item);
+        if (!d) return err_set(err, ERR_INVALID, "--target-db needs a snapshot of a single database");
+        snprintf(from_db, sizeof from_db, "%s", d);
+        if (strcmp(from_db, opt->target_db) != 0) {
+            t.rewrite_db_from = from_db;
+            t.rewrite_db_to = opt->target_db;
+        }
+    }
+    rc = db_list(plan->item, opt->target_db, dbs, sizeof dbs, err);
+    if (rc) return rc;
+    t.do_db = dbs;
+    t.first_log_name = first->file;
+    t.listen_host = opt->listen_host;
+    t.advertise_host = opt->advertise_host;
+    t.timeout_s = opt->timeout_s;
+    t.progress = opt->progress;
+    RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
+    const char *pause = getenv("TIDEMARK_TEST_PAUSE_REPLAY");
+    PausedSource ps;
+    memset(&ps, 0, sizeof ps);
+    if (pause) {
+        ps.after = strtoull(pause, NULL, 10);
+        ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
+    }
+    if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
+    rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
+    if (rc) {
+        err_wrap(err, "replay");
+    } else {
+        ps.src = src;
+        rc = rst_replay_run(&t, pause ? next_paused : rst_pitr_source_next, pause ? (void *)&ps : src,
+                            plan->target_gtid, &st, err);
+        rst_pitr_source_close(src);
+        res->transactions = st.transactions;
+        res->replay_bytes = st.bytes;
+        res->replay_s = st.seconds;
+        snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", st.reached_gtid);
+        if (rc) err_wrap(err, "replay to %s", plan->target_gtid);
+    }
+    return durability_end(dur, rc, false, plan, res, err);
+}
+
+/* Whether the net path may run: *ok, or the reason in res->apply_reason.
+ * privileges: the result of the check made before the load. On success
+ * with *ok, *out holds the folded range. */
+static int net_prepare(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+                       const RstPitrRunOptions *opt, const PitrApplyDbs *dbs, RstPitrResult *res,
+                       PitrNet **out, bool *ok, Err *err)
+{
+    PitrFoldStats fs;
+    int rc;
+
+    *ok = false;
+    *out = NULL;
+    rc = pitr_apply_check_fks(conn, dbs, ok, res->apply_reason, sizeof res->apply_reason, err);
+    if (rc || !*ok) return rc;
+    *ok = false;
+    rc = pitr_apply_fold(r, c, plan, conn, dbs, opt->tmpdir, opt->progress, out, &fs, err);
+    res->fold_s = fs.seconds;
+    res->transactions = fs.transactions;
+    res->replay_bytes = fs.bytes;
+    if (rc == ERR_UNSUPPORTED) {
+        snprintf(res->apply_reason, sizeof res->apply_reason, "%.1150s", err->msg);
+        err_clear(err);
+        return 0;
+    }
+    if (rc) return err_wrap(err, "read and fold the archive");
+    rc = pitr_apply_check_packet(conn, fs.max_rows_event, ok, res->apply_reason, sizeof res->apply_reason, err);
+    if (rc || !*ok) {
+        pitr_net_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* The net path: the folded range applied in bulk, durability relaxed around it. */
+static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+                   RstPitrResult *res, Err *err)
+{
+    RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
+    PitrApplyStats as;
+    int rc;
+
+    memset(&as, 0, sizeof as);
+    res->applied = RST_PITR_APPLY_NET;
+    if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "net apply");
+    rc = pitr_apply_send(n, conn, plan->target_gtid, opt->progress, &as, err);
+    res->apply_s = as.seconds;
+    res->replay_s = res->fold_s + res->apply_s;
+    res->net_rows_written = as.rows_written;
+    res->net_rows_deleted = as.rows_deleted;
+    res->net_tables = as.tables;
+    res->net_ordered_rows = as.ordered_rows;
+    res->net_ordered_tables = as.ordered_tables;
+    snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", as.reached);
+    if (!rc) {
+        BinlogGtidSet want, got;
+        Err e;
+        if (binlog_gtid_set_parse(plan->target_gtid, &want, &e) || binlog_gtid_set_parse(as.reached, &got, &e) ||
+            !pitr_gtid_set_eq(&want, &got))
+            rc = err_set(err, ERR_VERIFY, "net apply: gtid_slave_pos reads %s after setting it to %s",
+                         as.reached[0] ? as.reached : "''", plan->target_gtid);
+    }
+    return durability_end(dur, rc, true, plan, res, err);
+}
+
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err)
 {
     RstDbOptions lo;
     RstDbStats ls;
-    RstPitrSource *src = NULL;
+    PitrApplyDbs dbs;
+    PitrNet *net = NULL;
     json_t *later = NULL;
+    bool try_net = plan->replay && opt->apply != RST_PITR_APPLY_TRANSACTIONS, ok = false;
     int rc;
 
     memset(res, 0, sizeof *res);
     memset(&lo, 0, sizeof lo);
     memset(&ls, 0, sizeof ls);
+    if (try_net) {
+        /* before the load: --apply net without the privilege is refused untouched */
+        rc = pitr_apply_dbs(plan->item, opt->target_db, &dbs, err);
+        if (!rc) rc = pitr_apply_check_privileges(conn, &ok, res->apply_reason, sizeof res->apply_reason, err);
+        if (rc) return rc;
+        if (!ok && opt->apply == RST_PITR_APPLY_NET)
+            return err_set(err, ERR_PERM, "--apply net refused (nothing was touched): %s", res->apply_reason);
+        try_net = ok;
+    }
     lo.target_db = opt->target_db;
     lo.drop_existing = opt->drop_existing;
     lo.threads = opt->threads;
@@ -90,78 +261,25 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     res->load_verified = true;
 
     if (plan->replay) {
-        RstReplayTarget t;
-        RstReplayStats st;
-        char dbs[600], from_db[200];
-        const BinlogSegInfo *first = binlog_catalog_at(c, plan->seg_from);
-        memset(&t, 0, sizeof t);
-        memset(&st, 0, sizeof st);
-        if (!conn->host && !conn->socket)
-            return err_set(err, ERR_INVALID, "the replay needs the target's --host or --socket (an "
-                           "option file alone is not enough)");
-        t.host = conn->host;
-        t.port = conn->port;
-        t.socket = conn->socket;
-        t.user = conn->user;
-        t.password = conn->password;
-        t.start_gtid = plan->snap_gtid;
-        if (opt->target_db) {
-            const char *d = single_db(plan->item);
-            if (!d) return err_set(err, ERR_INVALID, "--target-db needs a snapshot of a single database");
-            snprintf(from_db, sizeof from_db, "%s", d);
-            if (strcmp(from_db, opt->target_db) != 0) {
-                t.rewrite_db_from = from_db;
-                t.rewrite_db_to = opt->target_db;
+        if (try_net) {
+            rc = net_prepare(r, c, plan, conn, opt, &dbs, res, &net, &ok, err);
+            if (rc) goto out;
+            if (!ok && opt->apply == RST_PITR_APPLY_NET) {
+                rc = err_set(err, ERR_UNSUPPORTED, "--apply net refused after the load (nothing else was "
+                             "written): %s", res->apply_reason);
+                goto out;
             }
         }
-        rc = db_list(plan->item, opt->target_db, dbs, sizeof dbs, err);
-        if (rc) return rc;
-        t.do_db = dbs;
-        t.first_log_name = first->file;
-        t.listen_host = opt->listen_host;
-        t.advertise_host = opt->advertise_host;
-        t.timeout_s = opt->timeout_s;
-        t.progress = opt->progress;
-        RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
-        const char *pause = getenv("TIDEMARK_TEST_PAUSE_REPLAY");
-        PausedSource ps;
-        memset(&ps, 0, sizeof ps);
-        if (pause) {
-            ps.after = strtoull(pause, NULL, 10);
-            ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
-        }
-        if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
-        rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
-        if (rc) {
-            err_wrap(err, "replay");
+        if (net) {
+            rc = run_net(net, plan, conn, opt, res, err);
         } else {
-            ps.src = src;
-            rc = rst_replay_run(&t, pause ? next_paused : rst_pitr_source_next, pause ? (void *)&ps : src,
-                                plan->target_gtid, &st, err);
-            rst_pitr_source_close(src);
-            res->transactions = st.transactions;
-            res->replay_bytes = st.bytes;
-            res->replay_s = st.seconds;
-            snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", st.reached_gtid);
-            if (rc) err_wrap(err, "replay to %s", plan->target_gtid);
+            if (opt->progress && res->apply_reason[0])
+                fprintf(stderr, "apply: transaction by transaction: %s\n", res->apply_reason);
+            res->transactions = 0;   /* a fold that gave up counted its own */
+            res->replay_bytes = 0;
+            rc = run_transactions(r, c, plan, conn, opt, res, err);
         }
-        if (dur) {
-            /* put back whatever happened; a failure to do so fails the run
-             * (its message names the SQL), unless the replay failed first:
-             * then dur->restore_error says it and the CLI prints both */
-            Err e2;
-            int rc2;
-            err_clear(&e2);
-            rc2 = rst_pitr_durability_restore(dur, &e2);
-            if (dur->signal)
-                rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the replay (the target server stopped "
-                             "at %s, short of %s)%s%s", dur->signal == SIGINT ? "SIGINT" : "SIGTERM",
-                             res->reached_gtid[0] ? res->reached_gtid : "?", plan->target_gtid,
-                             rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
-            else if (rc2 && !rc)
-                rc = err_set(err, rc2, "%s", e2.msg);
-        }
-        if (rc) return rc;
+        if (rc) goto out;
         res->reached = true;
     } else {
         snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", plan->snap_gtid);
@@ -193,6 +311,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     }
     rc = 0;
 out:
+    pitr_net_close(net);
     json_decref(later);
     return rc;
 }

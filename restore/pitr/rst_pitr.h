@@ -233,6 +233,14 @@ json_t *rst_pitr_durability_json(const RstPitrDurability *d);
 
 /* ---- running ----------------------------------------------------------------- */
 
+/* How the archived range reaches the target (docs/OPERATIONS.md "The two
+ * apply paths"). */
+typedef enum RstPitrApply {
+    RST_PITR_APPLY_AUTO = 0,       /* net when eligible (decided after the load), else transactions */
+    RST_PITR_APPLY_NET,            /* net or refuse (before writing anything beyond the load) */
+    RST_PITR_APPLY_TRANSACTIONS,   /* transaction by transaction through the SQL thread */
+} RstPitrApply;
+
 typedef struct RstPitrRunOptions {
     const char *target_db;
     bool drop_existing;
@@ -241,6 +249,8 @@ typedef struct RstPitrRunOptions {
     const char *listen_host, *advertise_host;   /* NULL = 127.0.0.1 */
     unsigned timeout_s;
     RstPitrDurability *durability;   /* relaxed around the replay when ->relax; NULL = keep */
+    RstPitrApply apply;              /* default AUTO */
+    const char *tmpdir;              /* the net fold's image file; NULL = $TMPDIR or /tmp */
 } RstPitrRunOptions;
 
 typedef struct RstPitrResult {
@@ -255,12 +265,25 @@ typedef struct RstPitrResult {
     double later_verify_s;
     uint64_t later_tables;
     uint64_t later_mismatches;
+    /* the apply path (replay only) */
+    RstPitrApply applied;             /* NET or TRANSACTIONS: the path that ran (AUTO: none ran) */
+    char apply_reason[1200];          /* why the net path was not used ("" = it was, or not asked) */
+    uint64_t net_rows_written, net_rows_deleted;   /* fold tables: end images written, start deleted */
+    uint64_t net_tables;              /* tables written to */
+    uint64_t net_ordered_rows, net_ordered_tables; /* tables without a usable key: rows kept in order */
+    double fold_s, apply_s;           /* read + fold of the archive, the bulk apply */
 } RstPitrResult;
 
 /* Load plan->item into conn (sql_log_bin=0), verify it, replay to
  * plan->target_gtid, check the position reached, and when the target is a
  * later snapshot's coordinates compare every table with that snapshot's
- * hashes. On error res says how far it got. */
+ * hashes. The replay is the net change per primary key in bulk (BINLOG
+ * statements, sql_log_bin=0) when opt->apply allows and the range and the
+ * target allow it, else transaction by transaction; res->applied and
+ * res->apply_reason say which and why. With RST_PITR_APPLY_NET an
+ * ineligible range or target is ERR_UNSUPPORTED / ERR_PERM (the GRANT named)
+ * after the load, before anything else is written. On error res says how
+ * far it got. */
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err);
 

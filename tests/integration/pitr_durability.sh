@@ -50,7 +50,9 @@ sums() { q "$1" -N -e "CHECKSUM TABLE shop.acc, shop.mv" | awk '{print $1, $2}';
 sums $S > "$T/src.sum"
 no_conn() { [ -z "$(q $TG -N -e "SHOW ALL SLAVES STATUS")" ] || fail "$1: replication connection left on the target"; }
 no_file() { ! ls "$T"/state/pitr-durability-*.json >/dev/null 2>&1 || fail "$1: state file left: $(ls "$T"/state/)"; }
-RESTORE=(restore db --to-gtid "$END" --socket "$TG" --drop-existing)
+# the transaction-by-transaction path: it is the one whose replay runs long enough to interrupt
+# (the net path relaxes durability around its bulk apply too: pitr_net.sh)
+RESTORE=(restore db --to-gtid "$END" --socket "$TG" --drop-existing --apply transactions)
 
 # ---- (1) default, nothing else on the target: relaxed ----------------------------------------
 TM --json "${RESTORE[@]}" --user root --plan > "$T/p1.json" || fail "(1) plan --json"

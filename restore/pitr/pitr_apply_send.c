@@ -1,0 +1,352 @@
+/* pitr_apply_send.c: the bulk apply of a folded range: two connections to
+ * the target, tables split between them by size, each table's batches sent
+ * as BINLOG statements in transactions of ~64 MiB; then the AUTO_INCREMENT
+ * counters the range went past and gtid_slave_pos = the target, as the
+ * SQL-thread replay leaves them.
+ * Invariants: every apply session has sql_log_bin=0 and foreign_key_checks=0
+ * before its first write and sends the range's Format_description before
+ * any batch; a table is applied by one connection only, its batches in
+ * emission order. */
+#include <inttypes.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "restore/pitr/pitr_apply.h"
+#include "restore/pitr/pitr_int.h"
+
+#define NCONN 2
+#define BATCH_MAX ((size_t)16 << 20)
+#define TX_BYTES ((uint64_t)64 << 20)
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "apply: 412,000 / 640,000 rows (52,000 rows/s) ETA 0:04" at most twice a second. */
+typedef struct ApplyProgress {
+    pthread_mutex_t mu;
+    bool enabled, drawn;
+    uint64_t rows, total;
+    double start, last;
+} ApplyProgress;
+
+static void progress_draw(ApplyProgress *p, bool final)
+{
+    char line[200], eta[40] = "";
+    double el = mono() - p->start, rate = el > 0 ? (double)p->rows / el : 0;
+    int n;
+    if (!final && rate > 0 && p->total > p->rows) {
+        unsigned s = (unsigned)((double)(p->total - p->rows) / rate);
+        snprintf(eta, sizeof eta, " ETA %u:%02u", s / 60, s % 60);
+    }
+    n = snprintf(line, sizeof line, "\rapply: %" PRIu64 " / %" PRIu64 " rows (%.0f rows/s)%s\033[K%s", p->rows,
+                 p->total, rate, eta, final ? "\n" : "");
+    if (n > 0) {
+        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
+    p->drawn = true;
+}
+
+static void progress_rows(ApplyProgress *p, uint64_t rows)
+{
+    pthread_mutex_lock(&p->mu);
+    p->rows += rows;
+    if (p->enabled && mono() - p->last >= 0.5) {
+        p->last = mono();
+        progress_draw(p, false);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+typedef struct Worker {
+    PitrNet *n;
+    MYSQL *m;
+    size_t *tables;
+    size_t ntables;
+    uint64_t load;
+    size_t max_bytes;
+    uint64_t max_packet;
+    ApplyProgress *pg;
+    char *sql;                /* "BINLOG '<base64>'" */
+    size_t sqlcap;
+    /* the table in progress */
+    const PitrNetTableInfo *ti;
+    uint64_t batch, tx_bytes;
+    pthread_t th;
+    bool started;
+    int rc;
+    Err err;
+} Worker;
+
+static int exec_in(Worker *w, const char *sql, const char *what, Err *err)
+{
+    if (mysql_query(w->m, sql)) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s %s.%s", what, w->ti->def.target_db, w->ti->table);
+        return src_db_err(w->m, err, msg);
+    }
+    mysql_free_result(mysql_store_result(w->m));
+    return 0;
+}
+
+/* Send bytes as one BINLOG statement. */
+static int send_binlog(Worker *w, const uint8_t *ev, size_t len, Err *err)
+{
+    size_t need = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL) + 10;
+    if (need > w->sqlcap) {
+        char *p = realloc(w->sql, need);
+        if (!p) return err_set(err, ERR_NOMEM, "out of memory for a %zu-byte BINLOG statement", need);
+        w->sql = p;
+        w->sqlcap = need;
+    }
+    memcpy(w->sql, "BINLOG '", 8);
+    sodium_bin2base64(w->sql + 8, w->sqlcap - 8, ev, len, sodium_base64_VARIANT_ORIGINAL);
+    size_t n = 8 + strlen(w->sql + 8);
+    w->sql[n++] = '\'';
+    w->sql[n] = 0;
+    if ((uint64_t)n > w->max_packet)
+        return err_set(err, ERR_UNSUPPORTED, "a BINLOG statement of %zu bytes is over the target's "
+                       "max_allowed_packet (%" PRIu64 ")", n, w->max_packet);
+    if (mysql_real_query(w->m, w->sql, (unsigned long)n)) return src_db_err(w->m, err, "BINLOG");
+    mysql_free_result(mysql_store_result(w->m));
+    return 0;
+}
+
+static int on_batch(void *ctx, const uint8_t *events, size_t len, uint64_t rows, Err *err)
+{
+    Worker *w = ctx;
+    int rc;
+    w->batch++;
+    rc = send_binlog(w, events, len, err);
+    if (rc)
+        return err_wrap(err, "apply %s.%s batch %" PRIu64 " (%" PRIu64 " rows, %zu bytes)", w->ti->def.target_db,
+                        w->ti->table, w->batch, rows, len);
+    progress_rows(w->pg, rows);
+    w->tx_bytes += len;
+    if (w->tx_bytes >= TX_BYTES) {
+        w->tx_bytes = 0;
+        if ((rc = exec_in(w, "COMMIT", "commit", err)) || (rc = exec_in(w, "START TRANSACTION", "begin", err)))
+            return err_wrap(err, "after batch %" PRIu64, w->batch);
+    }
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    for (size_t k = 0; k < w->ntables && !w->rc; k++) {
+        w->ti = pitr_net_table(w->n, w->tables[k]);
+        w->batch = 0;
+        w->tx_bytes = 0;
+        w->rc = exec_in(w, "START TRANSACTION", "begin", &w->err);
+        if (!w->rc) w->rc = pitr_net_emit(w->n, w->tables[k], w->max_bytes, on_batch, w, &w->err);
+        if (!w->rc) w->rc = exec_in(w, "COMMIT", "commit", &w->err);
+    }
+    return NULL;
+}
+
+/* A connection ready for BINLOG statements: no binlog, no FK checks, the
+ * range's Format_description sent. */
+static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
+{
+    const uint8_t *fd;
+    size_t fdlen = 0;
+    char *v = NULL;
+    int rc = src_db_connect(conn, &w->m, err);
+    if (rc) return err_wrap(err, "net apply: connect");
+    rc = src_db_exec(w->m, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, "
+                           "net_read_timeout = 3600, net_write_timeout = 3600", err);
+    if (rc) return err_wrap(err, "net apply: set up the session");
+    rc = src_db_value(w->m, "SELECT @@max_allowed_packet", &v, err);
+    if (rc) return err_wrap(err, "net apply: read max_allowed_packet");
+    w->max_packet = v ? strtoull(v, NULL, 10) : 0;
+    free(v);
+    w->max_bytes = w->max_packet > 8192 ? (size_t)((w->max_packet - 4096) * 3 / 4) : 4096;
+    if (w->max_bytes > BATCH_MAX) w->max_bytes = BATCH_MAX;
+    fd = pitr_net_format_desc(n, &fdlen);
+    if (!fd) return err_set(err, ERR_CORRUPT, "net apply: the range has no Format_description event");
+    rc = send_binlog(w, fd, fdlen, err);
+    if (rc) return err_wrap(err, "net apply: send the Format_description");
+    return 0;
+}
+
+typedef struct Sized {
+    uint64_t bytes;
+    size_t table;
+} Sized;
+
+static int cmp_emit(const void *a, const void *b)
+{
+    const Sized *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+    return x->table < y->table ? -1 : x->table > y->table;
+}
+
+/* Raise AUTO_INCREMENT where the range wrote a higher value than the
+ * counter holds now (rows inserted at the top and deleted again). */
+static int raise_autoinc(MYSQL *m, PitrNet *n, PitrApplyStats *st, Err *err)
+{
+    for (size_t i = 0; i < pitr_net_table_count(n); i++) {
+        const PitrNetTableInfo *ti = pitr_net_table(n, i);
+        char edb[2 * PITR_NET_NAME_MAX + 1], etb[2 * PITR_NET_NAME_MAX + 1], sql[600], *v = NULL;
+        uint64_t cur;
+        int rc;
+        if (!ti->def.restore || !ti->autoinc_seen || ti->autoinc_max == UINT64_MAX) continue;
+        mysql_real_escape_string(m, edb, ti->def.target_db, strlen(ti->def.target_db));
+        mysql_real_escape_string(m, etb, ti->table, strlen(ti->table));
+        snprintf(sql, sizeof sql, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' "
+                 "AND TABLE_NAME = '%s'", edb, etb);
+        rc = src_db_value(m, sql, &v, err);
+        if (rc) return err_wrap(err, "net apply: AUTO_INCREMENT of %s.%s", ti->def.target_db, ti->table);
+        cur = v ? strtoull(v, NULL, 10) : 0;
+        free(v);
+        if (cur > ti->autoinc_max) continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE `%s`.`%s` AUTO_INCREMENT = %" PRIu64, ti->def.target_db, ti->table,
+                 ti->autoinc_max + 1);
+        rc = src_db_exec(m, sql, err);
+        if (rc) return err_wrap(err, "net apply: raise AUTO_INCREMENT of %s.%s", ti->def.target_db, ti->table);
+        st->autoinc_raised++;
+    }
+    return 0;
+}
+
+static uint64_t domain_seq(const char *pos, uint32_t domain)
+{
+    BinlogGtidSet s;
+    Err e;
+    if (binlog_gtid_set_parse(pos, &s, &e)) return 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.g[i].domain == domain) return s.g[i].seq;
+    return 0;
+}
+
+/* SET GLOBAL gtid_slave_pos = target, as the SQL thread would leave it. With
+ * gtid_strict_mode on, a target binlog already past the target in a domain
+ * refuses the SET: strict mode is off for that statement only (as the
+ * replay does, restore/replay/rst_replay.c). */
+static int set_position(MYSQL *m, const char *target, char *reached, size_t cap, Err *err)
+{
+    BinlogGtidSet t;
+    char *strict = NULL, *binpos = NULL, *v = NULL, sql[RST_PITR_GTID_MAX + 64];
+    bool relax = false;
+    int rc = binlog_gtid_set_parse(target, &t, err);
+    if (rc) return rc;
+    rc = src_db_value(m, "SELECT @@global.gtid_strict_mode", &strict, err);
+    if (!rc) rc = src_db_value(m, "SELECT @@global.gtid_binlog_pos", &binpos, err);
+    if (rc) goto out;
+    if (strict && !strcmp(strict, "1"))
+        for (size_t i = 0; i < t.n; i++)
+            relax |= domain_seq(binpos ? binpos : "", t.g[i].domain) > t.g[i].seq;
+    if (relax && (rc = src_db_exec(m, "SET GLOBAL gtid_strict_mode = 0", err))) goto out;
+    snprintf(sql, sizeof sql, "SET GLOBAL gtid_slave_pos = '%s'", target);
+    rc = src_db_exec(m, sql, err);
+    if (relax) {
+        Err e2;
+        if (src_db_exec(m, "SET GLOBAL gtid_strict_mode = 1", &e2) && !rc)
+            rc = err_set(err, e2.code, "%s (gtid_strict_mode is off on the target: SET GLOBAL "
+                         "gtid_strict_mode = 1)", e2.msg);
+    }
+    if (rc) goto out;
+    rc = src_db_value(m, "SELECT @@global.gtid_slave_pos", &v, err);
+    if (rc) goto out;
+    snprintf(reached, cap, "%s", v ? v : "");
+out:
+    free(strict);
+    free(binpos);
+    free(v);
+    if (rc) err_wrap(err, "net apply: set gtid_slave_pos to %s", target);
+    return rc;
+}
+
+int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress,
+                    PitrApplyStats *st, Err *err)
+{
+    Worker w[NCONN];
+    ApplyProgress pg;
+    size_t nt = pitr_net_table_count(n), k = 0;
+    Sized *order = NULL;
+    double t0 = mono();
+    int rc = 0;
+
+    memset(w, 0, sizeof w);
+    memset(st, 0, sizeof *st);
+    memset(&pg, 0, sizeof pg);
+    pthread_mutex_init(&pg.mu, NULL);
+    pg.enabled = progress;
+    pg.start = pg.last = mono();
+    order = calloc(nt ? nt : 1, sizeof *order);
+    for (size_t i = 0; i < NCONN && order; i++) w[i].tables = calloc(nt ? nt : 1, sizeof *w[i].tables);
+    if (!order || !w[0].tables || !w[1].tables) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        const PitrNetTableInfo *ti = pitr_net_table(n, i);
+        uint64_t rows = ti->def.fold ? ti->rows_write + ti->rows_delete : ti->ordered_rows;
+        if (!ti->def.restore || (!rows && !ti->ordered_events)) continue;
+        order[k].table = i;
+        order[k++].bytes = ti->emit_bytes;
+        pg.total += rows;
+        st->tables++;
+        if (ti->def.fold) {
+            st->rows_written += ti->rows_write;
+            st->rows_deleted += ti->rows_delete;
+        } else {
+            st->ordered_rows += ti->ordered_rows;
+            st->ordered_tables++;
+        }
+    }
+    qsort(order, k, sizeof *order, cmp_emit);
+    for (size_t i = 0; i < k; i++) {   /* largest first, to the less loaded connection */
+        Worker *to = w[1].load < w[0].load ? &w[1] : &w[0];
+        to->tables[to->ntables++] = order[i].table;
+        to->load += order[i].bytes + 1;
+    }
+    for (size_t i = 0; i < NCONN; i++) {
+        w[i].n = n;
+        w[i].pg = &pg;
+        if ((rc = session_open(conn, n, &w[i], err))) goto out;
+    }
+    for (size_t i = 0; i < NCONN; i++) {
+        if (!w[i].ntables) continue;
+        if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+            rc = err_set(err, ERR_NOMEM, "net apply: cannot start an apply thread");
+            break;
+        }
+        w[i].started = true;
+    }
+    for (size_t i = 0; i < NCONN; i++) {
+        if (!w[i].started) continue;
+        pthread_join(w[i].th, NULL);
+        w[i].started = false;
+        if (w[i].rc && !rc) {
+            rc = w[i].rc;
+            *err = w[i].err;
+        }
+    }
+    if (pg.enabled && pg.drawn) progress_draw(&pg, true);
+    if (rc) goto out;
+    rc = raise_autoinc(w[0].m, n, st, err);
+    if (!rc) rc = set_position(w[0].m, target_gtid, st->reached, sizeof st->reached, err);
+out:
+    for (size_t i = 0; i < NCONN; i++) {
+        if (w[i].started) pthread_join(w[i].th, NULL);
+        src_db_close(w[i].m);
+        free(w[i].sql);
+        free(w[i].tables);
+    }
+    free(order);
+    pthread_mutex_destroy(&pg.mu);
+    st->seconds = mono() - t0;
+    return rc;
+}
