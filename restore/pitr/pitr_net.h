@@ -49,6 +49,7 @@
 
 #define PITR_NET_PK_MAX 16
 #define PITR_NET_NAME_MAX 65   /* a MariaDB identifier (64 characters) + NUL */
+#define PITR_NET_UNIQ_MAX 64   /* more unique-key columns than this: uniq_unknown */
 
 /* What the caller knows of a table, from the target server after the
  * snapshot load (information_schema). */
@@ -62,6 +63,18 @@ typedef struct PitrNetTableDef {
     bool autoinc_unsigned;
     char target_db[PITR_NET_NAME_MAX];   /* database name written into emitted Table_maps
                                           * ("" = the name in the events) */
+    /* Columns of the table's UNIQUE secondary keys (the union over all of
+     * them, 0-based). A key present at the start and at the end whose
+     * images differ is emitted as one Update_rows (start -> end image) when
+     * every one of these columns is identical (bytes and NULL-ness) in the
+     * two images; otherwise as Delete_rows + Write_rows. Why this is safe:
+     * an updated row then holds the same unique values before and after,
+     * so it cannot collide with another row at any moment of the apply;
+     * deletes run first and writes last (see PitrNetPhase). uniq_unknown:
+     * the caller could not tell (always Delete + Write). */
+    uint32_t nuniq;
+    uint32_t uniq[PITR_NET_UNIQ_MAX];
+    bool uniq_unknown;
 } PitrNetTableDef;
 
 /* Called once per (db, table) at its first Table_map in the range. A
@@ -92,6 +105,8 @@ typedef struct PitrNetTableInfo {
     PitrNetTableDef def;
     uint64_t keys;                    /* fold: distinct keys touched */
     uint64_t rows_delete, rows_write; /* fold: what emission will delete / write */
+    uint64_t rows_update;             /* fold: keys emitted as Update_rows (not in delete/write) */
+    uint64_t prepare_bytes, write_bytes;     /* about what each phase emits (balancing) */
     uint64_t ordered_events, ordered_rows;   /* not folded: row events kept */
     uint64_t emit_bytes;              /* about what emission produces (for balancing) */
     bool autoinc_seen;                /* an AUTO_INCREMENT value >= 1 was written */
@@ -127,6 +142,19 @@ const uint8_t *pitr_net_format_desc(const PitrNet *n, size_t *len);
  * tables may run at once from different threads. */
 typedef int (*PitrNetBatchFn)(void *ctx, const uint8_t *events, size_t len, uint64_t rows, Err *err);
 int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err);
+
+/* The same in two phases, so that two connections can share one table:
+ *   PITR_NET_PHASE_PREPARE: fold tables: the Delete_rows, then the
+ *     Update_rows; ordered tables: all their events (one shard only).
+ *   PITR_NET_PHASE_WRITE: fold tables: the Write_rows, split in nshards
+ *     contiguous parts of the first-touch order (shard 0..nshards-1); every
+ *     key is written by exactly one shard; ordered tables: nothing.
+ * The caller must finish (commit) a table's PREPARE before any of its WRITE
+ * shards starts; WRITE shards of one table may run at once. pitr_net_emit
+ * = PREPARE then WRITE with one shard. */
+typedef enum PitrNetPhase { PITR_NET_PHASE_PREPARE = 0, PITR_NET_PHASE_WRITE } PitrNetPhase;
+int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned shard, unsigned nshards,
+                        size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err);
 
 void pitr_net_close(PitrNet *n);   /* accepts NULL */
 
