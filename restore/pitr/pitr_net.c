@@ -542,25 +542,131 @@ out:
     return rc;
 }
 
-/* What emission will do with an entry: same = start and end identical as
- * far as lengths and hashes tell (the emission compares the bytes). */
-static void table_count(NetTable *t, const PitrNet *n)
+/* Bytes of one emitted Table_map of t, and of a rows event's header
+ * (bitmaps: 1, or 2 for Update_rows), checksums included. */
+static uint64_t map_bytes(const PitrNet *n, const NetTable *t)
 {
-    if (!t->info.def.fold) return;
-    uint64_t hdr = PITR_HDR + 8 + 9 + (t->info.def.ncols + 7) / 8 + 4;
+    const char *db = t->info.def.target_db[0] ? t->info.def.target_db : t->info.db;
+    return PITR_HDR + 8 + 1 + strlen(db) + 1 + 1 + t->cols->table_len + 1 + (t->tmap_len - t->cols->cols_off) +
+           (n->fdesc_crc ? 4 : 0);
+}
+
+static uint64_t rows_hdr_bytes(const PitrNet *n, const NetTable *t, unsigned bitmaps)
+{
+    uint64_t nc = t->cols->n;
+    return PITR_HDR + 8 + (nc < 251 ? 1 : 3) + bitmaps * ((nc + 7) / 8) + (n->fdesc_crc ? 4 : 0);
+}
+
+/* Read an image of the file into b (b->len stays 0). */
+static int image_read(const PitrNet *n, uint64_t off, uint32_t len, Buf *b, Err *err)
+{
+    int rc;
+    buf_reset(b);
+    if ((rc = buf_reserve(b, len, err))) return rc;
+    return pitr_net_pread(n, off, b->data, len, err);
+}
+
+/* Whether every unique-key column of t is identical (bytes and NULL-ness)
+ * in the start and end images of e, read into a and b. */
+static int uniq_same(PitrNet *n, const NetTable *t, const NetEntry *e, const Buf *a, const Buf *b, bool *out,
+                     Err *err)
+{
+    uint8_t ones[PITR_COLS_MAX / 8];
+    const uint8_t *pa = a->data, *pb = b->data;
+    const PitrNetTableDef *d = &t->info.def;
+    uint64_t nc = t->cols->n;
+
+    memset(ones, 0xff, sizeof ones);
+    if (pitr_row_image(t->cols, ones, nc, &pa, a->data + e->start_len, n->fa) ||
+        pitr_row_image(t->cols, ones, nc, &pb, b->data + e->end_len, n->fb))
+        return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: a kept row image does not parse", t->info.db,
+                       t->info.table);
+    *out = true;
+    for (uint32_t i = 0; i < d->nuniq && *out; i++) {
+        const PitrField *x = &n->fa[d->uniq[i]], *y = &n->fb[d->uniq[i]];
+        if (x->len != y->len)
+            *out = false;
+        else if (x->len != PITR_FIELD_NONE && memcmp(a->data + x->off, b->data + y->off, x->len))
+            *out = false;
+    }
+    return 0;
+}
+
+/* Decide what emission does with each key of fold table t (NetEntry.kind),
+ * list the keys to write, count rows and bytes per phase. */
+static int table_plan(PitrNet *n, NetTable *t, Buf *a, Buf *b, Err *err)
+{
+    PitrNetTableInfo *in = &t->info;
+    uint64_t del = 0, upd = 0, wr = 0;
+    int rc;
+
+    if (!in->def.fold) {
+        in->prepare_bytes = in->emit_bytes;
+        return 0;
+    }
+    size_t cap = 0;
+    if (t->norder && (rc = pitr_net_grow((void **)&t->wlist, &cap, t->norder, sizeof *t->wlist, err))) return rc;
     for (size_t i = 0; i < t->norder; i++) {
-        const NetEntry *e = &n->ents[t->order[i]];
-        bool same = e->start_len && e->end_len && e->start_len == e->end_len && e->start_hash == e->end_hash;
-        if (e->start_len && !same) {
-            t->info.rows_delete++;
-            t->info.emit_bytes += e->start_len;
+        NetEntry *e = &n->ents[t->order[i]];
+        bool read = false, same = false;
+        if (!e->start_len) {
+            e->kind = e->end_len ? NET_K_WRITE : NET_K_NONE;
+        } else if (!e->end_len) {
+            e->kind = NET_K_DELETE;
+        } else {
+            if (e->start_len == e->end_len && e->start_hash == e->end_hash) {
+                if ((rc = image_read(n, e->start_off, e->start_len, a, err)) ||
+                    (rc = image_read(n, e->end_off, e->end_len, b, err)))
+                    return rc;
+                read = true;
+                if (!memcmp(a->data, b->data, e->start_len)) {
+                    e->kind = NET_K_NONE;
+                    continue;
+                }
+            }
+            if (in->def.uniq_unknown) {
+                e->kind = NET_K_DW;
+            } else if (!in->def.nuniq) {
+                e->kind = NET_K_UPDATE;
+            } else {
+                if (!read && ((rc = image_read(n, e->start_off, e->start_len, a, err)) ||
+                              (rc = image_read(n, e->end_off, e->end_len, b, err))))
+                    return rc;
+                if ((rc = uniq_same(n, t, e, a, b, &same, err))) return rc;
+                e->kind = same ? NET_K_UPDATE : NET_K_DW;
+            }
         }
-        if (e->end_len && !same) {
-            t->info.rows_write++;
-            t->info.emit_bytes += e->end_len;
+        switch (e->kind) {
+        case NET_K_DELETE:
+            in->rows_delete++;
+            del += e->start_len;
+            break;
+        case NET_K_WRITE:
+            in->rows_write++;
+            wr += e->end_len;
+            t->wlist[t->nwlist++] = t->order[i];
+            break;
+        case NET_K_DW:
+            in->rows_delete++;
+            in->rows_write++;
+            del += e->start_len;
+            wr += e->end_len;
+            t->wlist[t->nwlist++] = t->order[i];
+            break;
+        case NET_K_UPDATE:
+            in->rows_update++;
+            upd += (uint64_t)e->start_len + e->end_len;
+            break;
+        default:
+            break;
         }
     }
-    if (t->info.rows_delete || t->info.rows_write) t->info.emit_bytes += 2 * (hdr + t->tmap_len + 4);
+    /* one batch per kind (deletes, updates, writes) at the least */
+    if (in->rows_delete) in->prepare_bytes += map_bytes(n, t) + rows_hdr_bytes(n, t, 1) + del;
+    if (in->rows_update) in->prepare_bytes += map_bytes(n, t) + rows_hdr_bytes(n, t, 2) + upd;
+    if (in->rows_write) in->write_bytes = map_bytes(n, t) + rows_hdr_bytes(n, t, 1) + wr;
+    in->emit_bytes = in->prepare_bytes + in->write_bytes;
+    return 0;
 }
 
 int pitr_net_finish(PitrNet *n, Err *err)
@@ -573,7 +679,19 @@ int pitr_net_finish(PitrNet *n, Err *err)
         n->failed = true;
         return rc;
     }
-    for (size_t i = 0; i < n->npub; i++) table_count(n->tabs[n->pub[i]], n);
+    Buf a, b;
+    buf_init(&a, PITR_UNCOMPRESS_MAX);
+    buf_init(&b, PITR_UNCOMPRESS_MAX);
+    for (size_t i = 0; i < n->npub && !rc; i++) {
+        NetTable *t = n->tabs[n->pub[i]];
+        if ((rc = table_plan(n, t, &a, &b, err))) rc = err_wrap(err, "table `%s`.`%s`", t->info.db, t->info.table);
+    }
+    buf_free(&a);
+    buf_free(&b);
+    if (rc) {
+        n->failed = true;
+        return rc;
+    }
     n->finished = true;
     return 0;
 }
@@ -602,6 +720,7 @@ void pitr_net_close(PitrNet *n)
         free(t->tmap);
         free(t->cols);
         free(t->order);
+        free(t->wlist);
         free(t->evs);
         free(t);
     }

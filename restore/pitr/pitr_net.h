@@ -31,7 +31,8 @@
  *     (every column present in every image: binlog_row_image=FULL), else
  *     ERR_UNSUPPORTED.
  *  4. Emission per table: fold tables give Delete_rows of start images
- *     first, then Write_rows of end images, each key once, in the order keys
+ *     first, then Update_rows (start -> end image, see PitrNetTableDef.uniq),
+ *     then Write_rows of end images, each key once, in the order keys
  *     were first touched; a key whose start and end images are identical is
  *     left out. Every emitted rows event carries NO_FOREIGN_KEY_CHECKS_F
  *     (the intermediate states are not consistent across tables) and every
@@ -145,13 +146,16 @@ int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn,
 
 /* The same in two phases, so that two connections can share one table:
  *   PITR_NET_PHASE_PREPARE: fold tables: the Delete_rows, then the
- *     Update_rows; ordered tables: all their events (one shard only).
+ *     Update_rows; ordered tables: all their events. Not split: shard 0
+ *     emits it all, other shards nothing.
  *   PITR_NET_PHASE_WRITE: fold tables: the Write_rows, split in nshards
  *     contiguous parts of the first-touch order (shard 0..nshards-1); every
  *     key is written by exactly one shard; ordered tables: nothing.
  * The caller must finish (commit) a table's PREPARE before any of its WRITE
  * shards starts; WRITE shards of one table may run at once. pitr_net_emit
- * = PREPARE then WRITE with one shard. */
+ * = PREPARE then WRITE with one shard. ERR_INVALID: nshards 0 or shard >=
+ * nshards. The split is fixed by pitr_net_finish (which reads both images
+ * of every key present at both ends, to compare them). */
 typedef enum PitrNetPhase { PITR_NET_PHASE_PREPARE = 0, PITR_NET_PHASE_WRITE } PitrNetPhase;
 int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned shard, unsigned nshards,
                         size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err);

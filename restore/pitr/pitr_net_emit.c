@@ -1,9 +1,11 @@
 /* pitr_net_emit.c: a folded table back to row events, in batches the
  * target applies as BINLOG statements: Table_map (database renamed, our
  * table id) then rows events, NO_FOREIGN_KEY_CHECKS_F on each, STMT_END_F
- * on the batch's last one.
+ * on the batch's last one. Two phases: prepare (Delete_rows, then
+ * Update_rows; an ordered table's events) and write (Write_rows, a shard
+ * of the table's list of keys to write), as pitr_net_finish planned them.
  * Invariant: only reads the PitrNet (pread on its image file), so calls
- * for different tables may run at once. */
+ * for different (table, phase, shard) may run at once. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +119,10 @@ static int batch_room(Batch *bt, size_t more, Err *err)
     return 0;
 }
 
-/* One row image into a rows event of type (Write or Delete v1). */
-static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, Err *err)
+/* One row into a rows event of type (Write or Delete v1: img; Update v1:
+ * img then img2, the before and after images). */
+static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, const uint8_t *img2, size_t len2,
+                   Err *err)
 {
     const NetTable *t = bt->t;
     uint64_t ncols = t->cols->n;
@@ -127,7 +131,7 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, Err 
     if (bt->open && bt->b.data[bt->last + 4] != type) {
         if ((rc = batch_flush(bt, err))) return rc;
     }
-    if (bt->open && (rc = batch_room(bt, len, err))) return rc;
+    if (bt->open && (rc = batch_room(bt, len + len2, err))) return rc;
     if (!bt->last && (rc = table_map(bt, err))) return rc;
     if (!bt->open) {
         uint8_t h[PITR_HDR + 8 + 9], bm[PITR_COLS_MAX / 8];
@@ -147,57 +151,70 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, Err 
         bt->last = bt->b.len;
         bt->open = true;
         if ((rc = buf_append(&bt->b, h, hl, err)) || (rc = buf_append(&bt->b, bm, bl, err))) return rc;
+        if (type == PITR_EV_UPDATE_V1 && (rc = buf_append(&bt->b, bm, bl, err))) return rc;
     }
     if ((rc = buf_append(&bt->b, img, len, err))) return rc;
+    if (img2 && (rc = buf_append(&bt->b, img2, len2, err))) return rc;
     bt->rows++;
     return 0;
 }
 
-/* Start and end images of e are the same bytes. */
-static int same_images(const PitrNet *n, const NetEntry *e, Buf *a, Buf *b, bool *out, Err *err)
+/* Read an image of the file into a (a->len stays 0). */
+static int image_read(const PitrNet *n, uint64_t off, uint32_t len, Buf *a, Err *err)
 {
     int rc;
-    *out = false;
-    if (!e->start_len || !e->end_len || e->start_len != e->end_len || e->start_hash != e->end_hash)
-        return 0;
     buf_reset(a);
-    buf_reset(b);
-    if ((rc = buf_reserve(a, e->start_len, err)) || (rc = buf_reserve(b, e->end_len, err)) ||
-        (rc = pitr_net_pread(n, e->start_off, a->data, e->start_len, err)) ||
-        (rc = pitr_net_pread(n, e->end_off, b->data, e->end_len, err)))
-        return rc;
-    *out = !memcmp(a->data, b->data, e->start_len);
-    return 0;
+    if ((rc = buf_reserve(a, len, err))) return rc;
+    return pitr_net_pread(n, off, a->data, len, err);
 }
 
-static int emit_fold(Batch *bt, Err *err)
+/* Prepare phase of a fold table: the Delete_rows of start images, then
+ * the Update_rows (start -> end), each in first-touch order. */
+static int emit_prepare(Batch *bt, Err *err)
 {
     const PitrNet *n = bt->n;
     const NetTable *t = bt->t;
     Buf a, b;
     int rc = 0;
-    bool same;
 
     buf_init(&a, PITR_UNCOMPRESS_MAX);
     buf_init(&b, PITR_UNCOMPRESS_MAX);
-    for (int phase = 0; phase < 2 && !rc; phase++) {
-        uint8_t type = phase == 0 ? PITR_EV_DELETE_V1 : PITR_EV_WRITE_V1;
-        for (size_t i = 0; i < t->norder; i++) {
-            const NetEntry *e = &n->ents[t->order[i]];
-            uint32_t len = phase == 0 ? e->start_len : e->end_len;
-            uint64_t off = phase == 0 ? e->start_off : e->end_off;
-            if (!len) continue;
-            if ((rc = same_images(n, e, &a, &b, &same, err))) break;
-            if (same) continue;
-            buf_reset(&a);
-            if ((rc = buf_reserve(&a, len, err)) || (rc = pitr_net_pread(n, off, a.data, len, err)) ||
-                (rc = add_row(bt, type, a.data, len, err)))
-                break;
-        }
+    for (size_t i = 0; i < t->norder && !rc; i++) {
+        const NetEntry *e = &n->ents[t->order[i]];
+        if (e->kind != NET_K_DELETE && e->kind != NET_K_DW) continue;
+        if (!(rc = image_read(n, e->start_off, e->start_len, &a, err)))
+            rc = add_row(bt, PITR_EV_DELETE_V1, a.data, e->start_len, NULL, 0, err);
+    }
+    for (size_t i = 0; i < t->norder && !rc; i++) {
+        const NetEntry *e = &n->ents[t->order[i]];
+        if (e->kind != NET_K_UPDATE) continue;
+        if (!(rc = image_read(n, e->start_off, e->start_len, &a, err)) &&
+            !(rc = image_read(n, e->end_off, e->end_len, &b, err)))
+            rc = add_row(bt, PITR_EV_UPDATE_V1, a.data, e->start_len, b.data, e->end_len, err);
     }
     if (!rc) rc = batch_flush(bt, err);
     buf_free(&a);
     buf_free(&b);
+    return rc;
+}
+
+/* Write phase of a fold table: the Write_rows of end images of the keys
+ * in [lo, hi) of its list of keys to write. */
+static int emit_write(Batch *bt, size_t lo, size_t hi, Err *err)
+{
+    const PitrNet *n = bt->n;
+    const NetTable *t = bt->t;
+    Buf a;
+    int rc = 0;
+
+    buf_init(&a, PITR_UNCOMPRESS_MAX);
+    for (size_t i = lo; i < hi && !rc; i++) {
+        const NetEntry *e = &n->ents[t->wlist[i]];
+        if (!(rc = image_read(n, e->end_off, e->end_len, &a, err)))
+            rc = add_row(bt, PITR_EV_WRITE_V1, a.data, e->end_len, NULL, 0, err);
+    }
+    if (!rc) rc = batch_flush(bt, err);
+    buf_free(&a);
     return rc;
 }
 
@@ -228,13 +245,18 @@ static int emit_ordered(Batch *bt, Err *err)
     return rc;
 }
 
-int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err)
+int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned shard, unsigned nshards,
+                        size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err)
 {
     Batch bt;
     int rc;
 
     if (!n->finished) return err_set(err, ERR_INVALID, "net change: emit before finish");
     if (table >= n->npub) return err_set(err, ERR_INVALID, "net change: no table %zu", table);
+    if (phase != PITR_NET_PHASE_PREPARE && phase != PITR_NET_PHASE_WRITE)
+        return err_set(err, ERR_INVALID, "net change: no emission phase %d", (int)phase);
+    if (!nshards || shard >= nshards)
+        return err_set(err, ERR_INVALID, "net change: shard %u of %u", shard, nshards);
     memset(&bt, 0, sizeof bt);
     bt.n = n;
     bt.t = n->tabs[n->pub[table]];
@@ -242,9 +264,29 @@ int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn,
     bt.fn = fn;
     bt.ctx = ctx;
     bt.table_id = table + 1;
+    /* the prepare phase is not split: shard 0 emits it all */
+    if (phase == PITR_NET_PHASE_PREPARE && shard) return 0;
+    if (phase == PITR_NET_PHASE_WRITE && !bt.t->info.def.fold) return 0;
     buf_init(&bt.b, (size_t)2 * PITR_UNCOMPRESS_MAX);
-    rc = bt.t->info.def.fold ? emit_fold(&bt, err) : emit_ordered(&bt, err);
+    if (!bt.t->info.def.fold) {
+        rc = emit_ordered(&bt, err);
+    } else if (phase == PITR_NET_PHASE_PREPARE) {
+        rc = emit_prepare(&bt, err);
+    } else {
+        size_t nw = bt.t->nwlist;
+        rc = emit_write(&bt, (size_t)((uint64_t)nw * shard / nshards),
+                        (size_t)((uint64_t)nw * (shard + 1) / nshards), err);
+    }
     buf_free(&bt.b);
-    if (rc) return err_wrap(err, "emit table `%s`.`%s`", bt.t->info.db, bt.t->info.table);
+    if (rc)
+        return err_wrap(err, "emit table `%s`.`%s` (%s, shard %u of %u)", bt.t->info.db, bt.t->info.table,
+                        phase == PITR_NET_PHASE_PREPARE ? "prepare" : "write", shard, nshards);
     return 0;
+}
+
+int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err)
+{
+    int rc = pitr_net_emit_phase(n, table, PITR_NET_PHASE_PREPARE, 0, 1, max_bytes, fn, ctx, err);
+    if (!rc) rc = pitr_net_emit_phase(n, table, PITR_NET_PHASE_WRITE, 0, 1, max_bytes, fn, ctx, err);
+    return rc;
 }

@@ -12,6 +12,16 @@
 #define NET_NO_FK_F 0x0002u       /* rows event flag NO_FOREIGN_KEY_CHECKS_F */
 #define NET_STMT_END_F 0x0001u    /* rows event flag STMT_END_F */
 
+/* What emission does with a key (decided by pitr_net_finish, which
+ * compares the images' bytes where the kind depends on them). */
+enum {
+    NET_K_NONE = 0,    /* absent at both ends, or the same image: nothing */
+    NET_K_DELETE,      /* present at the start only: Delete_rows (prepare) */
+    NET_K_WRITE,       /* present at the end only: Write_rows (write) */
+    NET_K_DW,          /* both, a unique-key column differs: Delete + Write */
+    NET_K_UPDATE,      /* both, unique-key columns identical: Update_rows (prepare) */
+};
+
 /* One key of a fold table: where its first before-image (start) and last
  * after-image (end) are in the image file; len 0 = absent (an image holds
  * at least its NULL bitmap, so a present one is never empty). The hashes
@@ -23,6 +33,7 @@ typedef struct NetEntry {
     uint64_t start_hash, end_hash;
     uint32_t key_len, start_len, end_len;
     uint32_t table;               /* index in PitrNet.tabs */
+    uint8_t kind;                 /* NET_K_*, set by pitr_net_finish */
 } NetEntry;
 
 /* A row event of an ordered table, as kept in the image file (the plain
@@ -41,6 +52,8 @@ typedef struct NetTable {
     PitrCols *cols;               /* parsed from tmap */
     uint32_t *order;              /* fold: entry indexes, first touch first */
     size_t norder, cap_order;
+    uint32_t *wlist;              /* fold: entries to write (NET_K_WRITE/DW), first touch first */
+    size_t nwlist;
     NetEvent *evs;                /* ordered: row events in binlog order */
     size_t nevs, cap_evs;
 } NetTable;

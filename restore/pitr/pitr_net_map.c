@@ -95,6 +95,14 @@ static int def_check(const NetTable *t, uint64_t ncols, Err *err)
         if (d->pk[i] >= ncols)
             return err_set(err, ERR_INVALID, "table `%s`.`%s`: primary key column %" PRIu32 " of %" PRIu64,
                            t->info.db, t->info.table, d->pk[i], ncols);
+    if (d->uniq_unknown) return 0;
+    if (d->nuniq > PITR_NET_UNIQ_MAX)
+        return err_set(err, ERR_INVALID, "table `%s`.`%s`: %" PRIu32 " unique-key columns (at most %d, "
+                       "else uniq_unknown)", t->info.db, t->info.table, d->nuniq, PITR_NET_UNIQ_MAX);
+    for (uint32_t i = 0; i < d->nuniq; i++)
+        if (d->uniq[i] >= ncols)
+            return err_set(err, ERR_INVALID, "table `%s`.`%s`: unique-key column %" PRIu32 " of %" PRIu64,
+                           t->info.db, t->info.table, d->uniq[i], ncols);
     return 0;
 }
 

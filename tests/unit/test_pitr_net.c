@@ -3,11 +3,13 @@
  * Table_maps, v1/v2/compressed rows events, Query, Intvar), feeds them to a
  * PitrNet, emits the result and decodes the emitted batches with the small
  * decoder below (lengths, CRC32, Table_map first, flags, row images) to
- * check what the target would be asked to delete and write.
+ * check what the target would be asked to delete, update and write, per
+ * emission phase and write shard.
  * Tables: erp.t1 (INT id PK AUTO_INCREMENT, VARCHAR(20), INT NULL) folded
- * and renamed to erp_new; erp.t2 same columns, PK (id, s); erp.t3 no
- * primary key (kept in order); other.t not restored; erp.bad 5 columns on
- * the target. */
+ * and renamed to erp_new; erp.t2 same columns, PK (id, s); both get the
+ * unique-key columns of g_uniq; erp.t3 no primary key (kept in order);
+ * other.t not restored; erp.bad 5 columns on the target. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,12 @@ typedef struct Ev {
 
 static bool g_crc;
 static uint64_t g_pos;
+
+/* The unique-key columns the define callback gives t1 and t2. */
+static struct {
+    uint32_t n, cols[4];
+    bool unknown;
+} g_uniq;
 
 static void put(Ev *e, const void *p, size_t n)
 {
@@ -189,6 +197,9 @@ static int define(void *ctx, const char *db, const char *table, PitrNetTableDef 
     out->restore = true;
     out->ncols = 3;
     snprintf(out->target_db, sizeof out->target_db, "erp_new");
+    out->nuniq = g_uniq.n;
+    memcpy(out->uniq, g_uniq.cols, sizeof g_uniq.cols);
+    out->uniq_unknown = g_uniq.unknown;
     if (!strcmp(table, "t1")) {
         out->fold = true;
         out->npk = 1;
@@ -222,9 +233,15 @@ static int feed(Fx *f)
     return pitr_net_feed(f->n, "binlog.000001", g_pos, f->e.b, f->e.n, &f->err);
 }
 
-static void open_fx(Fx *f, bool crc)
+/* Open f with t1 mapped; t1 (and t2 later) get nu unique-key columns u,
+ * or uniq_unknown. */
+static void open_fx_uniq(Fx *f, bool crc, uint32_t nu, const uint32_t *u, bool unknown)
 {
     memset(f, 0, sizeof *f);
+    memset(&g_uniq, 0, sizeof g_uniq);
+    g_uniq.n = nu;
+    if (nu) memcpy(g_uniq.cols, u, nu * sizeof *u);
+    g_uniq.unknown = unknown;
     g_crc = crc;
     g_pos = 0;
     assert_int_equal(pitr_net_open(NULL, define, &f->calls, &f->n, &f->err), 0);
@@ -233,6 +250,8 @@ static void open_fx(Fx *f, bool crc)
     table_map(&f->e, 101, "erp", "t1", 3);
     assert_int_equal(feed(f), 0);
 }
+
+static void open_fx(Fx *f, bool crc) { open_fx_uniq(f, crc, 0, NULL, false); }
 
 static void feed_rows(Fx *f, uint8_t type, uint32_t id, const Row *rows, size_t k)
 {
@@ -243,16 +262,18 @@ static void feed_rows(Fx *f, uint8_t type, uint32_t id, const Row *rows, size_t 
 /* ---- the decoder ---- */
 
 typedef struct Op {
-    uint8_t type;        /* 23 write, 25 delete (or the original type for ordered events) */
-    Row r;
+    uint8_t type;        /* 23 write, 24 update, 25 delete (or the original type for ordered events) */
+    Row r;               /* the row; for an update its after image */
     char s[256];
-    int32_t v[2];        /* ordered: the 2 INTs */
+    Row before;          /* update: the before image */
+    char bs[256];
+    int32_t v[2];        /* ordered: the 2 INTs (of the after image) */
 } Op;
 
 typedef struct Out {
     Op ops[512];
     size_t nops, batches, events;
-    size_t max_batch;
+    size_t max_batch, bytes;
     uint64_t rows;
     char db[80];
     bool crc;
@@ -270,6 +291,7 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
     uint64_t counted = 0;
     uint64_t tid = 0;
     o->batches++;
+    o->bytes += len;
     if (len > o->max_batch) o->max_batch = len;
     while (off < len) {
         const uint8_t *e = ev + off;
@@ -300,13 +322,20 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
             assert_int_equal(*p, o->ncols);
             p++;
             bool upd = e[4] == PITR_EV_UPDATE_V1 || e[4] == PITR_EV_UPDATE_V2;
-            p += upd ? 2 : 1;
+            size_t bl = (o->ncols + 7) / 8;
+            for (size_t k = 0; k < bl; k++)                  /* every column present */
+                assert_int_equal(p[k], o->ncols == 2 ? 0x03 : 0x07);
+            if (upd) assert_memory_equal(p, p + bl, bl);
+            p += upd ? 2 * bl : bl;
             while (p < e + end) {
                 assert_true(o->nops < 512);
                 Op *op = &o->ops[o->nops++];
                 memset(op, 0, sizeof *op);
                 op->type = e[4];
                 for (int img = 0; img < (upd ? 2 : 1); img++) {
+                    bool bef = upd && img == 0;
+                    Row *r = bef ? &op->before : &op->r;
+                    char *str = bef ? op->bs : op->s;
                     uint8_t nulls = *p++;
                     if (o->ncols == 2) {
                         op->v[0] = (int32_t)g32(p);
@@ -314,16 +343,16 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
                         p += 8;
                         continue;
                     }
-                    op->r.id = (int32_t)g32(p);
+                    r->id = (int32_t)g32(p);
                     p += 4;
                     size_t sl = *p++;
-                    memcpy(op->s, p, sl);
-                    op->s[sl] = 0;
-                    op->r.s = op->s;
+                    memcpy(str, p, sl);
+                    str[sl] = 0;
+                    r->s = str;
                     p += sl;
-                    op->r.n = -1;
+                    r->n = -1;
                     if (!(nulls & 0x04)) {
-                        op->r.n = (int32_t)g32(p);
+                        r->n = (int32_t)g32(p);
                         p += 4;
                     }
                 }
@@ -354,6 +383,36 @@ static const PitrNetTableInfo *emit(Fx *f, const char *t, size_t max, Out *o)
     }
     fail_msg("table %s not listed", t);
     return NULL;
+}
+
+/* The index of restored table t in f. */
+static size_t table_index(Fx *f, const char *t)
+{
+    for (size_t i = 0; i < pitr_net_table_count(f->n); i++)
+        if (!strcmp(pitr_net_table(f->n, i)->table, t)) return i;
+    fail_msg("table %s not listed", t);
+    return 0;
+}
+
+/* Emit one phase/shard of table t, appending to o (not reset). */
+static void emit_phase(Fx *f, const char *t, PitrNetPhase ph, unsigned shard, unsigned nshards, size_t max,
+                       Out *o)
+{
+    o->crc = g_crc;
+    assert_int_equal(pitr_net_emit_phase(f->n, table_index(f, t), ph, shard, nshards, max, on_batch, o, &f->err),
+                     0);
+}
+
+static void upd_is(const Out *o, size_t i, Row b, Row a)
+{
+    assert_true(i < o->nops);
+    assert_int_equal(o->ops[i].type, PITR_EV_UPDATE_V1);
+    assert_int_equal(o->ops[i].before.id, b.id);
+    assert_string_equal(o->ops[i].before.s, b.s);
+    assert_int_equal(o->ops[i].before.n, b.n);
+    assert_int_equal(o->ops[i].r.id, a.id);
+    assert_string_equal(o->ops[i].r.s, a.s);
+    assert_int_equal(o->ops[i].r.n, a.n);
 }
 
 static void op_is(const Out *o, size_t i, uint8_t type, int32_t id, const char *s, int32_t n)
@@ -469,27 +528,40 @@ static void test_pk_change_deletes_old_and_writes_new(void **state)
     pitr_net_close(f.n);
 }
 
-static void test_delete_then_reinsert_deletes_and_writes(void **state)
+static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state)
 {
     (void)state;
-    Fx f;
-    Out o;
-    open_fx(&f, true);
-    Row d[] = {{7, "a", 1}}, w[] = {{7, "b", 2}}, same[] = {{9, "s", 1}};
-    feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
-    /* the same image deleted and written back: nothing to do */
-    feed_rows(&f, PITR_EV_DELETE_V1, 101, same, 1);
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, same, 1);
-    finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
-    assert_int_equal(o.nops, 2);
-    op_is(&o, 0, PITR_EV_DELETE_V1, 7, "a", 1);
-    op_is(&o, 1, PITR_EV_WRITE_V1, 7, "b", 2);
-    assert_int_equal(ti->rows_delete, 1);
-    assert_int_equal(ti->rows_write, 1);
-    assert_int_equal(ti->keys, 2);
-    pitr_net_close(f.n);
+    for (int unknown = 0; unknown < 2; unknown++) {
+        Fx f;
+        Out o;
+        open_fx_uniq(&f, true, 0, NULL, unknown);
+        Row d[] = {{7, "a", 1}}, w[] = {{7, "b", 2}}, same[] = {{9, "s", 1}};
+        feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
+        feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+        /* the same image deleted and written back: nothing to do */
+        feed_rows(&f, PITR_EV_DELETE_V1, 101, same, 1);
+        feed_rows(&f, PITR_EV_WRITE_V1, 101, same, 1);
+        finish_fx(&f);
+        const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+        assert_int_equal(ti->keys, 2);
+        if (!unknown) {
+            /* no unique key: present at both ends with other values = one update */
+            assert_int_equal(o.nops, 1);
+            assert_int_equal(o.batches, 1);
+            upd_is(&o, 0, d[0], w[0]);
+            assert_int_equal(ti->rows_update, 1);
+            assert_int_equal(ti->rows_delete + ti->rows_write, 0);
+        } else {
+            /* the caller could not tell: delete + write */
+            assert_int_equal(o.nops, 2);
+            op_is(&o, 0, PITR_EV_DELETE_V1, 7, "a", 1);
+            op_is(&o, 1, PITR_EV_WRITE_V1, 7, "b", 2);
+            assert_int_equal(ti->rows_delete, 1);
+            assert_int_equal(ti->rows_write, 1);
+            assert_int_equal(ti->rows_update, 0);
+        }
+        pitr_net_close(f.n);
+    }
 }
 
 static void test_update_back_to_start_gives_nothing(void **state)
@@ -785,6 +857,271 @@ static void test_compressed_rows_fold_like_plain(void **state)
     pitr_net_close(f.n);
 }
 
+/* Keys updated from start image b[i] to end image a[i] (one Update_rows
+ * event per key, the order of keys = first touch). */
+static void feed_updates(Fx *f, const Row *b, const Row *a, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        Row u[] = {b[i], a[i]};
+        feed_rows(f, PITR_EV_UPDATE_V1, 101, u, 1);
+    }
+}
+
+static void test_update_only_when_unique_columns_unchanged(void **state)
+{
+    (void)state;
+    /* unique key on s (column 1) */
+    Fx f;
+    Out o;
+    uint32_t s1[] = {1};
+    open_fx_uniq(&f, true, 1, s1, false);
+    Row b1[] = {{1, "a", 1}, {2, "b", 1}, {3, "c", -1}}, a1[] = {{1, "a", 2}, {2, "B", 1}, {3, "c", 3}};
+    feed_updates(&f, b1, a1, 3);
+    finish_fx(&f);
+    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(o.nops, 4);
+    op_is(&o, 0, PITR_EV_DELETE_V1, 2, "b", 1);      /* s changed: delete + write */
+    upd_is(&o, 1, b1[0], a1[0]);                      /* s kept: update, before = start, after = end */
+    upd_is(&o, 2, b1[2], a1[2]);
+    op_is(&o, 3, PITR_EV_WRITE_V1, 2, "B", 1);
+    assert_int_equal(o.batches, 3);
+    assert_int_equal(ti->rows_update, 2);
+    assert_int_equal(ti->rows_delete, 1);
+    assert_int_equal(ti->rows_write, 1);
+    pitr_net_close(f.n);
+
+    /* unique key on n (column 2, NULL-able): NULL-ness counts */
+    open_fx_uniq(&f, false, 1, (uint32_t[]){2}, false);
+    Row b2[] = {{1, "a", -1}, {2, "a", -1}, {3, "a", 0}, {4, "a", 5}, {5, "a", 7}};
+    Row a2[] = {{1, "b", -1}, {2, "a", 0}, {3, "a", -1}, {4, "a", 6}, {5, "zz", 7}};
+    feed_updates(&f, b2, a2, 5);
+    finish_fx(&f);
+    ti = emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(ti->rows_update, 2);   /* 1: NULL both times; 5: 7 both times */
+    assert_int_equal(ti->rows_delete, 3);
+    assert_int_equal(ti->rows_write, 3);
+    assert_int_equal(o.nops, 8);
+    op_is(&o, 0, PITR_EV_DELETE_V1, 2, "a", -1);
+    op_is(&o, 1, PITR_EV_DELETE_V1, 3, "a", 0);
+    op_is(&o, 2, PITR_EV_DELETE_V1, 4, "a", 5);
+    upd_is(&o, 3, b2[0], a2[0]);
+    upd_is(&o, 4, b2[4], a2[4]);
+    op_is(&o, 5, PITR_EV_WRITE_V1, 2, "a", 0);
+    op_is(&o, 6, PITR_EV_WRITE_V1, 3, "a", -1);
+    op_is(&o, 7, PITR_EV_WRITE_V1, 4, "a", 6);
+    pitr_net_close(f.n);
+
+    /* two unique keys (s and n): any of them changed is enough */
+    open_fx_uniq(&f, true, 2, (uint32_t[]){2, 1}, false);
+    Row b3[] = {{1, "a", 1}, {2, "b", 2}, {3, "c", 3}}, a3[] = {{1, "a", 1000}, {2, "b", 2}, {3, "x", 3}};
+    feed_updates(&f, b3, a3, 3);
+    finish_fx(&f);
+    ti = emit(&f, "t1", 1 << 20, &o);
+    assert_int_equal(ti->rows_update, 0);
+    assert_int_equal(ti->rows_delete, 2);
+    assert_int_equal(ti->rows_write, 2);
+    assert_int_equal(o.nops, 4);
+    pitr_net_close(f.n);
+
+    /* the same changes under uniq_unknown: delete + write; without unique
+     * keys: always an update */
+    for (int unknown = 0; unknown < 2; unknown++) {
+        open_fx_uniq(&f, true, unknown ? 1 : 0, s1, unknown);
+        feed_updates(&f, b1, a1, 3);
+        finish_fx(&f);
+        ti = emit(&f, "t1", 1 << 20, &o);
+        assert_int_equal(ti->rows_update, unknown ? 0 : 3);
+        assert_int_equal(ti->rows_delete, unknown ? 3 : 0);
+        assert_int_equal(ti->rows_write, unknown ? 3 : 0);
+        assert_int_equal(o.nops, unknown ? 6 : 3);
+        if (!unknown)
+            for (size_t i = 0; i < 3; i++) upd_is(&o, i, b1[i], a1[i]);
+        pitr_net_close(f.n);
+    }
+
+}
+
+static void test_bad_unique_column_is_refused(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    g_uniq.n = 1;
+    g_uniq.cols[0] = 3;
+    table_map(&f.e, 102, "erp", "t2", 3);
+    assert_int_equal(feed(&f), ERR_INVALID);
+    assert_non_null(strstr(f.err.msg, "`erp`.`t2`"));
+    assert_non_null(strstr(f.err.msg, "unique-key column 3"));
+    pitr_net_close(f.n);
+}
+
+/* A fixture for the phases: t1 with a unique key on s: key 20 updated (s
+ * kept), 21 deleted, 22 s changed (delete + write), 1..10 inserted, 5
+ * updated after; t3 (ordered) 3 events. */
+static void phases_fx(Fx *f, bool crc)
+{
+    open_fx_uniq(f, crc, 1, (uint32_t[]){1}, false);
+    Row u20[] = {{20, "k", 1}, {20, "k", 2}}, d21[] = {{21, "d", 1}}, u22[] = {{22, "o", 1}, {22, "p", 1}};
+    feed_rows(f, PITR_EV_UPDATE_V1, 101, u20, 1);
+    feed_rows(f, PITR_EV_DELETE_V1, 101, d21, 1);
+    feed_rows(f, PITR_EV_UPDATE_V1, 101, u22, 1);
+    Row w[10];
+    for (int i = 0; i < 10; i++) w[i] = (Row){i + 1, "w", i};
+    feed_rows(f, PITR_EV_WRITE_V1, 101, w, 10);
+    Row u5[] = {{5, "w", 4}, {5, "w5", 55}};
+    feed_rows(f, PITR_EV_UPDATE_V2, 101, u5, 1);
+    table_map(&f->e, 105, "erp", "t3", 2);
+    assert_int_equal(feed(f), 0);
+    int32_t tw[] = {1, 1, 2, 2}, tu[] = {2, 2, 20, 20}, td[] = {1, 1};
+    rows_event2(&f->e, PITR_EV_WRITE_V1, 105, tw, 2);
+    assert_int_equal(feed(f), 0);
+    rows_event2(&f->e, PITR_EV_UPDATE_V1, 105, tu, 1);
+    assert_int_equal(feed(f), 0);
+    rows_event2(&f->e, PITR_EV_DELETE_V1, 105, td, 1);
+    assert_int_equal(feed(f), 0);
+    finish_fx(f);
+}
+
+static void test_phases_prepare_then_write_shards(void **state)
+{
+    (void)state;
+    for (int crc = 0; crc < 2; crc++) {
+        Fx f;
+        Out o, w;
+        phases_fx(&f, crc);
+        const PitrNetTableInfo *ti = pitr_net_table(f.n, table_index(&f, "t1"));
+        assert_int_equal(ti->rows_update, 1);
+        assert_int_equal(ti->rows_delete, 2);
+        assert_int_equal(ti->rows_write, 11);
+
+        /* prepare: deletes (21, 22) then the update (20); only shard 0 */
+        memset(&o, 0, sizeof o);
+        emit_phase(&f, "t1", PITR_NET_PHASE_PREPARE, 0, 1, 1 << 20, &o);
+        assert_int_equal(o.nops, 3);
+        assert_int_equal(o.batches, 2);
+        op_is(&o, 0, PITR_EV_DELETE_V1, 21, "d", 1);
+        op_is(&o, 1, PITR_EV_DELETE_V1, 22, "o", 1);
+        upd_is(&o, 2, (Row){20, "k", 1}, (Row){20, "k", 2});
+        assert_int_equal(o.bytes, ti->prepare_bytes);   /* one batch per kind: exact */
+        size_t prep = o.bytes;
+        for (unsigned sh = 1; sh < 3; sh++) {
+            memset(&o, 0, sizeof o);
+            emit_phase(&f, "t1", PITR_NET_PHASE_PREPARE, sh, 3, 1 << 20, &o);
+            assert_int_equal(o.batches, 0);
+        }
+
+        /* write: one shard = every key to write, first touch first */
+        memset(&w, 0, sizeof w);
+        emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
+        assert_int_equal(w.nops, 11);
+        assert_int_equal(w.bytes, ti->write_bytes);
+        assert_int_equal(ti->emit_bytes, ti->prepare_bytes + ti->write_bytes);
+        op_is(&w, 0, PITR_EV_WRITE_V1, 22, "p", 1);
+        for (int i = 0; i < 10; i++)
+            op_is(&w, (size_t)i + 1, PITR_EV_WRITE_V1, i + 1, i == 4 ? "w5" : "w", i == 4 ? 55 : i);
+
+        /* shards 0..2 of 3 (small batches): the same rows, each once, in order */
+        memset(&o, 0, sizeof o);
+        size_t per[3];
+        for (unsigned sh = 0; sh < 3; sh++) {
+            size_t before = o.nops;
+            emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, sh, 3, 120, &o);
+            per[sh] = o.nops - before;
+            assert_true(per[sh] >= 3 && per[sh] <= 4);   /* split evenly by count */
+        }
+        assert_int_equal(o.nops, 11);
+        for (size_t i = 0; i < 11; i++) {
+            assert_int_equal(o.ops[i].type, PITR_EV_WRITE_V1);
+            assert_int_equal(o.ops[i].r.id, w.ops[i].r.id);
+            assert_string_equal(o.ops[i].r.s, w.ops[i].r.s);
+            assert_int_equal(o.ops[i].r.n, w.ops[i].r.n);
+        }
+        assert_true(o.batches > 3);
+        /* more shards than keys: some shards empty, still each key once */
+        memset(&o, 0, sizeof o);
+        for (unsigned sh = 0; sh < 16; sh++) emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, sh, 16, 1 << 20, &o);
+        assert_int_equal(o.nops, 11);
+        assert_int_equal(o.ops[10].r.id, 10);
+
+        /* pitr_net_emit = prepare then write */
+        Out all;
+        emit(&f, "t1", 1 << 20, &all);
+        assert_int_equal(all.nops, 14);
+        assert_int_equal(all.bytes, prep + w.bytes);
+        upd_is(&all, 2, (Row){20, "k", 1}, (Row){20, "k", 2});
+        op_is(&all, 3, PITR_EV_WRITE_V1, 22, "p", 1);
+
+        /* ordered table: everything in prepare shard 0, nothing elsewhere */
+        const PitrNetTableInfo *t3 = pitr_net_table(f.n, table_index(&f, "t3"));
+        assert_int_equal(t3->prepare_bytes, t3->emit_bytes);
+        assert_int_equal(t3->write_bytes, 0);
+        assert_int_equal(t3->rows_update, 0);
+        memset(&o, 0, sizeof o);
+        emit_phase(&f, "t3", PITR_NET_PHASE_PREPARE, 0, 2, 1 << 20, &o);
+        assert_int_equal(o.nops, 4);
+        assert_int_equal(o.ops[2].type, PITR_EV_UPDATE_V1);
+        assert_int_equal(o.ops[2].v[0], 20);
+        emit_phase(&f, "t3", PITR_NET_PHASE_PREPARE, 1, 2, 1 << 20, &o);
+        for (unsigned sh = 0; sh < 2; sh++) emit_phase(&f, "t3", PITR_NET_PHASE_WRITE, sh, 2, 1 << 20, &o);
+        assert_int_equal(o.nops, 4);
+        assert_int_equal(o.batches, 1);
+
+        /* a shard out of range */
+        assert_int_equal(pitr_net_emit_phase(f.n, 0, PITR_NET_PHASE_WRITE, 3, 3, 1 << 20, on_batch, &o, &f.err),
+                         ERR_INVALID);
+        assert_int_equal(pitr_net_emit_phase(f.n, 0, PITR_NET_PHASE_WRITE, 0, 0, 1 << 20, on_batch, &o, &f.err),
+                         ERR_INVALID);
+        pitr_net_close(f.n);
+    }
+}
+
+typedef struct ShardJob {
+    PitrNet *n;
+    size_t table;
+    unsigned shard;
+    Out o;
+    Err err;
+    int rc;
+} ShardJob;
+
+static void *shard_run(void *arg)
+{
+    ShardJob *j = arg;
+    j->o.crc = g_crc;
+    j->rc = pitr_net_emit_phase(j->n, j->table, PITR_NET_PHASE_WRITE, j->shard, 2, 100, on_batch, &j->o, &j->err);
+    return NULL;
+}
+
+static void test_write_shards_run_at_once(void **state)
+{
+    (void)state;
+    Fx f;
+    Out w;
+    phases_fx(&f, true);
+    memset(&w, 0, sizeof w);
+    emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
+    static ShardJob j[2];
+    pthread_t th[2];
+    for (unsigned i = 0; i < 2; i++) {
+        memset(&j[i], 0, sizeof j[i]);
+        j[i].n = f.n;
+        j[i].table = table_index(&f, "t1");
+        j[i].shard = i;
+        assert_int_equal(pthread_create(&th[i], NULL, shard_run, &j[i]), 0);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(j[i].rc, 0);
+    }
+    assert_int_equal(j[0].o.nops + j[1].o.nops, 11);
+    for (size_t i = 0; i < 11; i++) {
+        const Op *x = i < j[0].o.nops ? &j[0].o.ops[i] : &j[1].o.ops[i - j[0].o.nops];
+        assert_int_equal(x->r.id, w.ops[i].r.id);
+        assert_int_equal(x->r.n, w.ops[i].r.n);
+    }
+    pitr_net_close(f.n);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -793,7 +1130,7 @@ int main(void)
         cmocka_unit_test(test_insert_then_delete_gives_nothing),
         cmocka_unit_test(test_delete_of_a_start_row_deletes_its_start_image),
         cmocka_unit_test(test_pk_change_deletes_old_and_writes_new),
-        cmocka_unit_test(test_delete_then_reinsert_deletes_and_writes),
+        cmocka_unit_test(test_delete_then_reinsert_updates_or_deletes_and_writes),
         cmocka_unit_test(test_update_back_to_start_gives_nothing),
         cmocka_unit_test(test_autoinc_is_the_largest_written),
         cmocka_unit_test(test_composite_key_folds_per_key),
@@ -807,6 +1144,10 @@ int main(void)
         cmocka_unit_test(test_ordered_table_keeps_events_in_order),
         cmocka_unit_test(test_batches_split_at_max_bytes),
         cmocka_unit_test(test_compressed_rows_fold_like_plain),
+        cmocka_unit_test(test_update_only_when_unique_columns_unchanged),
+        cmocka_unit_test(test_bad_unique_column_is_refused),
+        cmocka_unit_test(test_phases_prepare_then_write_shards),
+        cmocka_unit_test(test_write_shards_run_at_once),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
