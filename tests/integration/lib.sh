@@ -72,3 +72,18 @@ CONF
   unset TIDEMARK_REPOSITORY TIDEMARK_PASSWORD_FILE
   "$TM_BIN" -q init >/dev/null
 }
+
+# stop_follower_at GTID_STATE: wait (up to 30 s) until `TM --json binlog status`
+# (TM: the test's own function, with its --instance) reports the state as
+# archived, then stop the follower $FPID; fails when it never got there.
+stop_follower_at() {
+  local want=$1 got=
+  for _ in $(seq 1 60); do
+    got=$(TM --json binlog status 2>/dev/null \
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null) || true
+    [ "$got" = "$want" ] && break
+    sleep 0.5
+  done
+  kill -TERM "$FPID"; wait "$FPID" || fail "follower exit $?"
+  [ "$got" = "$want" ] || fail "the follower archived up to '$got', not '$want', within 30 s"
+}

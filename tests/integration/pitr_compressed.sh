@@ -46,11 +46,7 @@ G=$(q $S -N -e "SELECT @@gtid_binlog_pos"); SUM_G=$(sums $S); N_G=$(q $S -N -e "
 q $S shop -e "INSERT INTO items (id, name, qty) VALUES (5000, 'after the target', 1); DELETE FROM items WHERE id = 1" \
   || fail "later writes"
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 
 # the server's binlog holds compressed events (165 Query, 166-171 rows)
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)

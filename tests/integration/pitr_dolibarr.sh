@@ -45,11 +45,7 @@ for i in $(seq 1 20); do
   echo "INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('PITR_AFTER_$i', 1, 'x', 'chaine', 0);"
 done | q $S dolibarr || fail "later writes"
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 
 # 3 a.m.: find the transaction
 TM binlog search --type delete --table llx_facture > "$T/search.txt" 2>"$T/search.err" || { cat "$T/search.err"; fail "binlog search"; }

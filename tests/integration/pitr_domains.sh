@@ -73,11 +73,7 @@ GB=$(python3 -c "import json;print(json.load(open('$T/b.json'))['binlog']['gtid'
 case "$GB" in *,*) ;; *) fail "snapshot B's position $GB spans one domain (the workload should give two)";; esac
 for r in $(seq 13 24); do round $r | q $S || fail "workload round $r"; done
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 echo "snapshot A ${SA}, snapshot B at $GB, archive up to $END"
 
 # Every GTID group of the source's binlog: "gtid file start end" (byte positions).

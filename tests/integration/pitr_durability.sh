@@ -41,11 +41,7 @@ awk -v n=$N 'BEGIN { srand(11); for (i = 1; i <= n; i++) { a = int(rand() * 2000
   printf "BEGIN; UPDATE shop.acc SET bal = bal - %d, note = \"tx %d\" WHERE id = %d; UPDATE shop.acc SET bal = bal + %d WHERE id = %d; INSERT INTO shop.mv (a, amount) VALUES (%d, %d); COMMIT;\n", i % 100, i, a, i % 100, b, a, i % 100 } }' \
   | q $S || fail "workload"
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 sums() { q "$1" -N -e "CHECKSUM TABLE shop.acc, shop.mv" | awk '{print $1, $2}'; }
 sums $S > "$T/src.sum"
 no_conn() { [ -z "$(q $TG -N -e "SHOW ALL SLAVES STATUS")" ] || fail "$1: replication connection left on the target"; }

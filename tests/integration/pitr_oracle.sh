@@ -62,11 +62,7 @@ for b in 1 2 3 4 5 6 7 8; do
   sleep 1.1
 done
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 TM binlog list > "$T/list.txt"; echo "archive: $(($(wc -l < "$T/list.txt") - 1)) segments up to $END"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
 D=${END%%-*}; r=${END#*-}; SID=${r%%-*}; LAST=${r#*-}
