@@ -154,8 +154,9 @@ int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn,
  * The caller must finish (commit) a table's PREPARE before any of its WRITE
  * shards starts; WRITE shards of one table may run at once. pitr_net_emit
  * = PREPARE then WRITE with one shard. ERR_INVALID: nshards 0 or shard >=
- * nshards. The split is fixed by pitr_net_finish (which reads both images
- * of every key present at both ends, to compare them). */
+ * nshards. The split is fixed by pitr_net_finish, which reads both images
+ * of a key present at both ends when the choice depends on their bytes
+ * (same hash, or unique-key columns to compare). */
 typedef enum PitrNetPhase { PITR_NET_PHASE_PREPARE = 0, PITR_NET_PHASE_WRITE } PitrNetPhase;
 int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned shard, unsigned nshards,
                         size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err);
