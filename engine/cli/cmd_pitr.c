@@ -117,19 +117,23 @@ static const char *apply_plan_text(RstPitrApply a)
     }
 }
 
-/* {"requested","path","reason","rows_written","rows_deleted","tables","ordered_rows",
- *  "ordered_tables","fold_seconds","apply_seconds"} */
+/* {"requested","path","reason","rows_written","rows_deleted","rows_updated","tables","ordered_rows",
+ *  "ordered_tables","split_tables","fold_seconds","fold_overlapped_seconds","apply_seconds"}
+ * fold_overlapped_seconds: the part of fold_seconds that ran beside the load's verification
+ * (the run's replay_seconds holds only the rest, with the apply) */
 static json_t *apply_json(const RstPitrRunOptions *ro, const RstPitrResult *res)
 {
     const char *path = res->applied == RST_PITR_APPLY_NET            ? "net"
                        : res->applied == RST_PITR_APPLY_TRANSACTIONS ? "transactions"
                                                                      : "none";
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "requested", apply_name(ro->apply), "path", path,
-                     "reason", res->apply_reason, "rows_written", (json_int_t)res->net_rows_written,
-                     "rows_deleted", (json_int_t)res->net_rows_deleted, "tables", (json_int_t)res->net_tables,
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f}", "requested", apply_name(ro->apply),
+                     "path", path, "reason", res->apply_reason, "rows_written", (json_int_t)res->net_rows_written,
+                     "rows_deleted", (json_int_t)res->net_rows_deleted, "rows_updated",
+                     (json_int_t)res->net_rows_updated, "tables", (json_int_t)res->net_tables,
                      "ordered_rows", (json_int_t)res->net_ordered_rows, "ordered_tables",
-                     (json_int_t)res->net_ordered_tables, "fold_seconds", res->fold_s, "apply_seconds",
-                     res->apply_s);
+                     (json_int_t)res->net_ordered_tables, "split_tables", (json_int_t)res->net_split_tables,
+                     "fold_seconds", res->fold_s, "fold_overlapped_seconds", res->fold_overlapped_s,
+                     "apply_seconds", res->apply_s);
 }
 
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
@@ -361,10 +365,11 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                          "in order)", res.net_ordered_rows, res.net_ordered_tables,
                          res.net_ordered_tables == 1 ? "" : "s");
             printf("summary: applied the net change of %" PRIu64 " transactions: %" PRIu64 " rows written, %"
-                   PRIu64 " deleted over %" PRIu64 " tables%s in %.1f s (read+fold %.1f s); position set to %s%s\n",
-                   res.transactions, res.net_rows_written, res.net_rows_deleted, res.net_tables, kept,
-                   res.fold_s + res.apply_s, res.fold_s, res.reached_gtid[0] ? res.reached_gtid : "-",
-                   res.reached ? " = the target" : "");
+                   PRIu64 " updated, %" PRIu64 " deleted over %" PRIu64 " tables%s in %.1f s after the verification "
+                   "(read+fold %.1f s, of which %.1f s during the verification; apply %.1f s); position set to %s%s\n",
+                   res.transactions, res.net_rows_written, res.net_rows_updated, res.net_rows_deleted,
+                   res.net_tables, kept, res.replay_s, res.fold_s, res.fold_overlapped_s, res.apply_s,
+                   res.reached_gtid[0] ? res.reached_gtid : "-", res.reached ? " = the target" : "");
         } else if (plan.replay) {
             printf("summary: replayed %" PRIu64 " transactions (%.1f MB) in %.1f s (%.0f tx/s); "
                    "position reached %s%s\n", res.transactions, (double)res.replay_bytes / 1e6,

@@ -216,6 +216,52 @@ static int query(MYSQL *m, const char *sql, MYSQL_RES **out, const char *what, E
     return 0;
 }
 
+/* def->uniq: the union of the columns of every UNIQUE index other than the
+ * primary key, as positions in the row image (ORDINAL_POSITION - 1, the
+ * order the columns were counted in). Anything unclear makes the table
+ * uniq_unknown (always Delete + Write, the safe emission): a column the
+ * index names that the table does not list, a position past the columns,
+ * more columns than PITR_NET_UNIQ_MAX. A prefix key (SUB_PART) still counts
+ * its whole column: equal column bytes imply equal prefixes. */
+static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTableDef *out, const char *what,
+                          Err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    char sql[1400];
+    int rc;
+
+    snprintf(sql, sizeof sql, "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.ORDINAL_POSITION FROM "
+             "information_schema.STATISTICS s LEFT JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = "
+             "s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME WHERE "
+             "s.TABLE_SCHEMA = '%s' AND s.TABLE_NAME = '%s' AND s.NON_UNIQUE = 0 AND s.INDEX_NAME <> 'PRIMARY' "
+             "ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX", edb, etb);
+    if ((rc = query(m, sql, &res, what, err))) return rc;
+    while ((row = mysql_fetch_row(res)) && !out->uniq_unknown) {
+        char *end = NULL;
+        unsigned long long pos = row[2] ? strtoull(row[2], &end, 10) : 0;
+        bool seen = false;
+        if (!row[1] || !row[2] || !end || *end || pos < 1 || pos > out->ncols) {
+            out->uniq_unknown = true;
+            break;
+        }
+        for (uint32_t k = 0; k < out->nuniq && !seen; k++) seen = out->uniq[k] == (uint32_t)(pos - 1);
+        if (seen) continue;
+        if (out->nuniq == PITR_NET_UNIQ_MAX) {
+            out->uniq_unknown = true;
+            break;
+        }
+        out->uniq[out->nuniq++] = (uint32_t)(pos - 1);
+    }
+    if (mysql_errno(m)) rc = src_db_err(m, err, what);
+    mysql_free_result(res);
+    if (out->uniq_unknown) {
+        out->nuniq = 0;
+        memset(out->uniq, 0, sizeof out->uniq);
+    }
+    return rc;
+}
+
 static int define(void *vctx, const char *db, const char *table, PitrNetTableDef *out, Err *err)
 {
     DefineCtx *x = vctx;
@@ -296,6 +342,8 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
     if (!out->fold) {
         out->npk = 0;   /* kept in order: the key is not used */
         memset(out->pk, 0, sizeof out->pk);
+    } else {
+        rc = unique_columns(x->m, edb, etb, out, what, err);
     }
 out:
     mysql_free_result(res);

@@ -58,7 +58,8 @@ int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *
                             size_t cap, Err *err);
 
 typedef struct PitrApplyStats {
-    uint64_t rows_written, rows_deleted, ordered_rows;
+    uint64_t rows_written, rows_deleted, rows_updated, ordered_rows;
+    uint64_t split_tables;            /* tables written in two shards at once */
     uint64_t tables, ordered_tables;
     uint64_t autoinc_raised;
     double seconds;
@@ -66,10 +67,11 @@ typedef struct PitrApplyStats {
 } PitrApplyStats;
 
 /* Apply n's changes to the target over two connections (sql_log_bin=0,
- * foreign_key_checks=0), raise AUTO_INCREMENT counters the range went past,
+ * foreign_key_checks=0; every table's PREPARE phase, then the WRITE shards,
+ * a table with over a quarter of the write bytes in two shards), raise AUTO_INCREMENT counters the range went past,
  * then SET GLOBAL gtid_slave_pos = target_gtid and read it back into
- * st->reached. On failure err names the table, the batch and the server's
- * message; tables applied before stay applied. */
+ * st->reached. On failure err names the table, the phase or shard, the
+ * batch and the server's message; tables applied before stay applied. */
 int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress,
                     PitrApplyStats *st, Err *err);
 

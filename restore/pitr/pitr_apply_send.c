@@ -1,12 +1,17 @@
-/* pitr_apply_send.c: the bulk apply of a folded range: two connections to
- * the target, tables split between them by size, each table's batches sent
- * as BINLOG statements in transactions of ~64 MiB; then the AUTO_INCREMENT
- * counters the range went past and gtid_slave_pos = the target, as the
- * SQL-thread replay leaves them.
+/* pitr_apply_send.c: the bulk apply of a folded range over two connections
+ * to the target, in two phases (pitr_net.h PitrNetPhase): first every
+ * table's PREPARE (deletes, then updates; ordered tables whole), tables
+ * dealt by size; after both connections finish, the WRITE shards (a table
+ * holding over a quarter of the write bytes is split in two shards, one per
+ * connection). Each unit is sent as BINLOG statements in transactions of
+ * ~64 MiB, committed at its end. Then the AUTO_INCREMENT counters the range
+ * went past and gtid_slave_pos = the target, as the SQL-thread replay
+ * leaves them.
  * Invariants: every apply session has sql_log_bin=0 and foreign_key_checks=0
  * before its first write and sends the range's Format_description before
- * any batch; a table is applied by one connection only, its batches in
- * emission order. */
+ * any batch; a table's PREPARE is committed before any of its WRITE shards
+ * starts (the phase barrier); a unit's batches go in emission order on one
+ * connection. */
 #include <inttypes.h>
 #include <mysql.h>
 #include <pthread.h>
@@ -17,12 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/common/log.h"
 #include "restore/pitr/pitr_apply.h"
 #include "restore/pitr/pitr_int.h"
 
 #define NCONN 2
 #define BATCH_MAX ((size_t)16 << 20)
 #define TX_BYTES ((uint64_t)64 << 20)
+#define RETRIES 3                /* runs of a unit that hit a deadlock */
+#define ER_LOCK_WAIT_TIMEOUT 1205
+#define ER_LOCK_DEADLOCK 1213
 
 static double mono(void)
 {
@@ -68,20 +77,31 @@ static void progress_rows(ApplyProgress *p, uint64_t rows)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* One piece of work for a connection: a table's PREPARE (deletes, then
+ * updates; all events of an ordered table) or one WRITE shard of it. */
+typedef struct Unit {
+    size_t table;
+    PitrNetPhase phase;
+    unsigned shard, nshards;
+    uint64_t bytes;
+} Unit;
+
 typedef struct Worker {
     PitrNet *n;
     MYSQL *m;
-    size_t *tables;
-    size_t ntables;
+    Unit *units;              /* this phase's units, in order */
+    size_t nunits;
     uint64_t load;
     size_t max_bytes;
     uint64_t max_packet;
     ApplyProgress *pg;
     char *sql;                /* "BINLOG '<base64>'" */
     size_t sqlcap;
-    /* the table in progress */
+    /* the unit in progress */
     const PitrNetTableInfo *ti;
-    uint64_t batch, tx_bytes;
+    char what[64];            /* "prepare" / "write shard 2/2" */
+    uint64_t batch, tx_bytes, tx_rows;
+    uint64_t committed, skip; /* batches of the unit committed; to skip on a retry */
     pthread_t th;
     bool started;
     int rc;
@@ -92,7 +112,7 @@ static int exec_in(Worker *w, const char *sql, const char *what, Err *err)
 {
     if (mysql_query(w->m, sql)) {
         char msg[400];
-        snprintf(msg, sizeof msg, "%s %s.%s", what, w->ti->def.target_db, w->ti->table);
+        snprintf(msg, sizeof msg, "%s %s.%s (%s)", what, w->ti->def.target_db, w->ti->table, w->what);
         return src_db_err(w->m, err, msg);
     }
     mysql_free_result(mysql_store_result(w->m));
@@ -126,31 +146,73 @@ static int on_batch(void *ctx, const uint8_t *events, size_t len, uint64_t rows,
 {
     Worker *w = ctx;
     int rc;
-    w->batch++;
+    if (++w->batch <= w->skip) return 0;   /* committed before a retried deadlock */
     rc = send_binlog(w, events, len, err);
     if (rc)
-        return err_wrap(err, "apply %s.%s batch %" PRIu64 " (%" PRIu64 " rows, %zu bytes)", w->ti->def.target_db,
-                        w->ti->table, w->batch, rows, len);
+        return err_wrap(err, "apply %s.%s (%s) batch %" PRIu64 " (%" PRIu64 " rows, %zu bytes)",
+                        w->ti->def.target_db, w->ti->table, w->what, w->batch, rows, len);
     progress_rows(w->pg, rows);
+    w->tx_rows += rows;
     w->tx_bytes += len;
     if (w->tx_bytes >= TX_BYTES) {
+        if ((rc = exec_in(w, "COMMIT", "commit", err)))
+            return err_wrap(err, "after batch %" PRIu64, w->batch);
+        w->committed = w->batch;
         w->tx_bytes = 0;
-        if ((rc = exec_in(w, "COMMIT", "commit", err)) || (rc = exec_in(w, "START TRANSACTION", "begin", err)))
+        w->tx_rows = 0;
+        if ((rc = exec_in(w, "START TRANSACTION", "begin", err)))
             return err_wrap(err, "after batch %" PRIu64, w->batch);
     }
     return 0;
 }
 
+/* Errors after which InnoDB rolled the transaction back and running it
+ * again may succeed: two shards of one table can lock each other through a
+ * unique secondary key's duplicate check. */
+static bool is_retryable(MYSQL *m)
+{
+    unsigned e = mysql_errno(m);
+    return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
+}
+
+/* One unit, in transactions of about TX_BYTES committed at its end. A
+ * deadlock runs the unit's emission again, skipping the batches committed
+ * before (emission is deterministic: the same batches in the same order). */
+static int run_unit(Worker *w, const Unit *u, Err *err)
+{
+    int rc;
+    w->committed = 0;
+    for (unsigned attempt = 1;; attempt++) {
+        w->batch = 0;
+        w->skip = w->committed;
+        w->tx_bytes = 0;
+        w->tx_rows = 0;
+        rc = exec_in(w, "START TRANSACTION", "begin", err);
+        if (!rc) rc = pitr_net_emit_phase(w->n, u->table, u->phase, u->shard, u->nshards, w->max_bytes, on_batch, w, err);
+        if (!rc) rc = exec_in(w, "COMMIT", "commit", err);
+        if (!rc || attempt == RETRIES || !is_retryable(w->m)) return rc;
+        log_warn("net apply: %s.%s (%s): %s; running it again after batch %" PRIu64 " (attempt %u of %u)",
+                 w->ti->def.target_db, w->ti->table, w->what, err->msg, w->committed, attempt + 1, RETRIES);
+        mysql_query(w->m, "ROLLBACK");
+        pthread_mutex_lock(&w->pg->mu);
+        w->pg->rows -= w->tx_rows < w->pg->rows ? w->tx_rows : w->pg->rows;
+        pthread_mutex_unlock(&w->pg->mu);
+        err_clear(err);
+    }
+}
+
+/* The worker's units one after the other. */
 static void *worker_main(void *arg)
 {
     Worker *w = arg;
-    for (size_t k = 0; k < w->ntables && !w->rc; k++) {
-        w->ti = pitr_net_table(w->n, w->tables[k]);
-        w->batch = 0;
-        w->tx_bytes = 0;
-        w->rc = exec_in(w, "START TRANSACTION", "begin", &w->err);
-        if (!w->rc) w->rc = pitr_net_emit(w->n, w->tables[k], w->max_bytes, on_batch, w, &w->err);
-        if (!w->rc) w->rc = exec_in(w, "COMMIT", "commit", &w->err);
+    for (size_t k = 0; k < w->nunits && !w->rc; k++) {
+        const Unit *u = &w->units[k];
+        w->ti = pitr_net_table(w->n, u->table);
+        if (u->phase == PITR_NET_PHASE_PREPARE)
+            snprintf(w->what, sizeof w->what, "prepare");
+        else
+            snprintf(w->what, sizeof w->what, "write shard %u/%u", u->shard + 1, u->nshards);
+        w->rc = run_unit(w, u, &w->err);
     }
     return NULL;
 }
@@ -164,8 +226,11 @@ static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
     char *v = NULL;
     int rc = src_db_connect(conn, &w->m, err);
     if (rc) return err_wrap(err, "net apply: connect");
+    /* READ COMMITTED: two connections write shards of one table; no gap
+     * locks between their inserts */
     rc = src_db_exec(w->m, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, "
                            "net_read_timeout = 3600, net_write_timeout = 3600", err);
+    if (!rc) rc = src_db_exec(w->m, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", err);
     if (rc) return err_wrap(err, "net apply: set up the session");
     rc = src_db_value(w->m, "SELECT @@max_allowed_packet", &v, err);
     if (rc) return err_wrap(err, "net apply: read max_allowed_packet");
@@ -180,16 +245,71 @@ static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
     return 0;
 }
 
-typedef struct Sized {
-    uint64_t bytes;
-    size_t table;
-} Sized;
-
-static int cmp_emit(const void *a, const void *b)
+static int cmp_unit(const void *a, const void *b)
 {
-    const Sized *x = a, *y = b;
+    const Unit *x = a, *y = b;
     if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
-    return x->table < y->table ? -1 : x->table > y->table;
+    if (x->table != y->table) return x->table < y->table ? -1 : 1;
+    return x->shard < y->shard ? -1 : x->shard > y->shard;
+}
+
+static void give(Worker *w, const Unit *u)
+{
+    w->units[w->nunits++] = *u;
+    w->load += u->bytes + 1;
+}
+
+/* Deal one phase's units: largest first to the less loaded connection,
+ * except the two shards of a split table, which go to different ones (they
+ * are the phase's largest units, dealt first). */
+static void deal(Unit *units, size_t nu, Worker *w)
+{
+    qsort(units, nu, sizeof *units, cmp_unit);
+    for (size_t i = 0; i < NCONN; i++) {
+        w[i].nunits = 0;
+        w[i].load = 0;
+    }
+    for (size_t i = 0; i < nu; i++) {
+        Worker *less = w[1].load < w[0].load ? &w[1] : &w[0], *more = less == &w[0] ? &w[1] : &w[0];
+        if (units[i].nshards == 2) {
+            for (size_t j = i + 1; j < nu; j++) {
+                if (units[j].table != units[i].table) continue;
+                Unit t = units[j];   /* the other shard: right after, to the other connection */
+                memmove(&units[i + 2], &units[i + 1], (j - i - 1) * sizeof *units);
+                units[i + 1] = t;
+                break;
+            }
+            give(less, &units[i]);
+            if (i + 1 < nu && units[i + 1].table == units[i].table) give(more, &units[++i]);
+            continue;
+        }
+        give(less, &units[i]);
+    }
+}
+
+/* Run one phase on both connections and wait for both (the barrier: every
+ * PREPARE is committed before any WRITE starts). */
+static int run_phase(Worker *w, Err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < NCONN; i++) {
+        if (!w[i].nunits) continue;
+        if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+            rc = err_set(err, ERR_NOMEM, "net apply: cannot start an apply thread");
+            break;
+        }
+        w[i].started = true;
+    }
+    for (size_t i = 0; i < NCONN; i++) {
+        if (!w[i].started) continue;
+        pthread_join(w[i].th, NULL);
+        w[i].started = false;
+        if (w[i].rc && !rc) {
+            rc = w[i].rc;
+            *err = w[i].err;
+        }
+    }
+    return rc;
 }
 
 /* Raise AUTO_INCREMENT where the range wrote a higher value than the
@@ -273,8 +393,9 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
 {
     Worker w[NCONN];
     ApplyProgress pg;
-    size_t nt = pitr_net_table_count(n), k = 0;
-    Sized *order = NULL;
+    size_t nt = pitr_net_table_count(n), np = 0, nw = 0;
+    Unit *prep = NULL, *wr = NULL;
+    uint64_t write_total = 0;
     double t0 = mono();
     int rc = 0;
 
@@ -284,55 +405,58 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
     pthread_mutex_init(&pg.mu, NULL);
     pg.enabled = progress;
     pg.start = pg.last = mono();
-    order = calloc(nt ? nt : 1, sizeof *order);
-    for (size_t i = 0; i < NCONN && order; i++) w[i].tables = calloc(nt ? nt : 1, sizeof *w[i].tables);
-    if (!order || !w[0].tables || !w[1].tables) {
+    prep = calloc(nt ? nt : 1, sizeof *prep);
+    wr = calloc(2 * (nt ? nt : 1), sizeof *wr);
+    for (size_t i = 0; i < NCONN; i++) w[i].units = calloc(2 * (nt ? nt : 1), sizeof *w[i].units);
+    if (!prep || !wr || !w[0].units || !w[1].units) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nt; i++) {
         const PitrNetTableInfo *ti = pitr_net_table(n, i);
-        uint64_t rows = ti->def.fold ? ti->rows_write + ti->rows_delete : ti->ordered_rows;
+        uint64_t rows = ti->def.fold ? ti->rows_write + ti->rows_delete + ti->rows_update : ti->ordered_rows;
         if (!ti->def.restore || (!rows && !ti->ordered_events)) continue;
-        order[k].table = i;
-        order[k++].bytes = ti->emit_bytes;
         pg.total += rows;
         st->tables++;
         if (ti->def.fold) {
             st->rows_written += ti->rows_write;
             st->rows_deleted += ti->rows_delete;
+            st->rows_updated += ti->rows_update;
+            if (ti->rows_delete || ti->rows_update)
+                prep[np++] = (Unit){i, PITR_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes};
+            if (ti->rows_write) {
+                wr[nw++] = (Unit){i, PITR_NET_PHASE_WRITE, 0, 1, ti->write_bytes};
+                write_total += ti->write_bytes;
+            }
         } else {
             st->ordered_rows += ti->ordered_rows;
             st->ordered_tables++;
+            prep[np++] = (Unit){i, PITR_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes ? ti->prepare_bytes
+                                                                                   : ti->emit_bytes};
         }
     }
-    qsort(order, k, sizeof *order, cmp_emit);
-    for (size_t i = 0; i < k; i++) {   /* largest first, to the less loaded connection */
-        Worker *to = w[1].load < w[0].load ? &w[1] : &w[0];
-        to->tables[to->ntables++] = order[i].table;
-        to->load += order[i].bytes + 1;
+    /* a table holding over a quarter of the writes: two shards, one per
+     * connection, so that it does not end the apply alone */
+    for (size_t i = 0, k = nw; i < k; i++) {
+        if (wr[i].bytes <= write_total / 4 || wr[i].bytes < 2) continue;
+        const PitrNetTableInfo *ti = pitr_net_table(n, wr[i].table);
+        wr[i].nshards = 2;
+        wr[i].bytes = ti->write_bytes / 2;
+        wr[nw++] = (Unit){wr[i].table, PITR_NET_PHASE_WRITE, 1, 2, ti->write_bytes - wr[i].bytes};
+        st->split_tables++;
+        log_debug("net apply: %s.%s written in 2 shards (%" PRIu64 " of %" PRIu64 " write bytes)",
+                  ti->def.target_db, ti->table, ti->write_bytes, write_total);
     }
     for (size_t i = 0; i < NCONN; i++) {
         w[i].n = n;
         w[i].pg = &pg;
         if ((rc = session_open(conn, n, &w[i], err))) goto out;
     }
-    for (size_t i = 0; i < NCONN; i++) {
-        if (!w[i].ntables) continue;
-        if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
-            rc = err_set(err, ERR_NOMEM, "net apply: cannot start an apply thread");
-            break;
-        }
-        w[i].started = true;
-    }
-    for (size_t i = 0; i < NCONN; i++) {
-        if (!w[i].started) continue;
-        pthread_join(w[i].th, NULL);
-        w[i].started = false;
-        if (w[i].rc && !rc) {
-            rc = w[i].rc;
-            *err = w[i].err;
-        }
+    deal(prep, np, w);
+    rc = run_phase(w, err);
+    if (!rc) {
+        deal(wr, nw, w);
+        rc = run_phase(w, err);
     }
     if (pg.enabled && pg.drawn) progress_draw(&pg, true);
     if (rc) goto out;
@@ -343,9 +467,10 @@ out:
         if (w[i].started) pthread_join(w[i].th, NULL);
         src_db_close(w[i].m);
         free(w[i].sql);
-        free(w[i].tables);
+        free(w[i].units);
     }
-    free(order);
+    free(prep);
+    free(wr);
     pthread_mutex_destroy(&pg.mu);
     st->seconds = mono() - t0;
     return rc;

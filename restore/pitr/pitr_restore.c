@@ -1,6 +1,8 @@
 /* pitr_restore.c: carry out a plan: load the snapshot (sql_log_bin=0,
- * verified by content hash), bring it to the target GTID either as the net
- * change per primary key in bulk (pitr_apply*.c) or transaction by
+ * verified by content hash; when the net path may run, the archive is read
+ * and folded on its own thread while that verification runs, and joined
+ * before anything else is written), bring it to the target GTID either as
+ * the net change per primary key in bulk (pitr_apply*.c) or transaction by
  * transaction through the target's own replica SQL thread (restore/replay),
  * check the position reached, and prove the result against a later
  * snapshot when the target is exactly its coordinates.
@@ -10,6 +12,7 @@
  * when the server cannot be reached, recorded for the next run:
  * pitr_durability.c); a failed step ends the run; with --apply net nothing
  * beyond the load is written unless the net path is possible. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,37 +163,101 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
     return durability_end(dur, rc, false, plan, res, err);
 }
 
-/* Whether the net path may run: *ok, or the reason in res->apply_reason.
- * privileges: the result of the check made before the load. On success
- * with *ok, *out holds the folded range. */
-static int net_prepare(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
-                       const RstPitrRunOptions *opt, const PitrApplyDbs *dbs, RstPitrResult *res,
-                       PitrNet **out, bool *ok, Err *err)
+static double mono(void)
 {
-    PitrFoldStats fs;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The read + fold of the archive on its own thread (its own connection for
+ * the define callback), started right after the tables are loaded so that
+ * it runs while the load is verified. */
+typedef struct FoldJob {
+    Repo *r;
+    const BinlogCatalog *c;
+    const RstPitrPlan *plan;
+    const SrcDbConn *conn;
+    const PitrApplyDbs *dbs;
+    const char *tmpdir;
+    bool progress;
+    PitrNet *net;             /* the result (rc 0) */
+    PitrFoldStats st;
+    double t0, t1;            /* monotonic start and end */
     int rc;
+    Err err;
+    pthread_t th;
+    bool started;
+} FoldJob;
+
+static void *fold_main(void *arg)
+{
+    FoldJob *j = arg;
+    j->t0 = mono();
+    j->rc = pitr_apply_fold(j->r, j->c, j->plan, j->conn, j->dbs, j->tmpdir, j->progress, &j->net, &j->st, &j->err);
+    j->t1 = mono();
+    return NULL;
+}
+
+/* After the fold thread ended: whether the net path may run: *ok, or the
+ * reason in res->apply_reason. On success with *ok, *out holds the folded
+ * range (taken from the job). */
+static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, PitrNet **out, bool *ok, Err *err)
+{
+    int rc = j->rc;
 
     *ok = false;
     *out = NULL;
-    rc = pitr_apply_check_fks(conn, dbs, ok, res->apply_reason, sizeof res->apply_reason, err);
-    if (rc || !*ok) return rc;
-    *ok = false;
-    rc = pitr_apply_fold(r, c, plan, conn, dbs, opt->tmpdir, opt->progress, out, &fs, err);
-    res->fold_s = fs.seconds;
-    res->transactions = fs.transactions;
-    res->replay_bytes = fs.bytes;
+    res->fold_s = j->st.seconds;
+    res->transactions = j->st.transactions;
+    res->replay_bytes = j->st.bytes;
     if (rc == ERR_UNSUPPORTED) {
-        snprintf(res->apply_reason, sizeof res->apply_reason, "%.1150s", err->msg);
-        err_clear(err);
+        snprintf(res->apply_reason, sizeof res->apply_reason, "%.1150s", j->err.msg);
         return 0;
     }
-    if (rc) return err_wrap(err, "read and fold the archive");
-    rc = pitr_apply_check_packet(conn, fs.max_rows_event, ok, res->apply_reason, sizeof res->apply_reason, err);
-    if (rc || !*ok) {
-        pitr_net_close(*out);
-        *out = NULL;
+    if (rc) {
+        *err = j->err;
+        return err_wrap(err, "read and fold the archive");
+    }
+    rc = pitr_apply_check_packet(conn, j->st.max_rows_event, ok, res->apply_reason, sizeof res->apply_reason, err);
+    if (!rc && *ok) {
+        *out = j->net;
+        j->net = NULL;
     }
     return rc;
+}
+
+/* The load's verification, with the fold running beside it when fold is
+ * set (pitr_apply_check_fks allowed it). The fold is joined before this
+ * returns; a failed verification fails the run and the fold's result is
+ * left in the job for the caller to close. *verify_end: when the
+ * verification ended (the start of what remains on the critical path). */
+static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+                            FoldJob *j, bool fold, RstPitrResult *res, double *verify_end, Err *err)
+{
+    RstDbStats vs;
+    double v0;
+    int rc;
+
+    memset(&vs, 0, sizeof vs);
+    if (fold) {
+        if (pthread_create(&j->th, NULL, fold_main, j))
+            return err_set(err, ERR_NOMEM, "net apply: cannot start the fold thread");
+        j->started = true;
+    }
+    v0 = mono();
+    rc = rst_db_verify(r, plan->item, conn, opt->target_db, opt->threads ? opt->threads : 2, &vs, err);
+    *verify_end = mono();
+    res->verify_s = vs.verify_s;
+    if (j->started) {
+        pthread_join(j->th, NULL);
+        j->started = false;
+        double a = j->t0 > v0 ? j->t0 : v0, b = j->t1 < *verify_end ? j->t1 : *verify_end;
+        res->fold_overlapped_s = b > a ? b - a : 0;
+    }
+    if (rc) return err_wrap(err, "load snapshot %.12s", plan->snap_hex);
+    res->load_verified = true;
+    return 0;
 }
 
 /* The net path: the folded range applied in bulk, durability relaxed around it. */
@@ -206,9 +273,10 @@ static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, c
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "net apply");
     rc = pitr_apply_send(n, conn, plan->target_gtid, opt->progress, &as, err);
     res->apply_s = as.seconds;
-    res->replay_s = res->fold_s + res->apply_s;
     res->net_rows_written = as.rows_written;
     res->net_rows_deleted = as.rows_deleted;
+    res->net_rows_updated = as.rows_updated;
+    res->net_split_tables = as.split_tables;
     res->net_tables = as.tables;
     res->net_ordered_rows = as.ordered_rows;
     res->net_ordered_tables = as.ordered_tables;
@@ -231,13 +299,16 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     RstDbStats ls;
     PitrApplyDbs dbs;
     PitrNet *net = NULL;
+    FoldJob fj;
     json_t *later = NULL;
     bool try_net = plan->replay && opt->apply != RST_PITR_APPLY_TRANSACTIONS, ok = false;
+    double verify_end = 0;
     int rc;
 
     memset(res, 0, sizeof *res);
     memset(&lo, 0, sizeof lo);
     memset(&ls, 0, sizeof ls);
+    memset(&fj, 0, sizeof fj);
     if (try_net) {
         /* before the load: --apply net without the privilege is refused untouched */
         rc = pitr_apply_dbs(plan->item, opt->target_db, &dbs, err);
@@ -251,6 +322,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     lo.drop_existing = opt->drop_existing;
     lo.threads = opt->threads;
     lo.progress = opt->progress;
+    lo.skip_verify = try_net;   /* verified below, beside the fold */
     rc = rst_db_load(r, plan->item, conn, &lo, &ls, err);
     res->tables = ls.tables;
     res->rows = ls.rows;
@@ -258,20 +330,30 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     res->load_s = ls.load_s;
     res->verify_s = ls.verify_s;
     if (rc) return err_wrap(err, "load snapshot %.12s", plan->snap_hex);
+    if (try_net) {
+        /* no cascading foreign key: fold while the load is verified */
+        rc = pitr_apply_check_fks(conn, &dbs, &ok, res->apply_reason, sizeof res->apply_reason, err);
+        if (rc) return rc;
+        fj = (FoldJob){.r = r, .c = c, .plan = plan, .conn = conn, .dbs = &dbs, .tmpdir = opt->tmpdir,
+                       .progress = opt->progress};
+        rc = verify_with_fold(r, plan, conn, opt, &fj, ok, res, &verify_end, err);
+        if (rc) goto out;
+        if (ok) {
+            rc = net_prepare(&fj, conn, res, &net, &ok, err);
+            if (rc) goto out;
+        }
+    }
     res->load_verified = true;
 
     if (plan->replay) {
-        if (try_net) {
-            rc = net_prepare(r, c, plan, conn, opt, &dbs, res, &net, &ok, err);
-            if (rc) goto out;
-            if (!ok && opt->apply == RST_PITR_APPLY_NET) {
-                rc = err_set(err, ERR_UNSUPPORTED, "--apply net refused after the load (nothing else was "
-                             "written): %s", res->apply_reason);
-                goto out;
-            }
+        if (try_net && !ok && opt->apply == RST_PITR_APPLY_NET) {
+            rc = err_set(err, ERR_UNSUPPORTED, "--apply net refused after the load (nothing else was "
+                         "written): %s", res->apply_reason);
+            goto out;
         }
         if (net) {
             rc = run_net(net, plan, conn, opt, res, err);
+            res->replay_s = mono() - verify_end;   /* what the fold left on the critical path + the apply */
         } else {
             if (opt->progress && res->apply_reason[0])
                 fprintf(stderr, "apply: transaction by transaction: %s\n", res->apply_reason);
@@ -312,6 +394,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     rc = 0;
 out:
     pitr_net_close(net);
+    pitr_net_close(fj.net);
     json_decref(later);
     return rc;
 }

@@ -271,7 +271,12 @@ typedef struct RstPitrResult {
     uint64_t net_rows_written, net_rows_deleted;   /* fold tables: end images written, start deleted */
     uint64_t net_tables;              /* tables written to */
     uint64_t net_ordered_rows, net_ordered_tables; /* tables without a usable key: rows kept in order */
-    double fold_s, apply_s;           /* read + fold of the archive, the bulk apply */
+    double fold_s, apply_s;           /* read + fold of the archive (its own duration), the bulk apply */
+    double fold_overlapped_s;         /* the part of fold_s that ran during the load's verification
+                                       * (net path: replay_s = from the end of the verification to
+                                       * the end of the apply, what the fold left + the apply) */
+    uint64_t net_rows_updated;        /* fold tables: keys applied as one update (start -> end image) */
+    uint64_t net_split_tables;        /* tables written in two shards at once */
 } RstPitrResult;
 
 /* Load plan->item into conn (sql_log_bin=0), verify it, replay to

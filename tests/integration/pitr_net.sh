@@ -11,6 +11,12 @@
 #      default (the JSON must say net) and with --apply transactions, each equal to the
 #      reference (CHECKSUM TABLE of every table, information_schema AUTO_INCREMENT,
 #      gtid_slave_pos = the target); durability relaxed and put back around the apply;
+#      A table with two UNIQUE secondary keys (uk) whose rows are updated with their unique
+#      columns kept (emitted as updates) and changed, swapped between two rows inside a
+#      transaction, moved to another key by delete + insert (emitted as delete + write), a
+#      table without unique keys (plain), and a table holding most of the write bytes up to
+#      the end of batch 1 (wide, with a unique key), which the apply writes in two shards
+#      at once (the -v debug line and apply.split_tables say so; JSON rows_updated > 0);
 #  (2) --target-db rename through the net path;
 #  (3) fallbacks with the right result and the reason: a STATEMENT-format event, a DDL,
 #      an ON DELETE CASCADE foreign key (and --apply net refused after the load), a user
@@ -44,12 +50,19 @@ CREATE TABLE vpk (k VARCHAR(40) PRIMARY KEY, v INT, t TEXT) ENGINE=InnoDB;
 CREATE TABLE comp (a INT, d DATE, v VARCHAR(30), PRIMARY KEY (a, d)) ENGINE=InnoDB;
 CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;
 CREATE TABLE d7 (id INT AUTO_INCREMENT PRIMARY KEY, v INT, s VARCHAR(20)) ENGINE=InnoDB;
+CREATE TABLE uk (id INT PRIMARY KEY, email VARCHAR(60) NOT NULL, a INT, b INT, name VARCHAR(60), qty INT,
+                 UNIQUE KEY uk_email (email), UNIQUE KEY uk_ab (a, b), KEY k_qty (qty)) ENGINE=InnoDB;
+CREATE TABLE plain (id INT PRIMARY KEY, v INT, t VARCHAR(60), KEY kv (v)) ENGINE=InnoDB;
+CREATE TABLE wide (id INT AUTO_INCREMENT PRIMARY KEY, ref VARCHAR(30) NOT NULL UNIQUE, pad VARCHAR(2000), n INT) ENGINE=InnoDB;
 INSERT INTO items (code, name, qty, price) SELECT CONCAT('c', seq), CONCAT('item ', seq), seq, seq * 1.25 FROM seq_1_to_200;
 INSERT INTO vpk SELECT CONCAT('k', seq), seq, REPEAT('é', seq) FROM seq_1_to_50;
 INSERT INTO comp SELECT seq, '2026-01-01' + INTERVAL seq DAY, CONCAT('v', seq) FROM seq_1_to_50;
 INSERT INTO nopk SELECT seq % 10, CONCAT('n', seq), NULL FROM seq_1_to_50;
 INSERT INTO big VALUES (1, 'small');
 INSERT INTO d7 (v, s) SELECT seq, 'd7' FROM seq_1_to_20;
+INSERT INTO uk SELECT seq, CONCAT('u', seq, '@x'), seq % 7, seq, CONCAT('n', seq), 0 FROM seq_1_to_60;
+INSERT INTO plain SELECT seq, seq, 'p' FROM seq_1_to_60;
+INSERT INTO wide (ref, pad, n) SELECT CONCAT('w0_', seq), REPEAT('w', 100), seq FROM seq_1_to_50;
 INSERT INTO log (item_id, msg) SELECT seq, 'start' FROM seq_1_to_30;
 CREATE DATABASE other;
 CREATE TABLE other.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
@@ -83,6 +96,20 @@ batch() { # B: one batch of ROW transactions, every case of the header
     echo "UPDATE comp SET v = CONCAT(v, '.'), d = d + INTERVAL 1 YEAR WHERE a = $(( (b * 12 + i) % 50 + 1 )); INSERT INTO comp VALUES ($(( 100 + i )), '2027-0$(( b % 9 + 1 ))-01', NULL);"
     echo "SET SESSION gtid_domain_id = 7; INSERT INTO d7 (v, s) VALUES ($i, 'b$b'), ($b, NULL); UPDATE d7 SET v = v * 2 WHERE id = $(( i + b )); DELETE FROM d7 WHERE id = $(( 20 + b * 24 + i )); SET SESSION gtid_domain_id = 0;"
   done
+  # unique secondary keys: kept (update), swapped, changed, moved to another key (delete + write)
+  echo "UPDATE uk SET qty = qty + $b, name = CONCAT(name, '.') WHERE id % 5 = $(( b % 5 ));
+        BEGIN; SET @ea = (SELECT email FROM uk WHERE id = $(( b + 1 ))), @eb = (SELECT email FROM uk WHERE id = $(( b + 20 )));
+        UPDATE uk SET email = 'swap' WHERE id = $(( b + 1 )); UPDATE uk SET email = @ea, qty = qty + 1 WHERE id = $(( b + 20 ));
+        UPDATE uk SET email = @eb WHERE id = $(( b + 1 )); COMMIT;
+        UPDATE uk SET a = a + 100, name = 'ab' WHERE id = $(( b + 30 ));
+        BEGIN; SET @em = (SELECT email FROM uk WHERE id = $(( b + 40 ))); DELETE FROM uk WHERE id = $(( b + 40 ));
+        INSERT INTO uk VALUES ($(( 100 + b )), @em, 1000 + $b, 0, 'moved', 0); COMMIT;
+        UPDATE uk SET qty = qty + 1 WHERE id = $(( 100 + b - 1 ));"
+  echo "UPDATE plain SET v = v + 1, t = CONCAT(t, 'x') WHERE id % 4 = $(( b % 4 )); DELETE FROM plain WHERE id = $(( 50 + b ));
+        INSERT INTO plain VALUES ($(( 100 + b )), $b, 'new'), ($(( 50 + b )), -$b, 'again');"
+  echo "INSERT INTO wide (ref, pad, n) SELECT CONCAT('w${b}_', seq), REPEAT(CHAR(65 + seq % 26), 1500), seq FROM seq_1_to_300;
+        UPDATE wide SET n = n + 1 WHERE id % 10 = $b; DELETE FROM wide WHERE id % 50 = $b;
+        UPDATE wide SET ref = CONCAT(ref, 'r') WHERE id % 60 = $b;"
   echo "INSERT INTO log (item_id, msg) VALUES ($b, 'end of batch');"   # domain 0 ends every batch
   case $b in
     2) echo "UPDATE big SET b = REPEAT(MD5('big'), 17 * 1024 * 1024 / 32 + 5) WHERE id = 1;" ;;   # a row > 16 MiB
@@ -94,6 +121,7 @@ batch() { # B: one batch of ROW transactions, every case of the header
 declare -A BT
 for b in 1 2 3 4 5; do
   batch $b | q $S || fail "workload batch $b"
+  [ $b = 1 ] && G1=$(q $S -N -e "SELECT @@gtid_binlog_pos")
   BT[$b]=$(date +%s); sleep 1.1
 done
 TM --json backup db > "$T/s2.json" || fail "snapshot S2"
@@ -161,9 +189,9 @@ reference() {
   mariadb-binlog --database=shop --start-position="$ppos" --stop-position="$spos" "${paths[@]}" 2>"$T/mb.err" \
     | q $RF --init-command="SET sql_log_bin=0" || { cat "$T/mb.err"; fail "reference apply to $last"; }
 }
-restore() { # PATH_EXPECTED args...: tidemark restore on the target into $T/r.json
+restore() { # PATH_EXPECTED args...: tidemark restore on the target into $T/r.json (debug log in $T/r.err)
   local want=$1; shift
-  TM --json restore db "$@" --socket $TG --drop-existing > "$T/r.json" 2> "$T/r.err" \
+  TM -v --json restore db "$@" --socket $TG --drop-existing > "$T/r.json" 2> "$T/r.err" \
     || { cat "$T/r.err" "$T/r.json"; fail "tidemark restore $*"; }
   python3 - "$T/r.json" "$want" <<'PY' || { cat "$T/r.json"; fail "restore $*: verdict or apply path"; }
 import json, sys
@@ -187,9 +215,10 @@ compare() { # LABEL DB(target) : target vs reference shop, gtid_slave_pos = the 
 both() {
   local label=$1; shift
   restore net "$@" --user root
+  cp "$T/r.err" "$T/net.err"; cp "$T/r.json" "$T/net.json"
   local snap last note
   snap=$(field "j['plan']['snapshot']"); last=$(field "j['plan']['last_gtid']")
-  note=$(field "'%d transactions: %d rows written, %d deleted, %d kept in order over %d tables' % (j['transactions'], j['apply']['rows_written'], j['apply']['rows_deleted'], j['apply']['ordered_rows'], j['apply']['tables'])")
+  note=$(field "'%d transactions: %d rows written, %d updated, %d deleted, %d kept in order over %d tables, %d split' % (j['transactions'], j['apply']['rows_written'], j['apply']['rows_updated'], j['apply']['rows_deleted'], j['apply']['ordered_rows'], j['apply']['tables'], j['apply']['split_tables'])")
   reference "$snap" "$last"
   compare "$label (net)"
   cp "$T/t.sum" "$T/net.sum"
@@ -212,6 +241,18 @@ g=$(( B + 2 + RANDOM % (span - 2) )); both "--before-gtid 0-1-$g" --before-gtid 
 bt=$(( 2 + RANDOM % 4 )); tt=${BT[$bt]}
 both "--to $(date -u -d @$tt '+%F %T')Z (after batch $bt)" --to "$(date -u -d @$tt '+%F %T')Z"
 S1HEX=$(python3 -c "import json;print(json.load(open('$T/s1.json'))['snapshot'])")
+L1=$(echo "$G1" | tr ',' '\n' | grep '^0-')
+both "--to-gtid $L1 (end of batch 1: wide holds most write bytes)" --to-gtid "$L1"
+python3 - "$T/net.json" <<'PY' || { cat "$T/net.json"; fail "batch 1: apply fields"; }
+import json, sys
+j = json.load(open(sys.argv[1])); a = j["apply"]
+assert a["rows_updated"] > 0, "no key applied as an update: %s" % a
+assert a["split_tables"] >= 1, "no table written in two shards: %s" % a
+assert 0 <= a["fold_overlapped_seconds"] <= a["fold_seconds"] + 0.01, a
+assert j["replay_seconds"] >= a["apply_seconds"] - 0.01, (j["replay_seconds"], a)
+PY
+grep -q "shop.wide written in 2 shards" "$T/net.err" || { grep "net apply" "$T/net.err"; fail "batch 1: wide not written in two shards"; }
+pass "end of batch 1: $(python3 -c "import json;a=json.load(open('$T/net.json'))['apply'];print('%d rows updated, %d written, %d deleted, %d table(s) split; read+fold %.2f s of which %.2f s during the verification' % (a['rows_updated'], a['rows_written'], a['rows_deleted'], a['split_tables'], a['fold_seconds'], a['fold_overlapped_seconds']))")"
 both "--to-gtid 0-1-$E --snapshot S1 (S2's position, proven by its hashes)" --to-gtid "0-1-$E" --snapshot "$S1HEX"
 [ "$(field "j['later_snapshot_verified']")" = True ] || fail "S2's hashes not compared"
 [ "$(settings)" = "1 1" ] || fail "durability settings after the restores: $(settings)"
