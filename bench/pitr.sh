@@ -325,7 +325,8 @@ with open(res, "a") as f:
     f.write("%s.reached\t%s\t\t\n" % (key, j["reached_gtid"]))
     a = j.get("apply") or {}
     f.write("%s.path\t%s\t\t\n" % (key, a.get("path", "-")))
-    for k in ("fold_seconds", "apply_seconds", "rows_written", "rows_deleted", "ordered_rows", "tables"):
+    for k in ("fold_seconds", "apply_seconds", "rows_written", "rows_deleted", "rows_updated", "ordered_rows",
+              "tables", "split_tables", "fold_overlapped_seconds"):
         v = a.get(k, 0)
         f.write("%s.%s\t%s\t\t\n" % (key, k, ("%.2f" % v) if isinstance(v, float) else v))
     f.write("%s.reason\t%s\t\t\n" % (key, (a.get("reason") or "-").replace("\t", " ")[:300]))
@@ -376,7 +377,7 @@ report() {
       path=-
       case $k in
       c*) rs=$(get "$k.replay_seconds"); ld="$(get "$k.load_seconds") ($(get "$k.verify_seconds"))"; path=$(get "$k.path")
-          [ "$path" = net ] && path="net (read+fold $(get "$k.fold_seconds") s, apply $(get "$k.apply_seconds") s)" ;;
+          [ "$path" = net ] && path="net (read+fold $(get "$k.fold_seconds") s, $(get "$k.fold_overlapped_seconds") s of it during the verification; apply $(get "$k.apply_seconds") s)" ;;
       *) rs=$(get "$k.replay"); ld="$(get "$k.load_total") (incl. verify)" ;;
       esac
       printf '| %s | %s | %s | %s | %s | %s | %s / %s |\n' "$k" "$path" "$rs" \
@@ -385,9 +386,16 @@ report() {
     done
     echo
     echo "(a)/(c) = $(ratio "$a" "$c") (target >= 8); (c)/(b) = $(ratio "$c" "$b") (target <= 1.5)."
+    if [ "$(get c.path)" = net ] && [ -n "$(get ct.verify_seconds)" ]; then
+      # the fold runs during the verification and slows it: charge that to the replay
+      local cc
+      cc=$(echo "$(get c.verify_seconds) + $c - $(get ct.verify_seconds)" | bc -l | awk '{ printf "%.2f", $1 }')
+      echo "(c) charged with what the fold cost the verification it overlapped (verify $(get c.verify_seconds) s"
+      echo "    against $(get ct.verify_seconds) s alone in ct): $cc s; (a)/that = $(ratio "$a" "$cc")."
+    fi
     echo "(a)/(ct) = $(ratio "$a" "$ct"); (ct)/(b) = $(ratio "$ct" "$b") (transaction by transaction)."
     [ "$(get c.path)" = net ] || echo "(c) did not take the net path: $(get c.reason)"
-    [ "$(get c.path)" = net ] && echo "(c) net change: $(get c.rows_written) rows written, $(get c.rows_deleted) deleted, $(get c.ordered_rows) kept in order over $(get c.tables) tables"
+    [ "$(get c.path)" = net ] && echo "(c) net change: $(get c.rows_written) rows written, $(get c.rows_deleted) deleted, $(get c.rows_updated) updated, $(get c.ordered_rows) kept in order over $(get c.tables) tables"
     echo "(c) total time-to-restore (tidemark restore db --to-gtid, wall): $cr s"
     echo "   = plan (reads the archive) + load $(get c.load_seconds) s + verify $(get c.verify_seconds) s + replay $c s + the rest"
     echo "(c) reached $(get c.reached); plan's snapshot coordinates $(get c.plan_snapshot) (source at the backup: $SNAP_FILE:$SNAP_POS $SNAP_GTID)"
