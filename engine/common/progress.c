@@ -2,6 +2,8 @@
  * second: "backup: 412.0 MiB 1,203 files 98.3 MiB/s ETA 0:07". */
 #include "engine/common/progress.h"
 
+#include "engine/common/clock.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +18,6 @@ struct Progress {
     double start, last;
     bool enabled, drawn;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void human(uint64_t b, char *out, size_t cap)
 {
@@ -42,14 +37,14 @@ Progress *progress_new(const char *what, uint64_t total_bytes, uint64_t total_it
     p->total_bytes = total_bytes;
     p->total_items = total_items;
     p->enabled = enabled;
-    p->start = p->last = now_s();
+    p->start = p->last = clock_mono_s();
     return p;
 }
 
 static void draw(Progress *p, bool final)
 {
     char line[320], b[32], rate[32], eta[32] = "", irate[48] = "";
-    double el = now_s() - p->start, r = el > 0 ? (double)p->bytes / el : 0;
+    double el = clock_mono_s() - p->start, r = el > 0 ? (double)p->bytes / el : 0;
     int n;
     if (el > 0 && p->items)   /* rows/s for loads, files/s for trees */
         snprintf(irate, sizeof irate, " (%.0f/s)", (double)p->items / el);
@@ -82,7 +77,7 @@ void progress_add(Progress *p, uint64_t bytes, uint64_t items)
     pthread_mutex_lock(&p->mu);
     p->bytes += bytes;
     p->items += items;
-    if (p->enabled && ((t = now_s()) - p->last >= 0.25)) {
+    if (p->enabled && ((t = clock_mono_s()) - p->last >= 0.25)) {
         p->last = t;
         draw(p, false);
     }

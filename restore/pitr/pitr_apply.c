@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/common/clock.h"
 #include "engine/common/progress.h"
 #include "restore/pitr/pitr_apply.h"
 #include "restore/pitr/pitr_int.h"
@@ -23,13 +24,6 @@
 #define ER_SPECIFIC_ACCESS_DENIED 1227
 #define ER_PARSE_ERROR 1064
 #define ER_SYNTAX_ERROR 1149
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int pitr_apply_dbs(const json_t *item, const char *target_db, PitrApplyDbs *out, Err *err)
 {
@@ -377,7 +371,7 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     BinlogGtidSet state, target;
     char file[BINLOG_FILE_MAX];
     bool skip = false, reached;
-    double t0 = mono();
+    double t0 = clock_mono_s();
     int rc;
 
     *out = NULL;
@@ -455,6 +449,6 @@ out:
     rst_pitr_source_close(src);
     pitr_net_close(n);
     src_db_close(dx.m);
-    st->seconds = mono() - t0;
+    st->seconds = clock_mono_s() - t0;
     return rc;
 }

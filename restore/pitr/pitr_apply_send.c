@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "restore/pitr/pitr_apply.h"
 #include "restore/pitr/pitr_int.h"
@@ -32,13 +33,6 @@
 #define RETRIES 3                /* runs of a unit that hit a deadlock */
 #define ER_LOCK_WAIT_TIMEOUT 1205
 #define ER_LOCK_DEADLOCK 1213
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* "apply: 412,000 / 640,000 rows (52,000 rows/s) ETA 0:04" at most twice a second. */
 typedef struct ApplyProgress {
@@ -51,7 +45,7 @@ typedef struct ApplyProgress {
 static void progress_draw(ApplyProgress *p, bool final)
 {
     char line[200], eta[40] = "";
-    double el = mono() - p->start, rate = el > 0 ? (double)p->rows / el : 0;
+    double el = clock_mono_s() - p->start, rate = el > 0 ? (double)p->rows / el : 0;
     int n;
     if (!final && rate > 0 && p->total > p->rows) {
         unsigned s = (unsigned)((double)(p->total - p->rows) / rate);
@@ -70,8 +64,8 @@ static void progress_rows(ApplyProgress *p, uint64_t rows)
 {
     pthread_mutex_lock(&p->mu);
     p->rows += rows;
-    if (p->enabled && mono() - p->last >= 0.5) {
-        p->last = mono();
+    if (p->enabled && clock_mono_s() - p->last >= 0.5) {
+        p->last = clock_mono_s();
         progress_draw(p, false);
     }
     pthread_mutex_unlock(&p->mu);
@@ -396,7 +390,7 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
     size_t nt = pitr_net_table_count(n), np = 0, nw = 0;
     Unit *prep = NULL, *wr = NULL;
     uint64_t write_total = 0;
-    double t0 = mono();
+    double t0 = clock_mono_s();
     int rc = 0;
 
     memset(w, 0, sizeof w);
@@ -404,7 +398,7 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
     memset(&pg, 0, sizeof pg);
     pthread_mutex_init(&pg.mu, NULL);
     pg.enabled = progress;
-    pg.start = pg.last = mono();
+    pg.start = pg.last = clock_mono_s();
     prep = calloc(nt ? nt : 1, sizeof *prep);
     wr = calloc(2 * (nt ? nt : 1), sizeof *wr);
     for (size_t i = 0; i < NCONN; i++) w[i].units = calloc(2 * (nt ? nt : 1), sizeof *w[i].units);
@@ -472,6 +466,6 @@ out:
     free(prep);
     free(wr);
     pthread_mutex_destroy(&pg.mu);
-    st->seconds = mono() - t0;
+    st->seconds = clock_mono_s() - t0;
     return rc;
 }

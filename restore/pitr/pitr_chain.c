@@ -11,14 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/common/clock.h"
 #include "restore/pitr/pitr_int.h"
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t gtid_seq(const BinlogGtidSet *s, uint32_t domain)
 {
@@ -129,14 +123,14 @@ int rst_pitr_verify_chain(Repo *r, const BinlogCatalog *c, const char *instance,
     }
     for (size_t k = k0; k + 1 < l.n; k++) {
         RstChainPair pr;
-        double t0 = mono();
+        double t0 = clock_mono_s();
         memset(&pr, 0, sizeof pr);
         snprintf(pr.from_hex, sizeof pr.from_hex, "%s", l.v[k].hex);
         snprintf(pr.to_hex, sizeof pr.to_hex, "%s", l.v[k + 1].hex);
         snprintf(pr.from_time, sizeof pr.from_time, "%s", l.v[k].time_s);
         snprintf(pr.to_time, sizeof pr.to_time, "%s", l.v[k + 1].time_s);
         pr.rc = one_pair(r, c, &l, k, conn, opt, &pr);
-        pr.seconds = mono() - t0;
+        pr.seconds = clock_mono_s() - t0;
         pairs++;
         if (pr.rc) failed++;
         if (fn) fn(ctx, &pr);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/common/clock.h"
 #include "restore/pitr/pitr_int.h"
 
 #define REPLAY_CONNECTION "tidemark_replay"   /* rst_replay's default connection name */
@@ -56,13 +57,6 @@ static void on_signal(int s)
     unsigned char b = (unsigned char)s;
     if (write(g_sig_pipe, &b, 1) < 0) { /* nothing an async handler can do */ }
     errno = e;
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* One row of n columns into cols (each cap bytes, "" for NULL). */
@@ -509,7 +503,7 @@ static void *guard_main(void *arg)
                 fprintf(stderr, "tidemark: %s: stopping the replay; the target's durability settings are put "
                         "back before exit (again to put them back and quit at once)\n", b == SIGINT ? "SIGINT" : "SIGTERM");
                 stop_replica(g->d->conn);
-                last_stop = mono();
+                last_stop = clock_mono_s();
                 continue;
             }
             /* second signal: put back now and leave; when the main thread
@@ -533,9 +527,9 @@ static void *guard_main(void *arg)
             }
         }
         /* START SLAVE may come after the first STOP: keep stopping it */
-        if (atomic_load(&g->sig) && mono() - last_stop >= 1.0) {
+        if (atomic_load(&g->sig) && clock_mono_s() - last_stop >= 1.0) {
             stop_replica(g->d->conn);
-            last_stop = mono();
+            last_stop = clock_mono_s();
         }
     }
     return NULL;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
 #include "restore/pitr/pitr_apply.h"
@@ -163,13 +164,6 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
     return durability_end(dur, rc, false, plan, res, err);
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The read + fold of the archive on its own thread (its own connection for
  * the define callback), started right after the tables are loaded so that
  * it runs while the load is verified. */
@@ -193,9 +187,9 @@ typedef struct FoldJob {
 static void *fold_main(void *arg)
 {
     FoldJob *j = arg;
-    j->t0 = mono();
+    j->t0 = clock_mono_s();
     j->rc = pitr_apply_fold(j->r, j->c, j->plan, j->conn, j->dbs, j->tmpdir, j->progress, &j->net, &j->st, &j->err);
-    j->t1 = mono();
+    j->t1 = clock_mono_s();
     return NULL;
 }
 
@@ -245,9 +239,9 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
             return err_set(err, ERR_NOMEM, "net apply: cannot start the fold thread");
         j->started = true;
     }
-    v0 = mono();
+    v0 = clock_mono_s();
     rc = rst_db_verify(r, plan->item, conn, opt->target_db, opt->threads ? opt->threads : 2, &vs, err);
-    *verify_end = mono();
+    *verify_end = clock_mono_s();
     res->verify_s = vs.verify_s;
     if (j->started) {
         pthread_join(j->th, NULL);
@@ -353,7 +347,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
         }
         if (net) {
             rc = run_net(net, plan, conn, opt, res, err);
-            res->replay_s = mono() - verify_end;   /* what the fold left on the critical path + the apply */
+            res->replay_s = clock_mono_s() - verify_end;   /* what the fold left on the critical path + the apply */
         } else {
             if (opt->progress && res->apply_reason[0])
                 fprintf(stderr, "apply: transaction by transaction: %s\n", res->apply_reason);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "restore/replay/rst_replay.h"
 #include "restore/replay/rst_replay_int.h"
@@ -34,13 +35,6 @@ typedef struct Replay {
     uint32_t target_server_id;
     RstGtidPos start, until;
 } Replay;
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int db_err(Replay *r, Err *err, const char *what)
 {
@@ -283,7 +277,7 @@ static uint64_t total_to_apply(Replay *r)
 static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
 {
     const RstReplayTarget *t = r->t;
-    double last_progress = mono(), last_line = 0, timeout = t->timeout_s ? t->timeout_s : 600;
+    double last_progress = clock_mono_s(), last_line = 0, timeout = t->timeout_s ? t->timeout_s : 600;
     uint64_t last_applied = 0, total = total_to_apply(r);
     char pos[256];
     int rc;
@@ -296,7 +290,7 @@ static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
         double now;
 
         usleep(100 * 1000);
-        now = mono();
+        now = clock_mono_s();
         rc = slave_status(r, &ss, err);
         if (!rc) rc = query_value(r, "SELECT @@gtid_slave_pos", pos, sizeof pos, err);
         if (rc) return rc;
@@ -349,7 +343,7 @@ static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
             return err_set(err, ERR_INTERRUPTED, "replay made no progress for %.0f s (at %s, IO thread %s, "
                            "SQL thread %s)", timeout, pos, ss.io_running, ss.sql_running);
     }
-    st->seconds = mono() - t0;
+    st->seconds = clock_mono_s() - t0;
     snprintf(st->reached_gtid, sizeof st->reached_gtid, "%s", pos);
     if (t->progress)
         fprintf(stderr, "replay: done, %llu transactions in %.1f s (%.0f tx/s), at %s\n",
@@ -431,7 +425,7 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
     {
         char start_sql[400];
         snprintf(start_sql, sizeof start_sql, "START SLAVE '%s' UNTIL master_gtid_pos = '%s'", r.conn, sql + 400);
-        t0 = mono();
+        t0 = clock_mono_s();
         rc = exec(&r, start_sql, "START SLAVE UNTIL the target GTID", err);
     }
     if (rc) goto out;

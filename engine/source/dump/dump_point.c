@@ -25,14 +25,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/common/clock.h"
 #include "engine/source/dump/dump_int.h"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+static double now_ms(void) { return clock_mono_s() * 1e3; }
 
 /* Two-column result (name, value) rows: fill file/pos from SHOW STATUS or
  * SHOW MASTER STATUS. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/common/clock.h"
 #include "engine/common/progress.h"
 #include "engine/source/dump/dump_int.h"
 
@@ -36,13 +37,6 @@ typedef struct Worker {
     pthread_t tid;
     bool started;
 } Worker;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *worker_run(void *arg)
 {
@@ -170,7 +164,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     json_t *item = NULL, *dbs = NULL, *server = NULL, *ref = NULL;
     Buf text;
     bool nontx = false, job_init = false;
-    double t0 = now_s();
+    double t0 = clock_mono_s();
     uint64_t total_rows = 0, total_bytes = 0;
     int rc = 0;
 
@@ -319,10 +313,10 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         stats->rows = total_rows;
         stats->bytes = total_bytes;
         stats->lock_ms = pt.lock_ms;
-        stats->seconds = now_s() - t0;
+        stats->seconds = clock_mono_s() - t0;
         snprintf(stats->method, sizeof stats->method, "%s", pt.method);
     }
-    json_object_set_new(item, "duration_ms", json_integer((json_int_t)((now_s() - t0) * 1000)));
+    json_object_set_new(item, "duration_ms", json_integer((json_int_t)((clock_mono_s() - t0) * 1000)));
     *out_item = item;
     item = NULL;
 out:
