@@ -136,6 +136,24 @@ static json_t *apply_json(const RstPitrRunOptions *ro, const RstPitrResult *res)
                      "apply_seconds", res->apply_s);
 }
 
+
+/* After a failure past the start of the load: say what the target holds
+ * now and how to start again (the restore refuses a non-empty database). */
+static void incomplete_hint(const json_t *item, const char *target_db)
+{
+    char names[512] = "";
+    size_t i, n = 0;
+    const json_t *jd;
+    json_array_foreach(json_object_get(item, "databases"), i, jd) {
+        const char *name = target_db ? target_db : json_string_value(json_object_get(jd, "name"));
+        if (!name || n >= sizeof names - 1) continue;
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", name);
+        if (target_db) break;
+    }
+    log_error("the target database%s %s now hold%s an incomplete restore: drop %s, or rerun the same command "
+              "with --drop-existing", strchr(names, ',') ? "s" : "", names, strchr(names, ',') ? "" : "s",
+              strchr(names, ',') ? "them" : "it");
+}
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
@@ -329,6 +347,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     fflush(stdout);
     rc = rst_pitr_run(r, cat, &plan, &conn, &ro, &res, err);
     if (rc && dur.restore_error[0] && !strstr(err->msg, dur.restore_error)) log_error("durability settings NOT put back: %s", dur.restore_error);
+    if (rc && res.tables > 0) incomplete_hint(plan.item, ro.target_db);
     if (res.load_s > 0 || res.replay_s > 0) {
         RstPitrRates m = {0};
         /* small runs measure start-up costs, not rates: keep only meaningful ones */

@@ -153,5 +153,7 @@ expect_fail 4 "cannot connect back" TM "${RESTORE[@]}" --user root --advertise-h
 grep -q "durability: relaxed during replay" "$T/out" || { cat "$T/out"; fail "(6) not relaxed"; }
 [ "$(settings)" = "1 1" ] || fail "(6) settings after a failed replay: $(settings)"
 no_conn "(6)"; no_file "(6)"
+grep -q "now holds an incomplete restore: drop it, or rerun the same command with --drop-existing" "$T/err" \
+  || { cat "$T/err"; fail "(6) no word on the incomplete target database"; }
 pass "(6) failed replay: settings back to 1 1: $(tail -1 "$T/err")"
 echo "pitr_durability: all checks passed"
