@@ -358,6 +358,8 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             m.replay_tx_s = (double)res.transactions / res.replay_s;
             m.replay_bytes_s = (double)res.replay_bytes / res.replay_s;
         }
+        if (res.applied == RST_PITR_APPLY_NET && res.replay_s > 0.5 && res.replay_bytes >= (10u << 20))
+            m.net_bytes_s = (double)res.replay_bytes / res.replay_s;
         rst_pitr_rates_save(state_dir(ctx), &m);
     }
     if (ctx->json) {

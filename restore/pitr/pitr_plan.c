@@ -487,6 +487,7 @@ estimate:
             double a = rt->replay_tx_s > 0 ? (double)p->transactions / rt->replay_tx_s : 0;
             double b = rt->replay_bytes_s > 0 ? (double)p->seg_bytes / rt->replay_bytes_s : 0;
             p->est_replay_s = a > b ? a : b;
+            p->est_net_s = rt->net_bytes_s > 0 ? (double)p->seg_bytes / rt->net_bytes_s : 0;
         }
     }
     rc = 0;

@@ -64,9 +64,18 @@ void rst_pitr_plan_print(const RstPitrPlan *p, FILE *f)
     fmt_dur(p->est_verify_s, d2, sizeof d2);
     fmt_dur(p->est_replay_s, d3, sizeof d3);
     fmt_dur(p->est_load_s + p->est_verify_s + p->est_replay_s, d4, sizeof d4);
-    fprintf(f, "plan: estimate: load %s + verify %s + replay %s = %s (%s rates: load %.0f MB/s, "
-               "replay %.0f tx/s)\n", d1, d2, d3, d4, p->rates.measured ? "measured" : "default",
-            p->rates.load_bytes_s / 1e6, p->rates.replay_tx_s);
+    if (p->replay) {
+        char d5[32], d6[32];
+        fmt_dur(p->est_net_s, d5, sizeof d5);
+        fmt_dur(p->est_load_s + p->est_verify_s + p->est_net_s, d6, sizeof d6);
+        fprintf(f, "plan: estimate: load %s + verify %s + replay %s as a net change = %s; transaction by "
+                   "transaction: replay %s = %s (%s rates: load %.0f MB/s, net %.0f MB/s of binlog, "
+                   "%.0f tx/s)\n", d1, d2, d5, d6, d3, d4, p->rates.measured ? "measured" : "default",
+                p->rates.load_bytes_s / 1e6, p->rates.net_bytes_s / 1e6, p->rates.replay_tx_s);
+    } else {
+        fprintf(f, "plan: estimate: load %s + verify %s = %s (%s rates: load %.0f MB/s)\n", d1, d2, d4,
+                p->rates.measured ? "measured" : "default", p->rates.load_bytes_s / 1e6);
+    }
     if (p->notes[0]) {
         const char *s = p->notes;
         while (*s) {
@@ -90,6 +99,7 @@ json_t *rst_pitr_plan_json(const RstPitrPlan *p)
                           "verify_s", p->est_verify_s, "replay_s", p->est_replay_s, "measured_rates",
                           p->rates.measured);
     if (!j) return NULL;
+    json_object_set_new(json_object_get(j, "estimate"), "replay_net_s", json_real(p->est_net_s));
     json_object_set_new(j, "last_gtid", json_string(p->last_gtid));
     json_object_set_new(j, "last_time", json_integer(p->last_time));
     json_object_set_new(j, "next_gtid", json_string(p->next_gtid));
@@ -109,6 +119,8 @@ static void defaults(RstPitrRates *r)
     r->verify_bytes_s = 60e6;
     r->replay_tx_s = 10000;
     r->replay_bytes_s = 7e6;
+    /* the net change: 972 MiB of ERP binlog in ~9 s after the verification */
+    r->net_bytes_s = 100e6;
     r->measured = false;
 }
 
@@ -131,6 +143,7 @@ void rst_pitr_rates_load(const char *state_dir, RstPitrRates *out)
     if ((v = json_number_value(json_object_get(j, "verify_bytes_s"))) > 0) out->verify_bytes_s = v;
     if ((v = json_number_value(json_object_get(j, "replay_tx_s"))) > 0) out->replay_tx_s = v, out->measured = true;
     if ((v = json_number_value(json_object_get(j, "replay_bytes_s"))) > 0) out->replay_bytes_s = v;
+    if ((v = json_number_value(json_object_get(j, "net_bytes_s"))) > 0) out->net_bytes_s = v;
     json_decref(j);
 }
 
@@ -146,11 +159,13 @@ void rst_pitr_rates_save(const char *state_dir, const RstPitrRates *m)
     if (m->verify_bytes_s > 0) cur.verify_bytes_s = m->verify_bytes_s;
     if (m->replay_tx_s > 0) cur.replay_tx_s = m->replay_tx_s;
     if (m->replay_bytes_s > 0) cur.replay_bytes_s = m->replay_bytes_s;
+    if (m->net_bytes_s > 0) cur.net_bytes_s = m->net_bytes_s;
     if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) return;
     path_of(state_dir, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    j = json_pack("{s:f,s:f,s:f,s:f}", "load_bytes_s", cur.load_bytes_s, "verify_bytes_s",
-                  cur.verify_bytes_s, "replay_tx_s", cur.replay_tx_s, "replay_bytes_s", cur.replay_bytes_s);
+    j = json_pack("{s:f,s:f,s:f,s:f,s:f}", "load_bytes_s", cur.load_bytes_s, "verify_bytes_s",
+                  cur.verify_bytes_s, "replay_tx_s", cur.replay_tx_s, "replay_bytes_s", cur.replay_bytes_s,
+                  "net_bytes_s", cur.net_bytes_s);
     if (j && json_dump_file(j, tmp, 0) == 0) rename(tmp, path);
     json_decref(j);
 }

@@ -91,6 +91,7 @@ typedef struct RstPitrRates {
     double verify_bytes_s;
     double replay_tx_s;
     double replay_bytes_s;
+    double net_bytes_s;      /* net-change path: binlog bytes per second of replay (critical path) */
     bool measured;           /* false: defaults from bench/README.md */
 } RstPitrRates;
 
@@ -122,6 +123,7 @@ typedef struct RstPitrPlan {
     char notes[2048];                 /* lines worth saying (multi-line) */
     RstPitrRates rates;
     double est_load_s, est_replay_s, est_verify_s;
+    double est_net_s;                 /* replay as a net change (when the range allows it) */
 } RstPitrPlan;
 
 /* Choose the snapshot, resolve the target, check the chain and every

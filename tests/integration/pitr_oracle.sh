@@ -109,6 +109,10 @@ TZ=Europe/Paris "$TM_BIN" --instance shop restore db --to "$(TZ=Europe/Paris dat
 grep -q "local time CE" "$T/plan.txt" && grep -q "plan: replay\|plan: no binlog replay" "$T/plan.txt" && grep -q "whole seconds" "$T/plan.txt" \
   || { cat "$T/plan.txt"; fail "plan output"; }
 grep -q "plan: estimate" "$T/plan.txt" || fail "no estimate"
+if grep -q "plan: replay" "$T/plan.txt"; then
+  grep -q "plan: estimate: .* as a net change = .*; transaction by transaction: replay" "$T/plan.txt" \
+    || { cat "$T/plan.txt"; fail "the estimate does not give both apply paths"; }
+fi
 pass "--plan in local time: $(grep '^target:' "$T/plan.txt" | head -1)"
 
 # ---- (c) refusals in the plan phase, the target untouched -----------------------------
