@@ -138,11 +138,7 @@ q $S shop -e "CREATE TABLE par (id INT PRIMARY KEY) ENGINE=InnoDB;
 TM --json backup db > "$T/s4.json" || fail "snapshot S4"
 q $S shop -e "DELETE FROM par WHERE id IN (1, 2); UPDATE items SET qty = qty + 1 WHERE id = 5;"
 END=$(q $S -N -e "SELECT @@gtid_binlog_pos")
-for _ in $(seq 1 60); do
-  [ "$(TM --json binlog status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_archived_gtid"])' 2>/dev/null)" = "$END" ] && break
-  sleep 0.5
-done
-kill -TERM $FPID; wait $FPID || fail "follower exit $?"
+stop_follower_at "$END"
 case "$END" in *,*) ;; *) fail "the workload should span two GTID domains: $END";; esac
 echo "archive up to $END"
 
