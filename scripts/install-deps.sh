@@ -8,7 +8,8 @@ pkgs=(build-essential cmake pkg-config git
       libsodium-dev libzstd-dev libarchive-dev libcurl4-openssl-dev libmariadb-dev
       libjansson-dev libinih-dev libcmocka-dev zlib1g-dev
       mariadb-server mariadb-client
-      valgrind attr acl curl python3 xxd)
+      valgrind attr acl curl python3 xxd
+      clang-14 libclang-rt-14-dev)   # libFuzzer harnesses (tests/fuzz)
 [ "${1:-}" = "--bench" ] && pkgs+=(hyperfine restic borgbackup mydumper time)
 missing=()
 for p in "${pkgs[@]}"; do

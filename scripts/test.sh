@@ -4,7 +4,9 @@
 #   1. release build (-Werror) + all tests (unit + integration) under ctest
 #   2. ASan+UBSan build + unit tests + the sanitizer-labelled integration tests
 #   3. valgrind memcheck over the unit tests
-# TM_TEST_QUICK=1 skips 2 and 3. TM_TEST_LABEL=regex limits step 1.
+#   4. libFuzzer smoke (clang-14): the binlog event parsers' harnesses on
+#      their regression inputs, then 20 s each on a seed corpus (tests/fuzz)
+# TM_TEST_QUICK=1 skips 2, 3 and 4. TM_TEST_LABEL=regex limits step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -27,4 +29,9 @@ if [ "${TM_TEST_QUICK:-0}" != 1 ]; then
   cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DTM_VALGRIND=ON >/dev/null
   cmake --build build/valgrind -j"$jobs"
   ctest --test-dir build/valgrind --output-on-failure -L valgrind -j"$jobs"
+
+  echo "== libFuzzer smoke over the binlog event parsers" >&2
+  cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTM_FUZZ=ON >/dev/null
+  cmake --build build/fuzz -j"$jobs" --target tm_fuzz
+  ctest --test-dir build/fuzz --output-on-failure -L fuzz
 fi

@@ -127,8 +127,8 @@ typedef struct PitrField {
 } PitrField;
 /* Walk one row image at *pp (NULL bitmap over the npresent columns set in
  * present, then their values); *pp moves past it. f (NULL or c->n slots)
- * gets each column's place. 0; -1 when it runs past end; -2 for a column
- * type that cannot be sized. */
+ * gets each column's place. 0; -1 when it runs past end or npresent is 0
+ * (an image of no bytes); -2 for a column type that cannot be sized. */
 int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
                    const uint8_t **pp, const uint8_t *end, PitrField *f);
 /* Packed integer (column counts); -1 when it runs past end. */

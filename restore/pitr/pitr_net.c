@@ -304,11 +304,15 @@ static int on_rows(PitrNet *n, const uint8_t *ev, size_t end, uint8_t type, Err 
         bm2 = p;
         p += bl;
     }
+    /* an image of no column is no bytes: the walk below would not advance */
+    np1 = bits(bm1, ncols);
+    if (upd) np2 = bits(bm2, ncols);
+    if (!np1 || (upd && !np2))
+        return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: rows event type %u with no column in its "
+                       "row image", t->info.db, t->info.table, type);
     n->st.row_events++;
     n->tx_rows = true;
     if (!t->info.def.fold) {
-        np1 = bits(bm1, ncols);
-        if (upd) np2 = bits(bm2, ncols);
         while (p < e) {
             const uint8_t *img = p;
             if ((w = pitr_row_image(t->cols, bm1, np1, &p, e, n->fa))) return walk_error(t, w, err);
@@ -371,7 +375,9 @@ static void snippet(const char *q, size_t ql, char *out, size_t cap)
 {
     size_t k = 0;
     for (size_t i = 0; i < ql && i < 80 && k + 1 < cap; i++) {
-        if (!strncasecmp(q + i, "IDENTIFIED", 10) || !strncasecmp(q + i, "PASSWORD", 8)) {
+        /* q is not NUL-terminated: compare only what is left of it */
+        if ((ql - i >= 10 && !strncasecmp(q + i, "IDENTIFIED", 10)) ||
+            (ql - i >= 8 && !strncasecmp(q + i, "PASSWORD", 8))) {
             snprintf(out + k, cap - k, "...");
             return;
         }

@@ -147,7 +147,8 @@ int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
     const uint8_t *start = *pp, *p = *pp, *nulls;
     uint64_t k = 0;
     size_t nb = (size_t)(npresent + 7) / 8;
-    if ((size_t)(end - p) < nb) return -1;
+    /* no column present: an image of no bytes, a caller's loop would not advance */
+    if (!npresent || (size_t)(end - p) < nb) return -1;
     nulls = p;
     p += nb;
     for (uint64_t i = 0; i < c->n; i++) {
@@ -185,6 +186,7 @@ int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, siz
 
     c.n = 0;
     if (pitr_cols_parse(tmap, tmap_len, &c)) return err_set(err, ERR_UNSUPPORTED, "table map not understood");
+    if (len < PITR_HDR + 8) goto bad;
     p = ev + PITR_HDR + 8;
     if (v2) {
         if (end - p < 2) goto bad;

@@ -135,6 +135,11 @@ int pitr_event_uncompress(const uint8_t *ev, size_t len, bool crc, Buf *out, uin
         return err_set(err, ERR_CORRUPT, "compressed event type %u: uncompressed length %" PRIu64
                        " bytes is over the %zu-byte limit", type, un_len, (size_t)PITR_UNCOMPRESS_MAX);
     comp_len = end - off - 1 - lenlen;
+    /* deflate expands at most 1032:1 (zlib's technical notes): a larger
+     * announced length is a damaged record, refused before reserving it */
+    if (un_len / 1032 > comp_len)
+        return err_set(err, ERR_CORRUPT, "compressed event type %u: uncompressed length %" PRIu64
+                       " bytes cannot come from %zu bytes of zlib data", type, un_len, comp_len);
     total = off + (size_t)un_len + (crc ? 4 : 0);
 
     buf_reset(out);

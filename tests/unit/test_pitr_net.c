@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zlib.h>
@@ -24,10 +26,8 @@
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_net.h"
 
-typedef struct Ev {
-    uint8_t b[1 << 16];
-    size_t n;
-} Ev;
+#define TST_EV_ASSERT(c) assert_true(c)
+#include "tests/support/binlog_events.h"
 
 static bool g_crc;
 static uint64_t g_pos;
@@ -38,44 +38,13 @@ static struct {
     bool unknown;
 } g_uniq;
 
-static void put(Ev *e, const void *p, size_t n)
-{
-    assert_true(e->n + n <= sizeof e->b);
-    memcpy(e->b + e->n, p, n);
-    e->n += n;
-}
-static void put8(Ev *e, unsigned v) { uint8_t b = (uint8_t)v; put(e, &b, 1); }
-static void put16(Ev *e, unsigned v) { put8(e, v & 0xff); put8(e, v >> 8 & 0xff); }
-static void put32(Ev *e, uint32_t v) { put16(e, v & 0xffff); put16(e, v >> 16); }
-
-static void header(Ev *e, uint8_t type)
-{
-    e->n = 0;
-    put32(e, 1700000000u + (uint32_t)g_pos);   /* timestamp */
-    put8(e, type);
-    put32(e, 7);             /* server id */
-    put32(e, 0);             /* length, set by finish() */
-    put32(e, 0);             /* next position */
-    put16(e, 0);
-}
-
-static void finish(Ev *e)
-{
-    uint32_t len = (uint32_t)e->n + (g_crc ? 4 : 0);
-    for (int i = 0; i < 4; i++) e->b[9 + i] = (uint8_t)(len >> (8 * i));
-    if (g_crc) put32(e, (uint32_t)crc32(0L, e->b, (uInt)e->n));
-}
+static void header(Ev *e, uint8_t type) { ev_header(e, type, 1700000000u + (uint32_t)g_pos, 7, 0); }
+static void finish(Ev *e) { ev_finish(e, g_crc); }
 
 static void fd_event(Ev *e)
 {
-    char ver[50] = "10.11.6-MariaDB-log";
     header(e, PITR_EV_FORMAT_DESC);
-    put16(e, 4);
-    put(e, ver, sizeof ver);
-    put32(e, 0);
-    put8(e, 19);
-    for (int i = 0; i < 40; i++) put8(e, 8);   /* post-header lengths */
-    put8(e, g_crc ? 1 : 0);                    /* checksum algorithm */
+    ev_format_desc_body(e, g_crc);
     finish(e);
 }
 
@@ -83,25 +52,19 @@ static void fd_event(Ev *e)
 static void table_map(Ev *e, uint32_t id, const char *db, const char *t, unsigned ncols)
 {
     header(e, PITR_EV_TABLE_MAP);
-    put32(e, id);
-    put16(e, 0);
-    put16(e, 1);
-    put8(e, (unsigned)strlen(db));
-    put(e, db, strlen(db) + 1);
-    put8(e, (unsigned)strlen(t));
-    put(e, t, strlen(t) + 1);
-    put8(e, ncols);
+    ev_table_map_names(e, id, db, t);
+    ev_put8(e, ncols);
     if (ncols == 3) {
-        put8(e, 3);
-        put8(e, 15);
-        put8(e, 3);
-        put8(e, 2);
-        put16(e, 20);
-        put8(e, 0x04);
+        ev_put8(e, 3);
+        ev_put8(e, 15);
+        ev_put8(e, 3);
+        ev_put8(e, 2);
+        ev_put16(e, 20);
+        ev_put8(e, 0x04);
     } else {
-        for (unsigned i = 0; i < ncols; i++) put8(e, 3);
-        put8(e, 0);
-        put8(e, 0);
+        for (unsigned i = 0; i < ncols; i++) ev_put8(e, 3);
+        ev_put8(e, 0);
+        ev_put8(e, 0);
     }
     finish(e);
 }
@@ -115,11 +78,11 @@ typedef struct Row {
 
 static void row_image(Ev *e, Row r)
 {
-    put8(e, r.n < 0 ? 0x04 : 0);
-    put32(e, (uint32_t)r.id);
-    put8(e, (unsigned)strlen(r.s));
-    put(e, r.s, strlen(r.s));
-    if (r.n >= 0) put32(e, (uint32_t)r.n);
+    ev_put8(e, r.n < 0 ? 0x04 : 0);
+    ev_put32(e, (uint32_t)r.id);
+    ev_put8(e, (unsigned)strlen(r.s));
+    ev_put(e, r.s, strlen(r.s));
+    if (r.n >= 0) ev_put32(e, (uint32_t)r.n);
 }
 
 /* Rows event on table id id with k rows (k pairs for updates); bm = the
@@ -128,24 +91,24 @@ static void rows_event(Ev *e, uint8_t type, uint32_t id, uint8_t bm, const Row *
 {
     bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
     header(e, type);
-    put32(e, id);
-    put16(e, 0);
-    put16(e, 1);
+    ev_put32(e, id);
+    ev_put16(e, 0);
+    ev_put16(e, 1);
     if (type >= PITR_EV_WRITE_V2) {
-        put16(e, 4);
-        put16(e, 0x0101);
+        ev_put16(e, 4);
+        ev_put16(e, 0x0101);
     }
-    put8(e, 3);
-    put8(e, bm);
-    if (upd) put8(e, bm);
+    ev_put8(e, 3);
+    ev_put8(e, bm);
+    if (upd) ev_put8(e, bm);
     for (size_t i = 0; i < (upd ? 2 * k : k); i++) {
         if (bm == 0x07) {
             row_image(e, rows[i]);
         } else {   /* columns 0 and 1 only */
-            put8(e, 0);
-            put32(e, (uint32_t)rows[i].id);
-            put8(e, (unsigned)strlen(rows[i].s));
-            put(e, rows[i].s, strlen(rows[i].s));
+            ev_put8(e, 0);
+            ev_put32(e, (uint32_t)rows[i].id);
+            ev_put8(e, (unsigned)strlen(rows[i].s));
+            ev_put(e, rows[i].s, strlen(rows[i].s));
         }
     }
     finish(e);
@@ -155,16 +118,16 @@ static void rows_event(Ev *e, uint8_t type, uint32_t id, uint8_t bm, const Row *
 static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size_t k)
 {
     header(e, type);
-    put32(e, id);
-    put16(e, 0);
-    put16(e, 1);
-    put8(e, 2);
-    put8(e, 0x03);
-    if (type == PITR_EV_UPDATE_V1) put8(e, 0x03);
+    ev_put32(e, id);
+    ev_put16(e, 0);
+    ev_put16(e, 1);
+    ev_put8(e, 2);
+    ev_put8(e, 0x03);
+    if (type == PITR_EV_UPDATE_V1) ev_put8(e, 0x03);
     for (size_t i = 0; i < (type == PITR_EV_UPDATE_V1 ? 2 * k : k); i++) {
-        put8(e, 0);
-        put32(e, (uint32_t)v[2 * i]);
-        put32(e, (uint32_t)v[2 * i + 1]);
+        ev_put8(e, 0);
+        ev_put32(e, (uint32_t)v[2 * i]);
+        ev_put32(e, (uint32_t)v[2 * i + 1]);
     }
     finish(e);
 }
@@ -172,13 +135,13 @@ static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size
 static void query_event(Ev *e, const char *db, const char *text)
 {
     header(e, PITR_EV_QUERY);
-    put32(e, 77);
-    put32(e, 0);
-    put8(e, (unsigned)strlen(db));
-    put16(e, 0);
-    put16(e, 0);
-    put(e, db, strlen(db) + 1);
-    put(e, text, strlen(text));
+    ev_put32(e, 77);
+    ev_put32(e, 0);
+    ev_put8(e, (unsigned)strlen(db));
+    ev_put16(e, 0);
+    ev_put16(e, 0);
+    ev_put(e, db, strlen(db) + 1);
+    ev_put(e, text, strlen(text));
     finish(e);
 }
 
@@ -653,10 +616,10 @@ static void test_statement_on_restored_db_is_unsupported_with_position(void **st
 static void gtid_event(Ev *e)
 {
     header(e, PITR_EV_GTID);
-    put32(e, 1);
-    put32(e, 0);
-    put32(e, 0);
-    put8(e, 0);
+    ev_put32(e, 1);
+    ev_put32(e, 0);
+    ev_put32(e, 0);
+    ev_put8(e, 0);
     finish(e);
 }
 
@@ -706,9 +669,9 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     Fx f;
     open_fx(&f, true);
     header(&f.e, 5);
-    put8(&f.e, 2);
-    put32(&f.e, 1);
-    put32(&f.e, 0);
+    ev_put8(&f.e, 2);
+    ev_put32(&f.e, 1);
+    ev_put32(&f.e, 0);
     finish(&f.e);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "Intvar"));
@@ -716,7 +679,7 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
 
     open_fx(&f, false);
     header(&f.e, 200);
-    put32(&f.e, 0);
+    ev_put32(&f.e, 0);
     finish(&f.e);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "200"));
@@ -842,11 +805,11 @@ static void test_compressed_rows_fold_like_plain(void **state)
     uint8_t zb[512];
     assert_int_equal(compress(zb, &zl, plain.b + keep, (uLong)raw), Z_OK);
     z.n = 0;
-    put(&z, plain.b, keep);
+    ev_put(&z, plain.b, keep);
     z.b[4] = PITR_EV_WRITE_COMP_V1;
-    put8(&z, 0x81);
-    put8(&z, (unsigned)raw);
-    put(&z, zb, zl);
+    ev_put8(&z, 0x81);
+    ev_put8(&z, (unsigned)raw);
+    ev_put(&z, zb, zl);
     finish(&z);
     f.e = z;
     assert_int_equal(feed(&f), 0);
@@ -1122,6 +1085,69 @@ static void test_write_shards_run_at_once(void **state)
     pitr_net_close(f.n);
 }
 
+/* Feed f->e from a copy that ends right before an unreadable page, so a
+ * read past the event faults in any build (not only under ASan). */
+static int feed_guarded(Fx *f)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    assert_true(pg > 0 && f->e.n <= (size_t)pg);
+    uint8_t *m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+    uint8_t *ev = m + pg - f->e.n;
+    memcpy(ev, f->e.b, f->e.n);
+    g_pos += 1000;
+    int rc = pitr_net_feed(f->n, "binlog.000001", g_pos, ev, f->e.n, &f->err);
+    munmap(m, 2 * (size_t)pg);
+    return rc;
+}
+
+/* Found by tests/fuzz (regress/pitr_net/snippet-past-statement): the
+ * statement snippet in the refusal compared "IDENTIFIED"/"PASSWORD" at
+ * every offset, reading up to 9 bytes past a statement that ends the
+ * event (no CRC32). */
+static void test_refused_statement_snippet_stays_inside_the_event(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, false);
+    query_event(&f.e, "erp", "GRANT ALL ON erp.* TO u@h IDENTIF");
+    assert_int_equal(feed_guarded(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "GRANT ALL ON erp.* TO u@h IDENTIF"));
+    pitr_net_close(f.n);
+    open_fx(&f, false);
+    query_event(&f.e, "erp", "DROP USER fuzz@h PASSWO");
+    assert_int_equal(feed_guarded(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "DROP USER fuzz@h PASSWO"));
+    pitr_net_close(f.n);
+}
+
+/* Found by tests/fuzz (regress/pitr_rows/empty-image-no-progress): a rows
+ * event whose columns-present bitmap is empty has row images of no bytes;
+ * the walk over an ordered table's rows never advanced (a hang). */
+static void test_rows_event_without_present_columns_is_corrupt(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    table_map(&f.e, 103, "erp", "t3", 2);
+    assert_int_equal(feed(&f), 0);
+    header(&f.e, PITR_EV_WRITE_V1);
+    ev_put32(&f.e, 103);
+    ev_put16(&f.e, 0);
+    ev_put16(&f.e, 1);
+    ev_put8(&f.e, 2);            /* columns */
+    ev_put8(&f.e, 0x00);         /* none present */
+    ev_put32(&f.e, 0);           /* bytes where rows would be */
+    finish(&f.e);
+    alarm(20);                   /* a hang fails the test instead of the ctest timeout */
+    assert_int_equal(feed(&f), ERR_CORRUPT);
+    alarm(0);
+    assert_non_null(strstr(f.err.msg, "no column in its row image"));
+    assert_non_null(strstr(f.err.msg, "`erp`.`t3`"));
+    pitr_net_close(f.n);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -1148,6 +1174,8 @@ int main(void)
         cmocka_unit_test(test_bad_unique_column_is_refused),
         cmocka_unit_test(test_phases_prepare_then_write_shards),
         cmocka_unit_test(test_write_shards_run_at_once),
+        cmocka_unit_test(test_refused_statement_snippet_stays_inside_the_event),
+        cmocka_unit_test(test_rows_event_without_present_columns_is_corrupt),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

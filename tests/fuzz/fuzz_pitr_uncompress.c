@@ -1,0 +1,64 @@
+/* fuzz_pitr_uncompress.c: libFuzzer harness of pitr_event_uncompress
+ * (MariaDB compressed events back to plain ones).
+ * Input: one flags byte (bit 0: the event carries a CRC32; bits 1-3 pick
+ * the compressed type 165..171; bit 4: the length field is left as given),
+ * then the event. A success must give a whole plain event: the length in
+ * its header equals the bytes produced, the plain type matches, the CRC32
+ * is right, and a plain Query still parses.
+ * Invariant: any input gives an error or such an event; nothing else. */
+#include <stdbool.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "restore/pitr/pitr_int.h"
+#include "tests/fuzz/fuzz_common.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static Buf out;
+    static bool init;
+    Err err;
+    uint8_t type = 0;
+
+    if (size < 1) return 0;
+    if (!init) {
+        buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
+        init = true;
+    }
+    uint8_t fl = data[0];
+    bool crc = fl & 1;
+    data++;
+    size--;
+    /* an exact-size copy, so that ASan sees any read past the event */
+    uint8_t *g_ev = malloc(size ? size : 1);
+    FZ_CHECK(g_ev);
+    memcpy(g_ev, data, size);
+    if (size >= 13 && !(fl & 0x10)) {
+        g_ev[4] = (uint8_t)(PITR_EV_QUERY_COMPRESSED + (fl >> 1 & 7) % 7);
+        fz_set32(g_ev + 9, (uint32_t)size);
+    }
+    err_clear(&err);
+    int rc = pitr_event_uncompress(g_ev, size, crc, &out, &type, &err);
+    if (rc) {
+        FZ_CHECK(err.code == rc);
+        free(g_ev);
+        return 0;
+    }
+    FZ_CHECK(out.len >= PITR_HDR + (crc ? 4 : 0));
+    FZ_CHECK(fz_get32(out.data + 9) == out.len);
+    FZ_CHECK(out.data[4] == type);
+    FZ_CHECK(type == PITR_EV_QUERY || (type >= PITR_EV_WRITE_V1 && type <= PITR_EV_DELETE_V1) ||
+             (type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2));
+    FZ_CHECK(!memcmp(out.data, g_ev, 4) && !memcmp(out.data + 5, g_ev + 5, 4));
+    if (crc) FZ_CHECK(fz_get32(out.data + out.len - 4) == (uint32_t)crc32(0L, out.data, (uInt)(out.len - 4)));
+    if (type == PITR_EV_QUERY) {
+        const char *db, *q;
+        size_t dl, ql;
+        FZ_CHECK(pitr_query_text(out.data, out.len - (crc ? 4 : 0), &db, &dl, &q, &ql));
+        FZ_CHECK(q + ql <= (const char *)out.data + out.len);
+    }
+    free(g_ev);
+    return 0;
+}
