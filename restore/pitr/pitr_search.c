@@ -197,7 +197,8 @@ static int emit(Search *s, int64_t t, uint64_t end_pos, Err *err)
 
 static void on_rows(Search *s, const uint8_t *ev, size_t end, uint8_t type)
 {
-    uint64_t id = pitr_get48(ev + PITR_HDR), rows = 0;
+    /* a rows event too short for its table id counts as not decoded */
+    uint64_t id = end >= PITR_HDR + 8 ? pitr_get48(ev + PITR_HDR) : UINT64_MAX, rows = 0;
     Map *m = NULL;
     bool compressed = type >= PITR_EV_WRITE_COMP_V1 && type <= PITR_EV_DELETE_COMP_V2;
     unsigned kind;
