@@ -379,7 +379,11 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
                "content hashes %s\n", plan.snap_hex, res.tables, res.rows, res.load_s + res.verify_s,
                res.load_verified ? "verified" : "NOT verified");
-        if (plan.replay && res.applied == RST_PITR_APPLY_NET) {
+        if (plan.replay && res.applied == RST_PITR_APPLY_NET && rc) {
+            printf("summary: the net apply stopped after %" PRIu64 " of %" PRIu64 " rows of the net change of %"
+                   PRIu64 " transactions (the error says where)\n", res.net_rows_applied, res.net_rows_total,
+                   res.transactions);
+        } else if (plan.replay && res.applied == RST_PITR_APPLY_NET) {
             char kept[200] = "";
             if (res.net_ordered_tables)
                 snprintf(kept, sizeof kept, " (%" PRIu64 " rows of %" PRIu64 " table%s without a usable key kept "

@@ -6,7 +6,8 @@
  * Invariant: nothing here writes to the target; a range stops exactly after
  * the transaction whose completion makes the GTID state plan->target_gtid,
  * and groups at or before the snapshot's state are skipped as a replica
- * connecting at that state skips them. */
+ * connecting at that state skips them. The read stops at the next event
+ * once rst_pitr_signal() is set. */
 #include <inttypes.h>
 #include <mysql.h>
 #include <sodium.h>
@@ -401,6 +402,12 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
         size_t len = 0;
         PitrFeed f;
         uint64_t pos;
+        if (rst_pitr_signal()) {   /* docs/OPERATIONS.md "Interrupting a restore" */
+            rc = err_set(err, ERR_INTERRUPTED, "read+fold stopped in %s after %" PRIu64 " transactions "
+                         "(%.1f of %.1f MB of the range read); nothing beyond the load was written", file,
+                         st->transactions, (double)st->bytes / 1e6, (double)plan->seg_bytes / 1e6);
+            goto out;
+        }
         rc = rst_pitr_source_next(src, &ev, &len, err);
         if (rc) {
             err_wrap(err, "net apply: read the archive");

@@ -64,6 +64,7 @@ typedef struct PitrApplyStats {
     uint64_t autoinc_raised;
     double seconds;
     char reached[RST_PITR_GTID_MAX];   /* gtid_slave_pos read back */
+    uint64_t rows_applied, rows_total; /* rows committed of the range's (also when interrupted) */
 } PitrApplyStats;
 
 /* Apply n's changes to the target over two connections (sql_log_bin=0,
@@ -71,7 +72,10 @@ typedef struct PitrApplyStats {
  * a table with over a quarter of the write bytes in two shards), raise AUTO_INCREMENT counters the range went past,
  * then SET GLOBAL gtid_slave_pos = target_gtid and read it back into
  * st->reached. On failure err names the table, the phase or shard, the
- * batch and the server's message; tables applied before stay applied. */
+ * batch and the server's message; tables applied before stay applied.
+ * Once rst_pitr_signal() is set: ERR_INTERRUPTED at the next batch, the
+ * open transactions rolled back, err naming where each connection stopped
+ * and the rows applied of the total. */
 int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress,
                     PitrApplyStats *st, Err *err);
 

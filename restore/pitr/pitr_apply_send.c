@@ -11,11 +11,17 @@
  * before its first write and sends the range's Format_description before
  * any batch; a table's PREPARE is committed before any of its WRITE shards
  * starts (the phase barrier); a unit's batches go in emission order on one
- * connection. */
+ * connection; once rst_pitr_signal() is set no batch is sent: each worker
+ * rolls its open transaction back and the apply fails ERR_INTERRUPTED
+ * naming where it stopped; a batch in flight is ended by KILL QUERY from
+ * a third connection (a 16 MiB batch of 65,792 rows took 1-2 s, 4.6-5.5 s
+ * on a loaded 2-core host: too long to wait for; docs/OPERATIONS.md
+ * "Interrupting a restore"). */
 #include <inttypes.h>
 #include <mysql.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +44,15 @@
 typedef struct ApplyProgress {
     pthread_mutex_t mu;
     bool enabled, drawn;
-    uint64_t rows, total;
+    uint64_t rows, total;     /* rows: sent, less those of rolled-back transactions */
     double start, last;
+    /* test hook (tests/integration/pitr_interrupt.sh): with
+     * TIDEMARK_TEST_PAUSE_APPLY="BATCHES:MS" the apply sleeps MS once after
+     * BATCHES batches of both connections (ending early on a signal) */
+    atomic_ullong batches;
+    unsigned long long pause_after;
+    long pause_ms;
+    atomic_int paused;
 } ApplyProgress;
 
 static void progress_draw(ApplyProgress *p, bool final)
@@ -96,6 +109,10 @@ typedef struct Worker {
     char what[64];            /* "prepare" / "write shard 2/2" */
     uint64_t batch, tx_bytes, tx_rows;
     uint64_t committed, skip; /* batches of the unit committed; to skip on a retry */
+    bool interrupted;         /* stopped by a signal at stop_batch (not applied) */
+    uint64_t stop_batch;
+    unsigned long thread_id;  /* the connection's id on the target, for KILL QUERY */
+    atomic_int running;       /* worker_main has not returned */
     pthread_t th;
     bool started;
     int rc;
@@ -136,15 +153,36 @@ static int send_binlog(Worker *w, const uint8_t *ev, size_t len, Err *err)
     return 0;
 }
 
+static void test_pause(ApplyProgress *p)
+{
+    unsigned long long n = atomic_fetch_add(&p->batches, 1) + 1;
+    if (!p->pause_ms || n != p->pause_after || atomic_exchange(&p->paused, 1)) return;
+    fprintf(stderr, "tidemark: test: apply paused after batch %llu for %ld ms\n", n, p->pause_ms);
+    for (long left = p->pause_ms; left > 0 && !rst_pitr_signal(); left -= 50) {
+        struct timespec ts = {0, (left < 50 ? left : 50) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int on_batch(void *ctx, const uint8_t *events, size_t len, uint64_t rows, Err *err)
 {
     Worker *w = ctx;
+    double t0;
     int rc;
     if (++w->batch <= w->skip) return 0;   /* committed before a retried deadlock */
+    if (rst_pitr_signal()) {
+        w->interrupted = true;
+        w->stop_batch = w->batch;
+        return err_set(err, ERR_INTERRUPTED, "stopped at batch %" PRIu64 " of %s.%s (%s)", w->batch,
+                       w->ti->def.target_db, w->ti->table, w->what);
+    }
+    t0 = clock_mono_s();
     rc = send_binlog(w, events, len, err);
     if (rc)
         return err_wrap(err, "apply %s.%s (%s) batch %" PRIu64 " (%" PRIu64 " rows, %zu bytes)",
                         w->ti->def.target_db, w->ti->table, w->what, w->batch, rows, len);
+    log_debug("net apply: %s.%s (%s) batch %" PRIu64 ": %" PRIu64 " rows, %zu bytes in %.3f s", w->ti->def.target_db,
+              w->ti->table, w->what, w->batch, rows, len, clock_mono_s() - t0);
     progress_rows(w->pg, rows);
     w->tx_rows += rows;
     w->tx_bytes += len;
@@ -157,7 +195,20 @@ static int on_batch(void *ctx, const uint8_t *events, size_t len, uint64_t rows,
         if ((rc = exec_in(w, "START TRANSACTION", "begin", err)))
             return err_wrap(err, "after batch %" PRIu64, w->batch);
     }
+    test_pause(w->pg);
     return 0;
+}
+
+/* Undo the open transaction of an interrupted unit: its rows leave the count. */
+static void roll_back(Worker *w)
+{
+    if (mysql_query(w->m, "ROLLBACK"))
+        log_warn("net apply: %s.%s (%s): ROLLBACK after the interruption: %s (closing the connection rolls "
+                 "it back)", w->ti->def.target_db, w->ti->table, w->what, mysql_error(w->m));
+    pthread_mutex_lock(&w->pg->mu);
+    w->pg->rows -= w->tx_rows < w->pg->rows ? w->tx_rows : w->pg->rows;
+    pthread_mutex_unlock(&w->pg->mu);
+    w->tx_rows = 0;
 }
 
 /* Errors after which InnoDB rolled the transaction back and running it
@@ -184,6 +235,15 @@ static int run_unit(Worker *w, const Unit *u, Err *err)
         rc = exec_in(w, "START TRANSACTION", "begin", err);
         if (!rc) rc = pitr_net_emit_phase(w->n, u->table, u->phase, u->shard, u->nshards, w->max_bytes, on_batch, w, err);
         if (!rc) rc = exec_in(w, "COMMIT", "commit", err);
+        if (rc && rst_pitr_signal()) {   /* stopped before a batch, or the batch killed (KILL QUERY) */
+            if (!w->interrupted) {
+                w->interrupted = true;
+                w->stop_batch = w->batch ? w->batch : 1;
+            }
+            roll_back(w);
+            return err_set(err, ERR_INTERRUPTED, "stopped at batch %" PRIu64 " of %s.%s (%s)", w->stop_batch,
+                           w->ti->def.target_db, w->ti->table, w->what);
+        }
         if (!rc || attempt == RETRIES || !is_retryable(w->m)) return rc;
         log_warn("net apply: %s.%s (%s): %s; running it again after batch %" PRIu64 " (attempt %u of %u)",
                  w->ti->def.target_db, w->ti->table, w->what, err->msg, w->committed, attempt + 1, RETRIES);
@@ -208,7 +268,29 @@ static void *worker_main(void *arg)
             snprintf(w->what, sizeof w->what, "write shard %u/%u", u->shard + 1, u->nshards);
         w->rc = run_unit(w, u, &w->err);
     }
+    atomic_store(&w->running, 0);
     return NULL;
+}
+
+/* On a signal: end the BINLOG statements in flight (the workers then roll
+ * back); from a third connection, as a connection cannot kill its own. */
+static void kill_queries(const SrcDbConn *conn, Worker *w)
+{
+    MYSQL *m = NULL;
+    Err e;
+    err_clear(&e);
+    if (src_db_connect(conn, &m, &e)) {
+        log_warn("net apply: cannot connect to stop the statements in flight (%s): the apply stops after them", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < NCONN; i++) {
+        char sql[64];
+        if (!atomic_load(&w[i].running)) continue;
+        snprintf(sql, sizeof sql, "KILL QUERY %lu", w[i].thread_id);
+        if (mysql_query(m, sql) && mysql_errno(m) != 1094)   /* 1094: the thread is gone */
+            log_warn("net apply: %s: %s", sql, mysql_error(m));
+    }
+    src_db_close(m);
 }
 
 /* A connection ready for BINLOG statements: no binlog, no FK checks, the
@@ -220,6 +302,7 @@ static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
     char *v = NULL;
     int rc = src_db_connect(conn, &w->m, err);
     if (rc) return err_wrap(err, "net apply: connect");
+    w->thread_id = mysql_thread_id(w->m);
     /* READ COMMITTED: two connections write shards of one table; no gap
      * locks between their inserts */
     rc = src_db_exec(w->m, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, "
@@ -283,16 +366,28 @@ static void deal(Unit *units, size_t nu, Worker *w)
 
 /* Run one phase on both connections and wait for both (the barrier: every
  * PREPARE is committed before any WRITE starts). */
-static int run_phase(Worker *w, Err *err)
+static int run_phase(const SrcDbConn *conn, Worker *w, Err *err)
 {
+    bool killed = false;
     int rc = 0;
     for (size_t i = 0; i < NCONN; i++) {
         if (!w[i].nunits) continue;
+        atomic_store(&w[i].running, 1);
         if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+            atomic_store(&w[i].running, 0);
             rc = err_set(err, ERR_NOMEM, "net apply: cannot start an apply thread");
             break;
         }
         w[i].started = true;
+    }
+    /* wait for both, ending their statements in flight on a signal */
+    while (atomic_load(&w[0].running) || atomic_load(&w[1].running)) {
+        struct timespec ts = {0, 50 * 1000000L};
+        if (!killed && rst_pitr_signal()) {
+            kill_queries(conn, w);
+            killed = true;
+        }
+        nanosleep(&ts, NULL);
     }
     for (size_t i = 0; i < NCONN; i++) {
         if (!w[i].started) continue;
@@ -304,6 +399,22 @@ static int run_phase(Worker *w, Err *err)
         }
     }
     return rc;
+}
+
+/* err after an interrupted phase: where each connection stopped and how
+ * many rows are applied (committed) of the range's. */
+static void interrupted_at(const Worker *w, const ApplyProgress *pg, Err *err)
+{
+    char where[600];
+    size_t n = 0;
+    where[0] = 0;
+    for (size_t i = 0; i < NCONN && n < sizeof where; i++) {
+        if (!w[i].interrupted) continue;
+        n += (size_t)snprintf(where + n, sizeof where - n, "%s%s.%s (%s, batch %" PRIu64 " not applied)",
+                              n ? " and " : "", w[i].ti->def.target_db, w[i].ti->table, w[i].what, w[i].stop_batch);
+    }
+    err_set(err, ERR_INTERRUPTED, "net apply stopped at %s: %" PRIu64 " of %" PRIu64 " rows applied, the open "
+            "transactions rolled back", where[0] ? where : "a unit boundary", pg->rows, pg->total);
 }
 
 /* Raise AUTO_INCREMENT where the range wrote a higher value than the
@@ -399,6 +510,11 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
     pthread_mutex_init(&pg.mu, NULL);
     pg.enabled = progress;
     pg.start = pg.last = clock_mono_s();
+    if (getenv("TIDEMARK_TEST_PAUSE_APPLY")) {
+        const char *v = getenv("TIDEMARK_TEST_PAUSE_APPLY"), *colon = strchr(v, ':');
+        pg.pause_after = strtoull(v, NULL, 10);
+        pg.pause_ms = colon ? strtol(colon + 1, NULL, 10) : 0;
+    }
     prep = calloc(nt ? nt : 1, sizeof *prep);
     wr = calloc(2 * (nt ? nt : 1), sizeof *wr);
     for (size_t i = 0; i < NCONN; i++) w[i].units = calloc(2 * (nt ? nt : 1), sizeof *w[i].units);
@@ -447,12 +563,18 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
         if ((rc = session_open(conn, n, &w[i], err))) goto out;
     }
     deal(prep, np, w);
-    rc = run_phase(w, err);
+    rc = run_phase(conn, w, err);
     if (!rc) {
         deal(wr, nw, w);
-        rc = run_phase(w, err);
+        rc = run_phase(conn, w, err);
     }
     if (pg.enabled && pg.drawn) progress_draw(&pg, true);
+    st->rows_applied = pg.rows;
+    st->rows_total = pg.total;
+    if (rc == ERR_INTERRUPTED) {
+        interrupted_at(w, &pg, err);
+        goto out;
+    }
     if (rc) goto out;
     rc = raise_autoinc(w[0].m, n, st, err);
     if (!rc) rc = set_position(w[0].m, target_gtid, st->reached, sizeof st->reached, err);

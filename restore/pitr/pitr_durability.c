@@ -10,10 +10,14 @@
  *     point leaves either nothing changed or a file naming what to put back.
  *  2. A setting is put back only while it still holds the value tidemark set
  *     (an operator's change in between wins).
- *  3. While relaxed, SIGINT/SIGTERM only wake the guard thread (a self-pipe
- *     written by the handler): the first signal stops the replica so the
- *     replay fails and unwinds through rst_pitr_durability_restore; a second
- *     puts the settings back from the guard thread and exits 130.
+ *  3. From rst_pitr_durability_guard (or relax) to rst_pitr_durability_restore,
+ *     relaxed or not, SIGINT/SIGTERM only wake the guard thread (a self-pipe
+ *     written by the handler): the first signal sets the flag
+ *     rst_pitr_signal() reads (the net fold and apply stop at their next
+ *     event or batch, roll back and unwind) and, when the guard was started
+ *     for the SQL-thread path, stops the replica so the replay fails and
+ *     unwinds; either way through rst_pitr_durability_restore. A second
+ *     signal puts relaxed settings back from the guard thread and exits 130.
  * States: CHECKED -(rst_pitr_durability_relax)-> RELAXED
  *   -(rst_pitr_durability_restore | guard, second signal)-> RESTORED;
  *   LEFTOVER (file of a killed run) -(rst_pitr_durability_recover)-> CHECKED. */
@@ -43,13 +47,21 @@ struct PitrDurGuard {
     pthread_mutex_t mu;        /* serialises putting back: main thread vs guard */
     atomic_int stop;
     atomic_int sig;            /* first signal taken (0 = none) */
+    bool replica;              /* the SQL-thread path: the first signal stops the replica */
     int pipe_r;
     struct sigaction old_int, old_term;
     RstPitrDurability *d;
 };
 
-/* the handler's only state: one relaxed window per process at a time */
+/* the handler's only state: one guarded window per process at a time */
 static int g_sig_pipe = -1;
+/* the first signal of the current (or last) guarded window, for rst_pitr_signal */
+static atomic_int g_signal;
+
+int rst_pitr_signal(void)
+{
+    return atomic_load(&g_signal);
+}
 
 static void on_signal(int s)
 {
@@ -500,9 +512,11 @@ static void *guard_main(void *arg)
         if (poll(&pfd, 1, 200) == 1 && read(g->pipe_r, &b, 1) == 1) {
             if (!atomic_load(&g->sig)) {
                 atomic_store(&g->sig, (int)b);
-                fprintf(stderr, "tidemark: %s: stopping the replay; the target's durability settings are put "
-                        "back before exit (again to put them back and quit at once)\n", b == SIGINT ? "SIGINT" : "SIGTERM");
-                stop_replica(g->d->conn);
+                atomic_store(&g_signal, (int)b);
+                fprintf(stderr, "tidemark: %s: stopping the %s%s (again to quit at once)\n",
+                        b == SIGINT ? "SIGINT" : "SIGTERM", g->replica ? "replay" : "restore",
+                        g->d->relaxed ? "; the target's durability settings are put back before exit" : "");
+                if (g->replica) stop_replica(g->d->conn);
                 last_stop = clock_mono_s();
                 continue;
             }
@@ -523,11 +537,14 @@ static void *guard_main(void *arg)
                     else
                         fprintf(stderr, "tidemark: interrupted: %s\n", e.msg);
                 }
+                fprintf(stderr, "tidemark: quit at once: the target holds an incomplete restore%s\n",
+                        g->replica ? "; the next restore removes the replication connection '"
+                                     REPLAY_CONNECTION "' if it is left" : "");
                 _exit(130);
             }
         }
         /* START SLAVE may come after the first STOP: keep stopping it */
-        if (atomic_load(&g->sig) && clock_mono_s() - last_stop >= 1.0) {
+        if (g->replica && atomic_load(&g->sig) && clock_mono_s() - last_stop >= 1.0) {
             stop_replica(g->d->conn);
             last_stop = clock_mono_s();
         }
@@ -552,13 +569,13 @@ static void guard_stop(RstPitrDurability *d)
     d->guard = NULL;
 }
 
-static int guard_start(RstPitrDurability *d, Err *err)
+static int guard_start(RstPitrDurability *d, bool replica, Err *err)
 {
     PitrDurGuard *g;
     struct sigaction sa;
     int fds[2];
 
-    if (g_sig_pipe >= 0) return err_set(err, ERR_INVALID, "durability: a relaxed window is already open");
+    if (g_sig_pipe >= 0) return err_set(err, ERR_INVALID, "durability: a guarded window is already open");
     if (!(g = calloc(1, sizeof *g))) return err_set(err, ERR_NOMEM, "out of memory");
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(g);
@@ -567,6 +584,9 @@ static int guard_start(RstPitrDurability *d, Err *err)
     g->pipe_r = fds[0];
     g_sig_pipe = fds[1];
     g->d = d;
+    g->replica = replica;
+    d->signal = 0;
+    atomic_store(&g_signal, 0);
     pthread_mutex_init(&g->mu, NULL);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -589,18 +609,29 @@ static int guard_start(RstPitrDurability *d, Err *err)
     return 0;
 }
 
+int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err)
+{
+    if (d->guard) {
+        d->guard->replica = d->guard->replica || replica;
+        return 0;
+    }
+    d->conn = conn;
+    return guard_start(d, replica, err);
+}
+
 int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err)
 {
     MYSQL *m = NULL;
     Err e2;
     char done[300];
+    bool own_guard = !d->guard;
     int rc;
 
     if (!d->relax) return 0;
     d->conn = conn;
     if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "target server");
     if ((rc = state_write(d, err))) goto out;   /* invariant 1: the file first */
-    if ((rc = guard_start(d, err))) goto out;
+    if (own_guard && (rc = guard_start(d, true, err))) goto out;
     pthread_mutex_lock(&d->guard->mu);
     d->relaxed = true;
     if (d->set_flush) rc = src_db_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
@@ -611,10 +642,10 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
         err_clear(&e2);
         if (put_back_d(d, done, sizeof done, &e2) == 0) d->relaxed = false;   /* invariant 2 skips the unset one */
         else snprintf(d->restore_error, sizeof d->restore_error, "%.599s", e2.msg);
-        guard_stop(d);
+        if (own_guard) guard_stop(d);
     }
 out:
-    if (rc && !d->relaxed && !d->guard) unlink(d->state_file);
+    if (rc && !d->relaxed) unlink(d->state_file);
     src_db_close(m);
     return rc;
 }

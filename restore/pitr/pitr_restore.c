@@ -11,7 +11,11 @@
  * for the replay or the apply are put back before rst_pitr_run returns (or,
  * when the server cannot be reached, recorded for the next run:
  * pitr_durability.c); a failed step ends the run; with --apply net nothing
- * beyond the load is written unless the net path is possible. */
+ * beyond the load is written unless the net path is possible. From the end
+ * of the load's verification to the end of the replay or apply the
+ * durability guard takes SIGINT/SIGTERM (relaxed or not): the fold, the
+ * apply and the replay stop, clean up and the run fails ERR_INTERRUPTED
+ * (exit 130) saying where (docs/OPERATIONS.md "Interrupting a restore"). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,37 +68,55 @@ static int next_paused(void *ctx, const uint8_t **ev, size_t *len, Err *err)
 {
     PausedSource *p = ctx;
     if (!p->paused && p->events++ == p->after) {
-        struct timespec ts = {p->ms / 1000, (p->ms % 1000) * 1000000L};
         p->paused = true;
-        nanosleep(&ts, NULL);
+        for (long left = p->ms; left > 0 && !rst_pitr_signal(); left -= 50) {   /* a signal ends it */
+            struct timespec ts = {0, (left < 50 ? left : 50) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     return rst_pitr_source_next(p->src, ev, len, err);
 }
 
-/* Put relaxed durability settings back whatever happened; a failure to do
- * so fails the run (its message names the SQL), unless the step failed
- * first: then dur->restore_error says it and the CLI prints both. A signal
- * taken while relaxed makes the run ERR_INTERRUPTED. */
-static int durability_end(RstPitrDurability *dur, int rc, bool net, const RstPitrPlan *plan,
-                          const RstPitrResult *res, Err *err)
+/* The guarded stage a signal interrupts. */
+typedef enum Stage { STAGE_NONE, STAGE_FOLD, STAGE_NET, STAGE_TX } Stage;
+
+/* End the guarded window: put relaxed durability settings back whatever
+ * happened and stop the guard; a failure to put them back fails the run
+ * (its message names the SQL), unless the step failed first: then
+ * dur->restore_error says it and the CLI prints both. A signal the guard
+ * took makes the run ERR_INTERRUPTED, saying in which stage and where. */
+static int guard_end(RstPitrDurability *dur, int rc, Stage stage, const RstPitrPlan *plan,
+                     const RstPitrResult *res, Err *err)
 {
+    char msg[ERR_MSG_MAX], put[700] = "";
+    const char *sig;
+    bool relaxed;
     Err e2;
     int rc2;
-    if (!dur) return rc;
+    if (!dur || !dur->guard) return rc;
+    relaxed = dur->relaxed;
     err_clear(&e2);
     rc2 = rst_pitr_durability_restore(dur, &e2);
-    if (dur->signal && net)
-        rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the bulk apply (%s%s)%s%s",
-                     dur->signal == SIGINT ? "SIGINT" : "SIGTERM", rc ? "it failed: " : "it had finished at ",
-                     rc ? err->msg : (res->reached_gtid[0] ? res->reached_gtid : "?"),
-                     rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
-    else if (dur->signal)
+    if (rc2) snprintf(put, sizeof put, "; %.680s", e2.msg);
+    else if (relaxed) snprintf(put, sizeof put, "; durability settings put back");
+    if (!dur->signal) {
+        if (rc2 && !rc) rc = err_set(err, rc2, "%s", e2.msg);
+        return rc;
+    }
+    sig = dur->signal == SIGINT ? "SIGINT" : "SIGTERM";
+    snprintf(msg, sizeof msg, "%s", rc ? err->msg : "");
+    if (stage == STAGE_TX)
         rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the replay (the target server stopped "
-                     "at %s, short of %s)%s%s", dur->signal == SIGINT ? "SIGINT" : "SIGTERM",
-                     res->reached_gtid[0] ? res->reached_gtid : "?", plan->target_gtid,
-                     rc2 ? "; " : "; durability settings put back", rc2 ? e2.msg : "");
-    else if (rc2 && !rc)
-        rc = err_set(err, rc2, "%s", e2.msg);
+                     "at %s, short of %s)%s", sig, res->reached_gtid[0] ? res->reached_gtid : "?",
+                     plan->target_gtid, put);
+    else if (rc == ERR_INTERRUPTED)
+        rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the %s: %s%s", sig,
+                     stage == STAGE_NET ? "bulk apply" : "read+fold of the archive", msg, put);
+    else
+        rc = err_set(err, ERR_INTERRUPTED, "interrupted by %s during the %s (%s%s)%s", sig,
+                     stage == STAGE_NET ? "bulk apply" : "read+fold of the archive",
+                     rc ? "it failed: " : "it had finished at ",
+                     rc ? msg : (res->reached_gtid[0] ? res->reached_gtid : "?"), put);
     return rc;
 }
 
@@ -146,6 +168,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         ps.after = strtoull(pause, NULL, 10);
         ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
     }
+    if (rst_pitr_signal()) return err_set(err, ERR_INTERRUPTED, "stopped before the replay started");
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
     rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
     if (rc) {
@@ -161,7 +184,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", st.reached_gtid);
         if (rc) err_wrap(err, "replay to %s", plan->target_gtid);
     }
-    return durability_end(dur, rc, false, plan, res, err);
+    return rc;
 }
 
 /* The read + fold of the archive on its own thread (its own connection for
@@ -231,7 +254,8 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
 {
     RstDbStats vs;
     double v0;
-    int rc;
+    Err ge;
+    int rc, grc = 0;
 
     memset(&vs, 0, sizeof vs);
     if (fold) {
@@ -243,6 +267,9 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
     rc = rst_db_verify(r, plan->item, conn, opt->target_db, opt->threads ? opt->threads : 2, &vs, err);
     *verify_end = clock_mono_s();
     res->verify_s = vs.verify_s;
+    /* what the fold has left stops on a signal (during the verification a
+     * signal ends tidemark: nothing is relaxed or configured yet) */
+    if (!rc && j->started && opt->durability) grc = rst_pitr_durability_guard(conn, opt->durability, false, &ge);
     if (j->started) {
         pthread_join(j->th, NULL);
         j->started = false;
@@ -251,6 +278,10 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
     }
     if (rc) return err_wrap(err, "load snapshot %.12s", plan->snap_hex);
     res->load_verified = true;
+    if (grc) {
+        *err = ge;
+        return err_wrap(err, "net apply");
+    }
     return 0;
 }
 
@@ -264,6 +295,7 @@ static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, c
 
     memset(&as, 0, sizeof as);
     res->applied = RST_PITR_APPLY_NET;
+    if (rst_pitr_signal()) return err_set(err, ERR_INTERRUPTED, "stopped before the bulk apply started");
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "net apply");
     rc = pitr_apply_send(n, conn, plan->target_gtid, opt->progress, &as, err);
     res->apply_s = as.seconds;
@@ -271,6 +303,8 @@ static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, c
     res->net_rows_deleted = as.rows_deleted;
     res->net_rows_updated = as.rows_updated;
     res->net_split_tables = as.split_tables;
+    res->net_rows_applied = as.rows_applied;
+    res->net_rows_total = as.rows_total;
     res->net_tables = as.tables;
     res->net_ordered_rows = as.ordered_rows;
     res->net_ordered_tables = as.ordered_tables;
@@ -283,7 +317,7 @@ static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, c
             rc = err_set(err, ERR_VERIFY, "net apply: gtid_slave_pos reads %s after setting it to %s",
                          as.reached[0] ? as.reached : "''", plan->target_gtid);
     }
-    return durability_end(dur, rc, true, plan, res, err);
+    return rc;
 }
 
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
@@ -297,6 +331,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     json_t *later = NULL;
     bool try_net = plan->replay && opt->apply != RST_PITR_APPLY_TRANSACTIONS, ok = false;
     double verify_end = 0;
+    Stage stage = STAGE_FOLD;   /* what a guard started by verify_with_fold interrupts */
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -345,16 +380,25 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
                          "written): %s", res->apply_reason);
             goto out;
         }
+        /* signals are the guard's from here to guard_end (opt->durability
+         * NULL, verify-chain: they keep their default action) */
+        if (opt->durability && (rc = rst_pitr_durability_guard(conn, opt->durability, !net, err))) {
+            err_wrap(err, "replay");
+            goto out;
+        }
         if (net) {
+            stage = STAGE_NET;
             rc = run_net(net, plan, conn, opt, res, err);
             res->replay_s = clock_mono_s() - verify_end;   /* what the fold left on the critical path + the apply */
         } else {
+            stage = STAGE_TX;
             if (opt->progress && res->apply_reason[0])
                 fprintf(stderr, "apply: transaction by transaction: %s\n", res->apply_reason);
             res->transactions = 0;   /* a fold that gave up counted its own */
             res->replay_bytes = 0;
             rc = run_transactions(r, c, plan, conn, opt, res, err);
         }
+        rc = guard_end(opt->durability, rc, stage, plan, res, err);
         if (rc) goto out;
         res->reached = true;
     } else {
@@ -387,6 +431,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     }
     rc = 0;
 out:
+    rc = guard_end(opt->durability, rc, stage, plan, res, err);   /* a failure between the guard's start and the replay */
     pitr_net_close(net);
     pitr_net_close(fj.net);
     json_decref(later);

@@ -198,7 +198,7 @@ typedef struct RstPitrDurability {
     bool relaxed;               /* the settings are relaxed now */
     bool restored;              /* relaxed during this run and put back */
     char restore_error[600];    /* putting them back failed: why ("" = it did not) */
-    int signal;                 /* SIGINT/SIGTERM taken while relaxed (0 = none) */
+    int signal;                 /* SIGINT/SIGTERM the guard took (0 = none), set when it stops */
     const SrcDbConn *conn;      /* borrowed, set by relax */
     PitrDurGuard *guard;
 } RstPitrDurability;
@@ -225,9 +225,21 @@ int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, cha
  * and take SIGINT/SIGTERM on a guard thread until rst_pitr_durability_restore.
  * conn is borrowed until then. On failure nothing is left changed. */
 int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err);
+/* Take SIGINT/SIGTERM on a guard thread from now until
+ * rst_pitr_durability_restore, relaxed or not (relax starts it when this
+ * was not called): the first signal sets the flag rst_pitr_signal() reads
+ * and, with replica (the SQL-thread path), stops the replay connection; a
+ * second puts relaxed settings back and exits 130. conn is borrowed until
+ * then. Idempotent (a second call only adds replica). docs/OPERATIONS.md
+ * "Interrupting a restore". */
+int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err);
+/* The first SIGINT/SIGTERM the current (or last) guard took, 0 = none: the
+ * net fold and apply poll it between events and batches. */
+int rst_pitr_signal(void);
 /* Put the originals back, flush the redo log and binlog durably, remove
- * the file, stop the guard. A no-op when nothing is relaxed. On failure the
- * file stays (the next restore puts them back) and err names the SQL to run. */
+ * the file, stop the guard (d->signal: what it took). Nothing to put back
+ * when nothing is relaxed. On failure the file stays (the next restore puts
+ * them back) and err names the SQL to run. */
 int rst_pitr_durability_restore(RstPitrDurability *d, Err *err);
 /* {"mode","requested","reason","fallback","innodb_flush_log_at_trx_commit",
  *  "sync_binlog","other_databases","state_file","restored"}: new reference. */
@@ -279,6 +291,7 @@ typedef struct RstPitrResult {
                                        * the end of the apply, what the fold left + the apply) */
     uint64_t net_rows_updated;        /* fold tables: keys applied as one update (start -> end image) */
     uint64_t net_split_tables;        /* tables written in two shards at once */
+    uint64_t net_rows_applied, net_rows_total;   /* rows committed of the net change's (less when stopped) */
 } RstPitrResult;
 
 /* Load plan->item into conn (sql_log_bin=0), verify it, replay to
