@@ -23,7 +23,9 @@
 #include "engine/common/log.h"
 #include "restore/replay/rst_srcserver_int.h"
 
-#define SERVER_VERSION "5.5.5-10.11.99-MariaDB-tidemark"
+#define VERSION_BARE "10.11.99-MariaDB-tidemark"
+/* the handshake carries the "5.5.5-" prefix MariaDB servers send */
+#define SERVER_VERSION "5.5.5-" VERSION_BARE
 #define CMD_QUIT 0x01
 #define CMD_INIT_DB 0x02
 #define CMD_QUERY 0x03
@@ -278,7 +280,7 @@ static const char *global_var(RstSrcServer *s, const char *name, char *tmp, size
         return tmp;
     }
     if (!strcmp(name, "gtid_domain_id")) return "0";
-    if (!strcmp(name, "version")) return SERVER_VERSION + 6;
+    if (!strcmp(name, "version")) return VERSION_BARE;
     if (!strcmp(name, "version_comment")) return "tidemark replay source";
     if (!strcmp(name, "binlog_checksum")) return "CRC32";
     if (!strcmp(name, "gtid_strict_mode")) return "1";
