@@ -87,3 +87,39 @@ stop_follower_at() {
   kill -TERM "$FPID"; wait "$FPID" || fail "follower exit $?"
   [ "$got" = "$want" ] || fail "the follower archived up to '$got', not '$want', within 30 s"
 }
+
+# start_src_tgt_ref: three throw-away servers (source server-id 1, target 2,
+# reference 3, 64 MiB buffer pools, stopped on exit). Sets S, SRCDIR, TG, RF
+# and q SOCK ARGS... (the mariadb client in utf8mb4).
+start_src_tgt_ref() {
+  local sb="$TM_SRC/tests/support/mariadb-sandbox.sh"
+  eval "$(TM_DB_BUFFER_POOL=64M "$sb" start "$T/src")" || exit $?
+  S=$TM_DB_SOCKET; SRCDIR=$TM_DB_DIR; cleanup_hooks+=("'$sb' stop '$T/src'")
+  eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=2 "$sb" start "$T/tgt")"; TG=$TM_DB_SOCKET
+  cleanup_hooks+=("'$sb' stop '$T/tgt'")
+  eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=3 "$sb" start "$T/ref")"; RF=$TM_DB_SOCKET
+  cleanup_hooks+=("'$sb' stop '$T/ref'")
+}
+q() { local s=$1; shift; mariadb --default-character-set=utf8mb4 -S "$s" -uroot "$@"; }
+
+# binlog_groups SOCK DATADIR > FILE: every GTID group of that server's
+# binlogs as "gtid file start end" (byte positions, from SHOW BINLOG EVENTS);
+# also sets FILES to the binlog file names (call it without a pipe).
+binlog_groups() {
+  local sock=$1 dir=$2 f
+  mapfile -t FILES < <(sed 's|^\./||' "$dir/data/binlog.index" | while read -r f; do echo "${f##*/}"; done)
+  for f in "${FILES[@]}"; do q "$sock" -N -B -e "SHOW BINLOG EVENTS IN '$f'"; done | python3 -c '
+import sys
+cur = None
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 6: continue
+    log, pos, typ, end, info = f[0], int(f[1]), f[2], int(f[4]), f[5]
+    if typ == "Gtid":
+        cur = [info.split()[-1], log, pos, not info.startswith("BEGIN")]
+        continue
+    if cur is None or typ in ("Annotate_rows", "Table_map"): continue
+    if typ == "Xid" or (typ == "Query" and (cur[3] or info in ("COMMIT", "ROLLBACK"))):
+        print(cur[0], cur[1], cur[2], end); cur = None
+'
+}

@@ -17,11 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v mariadb-binlog >/dev/null || { echo "SKIP: mariadb-binlog missing"; exit 77; }
 SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
-eval "$(TM_DB_BUFFER_POOL=64M "$SB" start "$T/src")" || exit $?
-S=$TM_DB_SOCKET; SRCDIR=$TM_DB_DIR; cleanup_hooks+=("'$SB' stop '$T/src'")
-eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=2 "$SB" start "$T/tgt")"; TG=$TM_DB_SOCKET; cleanup_hooks+=("'$SB' stop '$T/tgt'")
-eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=3 "$SB" start "$T/ref")"; RF=$TM_DB_SOCKET; cleanup_hooks+=("'$SB' stop '$T/ref'")
-q() { local s=$1; shift; mariadb --default-character-set=utf8mb4 -S "$s" -uroot "$@"; }
+start_src_tgt_ref
 export TZ=UTC
 
 instance_config shop "$S" shop 777
@@ -77,22 +73,7 @@ stop_follower_at "$END"
 echo "snapshot A ${SA}, snapshot B at $GB, archive up to $END"
 
 # Every GTID group of the source's binlog: "gtid file start end" (byte positions).
-mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "${f##*/}"; done)
-for f in "${FILES[@]}"; do q $S -N -B -e "SHOW BINLOG EVENTS IN '$f'"; done | python3 -c '
-import sys
-cur = None
-for line in sys.stdin:
-    f = line.rstrip("\n").split("\t")
-    if len(f) < 6: continue
-    log, pos, typ, end, info = f[0], int(f[1]), f[2], int(f[4]), f[5]
-    if typ == "Gtid":
-        standalone = not info.startswith("BEGIN")
-        cur = [info.split()[-1], log, pos, standalone]
-        continue
-    if cur is None or typ in ("Annotate_rows", "Table_map"): continue
-    if typ == "Xid" or (typ == "Query" and (cur[3] or info in ("COMMIT", "ROLLBACK"))):
-        print(cur[0], cur[1], cur[2], end); cur = None
-' > "$T/groups.txt"
+binlog_groups "$S" "$SRCDIR" > "$T/groups.txt"
 [ -s "$T/groups.txt" ] || fail "no GTID groups in the source binlog"
 
 norm() { tr ',' '\n' | sed '/^$/d' | sort -t- -k1,1n | paste -sd, -; }

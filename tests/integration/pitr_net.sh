@@ -143,21 +143,7 @@ case "$END" in *,*) ;; *) fail "the workload should span two GTID domains: $END"
 echo "archive up to $END"
 
 # every GTID group of the source binlog: "gtid file start end"
-mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "${f##*/}"; done)
-for f in "${FILES[@]}"; do q $S -N -B -e "SHOW BINLOG EVENTS IN '$f'"; done | python3 -c '
-import sys
-cur = None
-for line in sys.stdin:
-    f = line.rstrip("\n").split("\t")
-    if len(f) < 6: continue
-    log, pos, typ, end, info = f[0], int(f[1]), f[2], int(f[4]), f[5]
-    if typ == "Gtid":
-        cur = [info.split()[-1], log, pos, not info.startswith("BEGIN")]
-        continue
-    if cur is None or typ in ("Annotate_rows", "Table_map"): continue
-    if typ == "Xid" or (typ == "Query" and (cur[3] or info in ("COMMIT", "ROLLBACK"))):
-        print(cur[0], cur[1], cur[2], end); cur = None
-' > "$T/groups.txt"
+binlog_groups "$S" "$SRCDIR" > "$T/groups.txt"
 [ -s "$T/groups.txt" ] || fail "no GTID groups in the source binlog"
 norm() { tr ',' '\n' | sed '/^$/d' | sort -t- -k1,1n | paste -sd, -; }
 

@@ -13,11 +13,7 @@ source "$(dirname "$0")/lib.sh"
 command -v mariadb-binlog >/dev/null || { echo "SKIP: mariadb-binlog missing"; exit 77; }
 SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
 SEED=${PITR_SEED:-$RANDOM}; RANDOM=$SEED; echo "seed $SEED (PITR_SEED to repeat)"
-eval "$(TM_DB_BUFFER_POOL=64M "$SB" start "$T/src")" || exit $?
-S=$TM_DB_SOCKET; SRCDIR=$TM_DB_DIR; cleanup_hooks+=("'$SB' stop '$T/src'")
-eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=2 "$SB" start "$T/tgt")"; TG=$TM_DB_SOCKET; cleanup_hooks+=("'$SB' stop '$T/tgt'")
-eval "$(TM_DB_BUFFER_POOL=64M TM_DB_SERVER_ID=3 "$SB" start "$T/ref")"; RF=$TM_DB_SOCKET; cleanup_hooks+=("'$SB' stop '$T/ref'")
-q() { local s=$1; shift; mariadb --default-character-set=utf8mb4 -S "$s" -uroot "$@"; }
+start_src_tgt_ref
 export TZ=UTC
 
 instance_config shop "$S" shop 777
