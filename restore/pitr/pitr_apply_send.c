@@ -436,9 +436,15 @@ static int raise_autoinc(MYSQL *m, PitrNet *n, PitrApplyStats *st, Err *err)
         cur = v ? strtoull(v, NULL, 10) : 0;
         free(v);
         if (cur > ti->autoinc_max) continue;
-        snprintf(sql, sizeof sql, "ALTER TABLE `%s`.`%s` AUTO_INCREMENT = %" PRIu64, ti->def.target_db, ti->table,
-                 ti->autoinc_max + 1);
-        rc = src_db_exec(m, sql, err);
+        {
+            Buf q;
+            buf_init(&q, 1 << 12);
+            if (!(rc = buf_append_str(&q, "ALTER TABLE ", err)) && !(rc = src_sql_ident(&q, ti->def.target_db, err)) &&
+                !(rc = buf_append_str(&q, ".", err)) && !(rc = src_sql_ident(&q, ti->table, err)) &&
+                !(rc = buf_printf(&q, err, " AUTO_INCREMENT = %" PRIu64, ti->autoinc_max + 1)))
+                rc = src_db_exec(m, (const char *)q.data, err);
+            buf_free(&q);
+        }
         if (rc) return err_wrap(err, "net apply: raise AUTO_INCREMENT of %s.%s", ti->def.target_db, ti->table);
         st->autoinc_raised++;
     }

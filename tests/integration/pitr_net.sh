@@ -54,6 +54,7 @@ CREATE TABLE uk (id INT PRIMARY KEY, email VARCHAR(60) NOT NULL, a INT, b INT, n
                  UNIQUE KEY uk_email (email), UNIQUE KEY uk_ab (a, b), KEY k_qty (qty)) ENGINE=InnoDB;
 CREATE TABLE plain (id INT PRIMARY KEY, v INT, t VARCHAR(60), KEY kv (v)) ENGINE=InnoDB;
 CREATE TABLE wide (id INT AUTO_INCREMENT PRIMARY KEY, ref VARCHAR(30) NOT NULL UNIQUE, pad VARCHAR(2000), n INT) ENGINE=InnoDB;
+CREATE TABLE `odd``name` (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;   -- a backtick in a name
 INSERT INTO items (code, name, qty, price) SELECT CONCAT('c', seq), CONCAT('item ', seq), seq, seq * 1.25 FROM seq_1_to_200;
 INSERT INTO vpk SELECT CONCAT('k', seq), seq, REPEAT('é', seq) FROM seq_1_to_50;
 INSERT INTO comp SELECT seq, '2026-01-01' + INTERVAL seq DAY, CONCAT('v', seq) FROM seq_1_to_50;
@@ -114,7 +115,8 @@ batch() { # B: one batch of ROW transactions, every case of the header
   case $b in
     2) echo "UPDATE big SET b = REPEAT(MD5('big'), 17 * 1024 * 1024 / 32 + 5) WHERE id = 1;" ;;   # a row > 16 MiB
     3) echo "INSERT INTO big VALUES (2, REPEAT('y', 1000)); UPDATE big SET b = CONCAT(b, 'z') WHERE id = 1;" ;;
-    4) echo "INSERT INTO log (item_id, msg) VALUES (0, 'top1'), (0, 'top2'), (0, 'top3'); DELETE FROM log WHERE msg LIKE 'top%';" ;;   # AUTO_INCREMENT at the top
+    4) echo "INSERT INTO log (item_id, msg) VALUES (0, 'top1'), (0, 'top2'), (0, 'top3'); DELETE FROM log WHERE msg LIKE 'top%';"   # AUTO_INCREMENT at the top
+       echo 'INSERT INTO `odd``name` (v) VALUES (1), (2), (3); DELETE FROM `odd``name` WHERE v > 1;' ;;   # the same, quoted name
   esac
   return 0
 }
@@ -150,7 +152,7 @@ norm() { tr ',' '\n' | sed '/^$/d' | sort -t- -k1,1n | paste -sd, -; }
 sums() { # sock db -> "table checksum auto_increment" of every base table
   local t
   for t in $(q "$1" -N -e "SELECT table_name FROM information_schema.tables WHERE table_schema='$2' AND table_type='BASE TABLE' ORDER BY 1"); do
-    echo "$t $(q "$1" -N -e "CHECKSUM TABLE \`$2\`.\`$t\`" | awk '{print $2}') $(q "$1" -N -e "SELECT IFNULL(AUTO_INCREMENT, '-') FROM information_schema.tables WHERE table_schema='$2' AND table_name='$t'")"
+    echo "$t $(q "$1" -N -e "CHECKSUM TABLE \`$2\`.\`${t//\`/\`\`}\`" | awk '{print $2}') $(q "$1" -N -e "SELECT IFNULL(AUTO_INCREMENT, '-') FROM information_schema.tables WHERE table_schema='$2' AND table_name='$t'")"
   done
 }
 # reference SNAP LAST_GTID: the snapshot, then the source binlog from its position to
