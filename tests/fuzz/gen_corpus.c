@@ -159,13 +159,7 @@ static void rowsw(Ev *e, bool crc, uint8_t type, uint32_t id)
 static void query(Ev *e, bool crc, const char *db, const char *text)
 {
     hdr(e, PITR_EV_QUERY);
-    ev_put32(e, 77);
-    ev_put32(e, 0);
-    ev_put8(e, (unsigned)strlen(db));
-    ev_put16(e, 0);
-    ev_put16(e, 0);
-    ev_put(e, db, strlen(db) + 1);
-    ev_put(e, text, strlen(text));
+    ev_query_body(e, NULL, 0, db, text, strlen(text));
     ev_finish(e, crc);
 }
 
@@ -185,24 +179,6 @@ static void xid(Ev *e, bool crc)
     ev_put32(e, 1);
     ev_put32(e, 0);
     ev_finish(e, crc);
-}
-
-/* The compressed twin of plain e (keep bytes left as they are). */
-static void compress_twin(const Ev *plain, bool crc, size_t keep, uint8_t ctype, Ev *out)
-{
-    size_t body = plain->n - (crc ? 4 : 0), raw = body - keep;
-    uLongf zl = compressBound((uLong)raw);
-    uint8_t *z = malloc(zl);
-    if (!z || compress(z, &zl, plain->b + keep, (uLong)raw) != Z_OK) exit(1);
-    unsigned lenlen = raw > 0xffff ? 3 : raw > 0xff ? 2 : 1;
-    out->n = 0;
-    ev_put(out, plain->b, keep);
-    out->b[4] = ctype;
-    ev_put8(out, 0x80u | lenlen);
-    for (unsigned i = lenlen; i-- > 0;) ev_put8(out, (unsigned)(raw >> (8 * i)) & 0xff);
-    ev_put(out, z, zl);
-    free(z);
-    ev_finish(out, crc);
 }
 
 /* Where the row images begin in a rows event built by rows_head. */
@@ -234,9 +210,9 @@ static void net_seed(const char *name, const uint8_t cfg[8], int scenario)
         Ev *c = &g_t;
         map3(&g_e, crc, 101), chunk(&g_e);
         rows3(&g_e, crc, PITR_EV_WRITE_V1, 101, 1);
-        compress_twin(&g_e, crc, rows_keep(PITR_EV_WRITE_V1, 3), PITR_EV_WRITE_COMP_V1, c), chunk(c);
+        ev_compress_twin(&g_e, crc, rows_keep(PITR_EV_WRITE_V1, 3), PITR_EV_WRITE_COMP_V1, 0, c), chunk(c);
         rows3(&g_e, crc, PITR_EV_UPDATE_V2, 101, 1);
-        compress_twin(&g_e, crc, rows_keep(PITR_EV_UPDATE_V2, 3), PITR_EV_UPDATE_COMP_V2, c), chunk(c);
+        ev_compress_twin(&g_e, crc, rows_keep(PITR_EV_UPDATE_V2, 3), PITR_EV_UPDATE_COMP_V2, 0, c), chunk(c);
         query(&g_e, crc, "other", "INSERT INTO x VALUES (1)"), chunk(&g_e);
     }
     xid(&g_e, crc), chunk(&g_e);
@@ -247,7 +223,7 @@ static void net_seed(const char *name, const uint8_t cfg[8], int scenario)
 
 static void unz_seed(const char *name, const Ev *plain, bool crc, size_t keep, uint8_t ctype)
 {
-    compress_twin(plain, crc, keep, ctype, &g_t);
+    ev_compress_twin(plain, crc, keep, ctype, 0, &g_t);
     g_seed.n = 0;
     ev_put8(&g_seed, (unsigned)(crc ? 1 : 0) | (unsigned)((ctype - PITR_EV_QUERY_COMPRESSED) << 1));
     ev_put(&g_seed, g_t.b, g_t.n);

@@ -88,4 +88,47 @@ static inline void ev_table_map_names(Ev *e, uint32_t id, const char *db, const 
     ev_put(e, t, strlen(t) + 1);
 }
 
+/* A Query body after ev_header: thread id 77, exec time 0, db length,
+ * error 0, the status variables given (slen bytes, may be 0), db + NUL,
+ * then tlen bytes of text. Returns the offset where the text starts (what a
+ * compressed Query keeps plain). */
+static inline size_t ev_query_body(Ev *e, const uint8_t *status, size_t slen, const char *db, const char *text,
+                                   size_t tlen)
+{
+    size_t keep;
+    ev_put32(e, 77);
+    ev_put32(e, 0);
+    ev_put8(e, (unsigned)strlen(db));
+    ev_put16(e, 0);
+    ev_put16(e, (unsigned)slen);
+    if (slen) ev_put(e, status, slen);
+    ev_put(e, db, strlen(db) + 1);
+    keep = e->n;
+    ev_put(e, text, tlen);
+    return keep;
+}
+
+/* The compressed twin of the finished event plain (with its CRC when crc):
+ * its first keep bytes as they are with the type set to ctype, the rest as
+ * one MariaDB compressed record (header byte 0x80 | lenlen, the length
+ * big-endian on lenlen bytes, 0 = as few as the server uses; then zlib). */
+static inline void ev_compress_twin(const Ev *plain, bool crc, size_t keep, uint8_t ctype, unsigned lenlen,
+                                    Ev *out)
+{
+    size_t body = plain->n - (crc ? 4 : 0), raw = body - keep;
+    uLongf zl = compressBound((uLong)raw);
+    uint8_t *z = malloc(zl);
+    TST_EV_ASSERT(z != NULL);
+    TST_EV_ASSERT(compress(z, &zl, plain->b + keep, (uLong)raw) == Z_OK);
+    if (!lenlen) lenlen = raw > 0xffffff ? 4 : raw > 0xffff ? 3 : raw > 0xff ? 2 : 1;
+    out->n = 0;
+    ev_put(out, plain->b, keep);
+    out->b[4] = ctype;
+    ev_put8(out, 0x80u | lenlen);
+    for (unsigned i = lenlen; i-- > 0;) ev_put8(out, (unsigned)(raw >> (8 * i)) & 0xff);
+    ev_put(out, z, zl);
+    free(z);
+    ev_finish(out, crc);
+}
+
 #endif

@@ -135,13 +135,7 @@ static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size
 static void query_event(Ev *e, const char *db, const char *text)
 {
     header(e, PITR_EV_QUERY);
-    ev_put32(e, 77);
-    ev_put32(e, 0);
-    ev_put8(e, (unsigned)strlen(db));
-    ev_put16(e, 0);
-    ev_put16(e, 0);
-    ev_put(e, db, strlen(db) + 1);
-    ev_put(e, text, strlen(text));
+    ev_query_body(e, NULL, 0, db, text, strlen(text));
     finish(e);
 }
 

@@ -22,41 +22,13 @@
 
 static void header(Ev *e, uint8_t type) { ev_header(e, type, 1700000000u, 1, 4242); }
 
-/* The compressed twin of plain (with its CRC when crc): the first `keep`
- * bytes as they are, the rest as one record with the length on lenlen
- * bytes (0: as few as the server uses), type ctype. */
-static void compress_twin(const Ev *plain, bool crc, size_t keep, uint8_t ctype, unsigned lenlen, Ev *out)
-{
-    size_t body = plain->n - (crc ? 4 : 0), raw = body - keep;
-    uLongf zl = compressBound((uLong)raw);
-    uint8_t *z = malloc(zl);
-    assert_non_null(z);
-    assert_int_equal(compress(z, &zl, plain->b + keep, (uLong)raw), Z_OK);
-    if (!lenlen) lenlen = raw > 0xffffff ? 4 : raw > 0xffff ? 3 : raw > 0xff ? 2 : 1;
-    out->n = 0;
-    ev_put(out, plain->b, keep);
-    out->b[4] = ctype;
-    ev_put8(out, 0x80u | lenlen);
-    for (unsigned i = lenlen; i-- > 0;) ev_put8(out, (unsigned)(raw >> (8 * i)) & 0xff);
-    ev_put(out, z, zl);
-    free(z);
-    ev_finish(out, crc);
-}
-
 /* Query: thread id, exec time, db length, error code, status vars, db, NUL, text. */
 static size_t query_event(Ev *e, const char *db, const char *text, size_t tlen, bool crc)
 {
     static const uint8_t status[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x03, 's', 't', 'd'};
+    size_t keep;
     header(e, PITR_EV_QUERY);
-    ev_put32(e, 77);
-    ev_put32(e, 0);
-    ev_put8(e, (unsigned)strlen(db));
-    ev_put16(e, 0);
-    ev_put16(e, sizeof status);
-    ev_put(e, status, sizeof status);
-    ev_put(e, db, strlen(db) + 1);
-    size_t keep = e->n;
-    ev_put(e, text, tlen);
+    keep = ev_query_body(e, status, sizeof status, db, text, tlen);
     ev_finish(e, crc);
     return keep;
 }
@@ -127,7 +99,7 @@ static void test_query_text_comes_back_with_a_fresh_crc(void **state)
     (void)state;
     static const char sql[] = "UPDATE shop.t SET qty = qty + 1 WHERE id BETWEEN 10 AND 20 /* note */";
     size_t keep = query_event(&plain, "shop", sql, sizeof sql - 1, true);
-    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
     expect_round_trip(true, PITR_EV_QUERY);
 
     Buf out;
@@ -154,11 +126,11 @@ static void test_query_without_checksum_and_long_lengths(void **state)
     for (size_t i = 0; i < n; i++) big[i] = (char)('A' + i % 23);
     memcpy(big, "INSERT ", 7);
     size_t keep = query_event(&plain, "db", big, n, false);
-    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
     assert_int_equal(comp.b[keep], 0x83);
     expect_round_trip(false, PITR_EV_QUERY);
     /* a length on 4 bytes with a leading zero reads the same */
-    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
     expect_round_trip(false, PITR_EV_QUERY);
     free(big);
 }
@@ -175,7 +147,7 @@ static void test_rows_v1_and_v2_give_the_row_counts(void **state)
         table_map(&tmap, crc);
         for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
             size_t keep = rows_event(&plain, k[i].plain, k[i].rows, 30, crc);
-            compress_twin(&plain, crc, keep, k[i].comp, 0, &comp);
+            ev_compress_twin(&plain, crc, keep, k[i].comp, 0, &comp);
             assert_true(pitr_event_is_compressed(comp.b[4]));
             expect_round_trip(crc, k[i].plain);
 
@@ -204,7 +176,7 @@ static void test_type_numbers_map_as_mariadb_numbers_them(void **state)
     table_map(&tmap, true);
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
         size_t keep = rows_event(&plain, k[i][1], 2, 3, true);
-        compress_twin(&plain, true, keep, k[i][0], 0, &comp);
+        ev_compress_twin(&plain, true, keep, k[i][0], 0, &comp);
         expect_round_trip(true, k[i][1]);
     }
     assert_true(pitr_event_is_compressed(165) && pitr_event_is_compressed(171));
@@ -228,7 +200,7 @@ static void expect_refused(bool crc, int code, const char *frag)
 static size_t make_rows_twin(void)
 {
     size_t keep = rows_event(&plain, PITR_EV_WRITE_V1, 20, 25, true);
-    compress_twin(&plain, true, keep, PITR_EV_WRITE_COMP_V1, 0, &comp);
+    ev_compress_twin(&plain, true, keep, PITR_EV_WRITE_COMP_V1, 0, &comp);
     return keep;
 }
 
@@ -286,7 +258,7 @@ static void test_damaged_records_are_refused(void **state)
 
     /* a query whose status variables run past the event */
     keep = query_event(&plain, "shop", "DELETE FROM t WHERE 1", 21, false);
-    compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
     comp.b[PITR_HDR + 11] = 0xff;
     expect_refused(false, ERR_CORRUPT, "runs past");
 
@@ -308,7 +280,7 @@ static void test_oversized_length_is_refused_before_any_allocation(void **state)
 {
     (void)state;
     size_t keep = query_event(&plain, "shop", "INSERT INTO t VALUES (1)", 24, true);
-    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
     uint32_t big = (uint32_t)PITR_UNCOMPRESS_MAX + 1;
     for (int i = 0; i < 4; i++) comp.b[keep + 1 + (size_t)i] = (uint8_t)(big >> (8 * (3 - i)));
     expect_refused(true, ERR_CORRUPT, "over the 1073741824-byte limit");
@@ -318,7 +290,7 @@ static void test_oversized_length_is_refused_before_any_allocation(void **state)
     uint8_t type;
     Err e;
     err_clear(&e);
-    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
     buf_init(&out, 16);
     assert_int_equal(pitr_event_uncompress(comp.b, comp.n, true, &out, &type, &e), ERR_NOMEM);
     assert_non_null(strstr(e.msg, "uncompressed event of"));
@@ -333,7 +305,7 @@ static void test_length_beyond_deflate_ratio_is_refused(void **state)
 {
     (void)state;
     size_t keep = query_event(&plain, "shop", "INSERT INTO t VALUES (1)", 24, true);
-    compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
     size_t zl = comp.n - 4 - keep - 5;
     uint32_t big = (uint32_t)(zl * 1032 + 1032);
     for (int i = 0; i < 4; i++) comp.b[keep + 1 + (size_t)i] = (uint8_t)(big >> (8 * (3 - i)));
