@@ -3,7 +3,8 @@
  * N new entries) load from a few objects and give exactly the same chain;
  * the second level merges small compacts; a damaged compact is skipped
  * and its entries are read one by one; a rerun after a crash (same compact
- * already there) is harmless. */
+ * already there) is harmless; a compact and an entry larger than 1 MiB (a
+ * day of segments merged; one segment of a huge transaction) load. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -58,8 +59,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Entry seq of a chain in binlog.000001: 100 bytes each, one trx each. */
-static void put_entry(Repo *r, const char *inst, uint64_t seq)
+/* Entry seq of a chain in binlog.000001: 100 bytes each, one trx each;
+ * with fd_len bytes of Format_description and a stream of nchunks chunks
+ * (a real entry carries both: about 1 KB of JSON). */
+static void put_entry_shaped(Repo *r, const char *inst, uint64_t seq, size_t fd_len,
+                             size_t nchunks)
 {
     BinlogSegInfo si;
     char key[300];
@@ -82,21 +86,38 @@ static void put_entry(Repo *r, const char *inst, uint64_t seq)
     si.event_count = 4;
     si.hash[0] = (uint8_t)seq;
     si.last_type = 16;
+    si.fd_len = fd_len;
+    memset(si.fd, 0xab, fd_len);
+    if (nchunks) {
+        si.stream.size = si.size;
+        si.stream.nchunks = nchunks;
+        si.stream.chunks = calloc(nchunks, sizeof *si.stream.chunks);
+        assert_non_null(si.stream.chunks);
+        for (size_t i = 0; i < nchunks; i++)
+            memset(si.stream.chunks[i].b, (int)((seq + i) & 0xff), sizeof si.stream.chunks[i].b);
+    }
     json_t *j = binlog_seginfo_to_json(&si);
     char *text = json_dumps(j, JSON_COMPACT);
     binlog_catalog_key(inst, seq, key, sizeof key);
     assert_int_equal(repo_obj_put(r, key, text, strlen(text), &err), 0);
     free(text);
     json_decref(j);
+    repo_streamref_free(&si.stream);
+}
+
+static void put_entry(Repo *r, const char *inst, uint64_t seq)
+{
+    put_entry_shaped(r, inst, seq, 0, 0);
 }
 
 /* What the uploader does: after each new entry, compact every `every`. */
-static void grow_catalog(Repo *r, const char *inst, uint64_t n, unsigned every)
+static void grow_catalog_shaped(Repo *r, const char *inst, uint64_t n, unsigned every,
+                                size_t fd_len, size_t nchunks)
 {
     size_t uncompacted = 0;
     Err err;
     for (uint64_t s = 1; s <= n; s++) {
-        put_entry(r, inst, s);
+        put_entry_shaped(r, inst, s, fd_len, nchunks);
         if (++uncompacted < every)
             continue;
         BinlogCatalog *c = NULL;
@@ -107,6 +128,20 @@ static void grow_catalog(Repo *r, const char *inst, uint64_t n, unsigned every)
         binlog_catalog_free(c);
         uncompacted = 0;
     }
+}
+
+static void grow_catalog(Repo *r, const char *inst, uint64_t n, unsigned every)
+{
+    grow_catalog_shaped(r, inst, n, every, 0, 0);
+}
+
+/* Size of an object as stored (ciphertext). */
+static uint64_t stored_size(Repo *r, const char *key)
+{
+    StoStat st;
+    Err err;
+    assert_int_equal(sto_stat(repo_sto(r), key, &st, &err), 0);
+    return st.size;
 }
 
 static void check_chain(const BinlogCatalog *c, uint64_t n)
@@ -195,12 +230,127 @@ static void test_damaged_compact_skipped(void **state)
     binlog_catalog_free(c);
 }
 
+/* Issue 10 item 0: at 5 s seals a day is 16,384 entries, and the level-2
+ * compact holding them was a 16.5 MB object that no load could read (a
+ * 1 MiB buffer), so status, list, restores, the follower's compaction and
+ * its restart all failed. Here: entries of a real size (Format_description
+ * and a stream of 4 chunks), compacted every 32, so the level-2 compact
+ * holds 2,048 entries, over 1 MiB; the compactions after it (which load
+ * the catalog, level-2 compact included) go on working. */
+static void test_compact_over_one_mib_loads(void **state)
+{
+    Fx *fx = *state;
+    BinlogCatalog *c = NULL;
+    Err err;
+    size_t objs, ncmp;
+    uint64_t to;
+
+    grow_catalog_shaped(fx->r, "big", 2048 + 200, 32, 190, 4);
+    uint64_t sz = stored_size(fx->r, "catalog/big/compact-000000000001-000000002048");
+    assert_true(sz > ((uint64_t)1 << 20) + 4096);
+    assert_int_equal(binlog_catalog_load(fx->r, "big", &c, &err), 0);
+    binlog_catalog_load_stats(c, &objs, &ncmp, &to);
+    check_chain(c, 2048 + 200);
+    /* the level-2 compact + 6 level-1 ones after it, then 8 single entries */
+    assert_int_equal(to, 2048 + 192);
+    assert_int_equal(ncmp, 1 + 6);
+    assert_int_equal(objs, 1 + 6 + 8);
+    const BinlogSegInfo *si = binlog_catalog_at(c, 1000);
+    assert_int_equal(si->fd_len, 190);
+    assert_int_equal(si->stream.nchunks, 4);
+    assert_int_equal(si->stream.chunks[3].b[0], (1001 + 3) & 0xff);
+    binlog_catalog_free(c);
+}
+
+/* A segment never ends inside a transaction, so one transaction of 1.3 GB
+ * is one segment of about 21,000 chunks (64 KiB on average): its entry
+ * alone is 1.4 MB of JSON. It loads as a single entry and from a compact. */
+static void test_entry_over_one_mib_loads(void **state)
+{
+    Fx *fx = *state;
+    BinlogCatalog *c = NULL;
+    Err err;
+    size_t written = 0;
+
+    put_entry(fx->r, "huge", 1);
+    put_entry_shaped(fx->r, "huge", 2, 0, 21000);
+    put_entry(fx->r, "huge", 3);
+    assert_true(stored_size(fx->r, "catalog/huge/000000000002") > ((uint64_t)1 << 20) + 4096);
+    assert_int_equal(binlog_catalog_load(fx->r, "huge", &c, &err), 0);
+    check_chain(c, 3);
+    assert_int_equal(binlog_catalog_at(c, 1)->stream.nchunks, 21000);
+    assert_int_equal(binlog_catalog_compact(fx->r, "huge", c, 3, &written, &err), 0);
+    assert_int_equal(written, 1);
+    binlog_catalog_free(c);
+    assert_int_equal(binlog_catalog_load(fx->r, "huge", &c, &err), 0);
+    size_t objs, ncmp;
+    uint64_t to;
+    binlog_catalog_load_stats(c, &objs, &ncmp, &to);
+    assert_int_equal(ncmp, 1);
+    assert_int_equal(objs, 1);
+    assert_int_equal(binlog_catalog_at(c, 1)->stream.nchunks, 21000);
+    binlog_catalog_free(c);
+}
+
+/* Compacts are now parsed entry by entry: one cut short, one with an
+ * entry out of order, one of a newer version and one whose members come in
+ * another order are each handled like before (the first three skipped with
+ * a warning, their entries read from the other objects; the last read). */
+static void test_compact_parsed_entry_by_entry(void **state)
+{
+    Fx *fx = *state;
+    BinlogCatalog *c = NULL;
+    Err err;
+    size_t objs, ncmp;
+    uint64_t to;
+    char e[8][2048];
+
+    grow_catalog(fx->r, "p", 40, 8);   /* compacts 1-8 .. 33-40 */
+    for (uint64_t s = 1; s <= 8; s++) {
+        Buf b;
+        char key[300];
+        buf_init(&b, 0);
+        binlog_catalog_key("p", s, key, sizeof key);
+        assert_int_equal(repo_obj_get(fx->r, key, &b, &err), 0);
+        assert_true(b.len < sizeof e[0]);
+        memcpy(e[s - 1], b.data, b.len + 1);
+        buf_free(&b);
+    }
+    char text[20000];
+    snprintf(text, sizeof text, "{\"v\":1,\"entries\":[%s,%s", e[0], e[1]);
+    assert_int_equal(repo_obj_put(fx->r, "catalog/p/compact-000000000001-000000000040", text,
+                                  strlen(text), &err), 0);
+    snprintf(text, sizeof text, "{\"v\":1,\"entries\":[%s,%s]}", e[1], e[0]);
+    assert_int_equal(repo_obj_put(fx->r, "catalog/p/compact-000000000001-000000000039", text,
+                                  strlen(text), &err), 0);
+    snprintf(text, sizeof text, "{\"entries\":[%s],\"v\":2}", e[0]);
+    assert_int_equal(repo_obj_put(fx->r, "catalog/p/compact-000000000001-000000000038", text,
+                                  strlen(text), &err), 0);
+    /* members in another order, whitespace between tokens: read (it is the
+     * widest readable one from 1; entries 3-8 then come one by one) */
+    snprintf(text, sizeof text, " { \"entries\" : [ %s , %s ] , \"last\" : 2, \"v\":1 } ", e[0],
+             e[1]);
+    assert_int_equal(repo_obj_put(fx->r, "catalog/p/compact-000000000001-000000000009", text,
+                                  strlen(text), &err), 0);
+    assert_int_equal(binlog_catalog_load(fx->r, "p", &c, &err), 0);
+    binlog_catalog_load_stats(c, &objs, &ncmp, &to);
+    check_chain(c, 40);
+    /* 1-9 (widest of those starting at 1 that read), then 9-16 .. 33-40 */
+    assert_int_equal(ncmp, 5);
+    assert_int_equal(objs, 5 + 6);
+    assert_int_equal(to, 40);
+    binlog_catalog_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_thousand_entries_few_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_level_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_compact_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_over_one_mib_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_over_one_mib_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_parsed_entry_by_entry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,12 @@
  * Invariant: the result holds each seq once, in seq order, and exactly the
  * entries a load of the single entries alone would give (a compact is a
  * copy of immutable entries; an unreadable compact is skipped with a
- * warning and its entries are read one by one). */
+ * warning and its entries are read one by one).
+ * Memory: an object is read into a buffer bounded by its size as listed
+ * (a plaintext is never longer than its ciphertext), never by a fixed
+ * limit: a day's level-2 compact is 16 MB, one segment of a huge
+ * transaction an entry of over 1 MB. A compact's entries are parsed one at
+ * a time (read_compact), so no JSON tree of the whole object is built. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +18,29 @@
 #include "engine/common/log.h"
 #include "engine/source/binlog/binlog_int.h"
 
+/* An object as listed: its range (first == last for a single entry) and
+ * its stored size. */
+typedef struct Listed {
+    BinlogCompactRange r;
+    uint64_t size;
+} Listed;
+
 typedef struct KeyList {
-    uint64_t *seq;                 /* single entries */
+    Listed *seq;                   /* single entries */
     size_t n, cap;
-    BinlogCompactRange *cmp;       /* compact objects */
+    Listed *cmp;                   /* compact objects */
     size_t ncmp, capcmp;
     size_t listed;
 } KeyList;
+
+/* Bound of the buffer an object of `size` stored bytes is read into: its
+ * plaintext is shorter than its ciphertext; the slack only matters when a
+ * driver lists no size (then the object is small: a single entry). */
+static size_t obj_bound(uint64_t size)
+{
+    uint64_t b = size + ((uint64_t)1 << 20);
+    return b > (uint64_t)BUF_MAX_DEFAULT ? BUF_MAX_DEFAULT : (size_t)b;
+}
 
 static bool parse_seq(const char *s, size_t len, uint64_t *out)
 {
@@ -49,20 +70,21 @@ static int collect_key(void *ctx, const char *key, uint64_t size, Err *err)
     size_t pl = strlen(BINLOG_COMPACT_PREFIX);
     uint64_t a, b;
     int rc;
-    (void)size;
     base = base ? base + 1 : key;
     kl->listed++;
     if (parse_seq(base, strlen(base), &a)) {
         if ((rc = grow((void **)&kl->seq, &kl->cap, kl->n, sizeof *kl->seq, err)))
             return rc;
-        kl->seq[kl->n++] = a;
+        kl->seq[kl->n].r.first = kl->seq[kl->n].r.last = a;
+        kl->seq[kl->n++].size = size;
     } else if (strncmp(base, BINLOG_COMPACT_PREFIX, pl) == 0 && strlen(base) == pl + 25 &&
                base[pl + 12] == '-' && parse_seq(base + pl, 12, &a) &&
                parse_seq(base + pl + 13, 12, &b) && a >= 1 && a <= b) {
         if ((rc = grow((void **)&kl->cmp, &kl->capcmp, kl->ncmp, sizeof *kl->cmp, err)))
             return rc;
-        kl->cmp[kl->ncmp].first = a;
-        kl->cmp[kl->ncmp].last = b;
+        kl->cmp[kl->ncmp].r.first = a;
+        kl->cmp[kl->ncmp].r.last = b;
+        kl->cmp[kl->ncmp].size = size;
         kl->ncmp++;
     }
     /* anything else under the prefix (a newer format's object) is ignored */
@@ -73,15 +95,15 @@ static int collect_key(void *ctx, const char *key, uint64_t size, Err *err)
  * fewest objects. */
 static int cmp_range(const void *x, const void *y)
 {
-    const BinlogCompactRange *a = x, *b = y;
+    const BinlogCompactRange *a = &((const Listed *)x)->r, *b = &((const Listed *)y)->r;
     if (a->first != b->first)
         return a->first < b->first ? -1 : 1;
     return a->last > b->last ? -1 : a->last < b->last;
 }
 
-static int cmp_u64(const void *x, const void *y)
+static int cmp_first(const void *x, const void *y)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    uint64_t a = ((const Listed *)x)->r.first, b = ((const Listed *)y)->r.first;
     return a < b ? -1 : a > b;
 }
 
@@ -103,43 +125,178 @@ static int add_entry(BinlogCatalog *c, const json_t *j, const char *key, Err *er
     return 0;
 }
 
-/* Read one compact object into c. On failure c is unchanged. */
-static int read_compact(Repo *r, BinlogCatalog *c, const char *key, const BinlogCompactRange *cr,
-                        Buf *b, Err *err)
+static const char *skip_ws(const char *p, const char *end)
 {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Decode the one JSON value at *p (any kind) and move *p past it. NULL
+ * when it does not parse (je says why). */
+static json_t *next_value(const char **p, const char *end, json_error_t *je)
+{
+    json_t *v = json_loadb(*p, (size_t)(end - *p), JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, je);
+    if (v)
+        *p += je->position;
+    return v;
+}
+
+/* The entries array of a compact, one element at a time: each is decoded,
+ * checked (in range, rising) and added to c, then its tree is dropped. */
+static int read_entries(BinlogCatalog *c, const char *key, const BinlogCompactRange *cr,
+                        size_t n0, const char **pp, const char *end, Err *err)
+{
+    const char *p = skip_ws(*pp, end);
     json_error_t je;
-    json_t *j = NULL, *arr;
-    size_t n0 = c->n, i;
+    int rc;
+
+    if (p >= end || *p != '[')
+        return err_set(err, ERR_CORRUPT, "binlog catalog compact %s: \"entries\" is not an array",
+                       key);
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return err_set(err, ERR_CORRUPT, "binlog catalog compact %s: no entries", key);
+    for (;;) {
+        json_t *e = next_value(&p, end, &je);
+        if (!e)
+            return err_set(err, ERR_CORRUPT, "binlog catalog compact %s, entry %zu: %s", key,
+                           c->n - n0 + 1, je.text);
+        rc = add_entry(c, e, key, err);
+        json_decref(e);
+        if (rc)
+            return rc;
+        uint64_t s = c->v[c->n - 1].seq;
+        if (s < cr->first || s > cr->last || (c->n - 1 > n0 && s <= c->v[c->n - 2].seq))
+            return err_set(err, ERR_CORRUPT, "binlog catalog compact %s holds entry %" PRIu64
+                           " out of its range or order", key, s);
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == ']')
+            break;
+        return err_set(err, ERR_CORRUPT, "binlog catalog compact %s: entries array is cut short",
+                       key);
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+/* Read one compact object into c: {"v":1, ..., "entries":[...]}, its
+ * members in any order; only "entries" is big, and it is never decoded
+ * whole. On failure c is unchanged. */
+static int read_compact(Repo *r, BinlogCatalog *c, const char *key, const Listed *lc, Err *err)
+{
+    const BinlogCompactRange *cr = &lc->r;
+    json_error_t je;
+    json_t *k = NULL, *v = NULL;
+    size_t n0 = c->n;
+    bool seen = false;
+    Buf b;
     int rc = 0;
 
-    buf_reset(b);
-    if ((rc = repo_obj_get(r, key, b, err)))
-        return err_wrap(err, "read binlog catalog compact %s", key);
-    j = json_loadb((const char *)b->data, b->len, 0, &je);
-    arr = json_object_get(j, "entries");
-    if (!j || !json_is_array(arr) || json_array_size(arr) == 0) {
-        rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s: %s", key,
-                     j ? "no \"entries\" array" : je.text);
+    buf_init(&b, obj_bound(lc->size));
+    if ((rc = repo_obj_get(r, key, &b, err))) {
+        err_wrap(err, "read binlog catalog compact %s", key);
         goto out;
     }
-    json_t *e;
-    json_array_foreach(arr, i, e)
-    {
-        if ((rc = add_entry(c, e, key, err)))
+    const char *p = (const char *)b.data, *end = p + b.len;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{') {
+        rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s is not a JSON object", key);
+        goto out;
+    }
+    p = skip_ws(p + 1, end);
+    while (p < end && *p != '}') {
+        if (!(k = next_value(&p, end, &je)) || !json_is_string(k)) {
+            rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s: %s", key,
+                         k ? "a member name is not a string" : je.text);
             goto out;
-        uint64_t s = c->v[c->n - 1].seq;
-        if (s < cr->first || s > cr->last || (c->n - 1 > n0 && s <= c->v[c->n - 2].seq)) {
-            rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s holds entry %" PRIu64
-                         " out of its range or order", key, s);
+        }
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') {
+            rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s: no ':' after \"%s\"", key,
+                         json_string_value(k));
+            goto out;
+        }
+        p++;
+        if (strcmp(json_string_value(k), "entries") == 0 && !seen) {
+            seen = true;
+            if ((rc = read_entries(c, key, cr, n0, &p, end, err)))
+                goto out;
+        } else {
+            p = skip_ws(p, end);
+            if (!(v = next_value(&p, end, &je))) {
+                rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s, \"%s\": %s", key,
+                             json_string_value(k), je.text);
+                goto out;
+            }
+            if (strcmp(json_string_value(k), "v") == 0 &&
+                (!json_is_integer(v) || json_integer_value(v) != 1)) {
+                rc = err_set(err, ERR_VERSION, "binlog catalog compact %s has version %"
+                             JSON_INTEGER_FORMAT "; this tidemark reads version 1", key,
+                             json_integer_value(v));
+                goto out;
+            }
+            json_decref(v);
+            v = NULL;
+        }
+        json_decref(k);
+        k = NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+        else if (p >= end || *p != '}') {
+            rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s is cut short", key);
             goto out;
         }
     }
+    if (p >= end) {
+        rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s is cut short", key);
+        goto out;
+    }
+    if (!seen)
+        rc = err_set(err, ERR_CORRUPT, "binlog catalog compact %s: no \"entries\" array", key);
 out:
     if (rc) {
         while (c->n > n0)
             repo_streamref_free(&c->v[--c->n].stream);
     }
+    json_decref(k);
+    json_decref(v);
+    buf_free(&b);
+    return rc;
+}
+
+/* Read one single entry object (bounded by its listed size) into c. */
+static int read_single(Repo *r, BinlogCatalog *c, const char *key, const Listed *ls, Err *err)
+{
+    json_error_t je;
+    json_t *j = NULL;
+    Buf b;
+    int rc;
+
+    buf_init(&b, obj_bound(ls->size));
+    if ((rc = repo_obj_get(r, key, &b, err))) {
+        err_wrap(err, "read binlog catalog entry %s", key);
+        goto out;
+    }
+    if (!(j = json_loadb((const char *)b.data, b.len, 0, &je))) {
+        rc = err_set(err, ERR_CORRUPT, "binlog catalog entry %s is not JSON: %s", key, je.text);
+        goto out;
+    }
+    if ((rc = add_entry(c, j, key, err)))
+        goto out;
+    if (c->v[c->n - 1].seq != ls->r.first) {
+        rc = err_set(err, ERR_CORRUPT, "binlog catalog entry %s says it is entry %" PRIu64, key,
+                     c->v[c->n - 1].seq);
+        repo_streamref_free(&c->v[--c->n].stream);
+    }
+out:
     json_decref(j);
+    buf_free(&b);
     return rc;
 }
 
@@ -160,12 +317,10 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
 {
     KeyList kl;
     BinlogCatalog *c = NULL;
-    Buf b;
     char prefix[300], key[400];
     int rc = 0;
 
     memset(&kl, 0, sizeof kl);
-    buf_init(&b, 1 << 20);
     snprintf(prefix, sizeof prefix, "catalog/%s/", instance);
     c = calloc(1, sizeof *c);
     if (!c) {
@@ -186,14 +341,14 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
     uint64_t covered = 0;
     size_t capcover = 0;
     for (size_t i = 0; i < kl.ncmp; i++) {
-        const BinlogCompactRange *cr = &kl.cmp[i];
+        const BinlogCompactRange *cr = &kl.cmp[i].r;
         if (cr->last <= covered)
             continue;
         snprintf(key, sizeof key, "%s" BINLOG_COMPACT_PREFIX "%012" PRIu64 "-%012" PRIu64, prefix,
                  cr->first, cr->last);
         Err e;
         err_clear(&e);
-        if (read_compact(r, c, key, cr, &b, &e) != 0) {
+        if (read_compact(r, c, key, &kl.cmp[i], &e) != 0) {
             if (e.code == ERR_NOMEM) {
                 *err = e;
                 rc = e.code;
@@ -227,33 +382,15 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
     /* single entries no compact holds */
     size_t from_compacts = c->n;
     if (kl.n)
-        qsort(kl.seq, kl.n, sizeof *kl.seq, cmp_u64);
+        qsort(kl.seq, kl.n, sizeof *kl.seq, cmp_first);
     for (size_t i = 0; i < kl.n; i++) {
-        if ((i && kl.seq[i] == kl.seq[i - 1]) || have_seq(c, from_compacts, kl.seq[i]))
+        uint64_t seq = kl.seq[i].r.first;
+        if ((i && seq == kl.seq[i - 1].r.first) || have_seq(c, from_compacts, seq))
             continue;
-        binlog_catalog_key(instance, kl.seq[i], key, sizeof key);
-        buf_reset(&b);
-        rc = repo_obj_get(r, key, &b, err);
-        if (rc) {
-            err_wrap(err, "read binlog catalog entry %s", key);
+        binlog_catalog_key(instance, seq, key, sizeof key);
+        if ((rc = read_single(r, c, key, &kl.seq[i], err)))
             goto out;
-        }
         c->objects_read++;
-        json_error_t je;
-        json_t *j = json_loadb((const char *)b.data, b.len, 0, &je);
-        if (!j) {
-            rc = err_set(err, ERR_CORRUPT, "binlog catalog entry %s is not JSON: %s", key, je.text);
-            goto out;
-        }
-        rc = add_entry(c, j, key, err);
-        json_decref(j);
-        if (rc)
-            goto out;
-        if (c->v[c->n - 1].seq != kl.seq[i]) {
-            rc = err_set(err, ERR_CORRUPT, "binlog catalog entry %s says it is entry %" PRIu64, key,
-                         c->v[c->n - 1].seq);
-            goto out;
-        }
     }
     if (c->n)
         qsort(c->v, c->n, sizeof *c->v, cmp_seq);
@@ -262,7 +399,6 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
 out:
     free(kl.seq);
     free(kl.cmp);
-    buf_free(&b);
     binlog_catalog_free(c);
     return rc;
 }

@@ -77,7 +77,7 @@ static int upload_one(BinlogUploader *u, BinlogSegInfo *si, Err *err)
     int fd = -1, rc = 0;
     uint64_t total = 0;
 
-    buf_init(&old, 1 << 20);
+    buf_init(&old, 0);
     binlog_spool_data_path(u->sp, si->seq, path, sizeof path);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -130,6 +130,12 @@ static int upload_one(BinlogUploader *u, BinlogSegInfo *si, Err *err)
         err_clear(err);
         BinlogSegInfo prev;
         json_t *pj = NULL;
+        StoStat st;
+        /* bounded by its stored size: an entry of a huge transaction's
+         * segment (thousands of chunks) is over 1 MiB */
+        if ((rc = sto_stat(repo_sto(u->repo), key, &st, err)))
+            goto out;
+        old.max = st.size < BUF_MAX_DEFAULT ? (size_t)st.size : BUF_MAX_DEFAULT;
         if ((rc = repo_obj_get(u->repo, key, &old, err)))
             goto out;
         pj = json_loadb((const char *)old.data, old.len, 0, NULL);
