@@ -43,6 +43,8 @@ tm_integration_test(binlog_mixed_crc32_compressed COMMAND ${CMAKE_CURRENT_SOURCE
   LABELS binlog TIMEOUT 600)
 tm_integration_test(binlog_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_ops.sh
   LABELS binlog TIMEOUT 600)
+tm_integration_test(binlog_catalog_day COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_catalog_day.sh
+  LABELS binlog TIMEOUT 600)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
 
