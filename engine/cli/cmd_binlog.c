@@ -81,6 +81,28 @@ static int uint_opt(CliCtx *ctx, const char *inst, const char *key, uint64_t def
     return 0;
 }
 
+/* The instance a binlog command works on: cli_instance, and when the config
+ * declares instances, one of them (a typo must not read as "nothing
+ * archived, all is well"). Without a config (environment only) any name. */
+static const char *binlog_instance(CliCtx *ctx, const char *local, Err *err)
+{
+    const char *inst = cli_instance(ctx, local, err);
+    const char *const *names;
+    size_t n = ctx->conf ? conf_instances(ctx->conf, &names) : 0;
+    if (!inst || n == 0) return inst;
+    char known[600];
+    size_t k = 0;
+    known[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], inst) == 0) return inst;
+        if (k < sizeof known)
+            k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
+    }
+    err_set(err, ERR_INVALID, "instance '%s' is not in the config (its instances: %s)", inst,
+            known);
+    return NULL;
+}
+
 int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
@@ -108,7 +130,7 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
         default: fputs(usage, stderr); return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = cli_instance(ctx, inst_opt, err);
+    const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
 
     BinlogFollowOpts o;
@@ -259,7 +281,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
         default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = cli_instance(ctx, inst_opt, err);
+    const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     spool_dir_of(ctx, inst, spool, sizeof spool);
     Err se;
@@ -268,14 +290,8 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;
 
-    bool running = false;
-    json_int_t pid = json_integer_value(json_object_get(st, "pid"));
-    const char *state = json_string_value(json_object_get(st, "state"));
-    if (pid > 0 && kill((pid_t)pid, 0) == 0 && state && strcmp(state, "stopped") != 0 &&
-        strcmp(state, "gap") != 0 && strcmp(state, "error") != 0)
-        running = true;
-    json_int_t updated = json_integer_value(json_object_get(st, "updated"));
-    if (running && updated && time(NULL) - updated > 30) running = false;   /* hung or killed */
+    char down[1600];
+    bool running = binlog_follower_running(st, spool, inst, time(NULL), down, sizeof down);
     bool connected = running && json_is_true(json_object_get(st, "connected"));
     const char *alarm = json_string_value(json_object_get(st, "alarm"));
     json_t *win = window_json(cat, gap, sizeof gap);
@@ -284,11 +300,13 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     char lastg[1100] = "";
     if (last)
         binlog_gtid_set_format(&last->gtid_state, lastg, sizeof lastg);
-    const char *problem = alarm ? alarm : gap[0] ? gap : NULL;
-    /* every alarm, the follower's (gap, spool full) and the chain's */
+    const char *problem = alarm ? alarm : gap[0] ? gap : !running ? down : NULL;
+    /* every alarm: the follower's (gap, spool full), the chain's, and a
+     * follower that does not run (nothing new is archived) */
     json_t *alarms = json_array();
     if (alarm) json_array_append_new(alarms, json_string(alarm));
     if (gap[0] && (!alarm || strcmp(alarm, gap) != 0)) json_array_append_new(alarms, json_string(gap));
+    if (!running) json_array_append_new(alarms, json_string(down));
     bool is_gap = gap[0] || (alarm && strstr(alarm, "point-in-time recovery broken"));
 
     out = json_pack("{s:s, s:b, s:b, s:I, s:O, s:s?}", "instance", inst, "running", running,
@@ -334,12 +352,18 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
                    json_integer_value(json_object_get(st, "spool_max")));
         const char *ue = json_string_value(json_object_get(st, "upload_error"));
         if (ue) printf("upload error:      %s\n", ue);
-        if (problem) printf("ALARM:             %s\n", problem);
+        for (size_t i = 0; i < json_array_size(alarms); i++)
+            printf("ALARM:             %s\n", json_string_value(json_array_get(alarms, i)));
     }
-    /* a broken chain is ERR_GAP (exit 6); another alarm (spool full) is
-     * ERR_NOSPACE (exit 7): both non-zero for monitoring */
-    if (problem)
-        rc = err_set(err, is_gap ? ERR_GAP : ERR_NOSPACE, "%s", is_gap && gap[0] ? gap : problem);
+    /* non-zero for monitoring: a broken chain and a follower that does not
+     * run are ERR_GAP (exit 6: the archive does not reach the present);
+     * another alarm of a running follower (spool full) is ERR_NOSPACE (7) */
+    if (is_gap)
+        rc = err_set(err, ERR_GAP, "%s", gap[0] ? gap : alarm);
+    else if (!running)
+        rc = err_set(err, ERR_GAP, "%s", down);
+    else if (problem)
+        rc = err_set(err, ERR_NOSPACE, "%s", problem);
 out:
     json_decref(st);
     json_decref(out);
@@ -368,7 +392,7 @@ int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err)
         default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    const char *inst = cli_instance(ctx, inst_opt, err);
+    const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;
@@ -480,7 +504,7 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
         fputs(usage, stderr);
         return err_set(err, ERR_INVALID, "give one output DIR");
     }
-    const char *inst = cli_instance(ctx, inst_opt, err);
+    const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;

@@ -45,6 +45,8 @@ tm_integration_test(binlog_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/b
   LABELS binlog TIMEOUT 600)
 tm_integration_test(binlog_catalog_day COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_catalog_day.sh
   LABELS binlog TIMEOUT 600)
+tm_integration_test(binlog_follower_alarm COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_follower_alarm.sh
+  LABELS binlog TIMEOUT 300)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS files TIMEOUT 300)
 

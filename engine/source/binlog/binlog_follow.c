@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +45,8 @@ typedef struct Follower {
     uint64_t next_seq;
     time_t opened;               /* when the open segment got its first event */
     time_t status_at;
-    const char *state;           /* "connecting", "streaming", "stopped", "gap", "error" */
+    const char *state;           /* "starting", "connecting", "streaming", "reconnecting",
+                                    "draining"; final: "stopped", "gap", "error" */
     char alarm[2200];
     char error[2200];
     uint32_t last_event_time;
@@ -152,23 +152,6 @@ static void write_status(Follower *f, bool force)
     if (json_dump_file(j, tmp, JSON_COMPACT | JSON_SORT_KEYS) == 0)
         rename(tmp, dst);
     json_decref(j);
-}
-
-int binlog_status_read(const char *spool_dir, const char *instance, json_t **out, Err *err)
-{
-    char p[1100];
-    json_error_t je;
-    snprintf(p, sizeof p, "%s/%s/status.json", spool_dir, instance);
-    json_t *j = json_load_file(p, 0, &je);
-    if (!j) {
-        struct stat st;
-        if (stat(p, &st) != 0)
-            return err_set(err, ERR_NOTFOUND, "no follower status for instance %s (%s)",
-                           instance, p);
-        return err_set(err, ERR_CORRUPT, "follower status %s: %s", p, je.text);
-    }
-    *out = j;
-    return 0;
 }
 
 /* ---- sealing ---------------------------------------------------------- */
@@ -493,6 +476,10 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
     }
     f.locked = true;
     f.lock_at = time(NULL);
+    /* a live status from the start: the previous run's "stopped" would
+     * read as an alarm while the catalog loads */
+    f.state = "starting";
+    write_status(&f, true);
     rc = resume_point(&f, err);
     if (rc)
         goto out;
@@ -548,9 +535,20 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
     f.state = "draining";
     write_status(&f, true);
     {
+        /* a second at a time, rewriting the status: a drain of minutes
+         * must not look like a hung follower (BINLOG_STATUS_STALE_S) */
         Err e2;
-        err_clear(&e2);
-        int drc = binlog_uploader_drain(f.up, o.until_idle ? 600 : 30, &e2);
+        time_t until = time(NULL) + (o.until_idle ? 600 : 30);
+        int drc;
+        for (;;) {
+            err_clear(&e2);
+            drc = binlog_uploader_drain(f.up, 1, &e2);
+            BinlogUploadState us;
+            binlog_uploader_state(f.up, &us);
+            if (drc == 0 || us.fatal || time(NULL) >= until)
+                break;
+            write_status(&f, true);
+        }
         if (drc) {
             if (o.until_idle) {
                 *err = e2;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "engine/common/err.h"
 #include "engine/repo/repo.h"
@@ -103,8 +104,22 @@ typedef struct BinlogFollowOpts {
 int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err);
 
 /* The status file a follower writes (a new reference). ERR_NOTFOUND when
- * the follower never ran with this spool. */
+ * the follower never ran with this spool. (binlog_status.c) */
 int binlog_status_read(const char *spool_dir, const char *instance, json_t **out, Err *err);
+
+/* A running follower rewrites its status file every second (heartbeats,
+ * backoff, spool-full and drain loops all pass through it); older than this
+ * it is hung or gone. */
+#define BINLOG_STATUS_STALE_S 30
+
+/* Is the follower of instance running now? st: its status file as read
+ * (NULL or JSON null when there is none; spool_dir only names it then).
+ * Running means: the process in "pid" is alive, its "state" is not a final
+ * one (stopped, gap, error) and "updated" is at most BINLOG_STATUS_STALE_S
+ * old. When not running, why[] gets the alarm: what stopped and when, what
+ * that means (nothing new is archived) and how to go on. */
+bool binlog_follower_running(const json_t *st, const char *spool_dir, const char *instance,
+                             time_t now, char *why, size_t cap);
 
 /* ---- catalog -------------------------------------------------------------- */
 
