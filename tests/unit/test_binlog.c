@@ -1,12 +1,15 @@
 /* test_binlog.c: the pure parts of the binlog follower: event header and
  * CRC parsing, the segmenter's boundaries, positions, GTIDs and gap
  * detection, over a binlog file captured from a real server
- * (binlog_sample.inc). */
+ * (binlog_sample.inc); and when a follower's status file means it runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -191,6 +194,66 @@ static void test_gtid_set_roundtrip(void **state)
     assert_int_equal(binlog_gtid_parse("0-1", &g, &e), ERR_INVALID);
 }
 
+static json_t *status_of(long long pid, const char *state, time_t updated)
+{
+    return json_pack("{s:I, s:s, s:I, s:n}", "pid", (json_int_t)pid, "state", state, "updated",
+                     (json_int_t)updated, "error");
+}
+
+/* Issue 10 item 7: only a live process with a fresh, non-final status runs. */
+static void test_follower_running_only_on_evidence(void **state)
+{
+    (void)state;
+    char why[1600];
+    time_t now = time(NULL);
+    json_t *st;
+
+    st = status_of(getpid(), "streaming", now - 2);
+    assert_true(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    assert_string_equal(why, "");
+    json_decref(st);
+
+    assert_false(binlog_follower_running(NULL, "/sp", "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "no binlog follower runs for instance erp (no status file in /sp/erp)"));
+    assert_non_null(strstr(why, "tidemark-binlog@erp"));
+
+    st = status_of(getpid(), "stopped", now);
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "is not running (it ended in state \"stopped\""));
+    json_decref(st);
+
+    st = json_pack("{s:I, s:s, s:I, s:s}", "pid", (json_int_t)getpid(), "state", "error",
+                   "updated", (json_int_t)now, "error", "access denied");
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "state \"error\": access denied"));
+    json_decref(st);
+
+    /* hung: alive, not final, but no update for longer than allowed */
+    st = status_of(getpid(), "streaming", now - BINLOG_STATUS_STALE_S - 1);
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "has not updated its status"));
+    json_decref(st);
+
+    /* died (SIGKILL leaves "streaming" behind): a reaped child's pid */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    st = status_of(child, "streaming", now);
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "it died in state \"streaming\""));
+    json_decref(st);
+
+    /* no pid or a pid that is no pid */
+    st = status_of(0, "streaming", now);
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    json_decref(st);
+    st = status_of(-1, "streaming", now);
+    assert_false(binlog_follower_running(st, "/sp", "erp", now, why, sizeof why));
+    json_decref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -201,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_missing_event_is_a_gap),
         cmocka_unit_test(test_artificial_events_are_not_archived),
         cmocka_unit_test(test_gtid_set_roundtrip),
+        cmocka_unit_test(test_follower_running_only_on_evidence),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
