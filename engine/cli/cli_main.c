@@ -146,8 +146,12 @@ int main(int argc, char **argv)
         const char *const *names;
         size_t n = conf_instances(ctx.conf, &names);
         bool found = n == 0;
-        for (size_t i = 0; i < n; i++) found |= strcmp(names[i], ctx.instance) == 0;
-        if (!found) rc = err_set(&err, ERR_INVALID, "instance '%s' is not in the config", ctx.instance);
+        char known[600] = "";
+        for (size_t i = 0, k = 0; i < n; i++) {
+            found |= strcmp(names[i], ctx.instance) == 0;
+            if (k < sizeof known) k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
+        }
+        if (!found) rc = err_set(&err, ERR_INVALID, "instance '%s' is not in the config (its instances: %s)", ctx.instance, known);
     }
     if (!rc && repo) rc = conf_set(ctx.conf, NULL, "url", repo, &err);
     if (!rc) {

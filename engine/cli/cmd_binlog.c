@@ -290,8 +290,10 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
     if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;
 
-    char down[1600];
-    bool running = binlog_follower_running(st, spool, inst, time(NULL), down, sizeof down);
+    char down[1600], cut[2800];
+    time_t now = time(NULL);
+    bool running = binlog_follower_running(st, spool, inst, now, down, sizeof down);
+    bool reaches = !running || binlog_follower_connected(st, inst, now, cut, sizeof cut);
     bool connected = running && json_is_true(json_object_get(st, "connected"));
     const char *alarm = json_string_value(json_object_get(st, "alarm"));
     json_t *win = window_json(cat, gap, sizeof gap);
@@ -300,13 +302,14 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     char lastg[1100] = "";
     if (last)
         binlog_gtid_set_format(&last->gtid_state, lastg, sizeof lastg);
-    const char *problem = alarm ? alarm : gap[0] ? gap : !running ? down : NULL;
+    const char *problem = alarm ? alarm : gap[0] ? gap : !running ? down : !reaches ? cut : NULL;
     /* every alarm: the follower's (gap, spool full), the chain's, and a
      * follower that does not run (nothing new is archived) */
     json_t *alarms = json_array();
     if (alarm) json_array_append_new(alarms, json_string(alarm));
     if (gap[0] && (!alarm || strcmp(alarm, gap) != 0)) json_array_append_new(alarms, json_string(gap));
     if (!running) json_array_append_new(alarms, json_string(down));
+    if (!reaches) json_array_append_new(alarms, json_string(cut));
     bool is_gap = gap[0] || (alarm && strstr(alarm, "point-in-time recovery broken"));
 
     out = json_pack("{s:s, s:b, s:b, s:I, s:O, s:s?}", "instance", inst, "running", running,
@@ -356,12 +359,15 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
             printf("ALARM:             %s\n", json_string_value(json_array_get(alarms, i)));
     }
     /* non-zero for monitoring: a broken chain and a follower that does not
-     * run are ERR_GAP (exit 6: the archive does not reach the present);
-     * another alarm of a running follower (spool full) is ERR_NOSPACE (7) */
+     * run are ERR_GAP (exit 6: the archive does not reach the present); a
+     * running follower cut from its server for long is ERR_NET (4); another
+     * alarm of a running follower (spool full) is ERR_NOSPACE (7) */
     if (is_gap)
         rc = err_set(err, ERR_GAP, "%s", gap[0] ? gap : alarm);
     else if (!running)
         rc = err_set(err, ERR_GAP, "%s", down);
+    else if (!reaches)
+        rc = err_set(err, ERR_NET, "%s", cut);
     else if (problem)
         rc = err_set(err, ERR_NOSPACE, "%s", problem);
 out:

@@ -8,7 +8,10 @@
 #   4. stopped by SIGTERM, killed by SIGKILL (its status still says
 #      "streaming"), hung (SIGSTOP: alive, status no longer rewritten):
 #      each exit 6 with an alarm that says which; the window stays shown;
-#      SIGCONT: running again, exit 0.
+#      SIGCONT: running again, exit 0;
+#   5. a running follower cut from its server (the server stopped) for
+#      longer than 60 s: exit 4 with an alarm naming the last error; the
+#      server back: connected again, exit 0.
 source "$(dirname "$0")/lib.sh"
 SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
 eval "$("$SB" start "$T/db")" || exit $?
@@ -33,8 +36,8 @@ alarmed() { # LABEL FRAGMENT: exit 6, the alarm in --json (alarm, alarms) and in
   grep -F "ALARM:" "$T/st.txt" | grep -qF -- "$2" || { cat "$T/st.txt"; fail "$1: no ALARM line with '$2'"; }
   grep -qF -- "$2" "$T/st.err" || { cat "$T/st.err"; fail "$1: the error message lacks '$2'"; }
 }
-running_ok() { # LABEL: wait (15 s) until status says running and connected, exit 0, no alarm
-  for _ in $(seq 1 75); do
+running_ok() { # LABEL [SECONDS]: wait (15 s) until status says running and connected, exit 0, no alarm
+  for _ in $(seq 1 $(( ${2:-15} * 5 ))); do
     status
     [ "$rc" = 0 ] && [ "$(jst 'j["running"] and j["connected"]')" = True ] && break
     sleep 0.2
@@ -51,7 +54,7 @@ for cmd in status list "export $T/x"; do
   # shellcheck disable=SC2086
   expect_fail 2 "instance 'nosuch' is not in the config (its instances: shop)" "$TM_BIN" binlog $cmd --instance nosuch
 done
-expect_fail 2 "instance 'nosuch' is not in the config" "$TM_BIN" --instance nosuch binlog status
+expect_fail 2 "instance 'nosuch' is not in the config (its instances: shop)" "$TM_BIN" --instance nosuch binlog status
 rc=0; "$TM_BIN" --json binlog status --instance nosuch > "$T/nosuch.json" 2>/dev/null || rc=$?
 [ "$rc" = 2 ] && grep -q '"exit":2' "$T/nosuch.json" && ! grep -q '"alarms"' "$T/nosuch.json" \
   || { cat "$T/nosuch.json"; fail "--json status of an unknown instance: exit $rc"; }
@@ -97,3 +100,20 @@ kill -CONT "$FPID"
 running_ok "follower continued"
 kill -TERM "$FPID"; wait "$FPID" || fail "follower exit $?"
 pass "hung follower (alive, status 100 s old): exit 6, alarm; once it goes on: exit 0"
+
+# ---- 5. running, but cut from the server ------------------------------------------
+follow
+running_ok "follower before the server stops"
+"$SB" stop "$T/db"
+t0=$(date +%s)
+for _ in $(seq 1 100); do status; [ "$rc" = 4 ] && break; sleep 1; done
+waited=$(( $(date +%s) - t0 ))
+[ "$rc" = 4 ] || { cat "$T/st.txt" "$T/st.err"; fail "server down ${waited} s: status exited $rc, expected 4"; }
+[ "$waited" -ge 55 ] || fail "the disconnected alarm came after $waited s, before its 60 s"
+grep -q "^ALARM: .* runs but has not been connected to its server for [0-9]* s (since .* UTC; last error: " "$T/st.txt" \
+  || { cat "$T/st.txt"; fail "disconnected: the ALARM line"; }
+[ "$(jst 'j["running"] and not j["connected"] and len(j["alarms"]) == 1')" = True ] || { cat "$T/st.json"; fail "disconnected: --json"; }
+eval "$("$SB" start "$T/db")" || fail "server restart"
+running_ok "follower after the server came back" 45   # (its backoff has reached 30 s)
+kill -TERM "$FPID"; wait "$FPID" || fail "follower exit $?"
+pass "server down for $waited s under a running follower: exit 4 with the last error; back: exit 0"

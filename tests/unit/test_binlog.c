@@ -254,6 +254,29 @@ static void test_follower_running_only_on_evidence(void **state)
     json_decref(st);
 }
 
+static void test_follower_disconnected_alarm_after_a_minute(void **state)
+{
+    (void)state;
+    char why[2800];
+    time_t now = time(NULL);
+    json_t *st = json_pack("{s:I, s:s}", "disconnected_since", (json_int_t)0, "error", "x");
+    assert_true(binlog_follower_connected(st, "erp", now, why, sizeof why));
+    json_object_set_new(st, "disconnected_since",
+                        json_integer((json_int_t)(now - BINLOG_DISCONNECTED_ALARM_S)));
+    assert_true(binlog_follower_connected(st, "erp", now, why, sizeof why));
+    json_object_set_new(st, "disconnected_since",
+                        json_integer((json_int_t)(now - BINLOG_DISCONNECTED_ALARM_S - 1)));
+    json_object_set_new(st, "error", json_string("connect to /run/db.sock: no such file"));
+    assert_false(binlog_follower_connected(st, "erp", now, why, sizeof why));
+    assert_non_null(strstr(why, "has not been connected to its server for 61 s"));
+    assert_non_null(strstr(why, "last error: connect to /run/db.sock: no such file"));
+    json_decref(st);
+    /* an older follower's status file has no such field: no evidence */
+    st = json_pack("{s:s}", "state", "reconnecting");
+    assert_true(binlog_follower_connected(st, "erp", now, why, sizeof why));
+    json_decref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -265,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_artificial_events_are_not_archived),
         cmocka_unit_test(test_gtid_set_roundtrip),
         cmocka_unit_test(test_follower_running_only_on_evidence),
+        cmocka_unit_test(test_follower_disconnected_alarm_after_a_minute),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -51,6 +51,7 @@ typedef struct Follower {
     char error[2200];
     uint32_t last_event_time;
     unsigned reconnects;
+    time_t down_since;           /* not connected since (0: streaming or draining) */
     bool locked;                 /* holds a shared repository lock */
     time_t lock_at;              /* when it was last written */
 } Follower;
@@ -145,6 +146,7 @@ static void write_status(Follower *f, bool force)
     json_object_set_new(j, "alarm", f->alarm[0] ? json_string(f->alarm) : json_null());
     json_object_set_new(j, "error", f->error[0] ? json_string(f->error) : json_null());
     json_object_set_new(j, "reconnects", json_integer(f->reconnects));
+    json_object_set_new(j, "disconnected_since", json_integer((json_int_t)f->down_since));
 
     char tmp[1100], dst[1100];
     snprintf(tmp, sizeof tmp, "%s/status.json.tmp", binlog_spool_path(f->sp));
@@ -479,6 +481,7 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
     /* a live status from the start: the previous run's "stopped" would
      * read as an alarm while the catalog loads */
     f.state = "starting";
+    f.down_since = time(NULL);
     write_status(&f, true);
     rc = resume_point(&f, err);
     if (rc)
@@ -487,6 +490,8 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
     unsigned read_timeout = o.heartbeat_ms / 1000 * 3 + 5;
     while (!stopping(&f)) {
         f.state = "connecting";
+        if (!f.down_since)
+            f.down_since = time(NULL);
         write_status(&f, true);
         rc = binlog_conn_open(&o.db, read_timeout, &f.conn, err);
         if (rc == 0)
@@ -494,6 +499,7 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
         bool idle = false;
         if (rc == 0) {
             f.state = "streaming";
+            f.down_since = 0;
             f.error[0] = '\0';
             write_status(&f, true);
             backoff = 0;
@@ -526,6 +532,8 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
         err_clear(err);
         rc = 0;
         f.state = "reconnecting";
+        if (!f.down_since)
+            f.down_since = time(NULL);
         write_status(&f, true);
         sleep_backoff(&f, backoff);
     }

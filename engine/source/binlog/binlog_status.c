@@ -77,3 +77,21 @@ bool binlog_follower_running(const json_t *st, const char *spool_dir, const char
                  state ? state : "?", error ? ": " : "", error ? error : "", t, age, start);
     return false;
 }
+
+bool binlog_follower_connected(const json_t *st, const char *instance, time_t now, char *why,
+                               size_t cap)
+{
+    char t[32];
+    why[0] = '\0';
+    json_int_t since = json_integer_value(json_object_get(st, "disconnected_since"));
+    if (since <= 0 || now < since || now - since <= BINLOG_DISCONNECTED_ALARM_S)
+        return true;
+    const char *error = json_string_value(json_object_get(st, "error"));
+    binlog_time_format((int64_t)since, t, sizeof t);
+    snprintf(why, cap, "binlog follower of instance %s runs but has not been connected to its "
+             "server for %lld s (since %s UTC%s%s): new transactions are not archived; check "
+             "that the server is up and reachable and the follower's account (it keeps retrying)",
+             instance, (long long)(now - since), t, error ? "; last error: " : "",
+             error ? error : "");
+    return false;
+}

@@ -121,6 +121,19 @@ int binlog_status_read(const char *spool_dir, const char *instance, json_t **out
 bool binlog_follower_running(const json_t *st, const char *spool_dir, const char *instance,
                              time_t now, char *why, size_t cap);
 
+/* A running follower that has not been connected to its server for longer
+ * than this (its "disconnected_since") archives nothing although it runs:
+ * the server is down, unreachable or refuses it. A restart of the server
+ * takes less. */
+#define BINLOG_DISCONNECTED_ALARM_S 60
+
+/* Has the (running) follower that wrote st been connected within
+ * BINLOG_DISCONNECTED_ALARM_S? When not, why[] gets the alarm with its last
+ * error. A status file without "disconnected_since" (older follower) says
+ * nothing: true. */
+bool binlog_follower_connected(const json_t *st, const char *instance, time_t now, char *why,
+                               size_t cap);
+
 /* ---- catalog -------------------------------------------------------------- */
 
 typedef struct BinlogCatalog BinlogCatalog;
