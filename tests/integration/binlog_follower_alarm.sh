@@ -3,7 +3,8 @@
 # nothing is being archived (issue 10 item 7). Against a real server:
 #   1. an instance the config does not have: exit 2 naming the instances it
 #      has (status, list, export; the global --instance too);
-#   2. a follower that never ran: exit 6, the alarm in text and --json;
+#   2. a follower that never ran, one that failed to start: exit 6, the
+#      alarm (with the error) in text and --json;
 #   3. a running follower: exit 0, no alarm;
 #   4. stopped by SIGTERM, killed by SIGKILL (its status still says
 #      "streaming"), hung (SIGSTOP: alive, status no longer rewritten):
@@ -64,6 +65,10 @@ pass "unknown instance: exit 2 naming the configured ones (status, list, export,
 alarmed "never ran" "no binlog follower runs for instance shop"
 grep -q "nothing archived yet" "$T/st.txt" || fail "never ran: the window line"
 pass "a follower that never ran: exit 6, alarm in text and --json"
+# a follower that fails before following (no snapshot to start from yet)
+expect_fail 2 "no binlog archive and no snapshot to start from" "$TM_BIN" binlog follow --instance shop
+alarmed "failed start" "it ended in state \"error\": instance shop has no binlog archive and no snapshot"
+pass "a follower that failed to start: exit 6, the alarm carries its error"
 
 # ---- 3. running ---------------------------------------------------------------
 q -e "CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY AUTO_INCREMENT, v INT)"

@@ -571,6 +571,12 @@ int binlog_follow(Repo *r, const BinlogFollowOpts *opts, Err *err)
 out:
     binlog_uploader_stop(f.up);
     f.up = NULL;
+    /* a failure before the loop (the lock, the catalog) ends in "error"
+     * too, not in the state it was reached from */
+    if (rc && strcmp(f.state, "gap") != 0 && strcmp(f.state, "error") != 0) {
+        f.state = "error";
+        snprintf(f.error, sizeof f.error, "%s", err->msg);
+    }
     if (f.sp)
         write_status(&f, true);
     binlog_conn_close(f.conn);
