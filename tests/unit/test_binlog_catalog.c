@@ -176,6 +176,23 @@ static void test_thousand_entries_few_objects(void **state)
     assert_int_equal(to, 768);
     assert_int_equal(objs, 3 + 232);
 
+    /* a compact is one JSON object as docs/FORMAT.md gives it */
+    Buf b;
+    json_error_t je;
+    buf_init(&b, 0);
+    assert_int_equal(repo_obj_get(fx->r, "catalog/a/compact-000000000257-000000000512", &b, &err), 0);
+    json_t *whole = json_loadb((const char *)b.data, b.len, 0, &je);
+    assert_non_null(whole);
+    assert_int_equal(json_integer_value(json_object_get(whole, "v")), 1);
+    assert_string_equal(json_string_value(json_object_get(whole, "instance")), "a");
+    assert_int_equal(json_integer_value(json_object_get(whole, "first")), 257);
+    assert_int_equal(json_integer_value(json_object_get(whole, "last")), 512);
+    assert_int_equal(json_array_size(json_object_get(whole, "entries")), 256);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(whole, "entries"), 0), "seq")), 257);
+    json_decref(whole);
+    buf_free(&b);
+
     /* a rerun (crash after the put, before the caller knew) adds nothing */
     size_t written = 99;
     assert_int_equal(binlog_catalog_compact(fx->r, "a", c, 256, &written, &err), 0);

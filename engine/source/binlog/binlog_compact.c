@@ -15,41 +15,52 @@
 #include "engine/common/log.h"
 #include "engine/source/binlog/binlog_int.h"
 
-/* Put one compact of c's entries with first <= seq <= last. */
+/* Put one compact of c's entries with first <= seq <= last. The text is
+ * built entry by entry (a level-2 compact holds a day of entries: no JSON
+ * tree of all of them); it is what json_dumps(JSON_COMPACT) of the whole
+ * object would give. */
 static int put_compact(Repo *r, const char *instance, const BinlogCatalog *c, uint64_t first,
                        uint64_t last, size_t *written, Err *err)
 {
     char key[400];
-    char *text = NULL;
-    json_t *arr = json_array(), *j = NULL;
+    char *name = NULL, *text = NULL;
+    json_t *jn = json_string(instance);
     size_t count = 0;
+    Buf b;
     int rc = 0;
 
+    buf_init(&b, 0);
     snprintf(key, sizeof key, "catalog/%s/" BINLOG_COMPACT_PREFIX "%012" PRIu64 "-%012" PRIu64,
              instance, first, last);
-    if (!arr) {
+    if (!jn || !(name = json_dumps(jn, JSON_ENCODE_ANY))) {
         rc = err_set(err, ERR_NOMEM, "binlog catalog compact %s", key);
         goto out;
     }
+    if ((rc = buf_printf(&b, err, "{\"v\":1,\"instance\":%s,\"first\":%" PRIu64 ",\"last\":%" PRIu64
+                         ",\"entries\":[", name, first, last)))
+        goto out;
     for (size_t i = 0; i < c->n; i++) {
         if (c->v[i].seq < first || c->v[i].seq > last)
             continue;
         json_t *e = binlog_seginfo_to_json(&c->v[i]);
-        if (!e || json_array_append_new(arr, e) != 0) {
+        text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        if (!text) {
             rc = err_set(err, ERR_NOMEM, "binlog catalog compact %s", key);
             goto out;
         }
+        if ((count && (rc = buf_append(&b, ",", 1, err))) ||
+            (rc = buf_append_str(&b, text, err)))
+            goto out;
+        free(text);
+        text = NULL;
         count++;
     }
     if (!count)
         goto out;
-    j = json_pack("{s:i, s:s, s:I, s:I, s:O}", "v", 1, "instance", instance, "first",
-                  (json_int_t)first, "last", (json_int_t)last, "entries", arr);
-    if (!j || !(text = json_dumps(j, JSON_COMPACT))) {
-        rc = err_set(err, ERR_NOMEM, "binlog catalog compact %s", key);
+    if ((rc = buf_append(&b, "]}", 2, err)))
         goto out;
-    }
-    rc = repo_obj_put(r, key, text, strlen(text), err);
+    rc = repo_obj_put(r, key, b.data, b.len, err);
     if (rc == ERR_EXISTS) {
         /* written before a crash: entries are immutable, so it is the same */
         err_clear(err);
@@ -63,8 +74,9 @@ static int put_compact(Repo *r, const char *instance, const BinlogCatalog *c, ui
     }
 out:
     free(text);
-    json_decref(j);
-    json_decref(arr);
+    free(name);
+    json_decref(jn);
+    buf_free(&b);
     return rc;
 }
 
