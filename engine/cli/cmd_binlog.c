@@ -270,7 +270,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     char spool[1024], gap[1400];
     Repo *repo = NULL;
     BinlogCatalog *cat = NULL;
-    json_t *st = NULL, *out = NULL;
+    json_t *st = NULL, *out = NULL, *win = NULL;
     int c, rc = 0;
 
     while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
@@ -296,7 +296,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     bool reaches = !running || binlog_follower_connected(st, inst, now, cut, sizeof cut);
     bool connected = running && json_is_true(json_object_get(st, "connected"));
     const char *alarm = json_string_value(json_object_get(st, "alarm"));
-    json_t *win = window_json(cat, gap, sizeof gap);
+    win = window_json(cat, gap, sizeof gap);   /* owned; "out" takes its own reference */
     size_t n = binlog_catalog_count(cat);
     const BinlogSegInfo *last = n ? binlog_catalog_at(cat, n - 1) : NULL;
     char lastg[1100] = "";
@@ -371,6 +371,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     else if (problem)
         rc = err_set(err, ERR_NOSPACE, "%s", problem);
 out:
+    json_decref(win);
     json_decref(st);
     json_decref(out);
     binlog_catalog_free(cat);
