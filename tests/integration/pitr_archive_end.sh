@@ -15,6 +15,8 @@
 #          the verdict says the loss was accepted (the row is missing, as said);
 #      (d) --to-gtid of the last archived transaction: exact;
 #      (e) the follower restarted and caught up: the same --to TIME now holds the row;
+#      (f) after FLUSH BINARY LOGS (the archive ends with the new file's head) still proven;
+#      (g) a range across that rotation, both apply paths, equal to the source;
 #  (2) --to-gtid of GTIDs not in the archive: after its end, another server_id at
 #      an archived seq_no, another server_id at a snapshot's own seq_no, an
 #      unknown domain: refused, the target untouched;
@@ -200,6 +202,33 @@ restore_ok "(1e) --to @$TAFTER after the catch-up" --to "@$TAFTER"
 [ "$(q $TG -N -e "SELECT COUNT(*) FROM shop.t WHERE v = 4242")" = 1 ] || { cat "$T/r.out"; fail "(1e) the row is missing"; }
 grep -q "^verification: OK" "$T/r.out" || { cat "$T/r.out"; fail "(1e) verdict"; }
 pass "(1e) after the catch-up --to @$TAFTER holds the row"
+
+# ---- (1f) a binlog rotation after the last transaction: the new file's head is archived and
+# the heartbeat carries it; a time after the rotation is proven once the follower heard it
+q $S -e "FLUSH BINARY LOGS"
+sleep 1; TROT=$(date +%s)
+ok=0
+for _ in $(seq 1 40); do
+  if TM restore db --to "@$TROT" --plan --socket $TG --user root --drop-existing > "$T/p.out" 2> "$T/p.err"; then ok=1; break; fi
+  sleep 0.5
+done
+[ $ok = 1 ] || { cat "$T/p.err"; fail "(1f) a time after a rotation never proven"; }
+grep -q "^plan: note: the archive ends at .* nothing committed up to the target is missing" "$T/p.out" \
+  || { cat "$T/p.out"; fail "(1f) the plan does not say why"; }
+pass "(1f) after FLUSH BINARY LOGS: $(grep -o 'the follower heard .*' "$T/p.out" | cut -c1-160)"
+
+# ---- (1g) a range across that rotation: binlog.000002's head is a segment of its own, the
+# next segment continues the same file (the archive source once took it for a new file)
+q $S shop -e "INSERT INTO t (v, note) VALUES (5151, 'after the rotation'); UPDATE k SET b = 'rot' WHERE a = 2;"
+RALL=$(q $S -N -e "SELECT @@gtid_binlog_pos"); RG=$(echo "$RALL" | tr ',' '\n' | grep "^$D-")
+wait_archived "$RALL"
+sums $S > "$T/rot.sum"
+for a in transactions auto; do
+  restore_ok "(1g) --to-gtid $RG --apply $a" --to-gtid "$RG" --apply $a
+  grep -q "^verification: OK" "$T/r.out" || { cat "$T/r.out"; fail "(1g) --apply $a: verdict"; }
+  sums $TG | diff - "$T/rot.sum" >&2 || fail "(1g) --apply $a: the target differs from the source"
+  pass "(1g) --to-gtid $RG across FLUSH BINARY LOGS, --apply $a: equal to the source"
+done
 
 # ---- (4) verify-chain over snapshots sharing a GTID ------------------------------------------
 TM verify-chain --socket $TG --user root > "$T/vc.out" 2>"$T/vc.err" || { cat "$T/vc.out" "$T/vc.err"; fail "(4) verify-chain"; }
