@@ -416,7 +416,9 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
                              sl.v[0].gtid_s);
             else
                 rc = err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive of instance %s "
-                             "(archived up to %s)", gs, q->instance, p->archive_end_gtid);
+                             "(archived up to %s; `tidemark binlog search` lists the archived "
+                             "transactions, `tidemark binlog status` says whether the follower is "
+                             "behind)", gs, q->instance, p->archive_end_gtid);
             goto out;
         }
     }
