@@ -96,6 +96,21 @@ static const char *state_dir(CliCtx *ctx)
     return v && *v ? v : NULL;
 }
 
+/* The follower's spool, by the rule `binlog follow` and `binlog status`
+ * use (cmd_binlog.c): spool_dir of the instance (or TIDEMARK_SPOOL_DIR while
+ * the config has none), else <state_dir>/spool. */
+static void spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap)
+{
+    const char *v = conf_get(ctx->conf, inst, "spool_dir");
+    if (!v) v = getenv("TIDEMARK_SPOOL_DIR");
+    if (v && *v) {
+        snprintf(out, cap, "%s", v);
+        return;
+    }
+    v = conf_get(ctx->conf, NULL, "state_dir");
+    snprintf(out, cap, "%s/spool", v && *v ? v : "/var/lib/tidemark");
+}
+
 /* ---- restore db --to ... ---------------------------------------------------- */
 
 static const char *apply_name(RstPitrApply a)
@@ -173,6 +188,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         {"timeout", required_argument, NULL, 'W'},
         {"durability", required_argument, NULL, 'Y'},
         {"apply", required_argument, NULL, 'M'},
+        {"accept-archive-end", no_argument, NULL, 'E'},
         TARGET_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -183,6 +199,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "                           [--host H] [--port P] [--socket S] [--user U] [--password-file F]\n"
         "                           [--listen-host A] [--advertise-host A] [--timeout S]\n"
         "                           [--durability relaxed|keep] [--apply auto|net|transactions]\n"
+        "                           [--accept-archive-end]\n"
         "Point-in-time restore: the newest snapshot at or before the target is loaded\n"
         "(sql_log_bin=0, verified by content hash), then the archived binlog is replayed\n"
         "through the target server's own replica SQL thread up to exactly the target.\n"
@@ -191,6 +208,9 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         "  --to-gtid G       up to and including transaction G\n"
         "  --before-gtid G   everything before transaction G (find it with `binlog search`)\n"
         "  --plan            print the plan and the checks, touch nothing\n"
+        "  --accept-archive-end  a --to TIME past the last archived transaction is refused\n"
+        "                    (exit 6) unless the follower's status shows the server had nothing\n"
+        "                    more; with this, restore to the archive's end and say so in the verdict\n"
         "  --durability M    relaxed: innodb_flush_log_at_trx_commit=2 and sync_binlog=0 on the\n"
         "                    target during the replay, put back and flushed after it; keep: leave\n"
         "                    them. Default: relaxed when the target holds no other database\n"
@@ -212,7 +232,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     Repo *r = NULL;
     BinlogCatalog *cat = NULL;
     bool plan_only = false, have_plan = false;
-    char zone[120] = "", tstr[100];
+    char zone[120] = "", tstr[100], spool[1024];
     int rc = 0, c, ntargets;
 
     memset(&q, 0, sizeof q);
@@ -243,6 +263,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             else if (!strcmp(optarg, "keep")) dmode = RST_PITR_DUR_KEEP;
             else return err_set(err, ERR_INVALID, "--durability wants relaxed or keep, not '%s'", optarg);
             break;
+        case 'E': q.accept_archive_end = true; break;
         case 'M':
             if (!strcmp(optarg, "auto")) ro.apply = RST_PITR_APPLY_AUTO;
             else if (!strcmp(optarg, "net")) ro.apply = RST_PITR_APPLY_NET;
@@ -259,6 +280,8 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     q.instance = inst;
     q.snapshot = snap;
+    spool_dir(ctx, inst, spool, sizeof spool);
+    q.spool_dir = spool;
     if (to) {
         q.kind = RST_PITR_TIME;
         if ((rc = rst_pitr_time_parse(to, &q.time, zone, sizeof zone, err))) return rc;
@@ -362,9 +385,12 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             m.net_bytes_s = (double)res.replay_bytes / res.replay_s;
         rst_pitr_rates_save(state_dir(ctx), &m);
     }
+    const char *verdict = res.refused ? "refused" : rc ? "failed"
+                          : plan.archive_end == RST_PITR_END_ACCEPTED ? "verified up to the archive's end (loss accepted)"
+                                                                      : "verified";
     if (ctx->json) {
         json_t *j = json_pack("{s:o,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:s,s:b,s:b,s:b}",
-                              "plan", rst_pitr_plan_json(&plan), "verdict", rc ? "failed" : "verified",
+                              "plan", rst_pitr_plan_json(&plan), "verdict", verdict,
                               "tables", (json_int_t)res.tables, "rows", (json_int_t)res.rows,
                               "load_seconds", res.load_s, "verify_seconds", res.verify_s,
                               "transactions", (json_int_t)res.transactions, "replay_bytes",
@@ -375,6 +401,14 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         if (j) json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
         if (j && plan.replay) json_object_set_new(j, "apply", apply_json(&ro, &res));
         cli_json_print(j);
+    } else if (!ctx->quiet && res.refused) {
+        /* nothing was replayed: a refusal (the reason on stderr), not a verdict */
+        if (res.tables)
+            printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows, content hashes %s\n",
+                   plan.snap_hex, res.tables, res.rows, res.load_verified ? "verified" : "NOT verified");
+        printf("refused: --apply %s: nothing was replayed%s (the reason is on stderr); rerun with --apply auto "
+               "or --apply transactions\n", apply_name(ro.apply),
+               res.tables ? ", the target holds the snapshot only" : ", nothing was touched");
     } else if (!ctx->quiet) {
         printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
                "content hashes %s\n", plan.snap_hex, res.tables, res.rows, res.load_s + res.verify_s,
@@ -409,10 +443,17 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         if (plan.later_snapshot[0])
             printf("summary: compared with snapshot %.12s (taken at exactly this position): %s\n",
                    plan.later_snapshot, res.later_verified ? "every table's content hash matches" : "FAILED");
-        printf("verification: %s\n", rc ? "FAILED" :
-               plan.later_snapshot[0] ? "OK, point-in-time restore proven against a later snapshot's hashes" :
-               plan.replay ? "OK, snapshot hashes verified and the exact target GTID reached"
-                           : "OK, every table's content hash matches the snapshot");
+        if (!rc && plan.archive_end == RST_PITR_END_ACCEPTED)
+            printf("verification: OK up to the archive's end ONLY (--accept-archive-end): %s; transactions "
+                   "committed after the archive's end (%s) are NOT in the result\n",
+                   plan.replay ? "snapshot hashes verified and the archive's last GTID reached"
+                               : "every table's content hash matches the snapshot",
+                   plan.archive_end_gtid);
+        else
+            printf("verification: %s\n", rc ? "FAILED" :
+                   plan.later_snapshot[0] ? "OK, point-in-time restore proven against a later snapshot's hashes" :
+                   plan.replay ? "OK, snapshot hashes verified and the exact target GTID reached"
+                               : "OK, every table's content hash matches the snapshot");
     }
 out:
     if (have_plan) rst_pitr_plan_free(&plan);

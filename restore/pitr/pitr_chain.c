@@ -65,7 +65,22 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
     for (size_t i = 0; i < b->gtid.n; i++)
         advanced |= gtid_seq(&a->gtid, b->gtid.g[i].domain) < b->gtid.g[i].seq;
     rc = ERR_VERIFY;
-    for (size_t i = 0; i < b->gtid.n; i++) {
+    if (pitr_gtid_set_eq(&a->gtid, &b->gtid)) {
+        /* no transaction between them: N loaded alone must hash as N+1 (its
+         * GTID need not be archived: the follower may start at N) */
+        memset(&q, 0, sizeof q);
+        q.instance = l->instance;
+        q.kind = RST_PITR_SNAPSHOT;
+        q.snapshot = a->hex;
+        rst_pitr_rates_load(NULL, &rates);
+        rc = rst_pitr_plan(r, c, &q, &rates, &plan, &e);
+        if (rc) {
+            snprintf(pr->verdict, sizeof pr->verdict, "plan failed: %s", e.msg);
+            return rc;
+        }
+        snprintf(plan.later_snapshot, sizeof plan.later_snapshot, "%s", b->hex);
+    }
+    for (size_t i = 0; rc && i < b->gtid.n; i++) {
         const BinlogGtid *g = &b->gtid.g[i];
         if (advanced && gtid_seq(&a->gtid, g->domain) >= g->seq) continue;
         memset(&q, 0, sizeof q);
@@ -80,7 +95,12 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
             snprintf(pr->verdict, sizeof pr->verdict, "plan failed: %s", e.msg);
             continue;
         }
-        if (!strcmp(plan.later_snapshot, b->hex)) break;
+        BinlogGtidSet tg;
+        if (!binlog_gtid_set_parse(plan.target_gtid, &tg, &e) && pitr_gtid_set_eq(&tg, &b->gtid)) {
+            /* several snapshots may share N+1's position: compare with N+1's own hashes */
+            snprintf(plan.later_snapshot, sizeof plan.later_snapshot, "%s", b->hex);
+            break;
+        }
         /* N+1's position is the target by construction: say so if the sets differ */
         snprintf(pr->verdict, sizeof pr->verdict, "the replay target %s does not equal snapshot %.12s's "
                  "position %s", plan.target_gtid, b->hex, b->gtid_s);

@@ -103,6 +103,16 @@ void pitr_snaps_free(PitrSnapList *l);
 /* Index of the snapshot named by ref (id, prefix, "latest"); ERR_NOTFOUND. */
 int pitr_snaps_find(Repo *r, const PitrSnapList *l, const char *ref, size_t *out, Err *err);
 
+/* A time target past the last archived transaction (the plan's scan found
+ * none stamped later; p's snapshot, last_gtid and archive_end_* filled):
+ * 0 with p->archive_end PROVEN (the follower's status shows the server had
+ * nothing more after the target) or ACCEPTED (q->accept_archive_end), and
+ * p->archive_end_why; else ERR_GAP naming the archive's end, the follower's
+ * state and the ways on. newer_snap: a snapshot at or before the target
+ * whose position is past the archive (NULL = none). pitr_archive_end.c */
+int pitr_archive_end_check(const BinlogCatalog *c, const RstPitrRequest *q, RstPitrPlan *p,
+                           const char *newer_snap, Err *err);
+
 /* A Table_map's columns, for walking row images (pitr_rows.c). Pointers
  * borrow the Table_map bytes given to pitr_cols_parse. */
 #define PITR_COLS_MAX 4096

@@ -187,8 +187,8 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
         if (s->passed) {
             char ps[64];
             binlog_gtid_format(&s->passed_by, ps, sizeof ps);
-            return err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive (the archive "
-                           "goes from %s's predecessor to %s)", gs, gs, ps);
+            return err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive (at that point "
+                           "of domain %u the archive holds %s)", gs, q->gtid.domain, ps);
         }
         return err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive", gs);
     }
@@ -284,6 +284,38 @@ static void note(RstPitrPlan *p, const char *fmt, ...)
     if (n + 1 < sizeof p->notes) strcat(p->notes, "\n");
 }
 
+static void warn(RstPitrPlan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(RstPitrPlan *p, const char *fmt, ...)
+{
+    size_t n = strlen(p->warnings);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n + 2 < sizeof p->warnings) vsnprintf(p->warnings + n, sizeof p->warnings - n, fmt, ap);
+    va_end(ap);
+    n = strlen(p->warnings);
+    if (n + 1 < sizeof p->warnings) strcat(p->warnings, "\n");
+}
+
+/* A snapshot whose position holds exactly G (domain, server and seq_no):
+ * G is then the last transaction before that position in G's domain, so
+ * the snapshot can be the target even when G itself is not archived (the
+ * follower started at that snapshot's coordinates). */
+static bool snap_is_at(const PitrSnap *sn, const BinlogGtid *g)
+{
+    for (size_t i = 0; i < sn->gtid.n; i++) {
+        const BinlogGtid *h = &sn->gtid.g[i];
+        if (h->domain == g->domain && h->server == g->server && h->seq == g->seq) return true;
+    }
+    return false;
+}
+
+static bool snap_holds(const PitrSnapList *l, const BinlogGtid *g)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (snap_is_at(&l->v[k], g)) return true;
+    return false;
+}
+
 static void fill_from_snap(RstPitrPlan *p, PitrSnap *sn)
 {
     snprintf(p->snap_hex, sizeof p->snap_hex, "%s", sn->hex);
@@ -303,7 +335,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
 {
     PitrSnapList sl = {.instance = q->instance};
     Scan s = {0};
-    char gs[64], ts[80];
+    char gs[64], ts[80], newer[ID_HEX_LEN + 1] = "";
     size_t pick = (size_t)-1, n, end = 0;
     int64_t now = q->now ? q->now : (int64_t)time(NULL);
     int rc = 0;
@@ -373,7 +405,10 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
     } else {
         size_t gi;
         binlog_gtid_format(&q->gtid, gs, sizeof gs);
-        if (binlog_catalog_find_gtid(c, &q->gtid, &gi, err)) {
+        bool archived = binlog_catalog_find_gtid(c, &q->gtid, &gi, err) == 0;
+        if (!archived && q->kind == RST_PITR_GTID && snap_holds(&sl, &q->gtid)) {
+            err_clear(err);   /* a snapshot exactly at G: the choice below decides */
+        } else if (!archived) {
             uint64_t oldest = seq_in(&sl.v[0].gtid, q->gtid.domain);
             if (oldest && q->gtid.seq <= oldest)
                 rc = err_set(err, ERR_NOTFOUND, "GTID %s is before the oldest snapshot of instance %s "
@@ -381,7 +416,9 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
                              sl.v[0].gtid_s);
             else
                 rc = err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive of instance %s "
-                             "(archived up to %s)", gs, q->instance, p->archive_end_gtid);
+                             "(archived up to %s; `tidemark binlog search` lists the archived "
+                             "transactions, `tidemark binlog status` says whether the follower is "
+                             "behind)", gs, q->instance, p->archive_end_gtid);
             goto out;
         }
     }
@@ -391,6 +428,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
         Err first_err;
         bool tried = false;
         err_clear(&first_err);
+        newer[0] = 0;
         for (size_t k = sl.n; k-- > 0;) {
             PitrSnap *sn = &sl.v[k];
             if (pick != (size_t)-1 && k != pick) continue;
@@ -402,6 +440,12 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
                 /* at G in G's domain; with one domain that is exactly at G, with
                  * several it may be past G in another domain */
                 bool at = sn->gtid.n == 1;
+                if (!snap_is_at(sn, &q->gtid)) {
+                    rc = err_set(err, ERR_NOTFOUND, "GTID %s is not in the history of instance %s: "
+                                 "snapshot %.12s's position holds %s (another server_id at that "
+                                 "seq_no)", gs, q->instance, sn->hex, sn->gtid_s);
+                    goto out;
+                }
                 if (!at && (rc = snap_at_gtid(r, c, sn, &q->gtid, &at, err))) goto out;
                 if (!at) {
                     note(p, "snapshot %.12s was skipped: its position %s holds %s but is past it "
@@ -420,7 +464,10 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
             err_clear(&e);
             rc = scan_from(r, c, q, sn, &s, &end, &e);
             if (rc == ERR_NOTFOUND && strstr(e.msg, "does not hold snapshot")) {
-                if (!first_err.code) first_err = e;
+                if (!first_err.code) {
+                    first_err = e;
+                    snprintf(newer, sizeof newer, "%s", sn->hex);
+                }
                 continue;   /* an older snapshot may be in the archive */
             }
             if (rc) {
@@ -465,11 +512,11 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
         for (size_t i = p->seg_from; i <= p->seg_to; i++) p->seg_bytes += binlog_catalog_at(c, i)->size;
     }
     if (q->kind == RST_PITR_TIME && !s.found) {
-        char te[80];
-        rst_pitr_time_format(p->archive_end_time, te, sizeof te);
-        note(p, "the archive ends at %s (GTID %s): every archived transaction is included; "
-                "transactions after that are not archived (check `tidemark binlog status` if the "
-                "follower may be behind)", te, p->archive_end_gtid);
+        /* every archived transaction is at or before T: complete only if nothing came after */
+        rc = pitr_archive_end_check(c, q, p, newer[0] ? newer : NULL, err);
+        if (rc) goto out;
+        if (p->archive_end == RST_PITR_END_PROVEN) note(p, "%s", p->archive_end_why);
+        else warn(p, "%s", p->archive_end_why);
     }
     /* a later snapshot exactly at the target: the result can be proven against its hashes */
     for (size_t k = 0; k < sl.n; k++) {

@@ -28,6 +28,22 @@ static void fmt_dur(double s, char *out, size_t cap)
     else snprintf(out, cap, "%d min %02d s", (int)s / 60, (int)s % 60);
 }
 
+/* Each line of a multi-line text, after prefix. */
+static void print_lines(FILE *f, const char *prefix, const char *text)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        if (len) fprintf(f, "%s%.*s\n", prefix, (int)len, text);
+        text += len + (nl ? 1 : 0);
+    }
+}
+
+static const char *archive_end_name(RstPitrArchiveEnd e)
+{
+    return e == RST_PITR_END_PROVEN ? "proven" : e == RST_PITR_END_ACCEPTED ? "accepted" : "inside";
+}
+
 void rst_pitr_plan_print(const RstPitrPlan *p, FILE *f)
 {
     char t[100], d1[32], d2[32], d3[32], d4[32];
@@ -76,15 +92,9 @@ void rst_pitr_plan_print(const RstPitrPlan *p, FILE *f)
         fprintf(f, "plan: estimate: load %s + verify %s = %s (%s rates: load %.0f MB/s)\n", d1, d2, d4,
                 p->rates.measured ? "measured" : "default", p->rates.load_bytes_s / 1e6);
     }
-    if (p->notes[0]) {
-        const char *s = p->notes;
-        while (*s) {
-            const char *nl = strchr(s, '\n');
-            size_t len = nl ? (size_t)(nl - s) : strlen(s);
-            fprintf(f, "plan: note: %.*s\n", (int)len, s);
-            s += len + (nl ? 1 : 0);
-        }
-    }
+    print_lines(f, "plan: note: ", p->notes);
+    /* last, set apart: what the operator must not miss among the lines above */
+    print_lines(f, "plan: WARNING: ", p->warnings);
 }
 
 json_t *rst_pitr_plan_json(const RstPitrPlan *p)
@@ -106,6 +116,12 @@ json_t *rst_pitr_plan_json(const RstPitrPlan *p)
     json_object_set_new(j, "next_time", json_integer(p->next_time));
     json_object_set_new(j, "later_snapshot", p->later_snapshot[0] ? json_string(p->later_snapshot) : json_null());
     json_object_set_new(j, "notes", json_string(p->notes));
+    json_object_set_new(j, "warnings", json_string(p->warnings));
+    /* a time target past the last archived transaction: "proven" complete by
+     * the follower's status, or "accepted" as the archive's end; "inside" otherwise */
+    json_object_set_new(j, "archive_end", json_pack("{s:s,s:s,s:I,s:s}", "target", archive_end_name(p->archive_end),
+                                                    "why", p->archive_end_why, "time",
+                                                    (json_int_t)p->archive_end_time, "gtid", p->archive_end_gtid));
     return j;
 }
 

@@ -343,8 +343,10 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
         rc = pitr_apply_dbs(plan->item, opt->target_db, &dbs, err);
         if (!rc) rc = pitr_apply_check_privileges(conn, &ok, res->apply_reason, sizeof res->apply_reason, err);
         if (rc) return rc;
-        if (!ok && opt->apply == RST_PITR_APPLY_NET)
-            return err_set(err, ERR_PERM, "--apply net refused (nothing was touched): %s", res->apply_reason);
+        if (!ok && opt->apply == RST_PITR_APPLY_NET) {
+            res->refused = true;
+            return err_set(err, ERR_INVALID, "--apply net refused (nothing was touched): %s", res->apply_reason);
+        }
         try_net = ok;
     }
     lo.target_db = opt->target_db;
@@ -376,7 +378,8 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
 
     if (plan->replay) {
         if (try_net && !ok && opt->apply == RST_PITR_APPLY_NET) {
-            rc = err_set(err, ERR_UNSUPPORTED, "--apply net refused after the load (nothing else was "
+            res->refused = true;
+            rc = err_set(err, ERR_INVALID, "--apply net refused after the load (nothing else was "
                          "written): %s", res->apply_reason);
             goto out;
         }

@@ -48,7 +48,6 @@ struct RstPitrSource {
     uint64_t seg_bytes;
     /* consumer side */
     const BinlogSegInfo *seg;
-    const BinlogSegInfo *prev;
     Buf pending;
     size_t off;
     uint64_t pos;
@@ -171,12 +170,13 @@ static Item *pop(RstPitrSource *s)
 static int begin_segment(RstPitrSource *s, size_t idx, Err *err)
 {
     const BinlogSegInfo *si = binlog_catalog_at(s->c, idx);
-    bool new_file = !s->prev || strcmp(si->file, s->prev->file) != 0 ||
+    /* against the segment just read (s->seg): a file's head sealed alone (a
+     * rotation on an idle server) and then its next segment is one file */
+    bool new_file = !s->seg || strcmp(si->file, s->seg->file) != 0 ||
                     si->link == BINLOG_LINK_START || si->link == BINLOG_LINK_GTID;
     if (s->pending.len != s->off)
         return err_set(err, ERR_CORRUPT, "segment %" PRIu64 " (%s) ends inside an event",
                        s->seg ? s->seg->seq : 0, s->seg ? s->seg->file : "?");
-    s->prev = s->seg ? s->seg : NULL;
     s->seg = si;
     s->pos = si->start;
     s->pending.len = 0;

@@ -83,7 +83,18 @@ typedef struct RstPitrRequest {
     const char *snapshot;    /* a snapshot ref to use (required for RST_PITR_SNAPSHOT,
                                 otherwise optional: then it must be at or before the target) */
     int64_t now;             /* "the future" starts after this (0 = time(NULL)) */
+    const char *spool_dir;   /* the follower's spool (its status.json: the proof that nothing
+                                was committed after the archive's end); NULL = none here */
+    bool accept_archive_end; /* a time past the archive's end without that proof: restore to
+                                the archive's end anyway, the loss said in the verdict */
 } RstPitrRequest;
+
+/* A time target past the last archived transaction (RstPitrPlan.archive_end). */
+typedef enum RstPitrArchiveEnd {
+    RST_PITR_END_NONE = 0,   /* the target is inside the archive (or not a time) */
+    RST_PITR_END_PROVEN,     /* the follower heard the server's end = the archive's end after T */
+    RST_PITR_END_ACCEPTED,   /* not proven, restored to the archive's end by --accept-archive-end */
+} RstPitrArchiveEnd;
 
 /* Measured (or default) rates for the estimate. */
 typedef struct RstPitrRates {
@@ -121,6 +132,9 @@ typedef struct RstPitrPlan {
     char archive_end_gtid[RST_PITR_GTID_MAX];
     char later_snapshot[ID_HEX_LEN + 1];   /* a snapshot whose coordinates equal the target */
     char notes[2048];                 /* lines worth saying (multi-line) */
+    char warnings[2048];              /* lines the operator must not miss (multi-line) */
+    RstPitrArchiveEnd archive_end;    /* a time target past the archive's end: how it is covered */
+    char archive_end_why[2048];       /* the proof, or what was accepted */
     RstPitrRates rates;
     double est_load_s, est_replay_s, est_verify_s;
     double est_net_s;                 /* replay as a net change (when the range allows it) */
@@ -130,8 +144,10 @@ typedef struct RstPitrPlan {
  * segment needed (reading them). Refusals: ERR_INVALID (target in the
  * future), ERR_NOTFOUND (no snapshot at or before the target, a GTID that
  * is not in the archive, a catalog object or pack missing), ERR_GAP (a
- * break in the chain), ERR_CORRUPT/ERR_AUTH (damaged segment). On failure
- * *out holds nothing to free. */
+ * break in the chain; a time past the last archived transaction that the
+ * follower's status does not prove complete, unless accept_archive_end:
+ * docs/OPERATIONS.md "A target past the archive's end"), ERR_CORRUPT/ERR_AUTH
+ * (damaged segment). On failure *out holds nothing to free. */
 int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *req,
                   const RstPitrRates *rates, RstPitrPlan *out, Err *err);
 void rst_pitr_plan_free(RstPitrPlan *p);   /* accepts a zeroed plan */
@@ -292,6 +308,8 @@ typedef struct RstPitrResult {
     uint64_t net_rows_updated;        /* fold tables: keys applied as one update (start -> end image) */
     uint64_t net_split_tables;        /* tables written in two shards at once */
     uint64_t net_rows_applied, net_rows_total;   /* rows committed of the net change's (less when stopped) */
+    bool refused;                     /* the run refused what was asked (--apply net) before replaying
+                                       * anything: no verification verdict, only the refusal */
 } RstPitrResult;
 
 /* Load plan->item into conn (sql_log_bin=0), verify it, replay to
@@ -301,8 +319,8 @@ typedef struct RstPitrResult {
  * statements, sql_log_bin=0) when opt->apply allows and the range and the
  * target allow it, else transaction by transaction; res->applied and
  * res->apply_reason say which and why. With RST_PITR_APPLY_NET an
- * ineligible range or target is ERR_UNSUPPORTED / ERR_PERM (the GRANT named)
- * after the load, before anything else is written. On error res says how
+ * ineligible range or target is refused (ERR_INVALID, res->refused; a missing
+ * GRANT before the load, anything else after it, before anything else is written). On error res says how
  * far it got. */
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err);

@@ -50,6 +50,10 @@ typedef struct Follower {
     char alarm[2200];
     char error[2200];
     uint32_t last_event_time;
+    time_t hb_at;                /* when the last heartbeat came (0: none since start) */
+    char hb_file[BINLOG_FILE_MAX];   /* the server's binlog end it carried */
+    uint64_t hb_pos;
+    char hb_identity[BINLOG_IDENTITY_MAX];
     unsigned reconnects;
     time_t down_since;           /* not connected since (0: streaming or draining) */
     bool locked;                 /* holds a shared repository lock */
@@ -147,6 +151,13 @@ static void write_status(Follower *f, bool force)
     json_object_set_new(j, "error", f->error[0] ? json_string(f->error) : json_null());
     json_object_set_new(j, "reconnects", json_integer(f->reconnects));
     json_object_set_new(j, "disconnected_since", json_integer((json_int_t)f->down_since));
+    /* the proof a point-in-time restore past the archive's end needs
+     * (docs/FORMAT.md "status.json"): at hb_at the server had nothing past this */
+    json_object_set_new(j, "heartbeat",
+                        f->hb_at ? json_pack("{s:I, s:s, s:I, s:s}", "time", (json_int_t)f->hb_at,
+                                             "file", f->hb_file, "position", (json_int_t)f->hb_pos,
+                                             "identity", f->hb_identity)
+                                 : json_null());
 
     char tmp[1100], dst[1100];
     snprintf(tmp, sizeof tmp, "%s/status.json.tmp", binlog_spool_path(f->sp));
@@ -411,6 +422,13 @@ static int stream(Follower *f, bool *out_idle, Err *err)
             return rc;
         if (fd.seal_first && (rc = seal_segment(f, err)))
             return rc;
+        if (fd.heartbeat) {
+            /* sent when the server has sent everything and waited a heartbeat period */
+            f->hb_at = time(NULL);
+            snprintf(f->hb_file, sizeof f->hb_file, "%s", f->seg.server_file);
+            f->hb_pos = f->seg.server_pos;
+            snprintf(f->hb_identity, sizeof f->hb_identity, "%s", binlog_conn_identity(f->conn));
+        }
         if (fd.kind == BINLOG_FEED_APPEND) {
             if ((rc = binlog_spool_append(f->sp, ev, len, err)))
                 return rc;
