@@ -56,6 +56,7 @@ tm_integration_test(db_dolibarr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_types.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_consistency COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_consistency.sh LABELS db TIMEOUT 900)
 tm_integration_test(db_failures COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_failures.sh LABELS db TIMEOUT 600)
+tm_integration_test(db_sequences COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_sequences.sh LABELS db pitr TIMEOUT 600)
 
 # Point-in-time restore (issue 6): plan, replay from the archive, search, verify-chain; label pitr.
 tm_integration_test(pitr_oracle COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_oracle.sh LABELS pitr TIMEOUT 600)
