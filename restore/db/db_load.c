@@ -295,6 +295,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
         if ((rc = db_schema_load(r, json_object_get(jd, "schema"), &schemas[d], err))) goto out;
     }
     if ((rc = db_load_session(target, opt->write_binlog, &m, err))) goto out;
+    if ((rc = rst_db_names_check(m, item, schemas, opt->target_db, err))) goto out;
 
     /* databases and tables (primary keys only) */
     for (size_t d = 0; d < ndb; d++) {

@@ -57,6 +57,7 @@ tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_
 tm_integration_test(db_consistency COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_consistency.sh LABELS db TIMEOUT 900)
 tm_integration_test(db_failures COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_failures.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_sequences COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_sequences.sh LABELS db pitr TIMEOUT 600)
+tm_integration_test(db_names COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_names.sh LABELS db TIMEOUT 300)
 
 # Point-in-time restore (issue 6): plan, replay from the archive, search, verify-chain; label pitr.
 tm_integration_test(pitr_oracle COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_oracle.sh LABELS pitr TIMEOUT 600)
