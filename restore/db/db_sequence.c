@@ -99,6 +99,11 @@ static int verify_one(MYSQL *m, const json_t *seq, const char *tdb, bool *differ
             snprintf(what, cap, "%s.%s (missing)", tdb, name);
             goto out;
         }
+        if (mysql_errno(m) == 1054) {   /* ER_BAD_FIELD_ERROR: a table of that name */
+            *differs = true;
+            snprintf(what, cap, "%s.%s (not a sequence)", tdb, name);
+            goto out;
+        }
         rc = src_db_err(m, err, "read the sequence's state");
         goto out;
     }
