@@ -183,4 +183,13 @@ for g in $(( B4 + 1 + RANDOM % (LAST - B4) )) $LAST; do
   grep -q '"path": *"net"' "$T/p.json" || python3 -c "import json;print(json.load(open('$T/p.json'))['apply'])"
   check net $g
 done
+# --target-db through both paths: the renamed copy holds the reference's sequence rows
+for apply in transactions net; do
+  TM --json restore db --to-gtid "$D-$SID-$LAST" --apply $apply --target-db shop_r --socket $TG --user root --drop-existing \
+    > "$T/pr.json" 2>"$T/pr.err" || { cat "$T/pr.err"; fail "--target-db shop_r --apply $apply"; }
+  rows $TG shop_r > "$T/tr.rows"
+  diff "$T/tr.rows" "$T/f.rows" >&2 || fail "--target-db shop_r --apply $apply: sequence rows differ from mariadb-binlog"
+  q $TG -N -e "SHOW CREATE TABLE shop_r.a_orders" | grep -q 'nextval(`shop_r`.`z_ids`)' || fail "--target-db: DEFAULT names shop"
+done
+pass "--target-db shop_r to $D-$SID-$LAST on both paths: sequence rows equal to mariadb-binlog's shop"
 echo "db_sequences: all checks passed"
