@@ -27,6 +27,8 @@ CREATE DATABASE `say "hi"`; CREATE TABLE `say "hi"`.t (id INT PRIMARY KEY); INSE
 CREATE DATABASE plain; CREATE TABLE plain.t (id INT PRIMARY KEY); INSERT INTO plain.t VALUES (9);
 CREATE DATABASE `my`; CREATE TABLE `my`.decoy (id INT PRIMARY KEY);   -- what "my shop" split on the space named
 CREATE DATABASE cases; CREATE TABLE cases.`Dup` (id INT PRIMARY KEY); CREATE TABLE cases.dup (id INT PRIMARY KEY);
+CREATE DATABASE utf; CREATE TABLE utf.`Été` (id INT PRIMARY KEY); CREATE TABLE utf.`été` (id INT PRIMARY KEY);
+CREATE TABLE utf.`ÉtéX` (id INT PRIMARY KEY);
 INSERT INTO cases.`Dup` VALUES (1); INSERT INTO cases.dup VALUES (2);
 CREATE DATABASE `Shop2`; CREATE TABLE `Shop2`.t (id INT PRIMARY KEY);
 CREATE DATABASE shop2; CREATE TABLE shop2.t (id INT PRIMARY KEY);
@@ -49,6 +51,11 @@ databases = "my shop", \`x,y\` "say ""hi""",plain
 db_socket = $S
 db_user = root
 databases = cases
+
+[instance utf]
+db_socket = $S
+db_user = root
+databases = utf
 
 [instance dbcase]
 db_socket = $S
@@ -85,26 +92,38 @@ expect_fail 2 "quote is not closed" "$TM_BIN" --instance badquote backup db
 pass "an unclosed quote in databases is a config error: $(tail -1 "$T/err")"
 
 # ---- (b) names a lower_case_table_names=1 target cannot hold apart ------------------------
+# clash CODE A B cmd...: refused naming both A and B (their order follows the catalog)
+clash() {
+  local code=$1 a=$2 b=$3; shift 3
+  expect_fail "$code" "cannot hold apart" "$@"
+  grep -qF -- "$a" "$T/err" && grep -qF -- "$b" "$T/err" || { cat "$T/err"; fail "the refusal does not name $a and $b"; }
+}
 nodb() { [ -z "$(q $TG -N -e "SHOW DATABASES LIKE '$1'")" ] || fail "$2: database $1 was created on the target"; }
 "$TM_BIN" --instance cases -q backup db >/dev/null || fail "backup of cases"
-expect_fail 1 'table `Dup` and table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --plan --socket $TG --user root
+clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --plan --socket $TG --user root
 grep -q "lower_case_table_names=1" "$T/err" && grep -q "nothing was touched" "$T/err" || { cat "$T/err"; fail "plan refusal wording"; }
 nodb cases "--plan"
 pass "--plan refuses Dup/dup: $(tail -1 "$T/err" | cut -c1-220)"
-expect_fail 1 'table `Dup` and table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --socket $TG --user root
+clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --socket $TG --user root
 nodb cases "restore db"
-expect_fail 1 'table `Dup` and table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --target-db other --socket $TG --user root
+clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --target-db other --socket $TG --user root
 nodb other "restore db --target-db"
 pass "restore db refuses Dup/dup before creating anything (also with --target-db)"
 
+"$TM_BIN" --instance utf -q backup db >/dev/null || fail "backup of utf"
+clash 1 'table `été`' 'table `Été`' "$TM_BIN" --instance utf restore db --snapshot latest --plan --socket $TG --user root
+grep -q "1 pair" "$T/err" || { cat "$T/err"; fail "ÉtéX is not a clash"; }
+nodb utf "Été/été"
+pass "UTF-8 names folded by the server: Été and été refused, ÉtéX not"
+
 "$TM_BIN" --instance dbcase -q backup db >/dev/null || fail "backup of Shop2/shop2"
-expect_fail 1 'database `Shop2` and database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --plan --socket $TG --user root
-expect_fail 1 'database `Shop2` and database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --socket $TG --user root
+clash 1 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --plan --socket $TG --user root
+clash 1 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --socket $TG --user root
 nodb shop2 "Shop2/shop2"
 pass "databases Shop2 and shop2 refused by --plan and restore db"
 
 "$TM_BIN" --instance viewcase -q backup db >/dev/null || fail "backup of viewcase"
-expect_fail 1 'table `v1` and view `V1`' "$TM_BIN" --instance viewcase restore db --snapshot latest --socket $TG --user root
+clash 1 'table `v1`' 'view `V1`' "$TM_BIN" --instance viewcase restore db --snapshot latest --socket $TG --user root
 nodb viewcase "V1/v1"
 pass "a view V1 beside a table v1 refused by restore db"
 echo "db_names: all checks passed"
