@@ -270,7 +270,8 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, DATA_LENGTH FROM "
                                    "information_schema.TABLES WHERE TABLE_SCHEMA = ", err)) ||
         (rc = lit(m, &sql, db, err)) ||
-        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, BINARY TABLE_NAME", err)))   /* Dup, dup: always in one order */
+        /* Dup and dup tie in the column's collation: the binary name orders them */
+        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, BINARY TABLE_NAME", err)))
         goto out;
     if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
     views = json_array();
