@@ -41,6 +41,11 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err);
  * taken: the command decides). */
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);
 
+/* A backup's start on an open repository: the shared lock, then the packs
+ * an interrupted backup left are indexed (repo_adopt_packs), said in one
+ * line unless quiet. */
+int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err);
+
 /* The instance a command works on: its own --instance option (local, may
  * be NULL), else the global --instance, else the config's only instance.
  * NULL with ERR_INVALID when none can be chosen. Borrowed string. */

@@ -233,3 +233,14 @@ void cli_json_print(json_t *j)
     fflush(stdout);
     json_decref(j);
 }
+
+int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err)
+{
+    uint64_t adopted = 0;
+    int rc = repo_lock(r, false, err);
+    if (!rc) rc = repo_adopt_packs(r, &adopted, err);
+    if (!rc && adopted && !ctx->quiet && !ctx->json)
+        fprintf(stderr, "repository: %llu pack(s) left by an interrupted backup indexed; the data "
+                        "they hold is reused\n", (unsigned long long)adopted);
+    return rc;
+}

@@ -123,7 +123,7 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     o.progress = ctx->progress;
 
     if ((rc = cli_repo_open(ctx, &r, err))) goto out;
-    if ((rc = repo_lock(r, false, err))) goto out;
+    if ((rc = cli_backup_begin(ctx, r, err))) goto out;
     manifest = repo_manifest_new(inst, tags, ntags);
     if (!manifest) {
         rc = err_set(err, ERR_NOMEM, "manifest");

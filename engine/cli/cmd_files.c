@@ -88,7 +88,7 @@ int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
         }
     fo.progress = ctx->progress;
     rc = cli_repo_open(ctx, &r, err);
-    if (!rc) rc = repo_lock(r, false, err);
+    if (!rc) rc = cli_backup_begin(ctx, r, err);
     if (rc) goto out;
     manifest = repo_manifest_new(inst, tags, ntags);
     out = json_object();

@@ -341,6 +341,48 @@ void conf_list_free(char **list)
     free(list);
 }
 
+/* One quoted list element starting at *pv (at its quote, " or `): the text
+ * up to the matching quote, a doubled quote standing for one. Advances *pv
+ * past the closing quote; *out malloc'd. */
+static int list_quoted(const char **pv, const char *key, char **out, Err *err)
+{
+    const char *v = *pv;
+    char q = *v++;
+    size_t n = 0;
+    char *s = malloc(strlen(v) + 1);
+
+    if (!s) return err_set(err, ERR_NOMEM, "out of memory");
+    for (;;) {
+        if (!*v) {
+            free(s);
+            return err_set(err, ERR_INVALID, "bad value for '%s': a %c quote is not closed", key, q);
+        }
+        if (*v == q && v[1] == q) {
+            s[n++] = q;
+            v += 2;
+            continue;
+        }
+        if (*v == q) break;
+        s[n++] = *v++;
+    }
+    v++;
+    s[n] = '\0';
+    if (!n) {
+        free(s);
+        return err_set(err, ERR_INVALID, "bad value for '%s': an empty quoted name", key);
+    }
+    if (*v && *v != ',' && !isspace((unsigned char)*v)) {
+        err_set(err, ERR_INVALID,
+                "bad value for '%s': '%c' right after the quoted name %s (separate names with a "
+                "comma or a space)", key, *v, s);
+        free(s);
+        return err->code;
+    }
+    *pv = v;
+    *out = s;
+    return 0;
+}
+
 int conf_get_list(const Conf *c, const char *instance, const char *key, char ***out, size_t *n, Err *err)
 {
     const char *v = conf_get(c, instance, key);
@@ -348,16 +390,28 @@ int conf_get_list(const Conf *c, const char *instance, const char *key, char ***
     size_t cnt = 0;
     if (!list) return err_set(err, ERR_NOMEM, "out of memory");
     while (v && *v) {
-        size_t len;
+        char *item = NULL;
         while (*v == ',' || isspace((unsigned char)*v)) v++;
-        len = strcspn(v, ", \t");
-        if (!len) break;
-        char **nl = realloc(list, (cnt + 2) * sizeof *nl);
-        if (!nl) { conf_list_free(list); return err_set(err, ERR_NOMEM, "out of memory"); }
+        if (!*v) break;
+        if (*v == '"' || *v == '`') {
+            if (list_quoted(&v, key, &item, err)) {
+                conf_list_free(list);
+                return err->code;
+            }
+        } else {
+            size_t len = strcspn(v, ", \t\r\n\v\f");
+            item = strndup(v, len);
+            v += len;
+        }
+        char **nl = item ? realloc(list, (cnt + 2) * sizeof *nl) : NULL;
+        if (!nl) {
+            free(item);
+            conf_list_free(list);
+            return err_set(err, ERR_NOMEM, "out of memory");
+        }
         list = nl;
-        list[cnt] = strndup(v, len);
+        list[cnt] = item;
         list[++cnt] = NULL;
-        v += len;
     }
     *out = list;
     if (n) *n = cnt;

@@ -46,8 +46,11 @@ const char *conf_get(const Conf *c, const char *instance, const char *key);
 int conf_get_uint(const Conf *c, const char *instance, const char *key, uint64_t *out, Err *err);
 int conf_get_size(const Conf *c, const char *instance, const char *key, uint64_t *out, Err *err);
 int conf_get_bool(const Conf *c, const char *instance, const char *key, bool *out, Err *err);
-/* CONF_LIST: comma or whitespace separated; *out is a malloc'd NULL-terminated
- * array of malloc'd strings (free with conf_list_free). */
+/* CONF_LIST: names separated by commas and/or whitespace; a name holding a
+ * space or a comma is quoted with " or ` (a doubled quote inside stands for
+ * one: "a ""b""", `x``y`), as in SQL. ERR_INVALID for an unclosed quote, an
+ * empty quoted name or text glued to a closing quote. *out is a malloc'd
+ * NULL-terminated array of malloc'd strings (free with conf_list_free). */
 int conf_get_list(const Conf *c, const char *instance, const char *key, char ***out, size_t *n,
                   Err *err);
 void conf_list_free(char **list);

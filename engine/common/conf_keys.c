@@ -85,7 +85,8 @@ const ConfKey conf_keys[] = {
     {CONF_SEC_INSTANCE, "db_tls_cert", CONF_PATH, NULL, NULL, "client certificate for db_tls"},
     {CONF_SEC_INSTANCE, "db_tls_key", CONF_PATH, NULL, NULL, "client key for db_tls"},
     {CONF_SEC_INSTANCE, "databases", CONF_LIST, NULL, NULL,
-     "databases to dump (default: every non-system database)"},
+     "databases to dump (default: every non-system database; \"quote\" a name with a space or a "
+     "comma)"},
     {CONF_SEC_INSTANCE, "dump_threads", CONF_UINT, NULL, "2", "dump connections"},
     {CONF_SEC_INSTANCE, "dump_part_size", CONF_SIZE, NULL, "256M",
      "split a table's rows stream after this many bytes"},

@@ -218,4 +218,13 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
  * every pack present in storage but missing from the index. out_added: packs added. */
 int repo_repair_index(Repo *r, uint64_t *out_added, Err *err);
 
+/* The start of a backup's writes (after repo_lock): packs an interrupted
+ * writer left in storage without an index entry are indexed first, as
+ * repo_repair_index does, so the chunks they hold are reused by this backup
+ * and every later one, never stored again. Safe beside a running writer:
+ * nothing is deleted, and a pack it has put but not yet indexed gets
+ * indexed twice, which the index keeps once. Costs one listing of packs/
+ * (and one tail read per pack adopted). out_adopted: packs indexed. */
+int repo_adopt_packs(Repo *r, uint64_t *out_adopted, Err *err);
+
 #endif

@@ -64,3 +64,10 @@ int repo_repair_index(Repo *r, uint64_t *out_added, Err *err)
     if (out_added) *out_added = rp.added;
     return rc;
 }
+
+int repo_adopt_packs(Repo *r, uint64_t *out_adopted, Err *err)
+{
+    int rc = repo_repair_index(r, out_adopted, err);
+    if (rc) err_wrap(err, "index the packs an interrupted backup left");
+    return rc;
+}

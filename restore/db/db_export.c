@@ -212,10 +212,26 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
             rc = err_sys(err, errno, "write SQL output");
         free(create);
         if (rc) goto out;
+        /* sequences before the tables: a DEFAULT NEXTVAL(seq) needs them */
+        json_array_foreach(json_object_get(schema, "sequences"), i, o) {
+            buf_reset(&id);
+            if ((rc = export_object(out, o, false, err)) ||
+                (rc = db_sequence_insert_sql(o, NULL, &id, err)))
+                goto out;
+            if (fprintf(out, "%s;\n", (char *)id.data) < 0) {
+                rc = err_sys(err, errno, "write SQL output");
+                goto out;
+            }
+        }
         json_array_foreach(json_object_get(jd, "tables"), i, jt) {
             const char *tn = json_string_value(json_object_get(jt, "name"));
             const json_t *st = db_schema_table(schema, tn);
             char *ct = st ? db_text(json_object_get(st, "create"), NULL) : NULL;
+            if (ct && strcmp(src, tdb)) {   /* DEFAULT nextval(`src`.`seq`) */
+                char *rt = db_sequence_retarget(ct, src, tdb);
+                free(ct);
+                ct = rt;
+            }
             if (!ct) {
                 rc = err_set(err, ERR_CORRUPT, "table %s.%s missing from the schema", src, tn);
                 goto out;

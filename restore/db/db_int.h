@@ -51,6 +51,22 @@ enum { DB_SESS_LOAD, DB_SESS_LOAD_BINLOG, DB_SESS_VERIFY };
 int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
                 Err *err);
 
+/* Sequences (db_sequence.c). The schema document's "sequences" (absent in
+ * snapshots taken before they were dumped: none).
+ * db_sequences_create: CREATE SEQUENCE and the recorded state, on m whose
+ * current database is tdb; before the tables (DEFAULT NEXTVAL needs them).
+ * db_sequence_insert_sql: "INSERT INTO [`tdb`.]`seq` VALUES (...)" writing
+ * the recorded state row (tdb NULL: unqualified).
+ * db_sequences_verify: every sequence's row on the target against the
+ * recorded one; ERR_VERIFY naming the ones that differ; counts out.
+ * db_sequence_retarget: a CREATE TABLE text with nextval(`src`. made
+ * nextval(`tdb`. (malloc'd; NULL out of memory). */
+int db_sequences_create(MYSQL *m, const json_t *schema, const char *tdb, Err *err);
+int db_sequence_insert_sql(const json_t *seq, const char *tdb, Buf *out, Err *err);
+int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *target,
+                        const char *target_db, size_t *out_checked, size_t *out_bad, Err *err);
+char *db_sequence_retarget(const char *create, const char *src, const char *tdb);
+
 /* Verify with the schema documents already read (one per item database). */
 int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
                    const char *target_db, unsigned threads, RstDbStats *stats, Err *err);

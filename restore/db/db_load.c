@@ -295,6 +295,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
         if ((rc = db_schema_load(r, json_object_get(jd, "schema"), &schemas[d], err))) goto out;
     }
     if ((rc = db_load_session(target, opt->write_binlog, &m, err))) goto out;
+    if ((rc = rst_db_names_check(m, item, schemas, opt->target_db, err))) goto out;
 
     /* databases and tables (primary keys only) */
     for (size_t d = 0; d < ndb; d++) {
@@ -303,6 +304,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
         const char *tdb = db_target_name(item, src, opt->target_db);
         size_t i;
         if ((rc = prepare_db(m, schemas[d], src, tdb, opt->drop_existing, err))) goto out;
+        if ((rc = db_sequences_create(m, schemas[d], tdb, err))) goto out;
         json_array_foreach(json_object_get(jd, "tables"), i, jt) {
             const char *tn = json_string_value(json_object_get(jt, "name"));
             const json_t *st = db_schema_table(schemas[d], tn);
@@ -332,6 +334,11 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
             total_rows += (uint64_t)json_integer_value(json_object_get(jt, "rows"));
             total_bytes += t->bytes;
             create = db_text(json_object_get(st, "create"), NULL);
+            if (create && strcmp(src, tdb)) {   /* DEFAULT nextval(`src`.`seq`) */
+                char *rt = db_sequence_retarget(create, src, tdb);
+                free(create);
+                create = rt;
+            }
             if (!create) {
                 rc = err_set(err, ERR_CORRUPT, "table %s.%s has no CREATE statement", src, tn);
                 goto out;

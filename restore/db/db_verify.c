@@ -100,6 +100,11 @@ int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target
         rc = err_set(err, ERR_VERIFY, "verification failed: %zu of %zu tables differ: %s%s", bad, n,
                      list, bad > shown ? ", ..." : "");
     }
+    if (!rc) {   /* the sequences' state rows (db_sequence.c) */
+        size_t sn = 0, sbad = 0;
+        rc = db_sequences_verify(item, schemas, target, target_db, &sn, &sbad, err);
+        bad += sbad;
+    }
 out:
     if (stats) {
         stats->verify_s = now_s() - t0;

@@ -61,6 +61,16 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
 
 /* ---- pieces exposed for unit tests ------------------------------------ */
 
+/* Refuse, before anything is written, a snapshot whose names the target
+ * cannot hold apart: with lower_case_table_names 1 or 2 on the target, two
+ * databases (without target_db), or two tables / views / sequences of one
+ * database, whose names differ only in case. m: a connection to the target
+ * (read-only use). schemas: the schema documents, one per item database,
+ * for views and sequences (NULL: tables and databases only). ERR_UNSUPPORTED
+ * naming the pairs (db_names.c). */
+int rst_db_names_check(MYSQL *m, const json_t *item, json_t *const *schemas,
+                       const char *target_db, Err *err);
+
 /* Split a SHOW CREATE TABLE text into the CREATE with only the primary key
  * (and any key the AUTO_INCREMENT column needs), the secondary keys
  * ("ADD UNIQUE KEY ..., ADD KEY ...") and the foreign keys ("ADD CONSTRAINT

@@ -35,7 +35,8 @@ typedef struct RstFilesStats {
 } RstFilesStats;
 
 /* Restore every files item of what (a snapshot manifest, or one files
- * item) under target_dir (created when missing; its parent must exist).
+ * item) under target_dir (created when missing, with its missing parents,
+ * mode 0700: rst_files_target_make).
  * Each item's tree lands at target_dir/<entry path>, the first component of
  * which is the basename of the backed-up root. includes (may be NULL) limit
  * the restore to those entry paths and their subtrees (their parent

@@ -20,6 +20,11 @@ typedef int (*RstWriteFn)(void *ctx, const void *p, size_t n, uint64_t off, Err 
  * sparse map). ERR_CORRUPT when the stream does not fit the entry. */
 int rst_files_feed(Repo *r, const SrcFilesEntry *e, RstWriteFn fn, void *ctx, Err *err);
 
+/* Create target and its missing parents (mode 0700, like mkdir -p), or
+ * accept it when it is a directory already; ERR_INVALID when it is
+ * something else, errno's error naming the component that failed. */
+int rst_files_target_make(const char *target, Err *err);
+
 /* The files items of what (a manifest or one item): borrowed pointers in a
  * malloc'd array (*out, free() it). ERR_NOTFOUND when there are none. */
 int rst_files_items(const json_t *what, const json_t ***out, size_t *n, Err *err);

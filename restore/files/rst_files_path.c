@@ -1,10 +1,13 @@
 /* rst_files_path.c: the path checks of a files restore. A manifest is
  * untrusted input: these checks run on every entry before anything touches
  * the disk, in addition to libarchive's own secure flags. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/source/files/src_files.h"
-#include "restore/files/rst_files.h"
+#include "restore/files/rst_files_int.h"
 
 int rst_files_path_check(const char *path, Err *err)
 {
@@ -48,4 +51,36 @@ int rst_files_path_select(const char *path, const char *const *includes, size_t 
         }
     }
     return best;
+}
+
+int rst_files_target_make(const char *target, Err *err)
+{
+    char pp[512];
+    char *p = strdup(target);
+    int rc = 0;
+
+    if (!p) return err_set(err, ERR_NOMEM, "out of memory");
+    /* each missing component in turn, from the top: mkdir -p with 0700 */
+    for (char *s = p + 1;; s++) {
+        bool last = *s == '\0';
+        if (*s != '/' && !last) continue;
+        *s = '\0';
+        if (s > p && s[-1] != '/' && mkdir(p, 0700) != 0 && errno != EEXIST) {
+            rc = err_sys(err, errno, "create target %s (creating its missing parent %s)",
+                         src_files_path_print(target, pp, sizeof pp), p);
+            break;
+        }
+        if (last) break;
+        *s = '/';
+    }
+    free(p);
+    if (!rc) {
+        struct stat st;
+        if (stat(target, &st) != 0)
+            rc = err_sys(err, errno, "create target %s", src_files_path_print(target, pp, sizeof pp));
+        else if (!S_ISDIR(st.st_mode))
+            rc = err_set(err, ERR_INVALID, "target %s exists and is not a directory",
+                         src_files_path_print(target, pp, sizeof pp));
+    }
+    return rc;
 }

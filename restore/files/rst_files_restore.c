@@ -388,10 +388,7 @@ int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
             }
         }
     }
-    if (mkdir(target_dir, 0700) != 0 && errno != EEXIST) {
-        rc = err_sys(err, errno, "create target %s", src_files_path_print(target_dir, pp, sizeof(pp)));
-        goto out;
-    }
+    if ((rc = rst_files_target_make(target_dir, err))) goto out;
     saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (saved_cwd < 0) {
         rc = err_sys(err, errno, "open the current directory");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "restore/db/rst_db.h"
 #include "restore/pitr/pitr_int.h"
 
 static void tnote(RstPitrTargetInfo *t, const char *s)
@@ -105,6 +106,7 @@ int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char 
             tnote(out, "the target has log_bin and log_slave_updates on: the replayed transactions "
                        "are also written to its binlog");
     }
+    if ((rc = rst_db_names_check(m, item, NULL, target_db, err))) goto out;   /* Dup and dup */
     json_array_foreach(dbs, i, jd) {
         const char *name = json_string_value(json_object_get(jd, "name"));
         const char *tdb = target_db ? target_db : name;

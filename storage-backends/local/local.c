@@ -2,7 +2,10 @@
  * Invariants: (1) an object is either absent or complete: put writes
  * "<key>.tmp-<pid>-<n>", fsyncs it, renames it over the key and fsyncs the
  * directory; (2) a missing key is ERR_NOTFOUND; (3) directories 0700, files
- * 0600; (4) temp files left by a crash are never listed as objects. */
+ * 0600; (4) temp files left by a crash are never listed as objects, and a
+ * listing that meets one last written over TEMP_STALE_S ago removes it: a
+ * put renames its temp file within seconds of the last write, and a put
+ * held up longer than that fails at its rename (ENOENT), never half-done. */
 #include "storage-backends/local/local.h"
 
 #include <dirent.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct Local {
@@ -186,6 +190,20 @@ static bool is_temp_name(const char *name)
     return strstr(name, ".tmp-") != NULL;
 }
 
+#define TEMP_STALE_S 3600
+
+/* A temp file a crashed put left (dir/name relative to root): removed once
+ * stale; errors are ignored (a read-only repository simply keeps it). */
+static void sweep_temp(Local *l, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (*dir) snprintf(path, sizeof path, "%s/%s", dir, name);
+    else snprintf(path, sizeof path, "%s", name);
+    if (fstatat(l->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+    if (time(NULL) - st.st_mtime > TEMP_STALE_S) unlinkat(l->rootfd, path, 0);
+}
+
 /* Walk dir (relative to root; "" for the root) depth-first; keys that start
  * with prefix are reported. Directories are entered only when they can hold
  * such keys. */
@@ -210,7 +228,10 @@ static int walk(Local *l, const char *dir, const char *prefix, StoListFn fn, voi
         struct stat st;
         size_t kl, cmp;
         if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2]))) continue;
-        if (is_temp_name(de->d_name)) continue;
+        if (is_temp_name(de->d_name)) {
+            sweep_temp(l, dir, de->d_name);
+            continue;
+        }
         if (*dir) snprintf(key, sizeof key, "%s/%s", dir, de->d_name);
         else snprintf(key, sizeof key, "%s", de->d_name);
         kl = strlen(key);

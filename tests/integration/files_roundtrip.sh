@@ -114,6 +114,20 @@ if tm restore files "$S3" --target "$W/inc2" --include docs/nothing-here 2>"$W/e
 fi
 grep -q "matches nothing" "$W/err" || fail "include error message: $(cat "$W/err")"
 
+# ---- a target whose parents do not exist: created (0700), like mkdir -p ----
+tm restore files "$S3" --target "$W/new parent/deeper/out/" >/dev/null 2>"$W/err" \
+    || fail "restore into a target with missing parents: $(cat "$W/err")"
+$CMP "$T" "$W/new parent/deeper/out/docs" --sparse sparse.img || fail "restore under created parents differs"
+for d in "$W/new parent" "$W/new parent/deeper" "$W/new parent/deeper/out"; do
+    [ "$(stat -c %a "$d")" = 700 ] || fail "created parent $d has mode $(stat -c %a "$d"), not 700"
+done
+printf x > "$W/plainfile"
+if tm restore files "$S3" --target "$W/plainfile/sub/out" 2>"$W/err"; then fail "a file as a parent must fail"; fi
+grep -q "plainfile" "$W/err" || fail "the error does not name the path: $(cat "$W/err")"
+if tm restore files "$S3" --target "$W/plainfile" 2>"$W/err"; then fail "a file as the target must fail"; fi
+grep -q "not a directory" "$W/err" || fail "target-is-a-file message: $(cat "$W/err")"
+echo "ok - missing parents of --target created with mode 0700; a file in the way refused"
+
 # ---- check passes ----
 tm check --read-data >/dev/null || fail "check --read-data after the backups"
 

@@ -20,6 +20,7 @@ tm_integration_test(crash_backup_s3 COMMAND env TM_REPO_KIND=s3 TM_CRASH_RUNS=10
 tm_integration_test(files_tamper_s3 COMMAND env TM_REPO_KIND=s3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh
   LABELS s3 TIMEOUT 300)
 tm_integration_test(crash_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_backup.sh LABELS repo TIMEOUT 900)
+tm_integration_test(crash_reuse COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_reuse.sh LABELS repo TIMEOUT 300)
 tm_integration_test(bad_input COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/bad_input.sh LABELS repo sanitize TIMEOUT 300)
 
 # File trees (issue 2 acceptance 1, 4, 5 "malicious manifest path"), label files.
@@ -60,6 +61,8 @@ tm_integration_test(db_dolibarr COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 tm_integration_test(db_types COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_types.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_consistency COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_consistency.sh LABELS db TIMEOUT 900)
 tm_integration_test(db_failures COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_failures.sh LABELS db TIMEOUT 600)
+tm_integration_test(db_sequences COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_sequences.sh LABELS db pitr TIMEOUT 600)
+tm_integration_test(db_names COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_names.sh LABELS db TIMEOUT 300)
 
 # Point-in-time restore (issue 6): plan, replay from the archive, search, verify-chain; label pitr.
 tm_integration_test(pitr_oracle COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_oracle.sh LABELS pitr TIMEOUT 600)

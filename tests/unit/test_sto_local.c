@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -264,6 +266,32 @@ static void test_list_with_prefix_skips_temp_files(void **state)
     assert_int_equal(sto_list(s, "../", collect, &l, &err), ERR_INVALID);
 }
 
+/* A crashed put's temp file: a listing removes it once it is an hour old
+ * (issue 10: a killed backup's partial pack was never cleaned), and leaves
+ * a recent one (a put may be writing it) alone. */
+static void test_list_removes_stale_temp_files_only(void **state)
+{
+    Fx *fx = *state;
+    Sto *s = fx->sto;
+    char stale[4096], fresh[4096];
+    FILE *f;
+    struct timespec old[2];
+    put(s, "packs/ab/p1", "x");
+    snprintf(stale, sizeof stale, "%s/packs/ab/p2.tmp-123-4", fx->dir);
+    snprintf(fresh, sizeof fresh, "%s/packs/ab/p3.tmp-124-0", fx->dir);
+    assert_non_null(f = fopen(stale, "w"));
+    fclose(f);
+    assert_non_null(f = fopen(fresh, "w"));
+    fclose(f);
+    old[0].tv_sec = old[1].tv_sec = time(NULL) - 2 * 3600;
+    old[0].tv_nsec = old[1].tv_nsec = 0;
+    assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+
+    expect_list(s, "packs/", (const char *const[]){"packs/ab/p1"}, 1);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+}
+
 /* Listing inside a listing callback (or from another thread) must not
  * disturb the outer listing. The root listing used dup(rootfd), which
  * shares the file offset, so an inner listing of the root made the outer
@@ -379,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_key_is_notfound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_0600_files_0700_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_with_prefix_skips_temp_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_removes_stale_temp_files_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_list_of_root_sees_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_keys_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_url_missing_create_and_errors, setup, teardown),

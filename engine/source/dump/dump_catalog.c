@@ -50,7 +50,7 @@ static int lit(MYSQL *m, Buf *b, const char *s, Err *err)
 
 /* One SHOW CREATE row as {"name","create",...}: create is the column whose
  * name starts with "Create " or is "SQL Original Statement". */
-static int show_create(MYSQL *m, const char *kind, const char *name, json_t **out, Err *err)
+int dump_show_create(MYSQL *m, const char *kind, const char *name, json_t **out, Err *err)
 {
     Buf sql;
     MYSQL_RES *res = NULL;
@@ -214,7 +214,7 @@ static int read_objects(MYSQL *m, const char *sql, const char *kind, json_t *arr
     while ((row = mysql_fetch_row(res))) {
         json_t *o = NULL;
         const char *k = kind ? kind : row[0];
-        rc = show_create(m, k, row[1], &o, err);
+        rc = dump_show_create(m, k, row[1], &o, err);
         if (rc) break;
         if (!kind) json_object_set_new(o, "type", json_string(k));
         if (mysql_num_fields(res) > 2 && row[2]) json_object_set_new(o, "table", json_string(row[2]));
@@ -245,7 +245,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     Buf sql;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    json_t *schema = NULL, *tables = NULL, *views = NULL, *o = NULL;
+    json_t *schema = NULL, *tables = NULL, *views = NULL, *seqs = NULL, *o = NULL;
     size_t first = c->ntables;
     int rc = 0;
 
@@ -260,7 +260,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = show_create(m, "DATABASE", db, &o, err))) goto out;
+    if ((rc = dump_show_create(m, "DATABASE", db, &o, err))) goto out;
     json_object_set(schema, "create", json_object_get(o, "create"));
     json_decref(o);
     o = NULL;
@@ -270,19 +270,20 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, DATA_LENGTH FROM "
                                    "information_schema.TABLES WHERE TABLE_SCHEMA = ", err)) ||
         (rc = lit(m, &sql, db, err)) ||
-        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME", err)))
+        /* Dup and dup tie in the column's collation: the binary name orders them */
+        (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, BINARY TABLE_NAME", err)))
         goto out;
     if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
     views = json_array();
+    seqs = json_array();
     while ((row = mysql_fetch_row(res))) {
         if (!strcmp(row[1], "VIEW")) {
             json_array_append_new(views, json_string(row[0]));
             continue;
         }
         if (!strcmp(row[1], "SEQUENCE")) {
-            rc = err_set(err, ERR_UNSUPPORTED, "table %s.%s: sequences are not supported yet",
-                         db, row[0]);
-            goto out;
+            json_array_append_new(seqs, json_string(row[0]));
+            continue;
         }
         if ((rc = grow_tables(c, 1, err))) goto out;
         DumpTable *t = &c->tables[c->ntables++];
@@ -371,11 +372,14 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     mysql_free_result(res);
     res = NULL;
 
+    /* sequences: definition and state (dump_sequence.c) */
+    if ((rc = dump_sequences_read(m, db, seqs, schema, err))) goto out;
+
     /* CREATE TABLE of each */
     tables = json_object_get(schema, "tables");
     for (size_t i = first; i < c->ntables; i++) {
         DumpTable *t = &c->tables[i];
-        if ((rc = show_create(m, "TABLE", t->name, &o, err))) goto out;
+        if ((rc = dump_show_create(m, "TABLE", t->name, &o, err))) goto out;
         json_object_del(o, "character_set_client");
         json_object_del(o, "collation_connection");
         json_object_set_new(o, "engine", json_string(t->engine));
@@ -388,7 +392,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     {
         json_t *vs = json_array(), *ordered;
         for (size_t i = 0; i < json_array_size(views); i++) {
-            if ((rc = show_create(m, "VIEW", json_string_value(json_array_get(views, i)), &o,
+            if ((rc = dump_show_create(m, "VIEW", json_string_value(json_array_get(views, i)), &o,
                                   err))) {
                 json_decref(vs);
                 goto out;
@@ -439,6 +443,7 @@ out:
     if (rc) err_wrap(err, "read schema of database %s", db);
     json_decref(o);
     json_decref(views);
+    json_decref(seqs);
     json_decref(schema);
     mysql_free_result(res);
     buf_free(&sql);

@@ -40,6 +40,19 @@ typedef struct DumpCatalog {
 int dump_catalog_read(MYSQL *m, const char *const *databases, DumpCatalog *out, Err *err);
 void dump_catalog_free(DumpCatalog *c);
 
+/* One SHOW CREATE <kind> <name> row as a new {"name","create",...} object
+ * (sql_mode, character_set_client, collation_connection, time_zone kept when
+ * the server gives them). ERR_NOTFOUND when the object vanished. */
+int dump_show_create(MYSQL *m, const char *kind, const char *name, json_t **out, Err *err);
+
+/* The sequences named in names (a JSON array of strings) of database db, as
+ * schema["sequences"]: each {"name","create","state":{column: "value"}},
+ * state being the sequence table's one row (next_not_cached_value,
+ * minimum_value, ..., cycle_count) read through m. The caller holds the
+ * consistent point's lock: a sequence's row is not versioned by the
+ * snapshot (dump_sequence.c says why). */
+int dump_sequences_read(MYSQL *m, const char *db, const json_t *names, json_t *schema, Err *err);
+
 /* Users and grants as SQL text (CREATE USER ...; GRANT ...;), for --with-grants. */
 int dump_grants_read(MYSQL *m, Buf *out, Err *err);
 

@@ -97,7 +97,9 @@ static int put_text_stream(Repo *r, const void *data, size_t len, json_t **out, 
     return 0;
 }
 
-/* Any non-transactional base table in the databases to dump? */
+/* Any non-transactional base table, or any sequence (its row is not
+ * versioned by the snapshot: dump_sequence.c), in the databases to dump?
+ * Then the consistent point's lock is held while the catalog is read. */
 static int any_nontx(MYSQL *m, const char *const *dbs, bool *out, Err *err)
 {
     Buf sql;
@@ -106,7 +108,8 @@ static int any_nontx(MYSQL *m, const char *const *dbs, bool *out, Err *err)
 
     buf_init(&sql, 1 << 20);
     rc = buf_append_str(&sql, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_TYPE "
-                              "<> 'VIEW' AND ENGINE NOT IN ('InnoDB', 'RocksDB', 'TokuDB') AND ",
+                              "<> 'VIEW' AND (ENGINE NOT IN ('InnoDB', 'RocksDB', 'TokuDB') OR "
+                              "TABLE_TYPE = 'SEQUENCE') AND ",
                         err);
     if (!rc && dbs && dbs[0]) {
         rc = buf_append_str(&sql, "TABLE_SCHEMA IN (", err);
