@@ -48,10 +48,23 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Is column c one the dump wrote as text for a type that reads a binary
+ * string as its binary form (schema "text_columns": INET6, UUID)? */
+bool db_is_text_column(const json_t *sinfo, const char *c)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(sinfo, "text_columns"), i, x) {
+        if (!strcmp(json_string_value(x), c)) return true;
+    }
+    return false;
+}
+
 static int load_sql(const LTask *t, Buf *b, Err *err)
 {
     size_t i;
     json_t *c;
+    bool any_text = false;
 
     if (buf_append_str(b, "LOAD DATA LOCAL INFILE 'tidemark-stream' INTO TABLE ", err) ||
         src_sql_ident(b, t->tdb, err) || buf_append_str(b, ".", err) ||
@@ -60,10 +73,29 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
                           "LINES TERMINATED BY '\\n' (", err))
         return err->code;
     json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
-        if ((i && buf_append_str(b, ",", err)) || src_sql_ident(b, json_string_value(c), err))
+        if (i && buf_append_str(b, ",", err)) return err->code;
+        if (db_is_text_column(t->sinfo, json_string_value(c))) {
+            /* read into a variable, set from it as text (a binary string
+             * would be taken as the type's 16-byte binary form) */
+            if (buf_printf(b, err, "@tm_c%zu", i)) return err->code;
+            any_text = true;
+        } else if (src_sql_ident(b, json_string_value(c), err)) {
             return err->code;
+        }
     }
-    return buf_append_str(b, ")", err);
+    if (buf_append_str(b, ")", err)) return err->code;
+    if (!any_text) return 0;
+    if (buf_append_str(b, " SET ", err)) return err->code;
+    any_text = false;
+    json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
+        if (!db_is_text_column(t->sinfo, json_string_value(c))) continue;
+        if ((any_text && buf_append_str(b, ", ", err)) ||
+            src_sql_ident(b, json_string_value(c), err) ||
+            buf_printf(b, err, " = CONVERT(@tm_c%zu USING utf8mb4)", i))
+            return err->code;
+        any_text = true;
+    }
+    return 0;
 }
 
 static int alter(MYSQL *m, const char *tdb, const char *table, const char *what, Err *err)

@@ -13,9 +13,11 @@ typedef struct DumpTable {
     uint64_t est_bytes;      /* DATA_LENGTH, to start big tables first */
     json_t *columns;         /* array of dumped (non-generated) column names */
     json_t *order_by;        /* array of key columns, or json null */
+    json_t *text_columns;    /* columns loaded through a text charset (INET6, UUID, ...) */
     /* results */
     uint64_t rows, bytes;
-    char hash[65];
+    char hash[65];           /* BLAKE2b-256 of the rows stream bytes */
+    char values_hash[65];    /* tm-values-1 of the values as the server holds them */
     json_t *parts;           /* array of streamref JSON */
     bool done;
 } DumpTable;
@@ -69,6 +71,21 @@ void dump_point_clear(DumpPoint *p);
 /* Dump one table's rows through m (inside the snapshot) into r.
  * r == NULL: compute rows and hash only. */
 int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *err);
+
+/* A table's rows through the binary protocol (dump_values.c): open runs
+ * the prepared SELECT (src_dump_select_sql); next fetches a row (out_row
+ * false at the end) and adds its values to the values hash; encode
+ * appends the current row as a tsv1 line; digest ends the hash (hex). */
+typedef struct DumpValues DumpValues;
+int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
+                     const json_t *order_by, DumpValues **out, Err *err);
+int dump_values_next(DumpValues *v, bool *out_row, Err *err);
+int dump_values_encode(DumpValues *v, Buf *out, Err *err);
+void dump_values_digest(DumpValues *v, char out_hex[65]);
+void dump_values_close(DumpValues *v);   /* accepts NULL */
+
+/* Escape n bytes of s as tsv1 at d (room for 2n bytes); returns the end. */
+uint8_t *dump_tsv_put(uint8_t *d, const unsigned char *s, size_t n);
 
 /* Check the account's privileges for dumping dbs (NULL-terminated; NULL =
  * global only); ERR_PERM listing what is missing and the GRANT that fixes it. */
