@@ -218,6 +218,14 @@ out:
 
 int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *err)
 {
+    /* test hook (tests/integration/db_exact.sh): a dump as tidemark wrote
+     * them before values hashes (text protocol, no values_hash), to prove
+     * such snapshots still restore and say how they were compared */
+    const char *old = getenv("TIDEMARK_TEST_DUMP_WITHOUT_VALUES_HASH");
+    t->values_hash[0] = '\0';
+    if (old && *old && strcmp(old, "0") != 0)
+        return rows_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
+                        &t->bytes, t->hash, r ? &t->parts : NULL, err);
     return values_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
                       &t->bytes, t->hash, t->values_hash, r ? &t->parts : NULL, err);
 }

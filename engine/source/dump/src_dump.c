@@ -163,7 +163,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     Job job;
     json_t *item = NULL, *dbs = NULL, *server = NULL, *ref = NULL;
     Buf text;
-    bool nontx = false, job_init = false;
+    bool nontx = false, job_init = false, any_values_hash = false;
     double t0 = clock_mono_s();
     uint64_t total_rows = 0, total_bytes = 0;
     int rc = 0;
@@ -270,11 +270,13 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         }
         for (size_t i = db->first; i < db->first + db->count; i++) {
             DumpTable *t = &cat.tables[i];
-            json_array_append_new(tabs, json_pack("{s:s,s:I,s:I,s:s,s:s,s:O}", "name", t->name,
+            json_array_append_new(tabs, json_pack("{s:s,s:I,s:I,s:s,s:s*,s:O}", "name", t->name,
                                                   "rows", (json_int_t)t->rows, "bytes",
                                                   (json_int_t)t->bytes, "hash", t->hash,
-                                                  "values_hash", t->values_hash, "parts",
-                                                  t->parts));
+                                                  "values_hash",
+                                                  t->values_hash[0] ? t->values_hash : NULL,
+                                                  "parts", t->parts));
+            if (t->values_hash[0]) any_values_hash = true;
             total_rows += t->rows;
             total_bytes += t->bytes;
         }
@@ -286,8 +288,9 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         }
         json_array_append_new(dbs, jd);
     }
-    item = json_pack("{s:s,s:s,s:s,s:s,s:O,s:{s:s,s:f,s:i},s:O,s:I,s:I,s:O}", "kind", "mariadb",
-                     "encoding", "tsv1", "hash", "blake2b-256", "values_hash", "tm-values-1", "server", server, "consistency",
+    item = json_pack("{s:s,s:s,s:s,s:s*,s:O,s:{s:s,s:f,s:i},s:O,s:I,s:I,s:O}", "kind", "mariadb",
+                     "encoding", "tsv1", "hash", "blake2b-256", "values_hash",
+                     any_values_hash ? "tm-values-1" : NULL, "server", server, "consistency",
                      "method", pt.method, "lock_ms", pt.lock_ms, "connections", (int)n,
                      "nontransactional", cat.nontx, "rows", (json_int_t)total_rows, "bytes",
                      (json_int_t)total_bytes, "databases", dbs);
