@@ -64,6 +64,7 @@ tm_integration_test(pitr_compressed COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integrat
 tm_integration_test(pitr_domains COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_domains.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(pitr_durability COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_durability.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(pitr_net COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_net.sh LABELS pitr TIMEOUT 900)
+tm_integration_test(pitr_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_exact.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(pitr_interrupt COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_interrupt.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(db_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_exact.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
