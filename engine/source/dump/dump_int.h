@@ -3,6 +3,8 @@
 #ifndef TM_SOURCE_DUMP_DUMP_INT_H
 #define TM_SOURCE_DUMP_DUMP_INT_H
 
+#include <mysql.h>
+
 #include "engine/source/dump/src_dump.h"
 
 /* One base table to dump. Catalog fields are filled by dump_catalog_read,
@@ -83,6 +85,16 @@ int dump_values_next(DumpValues *v, bool *out_row, Err *err);
 int dump_values_encode(DumpValues *v, Buf *out, Err *err);
 void dump_values_digest(DumpValues *v, char out_hex[65]);
 void dump_values_close(DumpValues *v);   /* accepts NULL */
+
+/* Exact text of binary-protocol values (dump_text.c): d has room for
+ * DUMP_TEXT_MAX bytes; returns the length written (no NUL). A DOUBLE's text
+ * reads back as the same 64 bits; a FLOAT is written as its exact double.
+ * TIME hours include the days; fractions have `decimals` digits (<= 6). */
+#define DUMP_TEXT_MAX 48
+size_t dump_text_u64(char *d, uint64_t v);
+size_t dump_text_i64(char *d, int64_t v);
+size_t dump_text_double(char *d, double v);
+size_t dump_text_time(char *d, const MYSQL_TIME *t, enum enum_field_types type, unsigned decimals);
 
 /* Escape n bytes of s as tsv1 at d (room for 2n bytes); returns the end. */
 uint8_t *dump_tsv_put(uint8_t *d, const unsigned char *s, size_t n);

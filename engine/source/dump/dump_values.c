@@ -5,7 +5,6 @@
  * (tm-values-1, docs/FORMAT.md); the dump also encodes it as tsv1 text.
  * Invariant: the values hash never looks at the tsv1 text, so a lossy
  * encoding makes the hash recomputed on a loaded server differ. */
-#include <math.h>
 #include <mysql.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -304,49 +303,11 @@ int dump_values_next(DumpValues *v, bool *out_row, Err *err)
     return hash_row(v, err);
 }
 
-/* Shortest "%.*g" text that reads back as exactly d (15 to 17 digits). */
-static int fmt_double(char *s, size_t n, double d)
-{
-    int len = 0;
-    for (int p = 15; p <= 17; p++) {
-        len = snprintf(s, n, "%.*g", p, d);
-        if (strtod(s, NULL) == d) break;
-    }
-    return len;
-}
-
-static int fmt_time(char *s, size_t n, const DvCol *c)
-{
-    const MYSQL_TIME *t = &c->num.t;
-    unsigned dec = c->decimals > 6 ? 6 : c->decimals;
-    int len;
-
-    switch (c->type) {
-    case MYSQL_TYPE_DATE:
-    case MYSQL_TYPE_NEWDATE:
-        return snprintf(s, n, "%04u-%02u-%02u", t->year, t->month, t->day);
-    case MYSQL_TYPE_TIME:
-        len = snprintf(s, n, "%s%02lu:%02u:%02u", t->neg ? "-" : "",
-                       (unsigned long)t->hour + 24ul * t->day, t->minute, t->second);
-        break;
-    default:
-        len = snprintf(s, n, "%04u-%02u-%02u %02u:%02u:%02u", t->year, t->month, t->day, t->hour,
-                       t->minute, t->second);
-        break;
-    }
-    if (dec) {
-        unsigned long frac = t->second_part;
-        for (unsigned k = dec; k < 6; k++) frac /= 10;
-        len += snprintf(s + len, n - (size_t)len, ".%0*lu", (int)dec, frac);
-    }
-    return len;
-}
-
 int dump_values_encode(DumpValues *v, Buf *out, Err *err)
 {
     size_t need = (size_t)v->nf + 1;
     uint8_t *d;
-    char num[64];
+    char num[DUMP_TEXT_MAX];
 
     if (v->nf == 0) return buf_append(out, "\n", 1, err);
     for (unsigned i = 0; i < v->nf; i++)
@@ -356,7 +317,7 @@ int dump_values_encode(DumpValues *v, Buf *out, Err *err)
     d = out->data + out->len;
     for (unsigned i = 0; i < v->nf; i++) {
         const DvCol *c = &v->cols[i];
-        int n = 0;
+        size_t n = 0;
         if (i) *d++ = '\t';
         if (c->null) {
             *d++ = '\\';
@@ -365,29 +326,36 @@ int dump_values_encode(DumpValues *v, Buf *out, Err *err)
         }
         switch (c->kind) {
         case K_INT:
-            n = c->is_unsigned ? snprintf(num, sizeof num, "%llu", (unsigned long long)c->num.i)
-                               : snprintf(num, sizeof num, "%lld", c->num.i);
+            n = c->is_unsigned ? dump_text_u64(num, (uint64_t)c->num.i)
+                               : dump_text_i64(num, (int64_t)c->num.i);
             break;
         case K_YEAR:   /* "0" would load as 2000: a year is always four digits */
-            n = snprintf(num, sizeof num, "%04llu", (unsigned long long)c->num.i);
+            n = dump_text_u64(num + 4, (uint64_t)c->num.i);
+            if (n < 4) {
+                memmove(num + 4 - n, num + 4, n);
+                memset(num, '0', 4 - n);
+                n = 4;
+            } else {
+                memmove(num, num + 4, n);
+            }
             break;
         case K_FLOAT:
             /* the float's exact double: read back as that double, then
              * converted to the same float */
-            n = v->lossy_float ? snprintf(num, sizeof num, "%.6g", (double)c->num.f)
-                               : fmt_double(num, sizeof num, (double)c->num.f);
+            n = v->lossy_float ? (size_t)snprintf(num, sizeof num, "%.6g", (double)c->num.f)
+                               : dump_text_double(num, (double)c->num.f);
             break;
         case K_DOUBLE:
-            n = fmt_double(num, sizeof num, c->num.d);
+            n = dump_text_double(num, c->num.d);
             break;
         case K_TIME:
-            n = fmt_time(num, sizeof num, c);
+            n = dump_text_time(num, &c->num.t, c->type, c->decimals);
             break;
         default:
             d = dump_tsv_put(d, c->data, c->len);
             continue;
         }
-        memcpy(d, num, (size_t)n);
+        memcpy(d, num, n);
         d += n;
     }
     *d++ = '\n';
