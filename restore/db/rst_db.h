@@ -47,6 +47,8 @@ typedef struct RstDbStats {
     uint64_t mismatches;     /* tables whose hash or count differ */
     uint64_t by_values;      /* tables compared by values hash (tm-values-1) */
     uint64_t by_stream;      /* tables compared by the hash of their tsv1 text (old snapshots) */
+    uint64_t float_count;    /* of those, tables with FLOAT columns (stored rounded to 6 digits) */
+    char float_tables[400];  /* the first of them, "db.table, ..." */
 } RstDbStats;
 
 /* The comparison a verification made, in words and as an identifier
