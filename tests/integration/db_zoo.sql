@@ -81,6 +81,8 @@ INSERT INTO str VALUES
 INSERT INTO str (id, bl, vb, i6, uu) SELECT 10 + seq, UNHEX(CONCAT(HEX(CHAR(seq)), '00', HEX(CHAR(255 - seq)))), CHAR(seq),
   CONCAT('2001:db8::', HEX(seq)), UUID() FROM seq_0_to_255;
 UPDATE str SET lb = (SELECT GROUP_CONCAT(CHAR(seq) SEPARATOR '') FROM seq_0_to_255) WHERE id = 10;
+-- one row of 3.5 MB, every fifth byte needing an escape
+INSERT INTO str (id, lb, tx) VALUES (6, REPEAT(UNHEX('00FF5C0A41'), 700000), REPEAT('ü', 900000));
 CREATE TABLE str_nokey (i6 INET6, uu UUID, i4 INET4, f FLOAT, l1 VARCHAR(10) CHARACTER SET latin1) ENGINE=InnoDB;
 INSERT INTO str_nokey SELECT i6, uu, i4, id / 3, l1 FROM str;
 -- generated and invisible columns

@@ -14,6 +14,7 @@
 #include "engine/source/dump/dump_int.h"
 
 #define HASH_AT (64u << 10)
+#define HASH_INLINE 4096u
 #define CAP_START 256u
 #define CAP_FIRST_MAX (64u << 10)
 
@@ -80,7 +81,7 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    buf_init(&v->hb, HASH_AT + (1u << 20));
+    buf_init(&v->hb, HASH_AT + HASH_INLINE + 64);
     crypto_generichash_init(&v->h, NULL, 0, 32);
     v->nf = (unsigned)json_array_size(columns);
     /* test hook (tests/integration/db_exact.sh): encode FLOAT with 6 significant
@@ -184,7 +185,8 @@ out:
     return rc;
 }
 
-/* A value longer than its buffer: grow the buffer and fetch the value whole. */
+/* A value longer than its buffer: grow the buffer and fetch the value
+ * whole (the caller binds the grown buffers once the row is read). */
 static int fetch_long(DumpValues *v, unsigned i, Err *err)
 {
     DvCol *c = &v->cols[i];
@@ -207,24 +209,30 @@ static int fetch_long(DumpValues *v, unsigned i, Err *err)
     b.error = &c->error;
     if (mysql_stmt_fetch_column(v->st, &b, i, 0))
         return err_set(err, ERR_DB, "read a value of %lu bytes: %s", need, mysql_stmt_error(v->st));
-    return bind_all(v, err);   /* the next rows land in the bigger buffer */
+    return 0;
 }
 
-/* The row's values, type-tagged, into the hash buffer (docs/FORMAT.md,
- * "Values hash"). */
+static void hash_flush(DumpValues *v)
+{
+    crypto_generichash_update(&v->h, v->hb.data, v->hb.len);
+    buf_reset(&v->hb);
+}
+
+/* The row's values, type-tagged, into the hash (docs/FORMAT.md, "Values
+ * hash"): small values through the hash buffer, long ones straight in, so
+ * the buffer stays small whatever the row. */
 static int hash_row(DumpValues *v, Err *err)
 {
-    size_t need = 1;
-    uint8_t *d;
-
-    for (unsigned i = 0; i < v->nf; i++)
-        need += 1 + (v->cols[i].kind == K_BYTES ? 8 + (size_t)v->cols[i].len : 24);
-    if (buf_reserve(&v->hb, need, err)) return err->code;
-    d = v->hb.data + v->hb.len;
     for (unsigned i = 0; i < v->nf; i++) {
         const DvCol *c = &v->cols[i];
+        bool inline_bytes = c->kind == K_BYTES && !c->null && c->len <= HASH_INLINE;
+        uint8_t *d;
+        if (v->hb.len >= HASH_AT) hash_flush(v);
+        if (buf_reserve(&v->hb, 32 + (inline_bytes ? (size_t)c->len : 0), err)) return err->code;
+        d = v->hb.data + v->hb.len;
         if (c->null) {
             *d++ = 'N';
+            v->hb.len = (size_t)(d - v->hb.data);
             continue;
         }
         switch (c->kind) {
@@ -268,17 +276,21 @@ static int hash_row(DumpValues *v, Err *err)
             *d++ = 'S';
             put_u64(d, c->len);
             d += 8;
-            memcpy(d, c->data, c->len);
-            d += c->len;
+            if (inline_bytes) {
+                memcpy(d, c->data, c->len);
+                d += c->len;
+            } else {
+                v->hb.len = (size_t)(d - v->hb.data);
+                hash_flush(v);
+                crypto_generichash_update(&v->h, c->data, c->len);
+                continue;
+            }
             break;
         }
+        v->hb.len = (size_t)(d - v->hb.data);
     }
-    *d++ = '\n';
-    v->hb.len = (size_t)(d - v->hb.data);
-    if (v->hb.len >= HASH_AT) {
-        crypto_generichash_update(&v->h, v->hb.data, v->hb.len);
-        buf_reset(&v->hb);
-    }
+    if (buf_append(&v->hb, "\n", 1, err)) return err->code;
+    if (v->hb.len >= HASH_AT) hash_flush(v);
     return 0;
 }
 
@@ -294,11 +306,16 @@ int dump_values_next(DumpValues *v, bool *out_row, Err *err)
                 mysql_stmt_error(v->st), e);
         return err->code;
     }
+    bool grown = false;
     for (unsigned i = 0; i < v->ncols; i++) {
         DvCol *c = &v->cols[i];
-        if (c->kind == K_BYTES && !c->null && c->len > c->cap && fetch_long(v, i, err))
-            return err->code;
+        if (c->kind != K_BYTES || c->null || c->len <= c->cap) continue;
+        if (fetch_long(v, i, err)) return err->code;
+        grown = true;
     }
+    /* the next rows land in the bigger buffers; binding again only after
+     * the whole row is read (it resets the row's column states) */
+    if (grown && bind_all(v, err)) return err->code;
     *out_row = true;
     return hash_row(v, err);
 }
@@ -366,8 +383,7 @@ int dump_values_encode(DumpValues *v, Buf *out, Err *err)
 void dump_values_digest(DumpValues *v, char out_hex[65])
 {
     uint8_t digest[32];
-    crypto_generichash_update(&v->h, v->hb.data, v->hb.len);
-    buf_reset(&v->hb);
+    hash_flush(v);
     crypto_generichash_final(&v->h, digest, sizeof digest);
     hex_encode(digest, sizeof digest, out_hex);
 }
