@@ -208,3 +208,19 @@ const char *rst_db_comparison_id(const RstDbStats *st)
     if (st->by_stream) return "stream-hash+rows";
     return "values-hash+rows";
 }
+
+const char *rst_db_item_comparison_id(const json_t *item)
+{
+    RstDbStats st;
+    const json_t *jd, *jt;
+    size_t d, i;
+
+    memset(&st, 0, sizeof st);
+    json_array_foreach(json_object_get(item, "databases"), d, jd) {
+        json_array_foreach(json_object_get(jd, "tables"), i, jt) {
+            if (json_object_get(jt, "values_hash")) st.by_values++;
+            else st.by_stream++;
+        }
+    }
+    return rst_db_comparison_id(&st);
+}

@@ -56,6 +56,9 @@ typedef struct RstDbStats {
  * from its stats. Static strings. */
 const char *rst_db_comparison(const RstDbStats *st);
 const char *rst_db_comparison_id(const RstDbStats *st);
+/* The identifier of the comparison a verification of item makes (from its
+ * tables' hashes, without a server). Static string. */
+const char *rst_db_item_comparison_id(const json_t *item);
 
 /* Load the item's databases into the server at target. On ERR_VERIFY the
  * data is loaded but differs (err names the tables); other errors leave a

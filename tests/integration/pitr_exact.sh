@@ -53,6 +53,7 @@ restore() { # GTID args...: restore to GTID, every value equal to the source's t
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["verdict"] == "verified" and j["reached"] and j["load_verified"], j
+assert j["comparison"] == "values-hash+rows", j["comparison"]
 PY
   db_values $TG zoo > "$T/v.tgt"
   diff "$T/v.$g" "$T/v.tgt" > "$T/v.diff" || { head -c 3000 "$T/v.diff" >&2; fail "--to-gtid $g $*: values differ from the source's"; }
