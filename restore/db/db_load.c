@@ -48,18 +48,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Is column c one the dump wrote as text for a type that reads a binary
- * string as its binary form (schema "text_columns": INET6, UUID)? */
-bool db_is_text_column(const json_t *sinfo, const char *c)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(sinfo, "text_columns"), i, x) {
-        if (!strcmp(json_string_value(x), c)) return true;
-    }
-    return false;
-}
-
 static int load_sql(const LTask *t, Buf *b, Err *err)
 {
     size_t i;

@@ -254,7 +254,16 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     for (size_t d = 0; d < cat.ndbs; d++) {
         DumpDb *db = &cat.dbs[d];
         json_t *tabs = json_array(), *jd;
-        char *s = json_dumps(db->schema, JSON_INDENT(1) | JSON_SORT_KEYS);
+        char *s;
+        if (getenv("TIDEMARK_TEST_DUMP_WITHOUT_VALUES_HASH")) {
+            /* test hook (db_exact.sh, see dump_rows_table): schemas then had
+             * no text_columns either */
+            size_t k;
+            json_t *st;
+            json_array_foreach(json_object_get(db->schema, "tables"), k, st)
+                json_object_del(st, "text_columns");
+        }
+        s = json_dumps(db->schema, JSON_INDENT(1) | JSON_SORT_KEYS);
         if (!s || !tabs) {
             free(s);
             json_decref(tabs);
