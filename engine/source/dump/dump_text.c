@@ -51,12 +51,15 @@ size_t dump_text_double(char *d, double v)
      * amounts are. "I.F" then denotes the rational I / 10^k; the server's
      * correctly rounded reading of it is the nearest double, which is what
      * the correctly rounded division gave: v itself. */
-    if (fabs(v) < 9007199254740992.0 && v != 0) {
+    double av = v < 0 ? -v : v;
+    if (av < 9007199254740992.0 && v != 0) {
         for (unsigned k = 0; k < sizeof pow10_tab / sizeof pow10_tab[0]; k++) {
-            double x = v * pow10_tab[k];
-            if (fabs(x) >= 9007199254740992.0) break;
-            if (x != floor(x) || x / pow10_tab[k] != v) continue;
-            uint64_t ax = (uint64_t)fabs(x), ip = ax, fp = 0;
+            double ax_d = av * pow10_tab[k];
+            if (ax_d >= 9007199254740992.0) break;
+            /* below 2^53 the conversion is exact for integers: a round trip
+             * through uint64_t tests integrality without libm */
+            if ((double)(uint64_t)ax_d != ax_d || ax_d / pow10_tab[k] != av) continue;
+            uint64_t ax = (uint64_t)ax_d, ip = ax, fp = 0;
             unsigned long scale = 1;
             for (unsigned j = 0; j < k; j++) scale *= 10;
             ip = ax / scale;
