@@ -105,7 +105,26 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
     buf_init(&x.head, 1 << 20);
     buf_init(&x.line, BUF_MAX_DEFAULT);
     buf_init(&x.stmt, BUF_MAX_DEFAULT);
-    if (x.nf == 0) goto out;
+    if (x.nf == 0) {
+        /* generated columns only: the rows are rows of defaults */
+        json_int_t rows = json_integer_value(json_object_get(tinfo, "rows"));
+        for (json_int_t k = 0; k < rows && !rc; k++) {
+            if (k % 1000 == 0) {
+                rc = k ? out_str(out, ";\n", err) : 0;
+                if (!rc) rc = out_str(out, "INSERT INTO ", err);
+                if (!rc) {
+                    buf_reset(&x.head);
+                    rc = src_sql_ident(&x.head, table, err);
+                }
+                if (!rc) rc = out_write(out, x.head.data, x.head.len, err);
+                if (!rc) rc = out_str(out, " () VALUES ()", err);
+            } else {
+                rc = out_str(out, ",()", err);
+            }
+        }
+        if (!rc && rows > 0) rc = out_str(out, ";\n", err);
+        goto out;
+    }
     x.fields = calloc(x.nf, sizeof *x.fields);
     x.lens = calloc(x.nf, sizeof *x.lens);
     x.nulls = calloc(x.nf, sizeof *x.nulls);

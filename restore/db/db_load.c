@@ -103,6 +103,32 @@ static int alter(MYSQL *m, const char *tdb, const char *table, const char *what,
     return rc;
 }
 
+/* A table whose columns are all generated has nothing in its rows stream
+ * but its row count: its rows are rows of defaults. */
+static int insert_default_rows(MYSQL *m, const char *tdb, const char *table, uint64_t rows,
+                               Err *err)
+{
+    Buf b;
+    int rc = 0;
+
+    buf_init(&b, 1 << 20);
+    while (!rc && rows) {
+        uint64_t n = rows < 1000 ? rows : 1000;
+        buf_reset(&b);
+        rc = buf_append_str(&b, "INSERT INTO ", err);
+        if (!rc) rc = src_sql_ident(&b, tdb, err);
+        if (!rc) rc = buf_append_str(&b, ".", err);
+        if (!rc) rc = src_sql_ident(&b, table, err);
+        if (!rc) rc = buf_append_str(&b, " () VALUES ()", err);
+        for (uint64_t k = 1; !rc && k < n; k++) rc = buf_append_str(&b, ",()", err);
+        if (!rc && mysql_real_query(m, (char *)b.data, b.len))
+            rc = src_db_err(m, err, "insert rows of defaults");
+        rows -= n;
+    }
+    buf_free(&b);
+    return rc;
+}
+
 static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
 {
     LCtx *ctx = vctx;
@@ -120,6 +146,9 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
             err_wrap(err, "rows part %zu", p->part + 1);
             goto out;
         }
+    } else if (json_array_size(json_object_get(t->sinfo, "columns")) == 0) {
+        uint64_t rows = (uint64_t)json_integer_value(json_object_get(t->tinfo, "rows"));
+        if ((rc = insert_default_rows(m, t->tdb, t->table, rows, err))) goto out;
     }
     pthread_mutex_lock(&ctx->mu);
     last = --t->parts_left == 0;

@@ -93,6 +93,9 @@ CREATE TABLE gen (
 ) ENGINE=InnoDB;
 INSERT INTO gen (id, f, v, inv, inv_i6) VALUES (1, 33.33333206176758, 'a', 0.1, '::2'), (2, NULL, NULL, NULL, NULL), (3, 1e-40, 'c', 3.3, '1::');
 INSERT INTO gen (id, f, v) VALUES (4, 1.5, 'dflt');
+-- a table of generated columns only: its rows are rows of defaults
+CREATE TABLE only_gen (a INT AS (1) VIRTUAL, b VARCHAR(5) AS ('x') PERSISTENT) ENGINE=InnoDB;
+INSERT INTO only_gen () VALUES (), (), ();
 CREATE TABLE uniq_float (f FLOAT NOT NULL, d DOUBLE NOT NULL, n INT, UNIQUE KEY uk (f, d)) ENGINE=InnoDB;
 INSERT INTO uniq_float VALUES (33.33333206176758, 0.1, 1), (33.3333, 0.1, 2), (1e-40, 5e-324, 3);
 CREATE TABLE my_float (id INT PRIMARY KEY, f FLOAT, d DOUBLE, i6 INET6) ENGINE=MyISAM;

@@ -16,6 +16,7 @@ typedef struct DumpTable {
     json_t *columns;         /* array of dumped (non-generated) column names */
     json_t *order_by;        /* array of key columns, or json null */
     json_t *text_columns;    /* columns loaded through a text charset (INET6, UUID, ...) */
+    json_t *generated;       /* generated columns: not dumped, in the values hash */
     /* results */
     uint64_t rows, bytes;
     char hash[65];           /* BLAKE2b-256 of the rows stream bytes */
@@ -75,12 +76,14 @@ void dump_point_clear(DumpPoint *p);
 int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *err);
 
 /* A table's rows through the binary protocol (dump_values.c): open runs
- * the prepared SELECT (src_dump_select_sql); next fetches a row (out_row
- * false at the end) and adds its values to the values hash; encode
- * appends the current row as a tsv1 line; digest ends the hash (hex). */
+ * the prepared SELECT (src_dump_select_sql) of columns then generated
+ * (may be NULL); next fetches a row (out_row false at the end) and adds
+ * all its values to the values hash; encode appends the row's columns
+ * (not the generated ones) as a tsv1 line; digest ends the hash (hex). */
 typedef struct DumpValues DumpValues;
 int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
-                     const json_t *order_by, DumpValues **out, Err *err);
+                     const json_t *generated, const json_t *order_by, DumpValues **out,
+                     Err *err);
 int dump_values_next(DumpValues *v, bool *out_row, Err *err);
 int dump_values_encode(DumpValues *v, Buf *out, Err *err);
 void dump_values_digest(DumpValues *v, char out_hex[65]);

@@ -155,7 +155,8 @@ out:
 /* The dump: values read once, hashed as values, encoded, written, the
  * encoded bytes hashed too. r == NULL: values hash and count only. */
 static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
-                      const json_t *columns, const json_t *order_by, uint64_t part_size,
+                      const json_t *columns, const json_t *generated, const json_t *order_by,
+                      uint64_t part_size,
                       uint64_t *out_rows, uint64_t *out_bytes, char out_stream_hex[65],
                       char out_values_hex[65], json_t **out_parts, Err *err)
 {
@@ -175,7 +176,7 @@ static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = dump_values_open(m, db, table, columns, order_by, &v, err))) goto out;
+    if ((rc = dump_values_open(m, db, table, columns, generated, order_by, &v, err))) goto out;
     for (;;) {
         size_t before = b.len;
         if ((rc = dump_values_next(v, &more, err))) goto out;
@@ -226,7 +227,8 @@ int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *er
     if (old && *old && strcmp(old, "0") != 0)
         return rows_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
                         &t->bytes, t->hash, r ? &t->parts : NULL, err);
-    return values_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
+    return values_run(r, m, t->db, t->name, t->columns, t->generated, t->order_by, part_size,
+                      &t->rows,
                       &t->bytes, t->hash, t->values_hash, r ? &t->parts : NULL, err);
 }
 
@@ -237,9 +239,10 @@ int src_dump_table_hash(MYSQL *m, const char *db, const char *table, const json_
 }
 
 int src_dump_table_values_hash(MYSQL *m, const char *db, const char *table,
-                               const json_t *columns, const json_t *order_by, uint64_t *out_rows,
-                               char out_hex[65], Err *err)
+                               const json_t *columns, const json_t *generated,
+                               const json_t *order_by, uint64_t *out_rows, char out_hex[65],
+                               Err *err)
 {
-    return values_run(NULL, m, db, table, columns, order_by, 0, out_rows, NULL, NULL, out_hex,
-                      NULL, err);
+    return values_run(NULL, m, db, table, columns, generated, order_by, 0, out_rows, NULL, NULL,
+                      out_hex, NULL, err);
 }

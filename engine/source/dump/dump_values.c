@@ -42,6 +42,7 @@ struct DumpValues {
     DvCol *cols;
     unsigned ncols;          /* bound result columns */
     unsigned nf;             /* dumped columns (0: a table of generated columns only) */
+    unsigned nh;             /* hashed columns: the dumped ones, then the generated ones */
     crypto_generichash_state h;
     Buf hb;                  /* serialized values waiting for the hash */
     bool lossy_float;        /* test switch, see dump_values_open */
@@ -66,11 +67,13 @@ static int bind_all(DumpValues *v, Err *err)
 }
 
 int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
-                     const json_t *order_by, DumpValues **out, Err *err)
+                     const json_t *generated, const json_t *order_by, DumpValues **out,
+                     Err *err)
 {
     DumpValues *v = NULL;
     MYSQL_RES *meta = NULL;
     MYSQL_FIELD *fs;
+    json_t *all = NULL;
     Buf sql;
     int rc = 0;
 
@@ -84,13 +87,20 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
     buf_init(&v->hb, HASH_AT + HASH_INLINE + 64);
     crypto_generichash_init(&v->h, NULL, 0, 32);
     v->nf = (unsigned)json_array_size(columns);
+    v->nh = v->nf + (unsigned)json_array_size(generated);
     /* test hook (tests/integration/db_exact.sh): encode FLOAT with 6 significant
      * digits, as the text protocol did before, to prove verification catches it */
     {
         const char *lossy = getenv("TIDEMARK_TEST_LOSSY_FLOAT");
         v->lossy_float = lossy && *lossy && strcmp(lossy, "0") != 0;
     }
-    if ((rc = src_dump_select_sql(db, table, columns, order_by, &sql, err))) goto out;
+    /* generated columns are read (and hashed) after the dumped ones, never encoded */
+    if (!(all = json_array()) || json_array_extend(all, (json_t *)columns) ||
+        (generated && json_array_extend(all, (json_t *)generated))) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = src_dump_select_sql(db, table, all, order_by, &sql, err))) goto out;
     if (!(v->st = mysql_stmt_init(m))) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
@@ -179,6 +189,7 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
     *out = v;
     v = NULL;
 out:
+    json_decref(all);
     if (meta) mysql_free_result(meta);
     dump_values_close(v);
     buf_free(&sql);
@@ -223,7 +234,7 @@ static void hash_flush(DumpValues *v)
  * the buffer stays small whatever the row. */
 static int hash_row(DumpValues *v, Err *err)
 {
-    for (unsigned i = 0; i < v->nf; i++) {
+    for (unsigned i = 0; i < v->nh; i++) {
         const DvCol *c = &v->cols[i];
         bool inline_bytes = c->kind == K_BYTES && !c->null && c->len <= HASH_INLINE;
         uint8_t *d;

@@ -135,12 +135,13 @@ int src_dump_select_sql(const char *db, const char *table, const json_t *columns
                         const json_t *order_by, Buf *out, Err *err);
 
 /* Recompute a table's row count and values hash (tm-values-1: the values
- * as the server holds them, read through the binary protocol) on a live
- * server (session set up by src_dump_session_setup). out_hex gets 64 hex
- * chars + NUL. */
+ * as the server holds them, read through the binary protocol: columns,
+ * then the generated columns, which may be NULL) on a live server (session
+ * set up by src_dump_session_setup). out_hex gets 64 hex chars + NUL. */
 int src_dump_table_values_hash(MYSQL *m, const char *db, const char *table,
-                               const json_t *columns, const json_t *order_by, uint64_t *out_rows,
-                               char out_hex[65], Err *err);
+                               const json_t *columns, const json_t *generated,
+                               const json_t *order_by, uint64_t *out_rows, char out_hex[65],
+                               Err *err);
 
 /* The same with the stream hash of snapshots made before the values hash
  * (BLAKE2b-256 over the server's text-protocol values encoded as tsv1). */
