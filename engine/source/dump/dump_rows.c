@@ -156,8 +156,8 @@ out:
  * encoded bytes hashed too. r == NULL: values hash and count only. */
 static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
                       const json_t *columns, const json_t *generated, const json_t *order_by,
-                      uint64_t part_size,
-                      uint64_t *out_rows, uint64_t *out_bytes, char out_stream_hex[65],
+                      uint64_t part_size, uint64_t *out_rows, uint64_t *out_bytes,
+                      char out_stream_hex[65],
                       char out_values_hex[65], json_t **out_parts, Err *err)
 {
     Buf b;
@@ -228,8 +228,7 @@ int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *er
         return rows_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
                         &t->bytes, t->hash, r ? &t->parts : NULL, err);
     return values_run(r, m, t->db, t->name, t->columns, t->generated, t->order_by, part_size,
-                      &t->rows,
-                      &t->bytes, t->hash, t->values_hash, r ? &t->parts : NULL, err);
+                      &t->rows, &t->bytes, t->hash, t->values_hash, r ? &t->parts : NULL, err);
 }
 
 int src_dump_table_hash(MYSQL *m, const char *db, const char *table, const json_t *columns,

@@ -46,7 +46,6 @@ struct DumpValues {
     crypto_generichash_state h;
     Buf hb;                  /* serialized values waiting for the hash */
     bool lossy_float;        /* test switch, see dump_values_open */
-    char what[64];
 };
 
 static void put_u64(uint8_t *d, uint64_t v)
@@ -115,6 +114,10 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
         goto out;
     }
     v->ncols = mysql_num_fields(meta);
+    if (v->ncols < v->nh) {   /* the server answered another question */
+        rc = err_set(err, ERR_DB, "select rows: %u result columns, expected %u", v->ncols, v->nh);
+        goto out;
+    }
     fs = mysql_fetch_fields(meta);
     v->cols = calloc(v->ncols ? v->ncols : 1, sizeof *v->cols);
     v->bind = calloc(v->ncols ? v->ncols : 1, sizeof *v->bind);
