@@ -196,6 +196,18 @@ int cmd_backup_db(CliCtx *ctx, int argc, char **argv, Err *err)
     return backup_common(ctx, argc, argv, false, err);
 }
 
+/* Old snapshots stored FLOATs rounded to 6 significant digits, which their
+ * encoding's hash cannot see: say so, naming the tables. */
+static void print_float_note(const RstDbStats *st)
+{
+    if (!st->float_count) return;
+    printf("verification: note: %llu table(s) with FLOAT columns (%s%s) come from a snapshot "
+           "made before values hashes, which stored FLOAT values rounded to 6 significant "
+           "digits: they match the snapshot, not necessarily the source\n",
+           (unsigned long long)st->float_count, st->float_tables,
+           st->float_count > 10 ? ", ..." : "");
+}
+
 static int open_item(CliCtx *ctx, const char *inst, const char *ref, Repo **out_r,
                      json_t **out_m, const json_t **out_item, char hex[ID_HEX_LEN + 1], Err *err)
 {
@@ -341,22 +353,28 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_load(r, item, &conn, &o, &st, err);
     if (ctx->json) {
-        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:I}", "snapshot", hex, "verdict",
+        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:I,s:s*,s:I}", "snapshot", hex,
+                                 "verdict",
                                  o.skip_verify ? "not verified"
                                  : rc == 0     ? "verified"
                                                : "failed",
                                  "tables", (json_int_t)st.tables, "rows", (json_int_t)st.rows,
                                  "bytes", (json_int_t)st.bytes, "load_seconds", st.load_s,
                                  "verify_seconds", st.verify_s, "mismatches",
-                                 (json_int_t)st.mismatches));
+                                 (json_int_t)st.mismatches, "comparison",
+                                 o.skip_verify ? NULL : rst_db_comparison_id(&st),
+                                 "old_float_tables", (json_int_t)st.float_count));
     } else if (!ctx->quiet && (rc == 0 || rc == ERR_VERIFY)) {
         fprintf(stderr, "loaded %llu tables, %llu rows, %.1f MB in %.1f s (%.0f rows/s)\n",
                 (unsigned long long)st.tables, (unsigned long long)st.rows, (double)st.bytes / 1e6,
                 st.load_s, st.load_s > 0 ? (double)st.rows / st.load_s : 0.0);
-        if (!o.skip_verify)
-            printf("verification: %s (%llu tables, %llu differ, %.1f s)\n",
+        if (!o.skip_verify) {
+            printf("verification: %s (%llu tables, %llu differ, %.1f s; compared: %s)\n",
                    rc == 0 ? "OK, every table's content hash matches the snapshot" : "FAILED",
-                   (unsigned long long)st.tables, (unsigned long long)st.mismatches, st.verify_s);
+                   (unsigned long long)st.tables, (unsigned long long)st.mismatches, st.verify_s,
+                   rst_db_comparison(&st));
+            print_float_note(&st);
+        }
     }
     if (rc) goto out;
 out:
@@ -447,13 +465,19 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_verify(r, item, &conn, tdb, threads, &st, err);
     if (ctx->json)
-        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:f}", "snapshot", hex, "verdict",
+        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:I}", "snapshot", hex, "verdict",
                                  rc == 0 ? "verified" : "failed", "tables", (json_int_t)st.tables,
-                                 "mismatches", (json_int_t)st.mismatches, "seconds", st.verify_s));
+                                 "mismatches", (json_int_t)st.mismatches, "seconds", st.verify_s,
+                                 "comparison", rst_db_comparison_id(&st), "old_float_tables",
+                                 (json_int_t)st.float_count));
     else if (!ctx->quiet && (rc == 0 || rc == ERR_VERIFY))
-        printf("verification: %s (%llu tables, %llu differ, %.1f s)\n",
+    {
+        printf("verification: %s (%llu tables, %llu differ, %.1f s; compared: %s)\n",
                rc == 0 ? "OK, every table's content hash matches the snapshot" : "FAILED",
-               (unsigned long long)st.tables, (unsigned long long)st.mismatches, st.verify_s);
+               (unsigned long long)st.tables, (unsigned long long)st.mismatches, st.verify_s,
+               rst_db_comparison(&st));
+        print_float_note(&st);
+    }
 out:
     json_decref(m);
     repo_free(r);

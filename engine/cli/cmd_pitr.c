@@ -14,6 +14,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
+#include "restore/db/rst_db.h"
 #include "restore/pitr/rst_pitr.h"
 
 /* Target connection: the instance's own unless --host/--socket/--defaults-file. */
@@ -400,6 +401,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         if (j) json_object_set_new(j, "tx_per_second", json_real(res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0));
         if (j) json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
         if (j && plan.replay) json_object_set_new(j, "apply", apply_json(&ro, &res));
+        if (j) json_object_set_new(j, "comparison", json_string(rst_db_item_comparison_id(plan.item)));
         cli_json_print(j);
     } else if (!ctx->quiet && res.refused) {
         /* nothing was replayed: a refusal (the reason on stderr), not a verdict */
@@ -411,8 +413,9 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                res.tables ? ", the target holds the snapshot only" : ", nothing was touched");
     } else if (!ctx->quiet) {
         printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
-               "content hashes %s\n", plan.snap_hex, res.tables, res.rows, res.load_s + res.verify_s,
-               res.load_verified ? "verified" : "NOT verified");
+               "content hashes %s (%s)\n", plan.snap_hex, res.tables, res.rows,
+               res.load_s + res.verify_s, res.load_verified ? "verified" : "NOT verified",
+               rst_db_item_comparison_id(plan.item));
         if (plan.replay && res.applied == RST_PITR_APPLY_NET && rc) {
             printf("summary: the net apply stopped after %" PRIu64 " of %" PRIu64 " rows of the net change of %"
                    PRIu64 " transactions (the error says where)\n", res.net_rows_applied, res.net_rows_total,

@@ -21,6 +21,7 @@ typedef struct Ex {
     char **fields;
     size_t *lens;
     bool *nulls;
+    bool *text;              /* column i is in the schema's text_columns */
     uint64_t rows;
 } Ex;
 
@@ -59,7 +60,9 @@ static int one_line(Ex *x, char *line, size_t len, Err *err)
             if (buf_append_str(&x->stmt, "NULL", err)) return err->code;
             continue;
         }
-        if (buf_append_str(&x->stmt, "'", err) ||
+        /* a text column's literal carries its charset: under SET NAMES
+         * binary, INET6/UUID would take the bytes as their binary form */
+        if (buf_append_str(&x->stmt, x->text[i] ? "_utf8mb4'" : "'", err) ||
             src_sql_escape(&x->stmt, x->fields[i], x->lens[i], err) ||
             buf_append_str(&x->stmt, "'", err))
             return err->code;
@@ -102,11 +105,31 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
     buf_init(&x.head, 1 << 20);
     buf_init(&x.line, BUF_MAX_DEFAULT);
     buf_init(&x.stmt, BUF_MAX_DEFAULT);
-    if (x.nf == 0) goto out;
+    if (x.nf == 0) {
+        /* generated columns only: the rows are rows of defaults */
+        json_int_t rows = json_integer_value(json_object_get(tinfo, "rows"));
+        for (json_int_t k = 0; k < rows && !rc; k++) {
+            if (k % 1000 == 0) {
+                rc = k ? out_str(out, ";\n", err) : 0;
+                if (!rc) rc = out_str(out, "INSERT INTO ", err);
+                if (!rc) {
+                    buf_reset(&x.head);
+                    rc = src_sql_ident(&x.head, table, err);
+                }
+                if (!rc) rc = out_write(out, x.head.data, x.head.len, err);
+                if (!rc) rc = out_str(out, " () VALUES ()", err);
+            } else {
+                rc = out_str(out, ",()", err);
+            }
+        }
+        if (!rc && rows > 0) rc = out_str(out, ";\n", err);
+        goto out;
+    }
     x.fields = calloc(x.nf, sizeof *x.fields);
     x.lens = calloc(x.nf, sizeof *x.lens);
     x.nulls = calloc(x.nf, sizeof *x.nulls);
-    if (!x.fields || !x.lens || !x.nulls) {
+    x.text = calloc(x.nf, sizeof *x.text);
+    if (!x.fields || !x.lens || !x.nulls || !x.text) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -114,6 +137,7 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
         (rc = src_sql_ident(&x.head, table, err)) || (rc = buf_append_str(&x.head, " (", err)))
         goto out;
     json_array_foreach(cols, i, c) {
+        x.text[i] = db_is_text_column(sinfo, json_string_value(c));
         if ((i && (rc = buf_append_str(&x.head, ",", err))) ||
             (rc = src_sql_ident(&x.head, json_string_value(c), err)))
             goto out;
@@ -135,6 +159,7 @@ out:
     free(x.fields);
     free(x.lens);
     free(x.nulls);
+    free(x.text);
     buf_free(&x.head);
     buf_free(&x.line);
     buf_free(&x.stmt);

@@ -16,6 +16,12 @@ char *db_text(const json_t *v, size_t *len);
 /* The table entry named name in a schema document, or NULL (borrowed). */
 const json_t *db_schema_table(const json_t *schema, const char *name);
 
+/* Is column c of the schema table sinfo in its "text_columns" (values
+ * dumped as text for a type that takes a binary string as its binary form:
+ * loaded and exported in a text charset)? Without that field (older
+ * snapshots), the table's CREATE text says: an INET4, INET6 or UUID column. */
+bool db_is_text_column(const json_t *sinfo, const char *c);
+
 /* The database name to load db under (target_db when given). */
 const char *db_target_name(const json_t *item, const char *db, const char *target_db);
 

@@ -52,6 +52,7 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
 {
     size_t i;
     json_t *c;
+    bool any_text = false;
 
     if (buf_append_str(b, "LOAD DATA LOCAL INFILE 'tidemark-stream' INTO TABLE ", err) ||
         src_sql_ident(b, t->tdb, err) || buf_append_str(b, ".", err) ||
@@ -60,10 +61,29 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
                           "LINES TERMINATED BY '\\n' (", err))
         return err->code;
     json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
-        if ((i && buf_append_str(b, ",", err)) || src_sql_ident(b, json_string_value(c), err))
+        if (i && buf_append_str(b, ",", err)) return err->code;
+        if (db_is_text_column(t->sinfo, json_string_value(c))) {
+            /* read into a variable, set from it as text (a binary string
+             * would be taken as the type's 16-byte binary form) */
+            if (buf_printf(b, err, "@tm_c%zu", i)) return err->code;
+            any_text = true;
+        } else if (src_sql_ident(b, json_string_value(c), err)) {
             return err->code;
+        }
     }
-    return buf_append_str(b, ")", err);
+    if (buf_append_str(b, ")", err)) return err->code;
+    if (!any_text) return 0;
+    if (buf_append_str(b, " SET ", err)) return err->code;
+    any_text = false;
+    json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
+        if (!db_is_text_column(t->sinfo, json_string_value(c))) continue;
+        if ((any_text && buf_append_str(b, ", ", err)) ||
+            src_sql_ident(b, json_string_value(c), err) ||
+            buf_printf(b, err, " = CONVERT(@tm_c%zu USING utf8mb4)", i))
+            return err->code;
+        any_text = true;
+    }
+    return 0;
 }
 
 static int alter(MYSQL *m, const char *tdb, const char *table, const char *what, Err *err)
@@ -79,6 +99,32 @@ static int alter(MYSQL *m, const char *tdb, const char *table, const char *what,
     if (!rc) rc = buf_append_str(&b, " ", err);
     if (!rc) rc = buf_append_str(&b, what, err);
     if (!rc && mysql_real_query(m, (char *)b.data, b.len)) rc = src_db_err(m, err, "ALTER TABLE");
+    buf_free(&b);
+    return rc;
+}
+
+/* A table whose columns are all generated has nothing in its rows stream
+ * but its row count: its rows are rows of defaults. */
+static int insert_default_rows(MYSQL *m, const char *tdb, const char *table, uint64_t rows,
+                               Err *err)
+{
+    Buf b;
+    int rc = 0;
+
+    buf_init(&b, 1 << 20);
+    while (!rc && rows) {
+        uint64_t n = rows < 1000 ? rows : 1000;
+        buf_reset(&b);
+        rc = buf_append_str(&b, "INSERT INTO ", err);
+        if (!rc) rc = src_sql_ident(&b, tdb, err);
+        if (!rc) rc = buf_append_str(&b, ".", err);
+        if (!rc) rc = src_sql_ident(&b, table, err);
+        if (!rc) rc = buf_append_str(&b, " () VALUES ()", err);
+        for (uint64_t k = 1; !rc && k < n; k++) rc = buf_append_str(&b, ",()", err);
+        if (!rc && mysql_real_query(m, (char *)b.data, b.len))
+            rc = src_db_err(m, err, "insert rows of defaults");
+        rows -= n;
+    }
     buf_free(&b);
     return rc;
 }
@@ -100,6 +146,9 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
             err_wrap(err, "rows part %zu", p->part + 1);
             goto out;
         }
+    } else if (json_array_size(json_object_get(t->sinfo, "columns")) == 0) {
+        uint64_t rows = (uint64_t)json_integer_value(json_object_get(t->tinfo, "rows"));
+        if ((rc = insert_default_rows(m, t->tdb, t->table, rows, err))) goto out;
     }
     pthread_mutex_lock(&ctx->mu);
     last = --t->parts_left == 0;

@@ -4,6 +4,7 @@
 #include <mysql.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "restore/db/db_int.h"
 
@@ -83,6 +84,59 @@ const json_t *db_schema_table(const json_t *schema, const char *name)
         if (n && !strcmp(n, name)) return t;
     }
     return NULL;
+}
+
+/* The type word after column c's name in a SHOW CREATE TABLE text
+ * ("\n  `c` inet6 DEFAULT NULL,"): is it one of the types that take a
+ * binary string as their binary form? */
+static bool create_says_text_type(const char *create, const char *c)
+{
+    size_t n = strlen(c), k = 0;
+    char *pat = malloc(2 * n + 8);
+    const char *p;
+    bool yes = false;
+
+    if (!pat) return false;
+    memcpy(pat, "\n  `", 4);
+    k = 4;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] == '`') pat[k++] = '`';
+        pat[k++] = c[i];
+    }
+    memcpy(pat + k, "` ", 3);
+    p = strstr(create, pat);
+    if (p) {
+        p += k + 2;
+        static const char *const types[] = {"inet6", "inet4", "uuid"};
+        for (size_t t = 0; t < 3 && !yes; t++) {
+            size_t l = strlen(types[t]);
+            yes = !strncasecmp(p, types[t], l) &&
+                  (p[l] == ' ' || p[l] == ',' || p[l] == '\n' || p[l] == '\0');
+        }
+    }
+    free(pat);
+    return yes;
+}
+
+bool db_is_text_column(const json_t *sinfo, const char *c)
+{
+    const json_t *tc = json_object_get(sinfo, "text_columns"), *x;
+    char *create;
+    size_t i;
+    bool yes;
+
+    if (tc) {
+        json_array_foreach(tc, i, x) {
+            if (!strcmp(json_string_value(x), c)) return true;
+        }
+        return false;
+    }
+    /* snapshots made before text_columns carried these values as text
+     * all the same: the table's definition says which columns they are */
+    create = db_text(json_object_get(sinfo, "create"), NULL);
+    yes = create && create_says_text_type(create, c);
+    free(create);
+    return yes;
 }
 
 const char *db_target_name(const json_t *item, const char *db, const char *target_db)

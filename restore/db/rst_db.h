@@ -8,9 +8,12 @@
  *     repository chunk by chunk (bounded memory, no temp files); the local
  *     infile handler serves only the stream it was armed with, whatever
  *     file name the server asks for.
- *  3. Verification recomputes every table's row count and BLAKE2b-256 over
- *     the tsv1 encoding from the loaded server and compares it with the
- *     snapshot's; any difference is ERR_VERIFY naming the tables. */
+ *  3. Verification recomputes every table's row count and values hash (the
+ *     values as the server holds them, read through the binary protocol)
+ *     from the loaded server and compares them with the snapshot's; any
+ *     difference is ERR_VERIFY naming the tables. Snapshots made before
+ *     values hashes are compared by the hash of their tsv1 encoding, and
+ *     the stats say so. */
 #ifndef TM_RESTORE_DB_RST_DB_H
 #define TM_RESTORE_DB_RST_DB_H
 
@@ -42,7 +45,20 @@ typedef struct RstDbStats {
     double load_s;           /* schema + rows + indexes + objects */
     double verify_s;
     uint64_t mismatches;     /* tables whose hash or count differ */
+    uint64_t by_values;      /* tables compared by values hash (tm-values-1) */
+    uint64_t by_stream;      /* tables compared by the hash of their tsv1 text (old snapshots) */
+    uint64_t float_count;    /* of those, tables with FLOAT columns (stored rounded to 6 digits) */
+    char float_tables[400];  /* the first of them, "db.table, ..." */
 } RstDbStats;
+
+/* The comparison a verification made, in words and as an identifier
+ * ("values-hash+rows", "stream-hash+rows", "values-hash+stream-hash+rows"),
+ * from its stats. Static strings. */
+const char *rst_db_comparison(const RstDbStats *st);
+const char *rst_db_comparison_id(const RstDbStats *st);
+/* The identifier of the comparison a verification of item makes (from its
+ * tables' hashes, without a server). Static string. */
+const char *rst_db_item_comparison_id(const json_t *item);
 
 /* Load the item's databases into the server at target. On ERR_VERIFY the
  * data is loaded but differs (err names the tables); other errors leave a

@@ -123,3 +123,22 @@ for line in sys.stdin:
         print(cur[0], cur[1], cur[2], end); cur = None
 '
 }
+
+# db_values SOCK DB: every row of every base table of DB as the server holds it
+# (FLOAT/DOUBLE through CAST(... AS DOUBLE), integers and DECIMAL as they are,
+# everything else through HEX(); generated and invisible columns included),
+# lines sorted, then CHECKSUM TABLE ... EXTENDED of the table.
+db_values() {
+  local s=$1 db=$2 t tq cols
+  q "$s" -N -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='$db' AND TABLE_TYPE='BASE TABLE' ORDER BY 1" > "$T/db_values.tables"
+  while IFS= read -r t; do
+    tq=${t//\`/\`\`}
+    cols=$(q "$s" -N -e "SELECT GROUP_CONCAT(CASE
+        WHEN DATA_TYPE IN ('float','double') THEN CONCAT('CAST(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\` AS DOUBLE)')
+        WHEN DATA_TYPE IN ('decimal','tinyint','smallint','mediumint','int','bigint') THEN CONCAT('\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\`')
+        ELSE CONCAT('HEX(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\`)') END ORDER BY ORDINAL_POSITION)
+      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$db' AND TABLE_NAME=$(printf "'%s'" "${t//\'/\'\'}")")
+    q "$s" -N -e "SELECT 'row', $cols FROM \`$db\`.\`$tq\`" | LC_ALL=C sort | TN="$t" awk '{ sub(/^row/, ""); print ENVIRON["TN"] $0 }'
+    q "$s" -N -e "CHECKSUM TABLE \`$db\`.\`$tq\` EXTENDED" | cut -f2 | TN="$t" awk '{ print ENVIRON["TN"], "checksum", $0 }'
+  done < "$T/db_values.tables"
+}

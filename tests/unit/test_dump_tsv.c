@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "engine/source/dump/src_dump.h"
+#include "restore/db/db_int.h"
 #include "restore/db/rst_db.h"
 #include "tests/support/tst_util.h"
 
@@ -188,6 +189,30 @@ static void test_ddl_split_rejects_other_text(void **state)
     assert_non_null(strstr(e.msg, "not a SHOW CREATE TABLE"));
 }
 
+static void test_text_columns_from_field_or_definition(void **state)
+{
+    (void)state;   /* INET6/UUID load as text: by text_columns, else by the CREATE text */
+    json_t *old = json_pack(
+        "{s:s}", "create",
+        "CREATE TABLE `t` (\n  `a``6` inet6 DEFAULT NULL,\n  `u` uuid NOT NULL,\n"
+        "  `x inet6` varchar(9) DEFAULT NULL,\n  `i4` inet4,\n  `n` int(11) DEFAULT NULL\n) "
+        "ENGINE=InnoDB");
+    json_t *now = json_pack("{s:s,s:[s]}", "create", "CREATE TABLE `t` (\n  `a` inet6\n)",
+                            "text_columns", "b");
+    assert_true(db_is_text_column(old, "a`6"));
+    assert_true(db_is_text_column(old, "u"));
+    assert_true(db_is_text_column(old, "i4"));
+    assert_false(db_is_text_column(old, "x inet6"));
+    assert_false(db_is_text_column(old, "x"));
+    assert_false(db_is_text_column(old, "n"));
+    assert_false(db_is_text_column(old, "a"));
+    /* the field, when present, is the answer */
+    assert_true(db_is_text_column(now, "b"));
+    assert_false(db_is_text_column(now, "a"));
+    json_decref(old);
+    json_decref(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -199,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_ddl_split_keeps_primary_key_and_checks),
         cmocka_unit_test(test_ddl_split_keeps_the_key_auto_increment_needs),
         cmocka_unit_test(test_ddl_split_rejects_other_text),
+        cmocka_unit_test(test_text_columns_from_field_or_definition),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -295,8 +295,11 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
                                       !strcasecmp(row[2], "RocksDB") ||
                                       !strcasecmp(row[2], "TokuDB"));
         t->columns = json_array();
+        t->text_columns = json_array();
+        t->generated = json_array();
         t->order_by = json_null();
-        if (!t->db || !t->name || !t->engine || !t->columns) {
+        if (!t->db || !t->name || !t->engine || !t->columns || !t->text_columns ||
+            !t->generated) {
             rc = err_set(err, ERR_NOMEM, "out of memory");
             goto out;
         }
@@ -311,7 +314,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
 
     /* columns (generated ones are recomputed by the server, never dumped) */
     buf_reset(&sql);
-    if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM "
+    if ((rc = buf_append_str(&sql, "SELECT TABLE_NAME, COLUMN_NAME, EXTRA, DATA_TYPE FROM "
                                    "information_schema.COLUMNS WHERE TABLE_SCHEMA = ", err)) ||
         (rc = lit(m, &sql, db, err)) ||
         (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, ORDINAL_POSITION", err)))
@@ -321,9 +324,16 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         DumpTable *t = find_table(c, first, row[0]);
         if (!t) continue;   /* a view */
         if (row[2] && (strstr(row[2], "VIRTUAL") || strstr(row[2], "STORED") ||
-                       strstr(row[2], "PERSISTENT")))
+                       strstr(row[2], "PERSISTENT"))) {
+            json_array_append_new(t->generated, json_string(row[1]));   /* verified only */
             continue;
+        }
         json_array_append_new(t->columns, json_string(row[1]));
+        /* types that read a binary string as their binary form: the text
+         * form they are dumped in must be loaded in a text charset */
+        if (row[3] && (!strcasecmp(row[3], "inet6") || !strcasecmp(row[3], "inet4") ||
+                       !strcasecmp(row[3], "uuid")))
+            json_array_append_new(t->text_columns, json_string(row[1]));
     }
     mysql_free_result(res);
     res = NULL;
@@ -385,6 +395,8 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         json_object_set_new(o, "engine", json_string(t->engine));
         json_object_set(o, "columns", t->columns);
         json_object_set(o, "order_by", t->order_by);
+        if (json_array_size(t->text_columns)) json_object_set(o, "text_columns", t->text_columns);
+        if (json_array_size(t->generated)) json_object_set(o, "generated_columns", t->generated);
         json_array_append_new(tables, o);
         o = NULL;
     }
@@ -491,6 +503,8 @@ void dump_catalog_free(DumpCatalog *c)
         free(t->name);
         free(t->engine);
         json_decref(t->columns);
+        json_decref(t->text_columns);
+        json_decref(t->generated);
         json_decref(t->order_by);
         json_decref(t->parts);
     }

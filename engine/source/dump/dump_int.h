@@ -3,6 +3,8 @@
 #ifndef TM_SOURCE_DUMP_DUMP_INT_H
 #define TM_SOURCE_DUMP_DUMP_INT_H
 
+#include <mysql.h>
+
 #include "engine/source/dump/src_dump.h"
 
 /* One base table to dump. Catalog fields are filled by dump_catalog_read,
@@ -13,9 +15,12 @@ typedef struct DumpTable {
     uint64_t est_bytes;      /* DATA_LENGTH, to start big tables first */
     json_t *columns;         /* array of dumped (non-generated) column names */
     json_t *order_by;        /* array of key columns, or json null */
+    json_t *text_columns;    /* columns loaded through a text charset (INET6, UUID, ...) */
+    json_t *generated;       /* generated columns: not dumped, in the values hash */
     /* results */
     uint64_t rows, bytes;
-    char hash[65];
+    char hash[65];           /* BLAKE2b-256 of the rows stream bytes */
+    char values_hash[65];    /* tm-values-1 of the values as the server holds them */
     json_t *parts;           /* array of streamref JSON */
     bool done;
 } DumpTable;
@@ -82,6 +87,33 @@ void dump_point_clear(DumpPoint *p);
 /* Dump one table's rows through m (inside the snapshot) into r.
  * r == NULL: compute rows and hash only. */
 int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *err);
+
+/* A table's rows through the binary protocol (dump_values.c): open runs
+ * the prepared SELECT (src_dump_select_sql) of columns then generated
+ * (may be NULL); next fetches a row (out_row false at the end) and adds
+ * all its values to the values hash; encode appends the row's columns
+ * (not the generated ones) as a tsv1 line; digest ends the hash (hex). */
+typedef struct DumpValues DumpValues;
+int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
+                     const json_t *generated, const json_t *order_by, DumpValues **out,
+                     Err *err);
+int dump_values_next(DumpValues *v, bool *out_row, Err *err);
+int dump_values_encode(DumpValues *v, Buf *out, Err *err);
+void dump_values_digest(DumpValues *v, char out_hex[65]);
+void dump_values_close(DumpValues *v);   /* accepts NULL */
+
+/* Exact text of binary-protocol values (dump_text.c): d has room for
+ * DUMP_TEXT_MAX bytes; returns the length written (no NUL). A DOUBLE's text
+ * reads back as the same 64 bits; a FLOAT is written as its exact double.
+ * TIME hours include the days; fractions have `decimals` digits (<= 6). */
+#define DUMP_TEXT_MAX 48
+size_t dump_text_u64(char *d, uint64_t v);
+size_t dump_text_i64(char *d, int64_t v);
+size_t dump_text_double(char *d, double v);
+size_t dump_text_time(char *d, const MYSQL_TIME *t, enum enum_field_types type, unsigned decimals);
+
+/* Escape n bytes of s as tsv1 at d (room for 2n bytes); returns the end. */
+uint8_t *dump_tsv_put(uint8_t *d, const unsigned char *s, size_t n);
 
 /* Check the account's privileges for dumping dbs (NULL-terminated; NULL =
  * global only); ERR_PERM listing what is missing and the GRANT that fixes it. */

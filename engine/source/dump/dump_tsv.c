@@ -4,15 +4,14 @@
  * bytes (dedup and content hashes rely on it). */
 #include <string.h>
 
-#include "engine/source/dump/src_dump.h"
+#include "engine/source/dump/dump_int.h"
 
 /* Bytes needing an escape in tsv1: 0 -> \0, \t, \n, \r, \\. */
 static const unsigned char tsv_esc[256] = {
     [0] = '0', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\',
 };
 
-/* Escape n bytes of s at d (room for 2n bytes); returns the end. */
-static uint8_t *tsv_put(uint8_t *d, const unsigned char *s, size_t n)
+uint8_t *dump_tsv_put(uint8_t *d, const unsigned char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -33,7 +32,7 @@ int src_tsv_field(Buf *out, const void *p, size_t n, Err *err)
     if (!p) return buf_append(out, "\\N", 2, err);
     /* worst case every byte doubles: reserve once, write directly */
     if (buf_reserve(out, 2 * n, err)) return err->code;
-    out->len = (size_t)(tsv_put(out->data + out->len, p, n) - out->data);
+    out->len = (size_t)(dump_tsv_put(out->data + out->len, p, n) - out->data);
     return 0;
 }
 
@@ -50,7 +49,7 @@ int src_tsv_row(Buf *out, unsigned nfields, char **vals, const unsigned long *le
     for (unsigned i = 0; i < nfields; i++) {
         if (i) *d++ = '\t';
         if (!vals[i]) { *d++ = '\\'; *d++ = 'N'; }
-        else d = tsv_put(d, (const unsigned char *)vals[i], lens[i]);
+        else d = dump_tsv_put(d, (const unsigned char *)vals[i], lens[i]);
     }
     *d++ = '\n';
     out->len = (size_t)(d - out->data);

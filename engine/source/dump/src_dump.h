@@ -9,9 +9,11 @@
  *     same commit point, and the binlog coordinates recorded are exactly
  *     that point (the next transaction to replay starts there).
  *  2. The rows encoding ("tsv1", docs/FORMAT.md) is deterministic: the same
- *     table content gives the same bytes, night after night. The content
- *     hash is BLAKE2b-256 (unkeyed) over those bytes, so a loaded server
- *     can be checked with src_dump_table_hash() alone.
+ *     table content gives the same bytes, night after night. Each table's
+ *     values hash (tm-values-1) is computed from the values as the server
+ *     holds them (binary protocol), never from the encoding, so a loaded
+ *     server is checked with src_dump_table_values_hash() alone and a
+ *     lossy encoding cannot pass.
  *  3. The dump never writes a snapshot: it returns a manifest item; the
  *     caller commits it (repo_snapshot_put). On error nothing refers to the
  *     streams written so far. */
@@ -132,9 +134,17 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
 int src_dump_select_sql(const char *db, const char *table, const json_t *columns,
                         const json_t *order_by, Buf *out, Err *err);
 
-/* Recompute a table's row count and content hash on a live server (the
- * session must be in binary transfer mode: see src_dump_session_setup).
- * out_hex gets 64 hex chars + NUL. */
+/* Recompute a table's row count and values hash (tm-values-1: the values
+ * as the server holds them, read through the binary protocol: columns,
+ * then the generated columns, which may be NULL) on a live server (session
+ * set up by src_dump_session_setup). out_hex gets 64 hex chars + NUL. */
+int src_dump_table_values_hash(MYSQL *m, const char *db, const char *table,
+                               const json_t *columns, const json_t *generated,
+                               const json_t *order_by, uint64_t *out_rows, char out_hex[65],
+                               Err *err);
+
+/* The same with the stream hash of snapshots made before the values hash
+ * (BLAKE2b-256 over the server's text-protocol values encoded as tsv1). */
 int src_dump_table_hash(MYSQL *m, const char *db, const char *table, const json_t *columns,
                         const json_t *order_by, uint64_t *out_rows, char out_hex[65], Err *err);
 
