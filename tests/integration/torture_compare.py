@@ -11,8 +11,9 @@ The dump holds SHOW CREATE DATABASE/TABLE/VIEW/SEQUENCE/TRIGGER/PROCEDURE/FUNCTI
 (the trigger's creation time left out), CHECKSUM TABLE of every base table and sequence (but
 of a table with a VIRTUAL column, whose CHECKSUM TABLE changes across a server restart), and
 every row of every base table and sequence: each column as HEX() of the value the server
-holds, FLOAT/DOUBLE as CAST(... AS DOUBLE) (the full binary value in 17 digits), DECIMAL as
-CAST(... AS CHAR); invisible and generated columns included (they are named, not *).
+holds, FLOAT/DOUBLE as CAST(... AS DOUBLE) (the full binary value in 17 digits, -0 marked),
+DECIMAL as CAST(... AS CHAR), ENUM/SET with their index; invisible and generated columns
+included (they are named, not *); every version of a system-versioned table, with its period.
 """
 import subprocess
 import sys
@@ -50,10 +51,12 @@ def unescape(s):
 
 def expr(col, dtype):
     c = ident(col)
-    if dtype in ("float", "double", "real"):
-        return "CAST(%s AS DOUBLE)" % c
+    if dtype in ("float", "double", "real"):  # -0 told from 0 by the sign ATAN2 gives it
+        return "CONCAT(CAST({c} AS DOUBLE), IF({c} = 0 AND ATAN2({c}, -1) < 0, '(-0)', ''))".format(c=c)
     if dtype == "decimal":
         return "CAST(%s AS CHAR)" % c
+    if dtype in ("enum", "set"):  # the index too: an invalid ENUM value is '' with index 0
+        return "CONCAT(HEX({c}), '/', {c} + 0)".format(c=c)
     return "HEX(%s)" % c
 
 
@@ -72,7 +75,7 @@ def dump(sock, db):
         if f[0] == "T":
             tables[f[1]] = f[2]
         elif f[0] == "C":
-            cols.setdefault(f[1], []).append((f[2], f[3]))
+            cols.setdefault(f[1], []).append((f[2], f[3], f[4]))
             if f[4].startswith("VIRTUAL"):
                 virtual.add(f[1])
         elif f[0] == "R":
@@ -93,7 +96,11 @@ def dump(sock, db):
             q += ["SELECT %s;" % lit("@@checksum\t" + t), "SELECT 'x', 'skipped: a VIRTUAL column';"]
         else:
             q += ["SELECT %s;" % lit("@@checksum\t" + t), "CHECKSUM TABLE %s EXTENDED;" % full]
-        names = cols.get(t, [])
+        names = [(n, ty_) for n, ty_, _ in cols.get(t, [])]
+        if ty == "SYSTEM VERSIONED":  # every version, with its period (implicit columns named)
+            full += " FOR SYSTEM_TIME ALL"
+            if sum(1 for _, _, x in cols.get(t, []) if x == "STORED GENERATED, INVISIBLE") < 2:
+                names += [("row_start", "timestamp"), ("row_end", "timestamp")]
         q += ["SELECT %s;" % lit("@@rows\t" + t + "\t" + "\t".join(n for n, _ in names)),
               "SELECT %s FROM %s;" % (", ".join(expr(n, ty_) for n, ty_ in names), full)]
     for kind, stmt, name, keep in objs:

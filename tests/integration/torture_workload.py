@@ -20,7 +20,8 @@ import os
 import random
 import sys
 
-SHAPES = ["z_int", "z_float", "z_time", "z_str", "z_geo", "z_net", "z_keys", "z_seq", "z_names", "z_cross"]
+SHAPES = ["z_int", "z_float", "z_time", "z_str", "z_geo", "z_net", "z_keys", "z_seq", "z_names", "z_misc", "z_check",
+          "z_ver", "z_cross"]
 
 INT_EDGES = {
     "ti": (-128, 127), "tiu": (0, 255), "si": (-32768, 32767), "siu": (0, 65535),
@@ -76,6 +77,9 @@ def zoo():
         a("INSERT INTO z_float.fl VALUES (%d, %s, %s, ABS(%s), 1234.567, 1234567.891, %s);" % (i + 1, f, d, f, d))
         a("INSERT INTO z_float.fl_nokey VALUES (%s, %s, 'r%d');" % (f, d, i))
     a("INSERT INTO z_float.fl (id, f, d) SELECT 100 + seq, seq / 7, seq / 7 FROM seq_1_to_30;")
+    a("INSERT INTO z_float.fl (id, f, d) VALUES (50, -1e-44 * 1e-10, -1e-320 * 1e-10);")  # a FLOAT -0
+    a("CREATE TABLE z_float.fl_pk (f FLOAT NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB;")
+    a("INSERT INTO z_float.fl_pk VALUES (33.333332, 1), (0.1, 2), (3.4028235e38, 3), (1.17549435e-38, 4), (16777217, 5);")
     a("INSERT INTO z_float.fl_nokey SELECT seq / 3, seq / 3, CONCAT('s', seq) FROM seq_1_to_20;")
     # ---- temporal types
     a("CREATE DATABASE z_time CHARACTER SET utf8mb4;")
@@ -192,6 +196,49 @@ def zoo():
     a("INSERT INTO z_names.`表 ünï` VALUES (1, '値'), (2, 'two');")
     a("CREATE VIEW z_names.`view with space` AS SELECT `col space` FROM z_names.`with space`;")
     a("CREATE TRIGGER z_names.`trig``ger` BEFORE INSERT ON z_names.`back``tick` FOR EACH ROW SET NEW.`from` = UPPER(NEW.`from`);")
+    # ---- odd column and table attributes, rows the server accepted with checks off
+    a("CREATE DATABASE z_misc CHARACTER SET utf8mb4;")
+    a("CREATE TABLE z_misc.m (id INT PRIMARY KEY, en ENUM('a','','b'), st SET('x','y'), chk INT, "
+      "u4z VARCHAR(20) CHARACTER SET utf8mb4, upd TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
+      "dupd DATETIME(2) NULL ON UPDATE CURRENT_TIMESTAMP(2), dexpr VARCHAR(40) DEFAULT (CONCAT('d', 1 + 1)), "
+      "cb BLOB COMPRESSED, cv VARCHAR(300) COMPRESSED, cmt INT COMMENT 'it''s a \"comment\" with `ticks`', "
+      "CONSTRAINT chk_pos CHECK (chk > 0)) ENGINE=InnoDB COMMENT='table ''comment''';")
+    a("INSERT INTO z_misc.m (id, en, st, chk, u4z, upd, dupd, cb, cv) VALUES "
+      "(1, 'zzz', 'x,zzz', 1, CONCAT('a', CHAR(0 USING utf8mb4), 'b'), '2020-02-02 02:02:02.020202', '2021-01-01 00:00:00.5', %s, REPEAT('abc', 100)),"
+      "(2, '', '', 2, 'a\\\\', '2020-02-02 02:02:02', NULL, '', 'x  '),"
+      "(3, 'b', 'y', 3, NULL, '2020-02-02 02:02:02', NULL, NULL, NULL);" % ALL256)
+    a("CREATE TABLE z_misc.nopad (k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin PRIMARY KEY, v INT) ENGINE=InnoDB;")
+    a("INSERT INTO z_misc.nopad VALUES ('a', 1), ('a ', 2), ('a  ', 3), ('', 4), (' ', 5);")
+    a("CREATE TABLE z_misc.rowcomp (id INT PRIMARY KEY, t TEXT) ENGINE=InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=4;")
+    a("CREATE TABLE z_misc.pagecomp (id INT PRIMARY KEY, t TEXT) ENGINE=InnoDB PAGE_COMPRESSED=1;")
+    a("INSERT INTO z_misc.rowcomp SELECT seq, REPEAT(CHAR(65 + seq % 26), seq * 10) FROM seq_1_to_30;")
+    a("INSERT INTO z_misc.pagecomp SELECT seq, REPEAT('p', seq) FROM seq_1_to_30;")
+    a("CREATE TABLE z_misc.`%s` (`%s` INT PRIMARY KEY) ENGINE=InnoDB;" % ("t" * 64, "c" * 64))
+    a("INSERT INTO z_misc.`%s` VALUES (1), (-1);" % ("t" * 64))
+    a("CREATE TABLE z_misc.my (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=MyISAM;")
+    a("INSERT INTO z_misc.my VALUES (1, 'myisam'), (2, NULL);")
+    # ---- rows the server took with its checks off: a CHECK violator, an FK orphan
+    a("CREATE DATABASE z_check CHARACTER SET utf8mb4;")
+    a("CREATE TABLE z_check.c (id INT PRIMARY KEY, chk INT, CONSTRAINT chk_pos CHECK (chk > 0)) ENGINE=InnoDB;")
+    a("INSERT INTO z_check.c VALUES (1, 1), (2, 2);")
+    a("SET SESSION check_constraint_checks = 0; INSERT INTO z_check.c VALUES (3, -5); SET SESSION check_constraint_checks = 1;")
+    a("CREATE TABLE z_check.fparent (id INT PRIMARY KEY) ENGINE=InnoDB;")
+    a("CREATE TABLE z_check.fchild (id INT PRIMARY KEY, pid INT, CONSTRAINT fk_orphan FOREIGN KEY (pid) REFERENCES z_check.fparent (id)) ENGINE=InnoDB;")
+    a("INSERT INTO z_check.fparent VALUES (1);")
+    a("SET SESSION foreign_key_checks = 0; INSERT INTO z_check.fchild VALUES (1, 1), (2, 999); SET SESSION foreign_key_checks = 1;")
+    # ---- system-versioned and application-time period tables (history made before the snapshot)
+    a("CREATE DATABASE z_ver CHARACTER SET utf8mb4;")
+    a("CREATE TABLE z_ver.sv (id INT PRIMARY KEY, v INT) ENGINE=InnoDB WITH SYSTEM VERSIONING;")
+    a("CREATE TABLE z_ver.sve (id INT PRIMARY KEY, v VARCHAR(10), rs TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE, "
+      "re TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(rs, re)) ENGINE=InnoDB WITH SYSTEM VERSIONING;")
+    a("CREATE TABLE z_ver.app (id INT, s DATE, e DATE, v INT, PERIOD FOR p(s, e), PRIMARY KEY (id, p WITHOUT OVERLAPS)) ENGINE=InnoDB;")
+    a("INSERT INTO z_ver.sv SELECT seq, seq FROM seq_1_to_10;")
+    a("UPDATE z_ver.sv SET v = v + 100 WHERE id <= 5;")
+    a("DELETE FROM z_ver.sv WHERE id = 10;")
+    a("INSERT INTO z_ver.sve (id, v) VALUES (1, 'a'), (2, 'b');")
+    a("UPDATE z_ver.sve SET v = 'a2' WHERE id = 1;")
+    a("INSERT INTO z_ver.app VALUES (1, '2020-01-01', '2030-01-01', 5), (2, '2020-01-01', '2021-01-01', 6);")
+    a("DELETE FROM z_ver.app FOR PORTION OF p FROM '2024-01-01' TO '2025-01-01' WHERE id = 1;")
     # ---- cross-database target: written by statements whose default database is another one
     a("CREATE DATABASE z_cross CHARACTER SET utf8mb4;")
     a("CREATE TABLE z_cross.c (id INT PRIMARY KEY, v INT, s VARCHAR(40)) ENGINE=InnoDB;")
@@ -305,6 +352,27 @@ class Gen:
                 ("names update", "UPDATE z_names.`with space` SET `back``tick` = CONCAT(IFNULL(`back``tick`, ''), '`') WHERE `col space` = 1;"),
                 ("names insert (trigger)", "INSERT INTO z_names.`back``tick` (`select`, `from`) VALUES (%d, 'ü');" % k),
                 ("names utf8", "INSERT INTO z_names.`表 ünï` VALUES (%d, '値%d') ON DUPLICATE KEY UPDATE `値` = CONCAT(`値`, '!');" % (10 + k % 5, k)),
+            ])
+        if shape == "z_misc":
+            return r.choice([
+                ("m update (ON UPDATE timestamps)", "UPDATE z_misc.m SET cmt = %d WHERE id = %d;" % (k, 1 + k % 3)),
+                ("m invalid enum", "UPDATE z_misc.m SET en = 'nope', cv = CONCAT(IFNULL(cv, ''), ' ') WHERE id = %d;" % (1 + k % 3)),
+                ("nopad", "UPDATE z_misc.nopad SET v = v + 1 WHERE k = '%s';" % r.choice(["a", "a ", "a  ", ""])),
+                ("nopad insert", "INSERT INTO z_misc.nopad VALUES ('%s', %d) ON DUPLICATE KEY UPDATE v = -v;" % ("b" + " " * (k % 4), k)),
+                ("rowcomp", "UPDATE z_misc.rowcomp SET t = CONCAT(t, 'q') WHERE id = %d;" % (1 + k % 30)),
+                ("myisam", "UPDATE z_misc.my SET v = CONCAT(IFNULL(v, ''), 'm') WHERE id = 1;"),
+            ])
+        if shape == "z_check":
+            return r.choice([
+                ("c update", "UPDATE z_check.c SET chk = chk + 1 WHERE id = %d;" % (1 + k % 2)),
+                ("fparent insert", "INSERT IGNORE INTO z_check.fparent VALUES (%d);" % (10 + k)),
+            ])
+        if shape == "z_ver":
+            return r.choice([
+                ("sv update (history)", "UPDATE z_ver.sv SET v = v + 1 WHERE id = %d;" % (1 + k % 9)),
+                ("sv delete", "DELETE FROM z_ver.sv WHERE id = %d;" % (1 + k % 9)),
+                ("sve update", "UPDATE z_ver.sve SET v = '%d' WHERE id = 2;" % k),
+                ("app portion", "UPDATE z_ver.app FOR PORTION OF p FROM '2026-01-01' TO '2026-06-01' SET v = %d WHERE id = 1;" % k),
             ])
         if shape == "z_cross":
             return ("c update", "UPDATE z_cross.c SET v = v + 1 WHERE id = %d;" % (1 + k % 20))
