@@ -23,8 +23,8 @@
 #  (a) restore db --snapshot into the TARGET (server-id 2), compared with the oracle;
 #  (b) export sql | mariadb into the TARGET, compared with the oracle;
 #  (c) restore db --to-gtid G with --apply net and --apply transactions at random points
-#      (one per workload phase, TORTURE_POINTS more anywhere; fixed seed printed,
-#      TORTURE_SEED to repeat), inside an XA PREPARE ... XA COMMIT, after the commit of the XA
+#      (one per workload phase, TORTURE_POINTS (default 0) more anywhere; fixed seed printed,
+#      TORTURE_SEED to repeat), inside an XA PREPARE ... XA COMMIT, at the commit of the XA
 #      prepared before the snapshot, and at the end (past the rotation), each compared with
 #      the oracle at G (torture_compare.py: SHOW CREATE of every object, CHECKSUM TABLE,
 #      every row with HEX() of every column, FLOAT/DOUBLE as CAST AS DOUBLE).
@@ -40,7 +40,7 @@ SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
 W() { python3 "$HERE/torture_workload.py" "$@"; }
 CMP() { python3 "$HERE/torture_compare.py" "$@"; }
 SEED=${TORTURE_SEED:-$RANDOM}; RANDOM=$SEED; echo "seed $SEED (TORTURE_SEED=$SEED to repeat)"
-NRAND=${TORTURE_POINTS:-1}
+NRAND=${TORTURE_POINTS:-0}
 export TZ=UTC
 q() { local s=$1; shift; mariadb --default-character-set=utf8mb4 --max-allowed-packet=1G -S "$s" -uroot "$@"; }
 t0=$(date +%s)
@@ -199,7 +199,7 @@ pick() { # PATTERN: a random transaction's GTID among the lines matching it
 POINTS=("$(pick '^[0-9]+ A ')" "$(pick '^[0-9]+ B ')" "$(pick '^[0-9]+ C ')")
 for _ in $(seq 1 "$NRAND"); do POINTS+=("$(pick '.')"); done
 POINTS+=("$(grep 'XA PREPARE x4' "$T/txg.txt" | cut -f2)")   # the target between XA PREPARE and XA COMMIT
-POINTS+=("$(grep 'after xsnap' "$T/txg.txt" | cut -f2)")      # past the commit of the XA prepared before the snapshot
+POINTS+=("$(grep 'XA COMMIT xsnap' "$T/txg.txt" | cut -f2)")  # the commit of the XA prepared before the snapshot
 POINTS+=("$END")                                              # past a binlog rotation, two segments into the new file
 mapfile -t POINTS < <(printf '%s\n' "${POINTS[@]}" | sort -u -t- -k3,3n)
 echo "points: ${POINTS[*]}"
