@@ -172,6 +172,11 @@ def zoo():
     a("INSERT INTO z_keys.aria SELECT seq, seq FROM seq_1_to_10;")
     a("CREATE VIEW z_keys.z_base AS SELECT id, v FROM z_keys.t_pk WHERE v > 0;")
     a("CREATE VIEW z_keys.a_top AS SELECT * FROM z_keys.z_base WHERE id > 1;")
+    a("CREATE DEFINER=`ghost`@`%` SQL SECURITY INVOKER VIEW z_keys.v_ghost AS SELECT id FROM z_keys.t_pk;")  # no such user
+    a("CREATE TABLE z_keys.subpart (id INT NOT NULL, k VARCHAR(10) NOT NULL, PRIMARY KEY (id, k)) ENGINE=InnoDB "
+      "PARTITION BY RANGE (id) SUBPARTITION BY KEY (k) SUBPARTITIONS 2 "
+      "(PARTITION a VALUES LESS THAN (10), PARTITION b VALUES LESS THAN MAXVALUE);")
+    a("INSERT INTO z_keys.subpart SELECT seq, CONCAT('k', seq) FROM seq_1_to_20;")
     a("CREATE TRIGGER z_keys.child_ai AFTER INSERT ON z_keys.child FOR EACH ROW "
       "INSERT INTO z_keys.audit (msg) VALUES (CONCAT('child ', NEW.id, ' of ', NEW.pid));")
     a("CREATE TRIGGER z_keys.pk_bu BEFORE UPDATE ON z_keys.t_pk FOR EACH ROW SET NEW.s = CONCAT(NEW.s, '+');")
@@ -337,6 +342,9 @@ class Gen:
                 ("t_uk_null insert", "INSERT INTO z_keys.t_uk_null VALUES (NULL, %d);" % k),
                 ("t_nokey dup", "INSERT INTO z_keys.t_nokey VALUES (%d, 'dup', NULL), (%d, 'dup', NULL);" % (k, k)),
                 ("t_nokey update", "UPDATE z_keys.t_nokey SET c = CONCAT(IFNULL(c, ''), 'x') WHERE a = 3;"),
+                ("t_uk REPLACE", "REPLACE INTO z_keys.t_uk VALUES (%d, 'k%d', %d);" % (k % 7, k % 7, k)),
+                ("savepoint", "INSERT INTO z_keys.t_pk (v, s) VALUES (%d, 'sp1'); SAVEPOINT sp; "
+                              "INSERT INTO z_keys.t_pk (v, s) VALUES (%d, 'sp2'); ROLLBACK TO SAVEPOINT sp;" % (k, k)),
                 ("child insert (trigger)", "INSERT INTO z_keys.child (pid, qty) VALUES (%d, %d);" % (1 + k % 20, k)),
                 ("part move", "UPDATE z_keys.part SET d = d + INTERVAL 1000 DAY, v = v + 1 WHERE id = %d;" % k),
                 ("gen update", "UPDATE z_keys.gen SET a = a + 1, b = CONCAT(b, 'x') WHERE id = %d;" % (1 + k % 20)),
@@ -424,11 +432,17 @@ def workload(out, seed):
               "UPDATE z_keys.parent SET id = 400 WHERE id = 4;")
     b += g.tx("B STATEMENT z_keys: procedure call", "CALL z_keys.p_bump(5);")
     b += g.tx("B STATEMENT z_keys: aria (non-transactional)", "UPDATE z_keys.aria SET v = v + 1 WHERE id < 5;")
+    b += g.tx("B STATEMENT z_keys: INSERT SELECT from a view", "INSERT INTO z_keys.t_pk (v, s) SELECT v, 'view' FROM z_keys.a_top WHERE id < 4 ORDER BY id;")
     sessions.append(("B", session("STATEMENT", "z_keys", b)))
     sessions.append(("B", session("MIXED", "z_seq", g.tx("B MIXED z_seq: INSERT NEXTVAL",
                                                           "INSERT INTO z_seq.t (id, v) VALUES (NEXTVAL(z_seq.s), 99);"))))
     sessions.append(("B", session("STATEMENT", "z_float", g.tx("B STATEMENT z_float: float arithmetic",
                                   "UPDATE z_float.fl SET f = f + 0.1, d = d * 1.1 WHERE id BETWEEN 101 AND 130;"))))
+    sessions.append(("B", session("STATEMENT", "z_str",
+                                  g.tx("B STATEMENT z_str: NO_BACKSLASH_ESCAPES insert", "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'; "
+                                       "INSERT INTO z_str.u4tab VALUES (50, 'C:\\path\\n ü');")
+                                  + g.tx("B STATEMENT z_str: SET NAMES latin1 insert", "SET NAMES latin1; "
+                                         "INSERT INTO z_str.u3tab VALUES (60, 'é read as latin1'); SET NAMES utf8mb4;"))))
     sessions.append(("B", session("STATEMENT", "z_names", g.tx("B STATEMENT z_names: insert (trigger)",
                                   "INSERT INTO z_names.`back``tick` (`select`, `from`) VALUES (77, 'stmt');"))))
     sessions.append(("B", session("MIXED", "z_int", g.tx("B MIXED z_int: LOAD DATA into ints",
@@ -461,6 +475,8 @@ def workload(out, seed):
     c += g.tx("C STATEMENT z_keys: CREATE OR REPLACE VIEW", "CREATE OR REPLACE VIEW a_top AS SELECT id, v * 2 AS v2 FROM z_base;")
     c += g.tx("C STATEMENT z_keys: DROP TRIGGER", "DROP TRIGGER pk_bu;")
     c += g.tx("C STATEMENT z_keys: UPDATE after trigger drop", "UPDATE t_pk SET s = 'after' WHERE id = 2;")
+    c += g.tx("C STATEMENT z_keys: CREATE TABLE ... SELECT", "CREATE TABLE ctas AS SELECT id, v FROM t_pk WHERE id < 5;")
+    c += g.tx("C STATEMENT z_keys: TRUNCATE t_uk_null", "TRUNCATE TABLE t_uk_null;")
     sessions.append(("C", session("STATEMENT", "z_keys", c)))
     c = g.tx("C STATEMENT z_seq: ALTER SEQUENCE RESTART", "ALTER SEQUENCE s RESTART WITH 7000;")
     c += g.tx("C MIXED z_seq: INSERT after restart", "SET SESSION binlog_format = MIXED; INSERT INTO t (v) VALUES (7000);")
@@ -470,6 +486,7 @@ def workload(out, seed):
     c += g.tx("C STATEMENT none: UPDATE z_cross.c SET qual", "UPDATE z_cross.c SET qual = id * 10;")
     c += g.tx("C STATEMENT none: CREATE TABLE z_cross.x", "CREATE TABLE z_cross.x (id INT PRIMARY KEY, v VARCHAR(10));")
     c += g.tx("C STATEMENT none: INSERT z_cross.x", "INSERT INTO z_cross.x VALUES (1, 'x1'), (2, 'x2');")
+    c += g.tx("C STATEMENT none: RENAME z_keys.newt2 TO z_cross.moved (across databases)", "RENAME TABLE z_keys.newt2 TO z_cross.moved;")
     c += g.tx("C ROW none: ALTER z_int.ints ADD q (no default db)", "SET SESSION binlog_format = ROW; ALTER TABLE z_int.ints ADD COLUMN q INT DEFAULT 5;")
     c += g.tx("C ROW none: UPDATE z_int.ints SET q", "UPDATE z_int.ints SET q = id WHERE id < 20;")
     sessions.append(("C", session("STATEMENT", None, c)))
