@@ -20,7 +20,7 @@ import os
 import random
 import sys
 
-SHAPES = ["z_int", "z_float", "z_time", "z_str", "z_geo", "z_net", "z_keys", "z_seq", "z_names", "z_misc", "z_check",
+SHAPES = ["z_int", "z_float", "z_time", "z_str", "z_geo", "z_net", "z_keys", "z_seq", "z_fk", "z_names", "z_misc", "z_check",
           "z_ver", "z_cross"]
 
 INT_EDGES = {
@@ -149,10 +149,6 @@ def zoo():
     a("CREATE TABLE z_keys.t_uk (a INT NOT NULL, b VARCHAR(20) NOT NULL, v INT, UNIQUE KEY uk (b, a)) ENGINE=InnoDB;")
     a("CREATE TABLE z_keys.t_uk_null (a INT NULL, v INT, UNIQUE KEY uk (a)) ENGINE=InnoDB;")
     a("CREATE TABLE z_keys.t_nokey (a INT, b VARCHAR(20), c TEXT) ENGINE=InnoDB;")
-    a("CREATE TABLE z_keys.parent (id INT PRIMARY KEY, name VARCHAR(30)) ENGINE=InnoDB;")
-    a("CREATE TABLE z_keys.child (id INT AUTO_INCREMENT PRIMARY KEY, pid INT NOT NULL, qty INT, "
-      "CONSTRAINT fk_child FOREIGN KEY (pid) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE) ENGINE=InnoDB;")
-    a("CREATE TABLE z_keys.audit (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(80)) ENGINE=InnoDB;")
     a("CREATE TABLE z_keys.gen (id INT PRIMARY KEY, a INT, b VARCHAR(20), gv INT AS (a * 2) VIRTUAL, "
       "gs VARCHAR(40) AS (CONCAT(b, '!', a)) STORED, hid INT INVISIBLE DEFAULT 7, KEY k_gv (gv)) ENGINE=InnoDB;")
     a("CREATE TABLE z_keys.part (id INT NOT NULL, d DATE NOT NULL, v INT, PRIMARY KEY (id, d)) ENGINE=InnoDB "
@@ -164,8 +160,6 @@ def zoo():
     a("INSERT INTO z_keys.t_uk SELECT seq, CONCAT('k', seq % 7), seq FROM seq_1_to_30;")
     a("INSERT INTO z_keys.t_uk_null VALUES (NULL, 1), (NULL, 2), (1, 3), (2, 4);")
     a("INSERT INTO z_keys.t_nokey VALUES (1, 'a', 'x'), (1, 'a', 'x'), (2, NULL, NULL), (3, 'c', REPEAT('z', 3000));")
-    a("INSERT INTO z_keys.parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_20;")
-    a("INSERT INTO z_keys.child (pid, qty) SELECT 1 + seq % 20, seq FROM seq_1_to_60;")
     a("INSERT INTO z_keys.gen (id, a, b) SELECT seq, seq * 3, CONCAT('g', seq) FROM seq_1_to_20;")
     a("INSERT INTO z_keys.part SELECT seq, '2015-01-01' + INTERVAL seq * 97 DAY, seq FROM seq_1_to_40;")
     a("INSERT INTO z_keys.hpart SELECT seq, seq FROM seq_1_to_30;")
@@ -177,13 +171,21 @@ def zoo():
       "PARTITION BY RANGE (id) SUBPARTITION BY KEY (k) SUBPARTITIONS 2 "
       "(PARTITION a VALUES LESS THAN (10), PARTITION b VALUES LESS THAN MAXVALUE);")
     a("INSERT INTO z_keys.subpart SELECT seq, CONCAT('k', seq) FROM seq_1_to_20;")
-    a("CREATE TRIGGER z_keys.child_ai AFTER INSERT ON z_keys.child FOR EACH ROW "
-      "INSERT INTO z_keys.audit (msg) VALUES (CONCAT('child ', NEW.id, ' of ', NEW.pid));")
     a("CREATE TRIGGER z_keys.pk_bu BEFORE UPDATE ON z_keys.t_pk FOR EACH ROW SET NEW.s = CONCAT(NEW.s, '+');")
     a("CREATE PROCEDURE z_keys.p_bump(IN n INT) MODIFIES SQL DATA UPDATE z_keys.t_pk SET v = v + n WHERE id <= n;")
     a("CREATE FUNCTION z_keys.f_twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;")
     a("CREATE EVENT z_keys.ev_nightly ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE "
       "DO DELETE FROM z_keys.t_nokey WHERE a < 0;")
+    # ---- an FK with ON DELETE/UPDATE CASCADE and a trigger (apart: the net apply refuses them)
+    a("CREATE DATABASE z_fk CHARACTER SET utf8mb4;")
+    a("CREATE TABLE z_fk.parent (id INT PRIMARY KEY, name VARCHAR(30)) ENGINE=InnoDB;")
+    a("CREATE TABLE z_fk.child (id INT AUTO_INCREMENT PRIMARY KEY, pid INT NOT NULL, qty INT, "
+      "CONSTRAINT fk_child FOREIGN KEY (pid) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE) ENGINE=InnoDB;")
+    a("CREATE TABLE z_fk.audit (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(80)) ENGINE=InnoDB;")
+    a("INSERT INTO z_fk.parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_20;")
+    a("INSERT INTO z_fk.child (pid, qty) SELECT 1 + seq % 20, seq FROM seq_1_to_60;")
+    a("CREATE TRIGGER z_fk.child_ai AFTER INSERT ON z_fk.child FOR EACH ROW "
+      "INSERT INTO z_fk.audit (msg) VALUES (CONCAT('child ', NEW.id, ' of ', NEW.pid));")
     # ---- SEQUENCE
     a("CREATE DATABASE z_seq CHARACTER SET utf8mb4;")
     a("CREATE SEQUENCE z_seq.s START WITH 100 INCREMENT BY 5 MINVALUE 100 MAXVALUE 1000000 CACHE 10;")
@@ -345,10 +347,15 @@ class Gen:
                 ("t_uk REPLACE", "REPLACE INTO z_keys.t_uk VALUES (%d, 'k%d', %d);" % (k % 7, k % 7, k)),
                 ("savepoint", "INSERT INTO z_keys.t_pk (v, s) VALUES (%d, 'sp1'); SAVEPOINT sp; "
                               "INSERT INTO z_keys.t_pk (v, s) VALUES (%d, 'sp2'); ROLLBACK TO SAVEPOINT sp;" % (k, k)),
-                ("child insert (trigger)", "INSERT INTO z_keys.child (pid, qty) VALUES (%d, %d);" % (1 + k % 20, k)),
                 ("part move", "UPDATE z_keys.part SET d = d + INTERVAL 1000 DAY, v = v + 1 WHERE id = %d;" % k),
                 ("gen update", "UPDATE z_keys.gen SET a = a + 1, b = CONCAT(b, 'x') WHERE id = %d;" % (1 + k % 20)),
                 ("hpart", "INSERT INTO z_keys.hpart VALUES (%d, 1) ON DUPLICATE KEY UPDATE v = v + 1;" % (k + 20)),
+            ])
+        if shape == "z_fk":
+            return r.choice([
+                ("child insert (trigger)", "INSERT INTO z_fk.child (pid, qty) VALUES (%d, %d);" % (1 + k % 20, k)),
+                ("child update", "UPDATE z_fk.child SET qty = qty + 1 WHERE pid = %d;" % (1 + k % 20)),
+                ("parent rename", "UPDATE z_fk.parent SET name = CONCAT(name, '.') WHERE id = %d;" % (1 + k % 20)),
             ])
         if shape == "z_seq":
             return r.choice([
@@ -426,14 +433,14 @@ def workload(out, seed):
     b += g.tx("B STATEMENT z_keys: LOAD DATA into t_nokey",
               "LOAD DATA LOCAL INFILE '%s' INTO TABLE z_keys.t_nokey CHARACTER SET utf8mb4 "
               "FIELDS TERMINATED BY '\\t' (a, b, c);" % os.path.join(out, "load.tsv"))
-    b += g.tx("B STATEMENT z_keys: FK cascade delete parent 3",
-              "DELETE FROM z_keys.parent WHERE id = 3;")
-    b += g.tx("B STATEMENT z_keys: FK cascade update parent 4 -> 400",
-              "UPDATE z_keys.parent SET id = 400 WHERE id = 4;")
     b += g.tx("B STATEMENT z_keys: procedure call", "CALL z_keys.p_bump(5);")
     b += g.tx("B STATEMENT z_keys: aria (non-transactional)", "UPDATE z_keys.aria SET v = v + 1 WHERE id < 5;")
     b += g.tx("B STATEMENT z_keys: INSERT SELECT from a view", "INSERT INTO z_keys.t_pk (v, s) SELECT v, 'view' FROM z_keys.a_top WHERE id < 4 ORDER BY id;")
     sessions.append(("B", session("STATEMENT", "z_keys", b)))
+    sessions.append(("B", session("STATEMENT", "z_fk",
+                                  g.tx("B STATEMENT z_fk: FK cascade delete parent 3", "DELETE FROM z_fk.parent WHERE id = 3;")
+                                  + g.tx("B STATEMENT z_fk: FK cascade update parent 4 -> 400", "UPDATE z_fk.parent SET id = 400 WHERE id = 4;"))))
+    sessions.append(("B", session("ROW", "z_fk", g.tx("B ROW z_fk: FK cascade delete parent 5", "DELETE FROM z_fk.parent WHERE id = 5;"))))
     sessions.append(("B", session("MIXED", "z_seq", g.tx("B MIXED z_seq: INSERT NEXTVAL",
                                                           "INSERT INTO z_seq.t (id, v) VALUES (NEXTVAL(z_seq.s), 99);"))))
     sessions.append(("B", session("STATEMENT", "z_float", g.tx("B STATEMENT z_float: float arithmetic",
@@ -449,7 +456,6 @@ def workload(out, seed):
                                   "LOAD DATA LOCAL INFILE '%s' INTO TABLE z_int.ints FIELDS TERMINATED BY '\\t' (id, i, bi);"
                                   % os.path.join(out, "load_int.tsv")))))
     b = ""
-    b += g.tx("B ROW z_keys: FK cascade delete parent 5", "DELETE FROM z_keys.parent WHERE id = 5;")
     b += g.tx("B ROW z_keys: temporary table into t_pk",
               "CREATE TEMPORARY TABLE tt2 (k INT); INSERT INTO tt2 VALUES (7), (8); "
               "INSERT INTO z_keys.t_pk (v, s) SELECT k, 'tmp2' FROM tt2; DROP TEMPORARY TABLE tt2;")
