@@ -76,3 +76,10 @@ tm_integration_test(pitr_interrupt COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integrati
 tm_integration_test(pitr_archive_end COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_archive_end.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(db_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_exact.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
+
+# The data-shape torture suite (issue 10, acceptance 2): every column type, charset, key shape and
+# object of MariaDB 10.11 through backup + restore db, export sql | mariadb and point-in-time restore
+# on both apply paths, against a physical copy of the source + mariadb-binlog as the oracle.
+# It fails on the code of 71fb30c (the losses issue 10 lists), so it exits 77 (skipped) unless
+# TM_TORTURE=1 is set; turn it on here once those fixes have landed. TORTURE_SEED repeats a run.
+tm_integration_test(torture COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/torture.sh LABELS torture TIMEOUT 900)
