@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/source/binlog/binlog_int.h"
+#include "tests/support/tst_catalog.h"
 #include "tests/support/tst_util.h"
 
 static const char PASS[] = "correct horse";
@@ -59,55 +60,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Entry seq of a chain in binlog.000001: 100 bytes each, one trx each;
- * with fd_len bytes of Format_description and a stream of nchunks chunks
- * (a real entry carries both: about 1 KB of JSON). */
-static void put_entry_shaped(Repo *r, const char *inst, uint64_t seq, size_t fd_len,
-                             size_t nchunks)
-{
-    BinlogSegInfo si;
-    char key[300];
-    Err err;
-    memset(&si, 0, sizeof si);
-    si.seq = seq;
-    si.link = seq == 1 ? BINLOG_LINK_START : BINLOG_LINK_CONTINUE;
-    snprintf(si.identity, sizeof si.identity, "db1:3306/1");
-    si.server_id = 1;
-    snprintf(si.file, sizeof si.file, "binlog.000001");
-    si.start = 4 + (seq - 1) * 100;
-    si.end = si.start + 100;
-    si.size = 100;
-    si.first_time = si.last_time = 1700000000 + (int64_t)seq;
-    BinlogGtid g = {0, 1, seq};
-    binlog_gtid_set_update(&si.gtid_first, &g);
-    binlog_gtid_set_update(&si.gtid_last, &g);
-    binlog_gtid_set_update(&si.gtid_state, &g);
-    si.trx_count = 1;
-    si.event_count = 4;
-    si.hash[0] = (uint8_t)seq;
-    si.last_type = 16;
-    si.fd_len = fd_len;
-    memset(si.fd, 0xab, fd_len);
-    if (nchunks) {
-        si.stream.size = si.size;
-        si.stream.nchunks = nchunks;
-        si.stream.chunks = calloc(nchunks, sizeof *si.stream.chunks);
-        assert_non_null(si.stream.chunks);
-        for (size_t i = 0; i < nchunks; i++)
-            memset(si.stream.chunks[i].b, (int)((seq + i) & 0xff), sizeof si.stream.chunks[i].b);
-    }
-    json_t *j = binlog_seginfo_to_json(&si);
-    char *text = json_dumps(j, JSON_COMPACT);
-    binlog_catalog_key(inst, seq, key, sizeof key);
-    assert_int_equal(repo_obj_put(r, key, text, strlen(text), &err), 0);
-    free(text);
-    json_decref(j);
-    repo_streamref_free(&si.stream);
-}
-
 static void put_entry(Repo *r, const char *inst, uint64_t seq)
 {
-    put_entry_shaped(r, inst, seq, 0, 0);
+    tst_catalog_entry_put(r, inst, seq, 0, 0);
 }
 
 /* What the uploader does: after each new entry, compact every `every`. */
@@ -117,7 +72,7 @@ static void grow_catalog_shaped(Repo *r, const char *inst, uint64_t n, unsigned 
     size_t uncompacted = 0;
     Err err;
     for (uint64_t s = 1; s <= n; s++) {
-        put_entry_shaped(r, inst, s, fd_len, nchunks);
+        tst_catalog_entry_put(r, inst, s, fd_len, nchunks);
         if (++uncompacted < every)
             continue;
         BinlogCatalog *c = NULL;
@@ -290,7 +245,7 @@ static void test_entry_over_one_mib_loads(void **state)
     size_t written = 0;
 
     put_entry(fx->r, "huge", 1);
-    put_entry_shaped(fx->r, "huge", 2, 0, 21000);
+    tst_catalog_entry_put(fx->r, "huge", 2, 0, 21000);
     put_entry(fx->r, "huge", 3);
     assert_true(stored_size(fx->r, "catalog/huge/000000000002") > ((uint64_t)1 << 20) + 4096);
     assert_int_equal(binlog_catalog_load(fx->r, "huge", &c, &err), 0);

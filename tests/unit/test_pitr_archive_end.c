@@ -19,6 +19,7 @@
 
 #include "engine/source/binlog/binlog_int.h"
 #include "restore/pitr/pitr_int.h"
+#include "tests/support/tst_catalog.h"
 #include "tests/support/tst_util.h"
 
 static const char PASS[] = "correct horse";
@@ -32,37 +33,6 @@ typedef struct Fx {
     Repo *r;
     BinlogCatalog *c;
 } Fx;
-
-/* Entry seq in binlog.000001 of server db1:3306/1: 100 bytes, one trx. */
-static void put_entry(Repo *r, uint64_t seq)
-{
-    BinlogSegInfo si;
-    char key[300];
-    Err err;
-    memset(&si, 0, sizeof si);
-    si.seq = seq;
-    si.link = seq == 1 ? BINLOG_LINK_START : BINLOG_LINK_CONTINUE;
-    snprintf(si.identity, sizeof si.identity, "db1:3306/1");
-    si.server_id = 1;
-    snprintf(si.file, sizeof si.file, "binlog.000001");
-    si.start = 4 + (seq - 1) * 100;
-    si.end = si.start + 100;
-    si.size = 100;
-    si.first_time = si.last_time = 1700000000 + (int64_t)seq;
-    BinlogGtid g = {0, 1, seq};
-    binlog_gtid_set_update(&si.gtid_first, &g);
-    binlog_gtid_set_update(&si.gtid_last, &g);
-    binlog_gtid_set_update(&si.gtid_state, &g);
-    si.trx_count = 1;
-    si.event_count = 4;
-    si.last_type = 16;
-    json_t *j = binlog_seginfo_to_json(&si);
-    char *text = json_dumps(j, JSON_COMPACT);
-    binlog_catalog_key(INST, seq, key, sizeof key);
-    assert_int_equal(repo_obj_put(r, key, text, strlen(text), &err), 0);
-    free(text);
-    json_decref(j);
-}
 
 static int setup(void **state)
 {
@@ -80,7 +50,7 @@ static int setup(void **state)
     sto_close(sto);
     assert_int_equal(sto_open_url(url, 0, &sto, &err), 0);
     assert_int_equal(repo_open(sto, PASS, strlen(PASS), &o, &fx->r, &err), 0);
-    for (uint64_t s = 1; s <= 3; s++) put_entry(fx->r, s);   /* ends at binlog.000001:304 */
+    for (uint64_t s = 1; s <= 3; s++) tst_catalog_entry_put(fx->r, INST, s, 0, 0);   /* ends at binlog.000001:304 */
     assert_int_equal(binlog_catalog_load(fx->r, INST, &fx->c, &err), 0);
     snprintf(fx->spool, sizeof fx->spool, "%s/spool", fx->dir);
     snprintf(d, sizeof d, "%s/" INST, fx->spool);
