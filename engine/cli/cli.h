@@ -54,4 +54,10 @@ const char *cli_instance(CliCtx *ctx, const char *local, Err *err);
 /* Print a JSON value to stdout (compact, one line) and free it. */
 void cli_json_print(json_t *j);
 
+/* The follower's spool directory of instance inst (binlog follow, binlog
+ * status and the archive-end proof of restore db share it): spool_dir of the
+ * instance (or TIDEMARK_SPOOL_DIR while the config has none), else
+ * <state_dir>/spool, else /var/lib/tidemark/spool. */
+void cli_spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap);
+
 #endif

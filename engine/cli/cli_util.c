@@ -244,3 +244,15 @@ int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err)
                         "they hold is reused\n", (unsigned long long)adopted);
     return rc;
 }
+
+void cli_spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap)
+{
+    const char *v = conf_get(ctx->conf, inst, "spool_dir");
+    if (!v || !*v) v = getenv("TIDEMARK_SPOOL_DIR");
+    if (v && *v) {
+        snprintf(out, cap, "%s", v);
+        return;
+    }
+    v = conf_get(ctx->conf, NULL, "state_dir");
+    snprintf(out, cap, "%s/spool", v && *v ? v : "/var/lib/tidemark");
+}

@@ -43,15 +43,6 @@ static const char *cval(CliCtx *ctx, const char *inst, const char *key)
     return v && *v ? v : NULL;
 }
 
-static int spool_dir_of(CliCtx *ctx, const char *inst, char *out, size_t cap)
-{
-    const char *v = cval(ctx, inst, "spool_dir");
-    if (v) { snprintf(out, cap, "%s", v); return 0; }
-    v = conf_get(ctx->conf, NULL, "state_dir");
-    snprintf(out, cap, "%s/spool", v ? v : "/var/lib/tidemark");
-    return 0;
-}
-
 static int read_secret_file(const char *path, char *out, size_t cap, Err *err)
 {
     FILE *f = fopen(path, "r");
@@ -174,7 +165,7 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
     }
     o.compact_entries = (unsigned)u;
     if ((rc = uint_opt(ctx, inst, "spool_max", 1ull << 30, &o.spool_max, true, err))) goto out;
-    spool_dir_of(ctx, inst, spool, sizeof spool);
+    cli_spool_dir(ctx, inst, spool, sizeof spool);
     o.spool_dir = spool;
     if (start) {
         const char *colon = strrchr(start, ':');
@@ -283,7 +274,7 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     }
     const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
-    spool_dir_of(ctx, inst, spool, sizeof spool);
+    cli_spool_dir(ctx, inst, spool, sizeof spool);
     Err se;
     err_clear(&se);
     if (binlog_status_read(spool, inst, &st, &se) != 0) st = json_null();

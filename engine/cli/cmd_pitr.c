@@ -97,21 +97,6 @@ static const char *state_dir(CliCtx *ctx)
     return v && *v ? v : NULL;
 }
 
-/* The follower's spool, by the rule `binlog follow` and `binlog status`
- * use (cmd_binlog.c): spool_dir of the instance (or TIDEMARK_SPOOL_DIR while
- * the config has none), else <state_dir>/spool. */
-static void spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap)
-{
-    const char *v = conf_get(ctx->conf, inst, "spool_dir");
-    if (!v) v = getenv("TIDEMARK_SPOOL_DIR");
-    if (v && *v) {
-        snprintf(out, cap, "%s", v);
-        return;
-    }
-    v = conf_get(ctx->conf, NULL, "state_dir");
-    snprintf(out, cap, "%s/spool", v && *v ? v : "/var/lib/tidemark");
-}
-
 /* ---- restore db --to ... ---------------------------------------------------- */
 
 static const char *apply_name(RstPitrApply a)
@@ -281,7 +266,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     q.instance = inst;
     q.snapshot = snap;
-    spool_dir(ctx, inst, spool, sizeof spool);
+    cli_spool_dir(ctx, inst, spool, sizeof spool);
     q.spool_dir = spool;
     if (to) {
         q.kind = RST_PITR_TIME;
