@@ -66,3 +66,6 @@ tm_integration_test(pitr_durability COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integrat
 tm_integration_test(pitr_net COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_net.sh LABELS pitr TIMEOUT 900)
 tm_integration_test(pitr_interrupt COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_interrupt.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
+# Issue 10: statements naming the restored database from another default database, XA across
+# the snapshot point, an event over the target's slave_max_allowed_packet; label pitr.
+tm_integration_test(pitr_crossdb COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_crossdb.sh LABELS pitr TIMEOUT 900)
