@@ -9,7 +9,8 @@
 #      apply paths; a target before the XA COMMIT restores exactly;
 #  (2) b1 is prepared before A and rolled back after it: a restore past the
 #      XA ROLLBACK is exact (nothing of b1 was ever in the snapshot);
-#  (3) c1 is prepared and committed after A: a target between its XA
+#  (3) c1 is prepared and committed after A (and after B, taken once b1 is
+#      gone): a target between its XA
 #      PREPARE and its XA COMMIT restores the committed state and leaves no
 #      prepared transaction on the target (it says it rolled it back), so the
 #      next --drop-existing restore does not wait on its locks; a target past
@@ -42,6 +43,8 @@ cleanup_hooks+=("kill $FPID 2>/dev/null")
 
 q $S -e "USE shop; INSERT INTO t VALUES (11, 11); XA ROLLBACK 'b1'; INSERT INTO t VALUES (12, 12);"
 G_B=$(pos)                       # past b1's XA ROLLBACK
+TM --json backup db > "$T/b.json" || fail "snapshot B"   # a1 still prepared, b1 gone
+SNAPB=$(python3 -c "import json;print(json.load(open('$T/b.json'))['snapshot'])")
 q $S -e "USE shop; XA START 'c1'; INSERT INTO t VALUES (200, 200); UPDATE t SET v = v * 2 WHERE id BETWEEN 2 AND 5; INSERT INTO nokey VALUES (2, 'c1'); XA END 'c1'; XA PREPARE 'c1';"
 G_CP=$(pos)                      # c1's XA PREPARE
 q $S -e "USE shop; INSERT INTO t VALUES (13, 13);"
@@ -70,7 +73,7 @@ reference() { # GTID: the reference at A + the binlog to GTID; its prepared left
 }
 check() { # label GTID args...
   local label=$1 g=$2; shift 2
-  TM --json restore db --to-gtid "$g" --snapshot "$SNAP" --socket $TG --user root --drop-existing "$@" \
+  TM --json restore db --to-gtid "$g" --snapshot "${USE_SNAP:-$SNAP}" --socket $TG --user root --drop-existing "$@" \
     > "$T/r.json" 2> "$T/r.err" || { cat "$T/r.err"; fail "$label: tidemark restore"; }
   python3 -c "
 import json; j=json.load(open('$T/r.json'))
@@ -87,6 +90,7 @@ check "past b1's XA ROLLBACK (prepared before A)" "$G_B"
 check "between c1's XA PREPARE and XA COMMIT" "$G_CMID"
 grep -q "XA PREPARE of X'6331',X'',1 .*rolled back" "$T/r.err" || { cat "$T/r.err"; fail "no word of c1's rollback"; }
 check "at c1's XA PREPARE, transaction by transaction" "$G_CP" --apply transactions
+USE_SNAP=$SNAPB check "between c1's XA PREPARE and XA COMMIT, from snapshot B" "$G_CMID"
 check "past c1's XA COMMIT" "$G_CC"
 [ "$(q $TG -N -e "SELECT v FROM shop.t WHERE id = 200")" = 200 ] || fail "c1's row missing past its XA COMMIT"
 
