@@ -70,3 +70,4 @@ tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tl
 # the snapshot point, an event over the target's slave_max_allowed_packet; label pitr.
 tm_integration_test(pitr_crossdb COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_crossdb.sh LABELS pitr TIMEOUT 900)
 tm_integration_test(pitr_xa COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_xa.sh LABELS pitr TIMEOUT 900)
+tm_integration_test(pitr_packet COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_packet.sh LABELS pitr TIMEOUT 600)
