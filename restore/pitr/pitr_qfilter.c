@@ -174,6 +174,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     size_t dl, ql;
     char xid[PITR_SQL_XID_MAX], gs[64], text[96];
     uint8_t type = (*ev)[4];
+    PitrSqlKind kind;
     int rc, k;
 
     if (type == PITR_EV_QUERY_COMPRESSED) {
@@ -186,7 +187,8 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     if (!pitr_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
     pitr_sql_snippet(q, ql, text, sizeof text);
-    switch (pitr_sql_kind(q, ql, xid, sizeof xid)) {
+    kind = pitr_sql_kind(q, ql, xid, sizeof xid);
+    switch (kind) {
     case PITR_SQL_TXN:
     case PITR_SQL_XA_END:
     case PITR_SQL_XA_PREPARE:
@@ -215,9 +217,13 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     case PITR_SQL_ACCOUNT:
         return neutralize(f, ev, len, (size_t)((const uint8_t *)q - plain), err);
     case PITR_SQL_OTHER:
+    case PITR_SQL_TEMP_TABLE:
         break;
     }
-    if (f->renamed) {
+    /* a temporary table lives in the replica's session only: one named under
+     * the source database is skipped by the replica's filter, which changes
+     * nothing the restore holds */
+    if (f->renamed && kind != PITR_SQL_TEMP_TABLE) {
         for (size_t i = 0; i < f->dbs.n; i++) {
             if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !pitr_sql_names_db(q, ql, f->dbs.from[i])) continue;
             return err_set(err, ERR_UNSUPPORTED, "the statement of GTID %s names database `%s` explicitly "

@@ -51,7 +51,7 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
         return;
     case PITR_SQL_OTHER:
         break;
-    default:
+    default:   /* transaction control, accounts (no-ops in the replay), temporary tables */
         return;
     }
     if (rg->grp.named_db[0] || rg->info.named_db[0] || !pitr_sql_names(q, ql, restored_name, &h)) return;

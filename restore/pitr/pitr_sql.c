@@ -218,6 +218,7 @@ PitrSqlKind pitr_sql_kind(const char *q, size_t ql, char *xid, size_t xcap)
             b = next_tok(&x);
         }
         if (is_word(&b, "USER") || is_word(&b, "ROLE")) return PITR_SQL_ACCOUNT;
+        if (is_word(&b, "TEMPORARY") && (is_word(&a, "CREATE") || is_word(&a, "DROP"))) return PITR_SQL_TEMP_TABLE;
     }
     (void)after_a;
     return PITR_SQL_OTHER;

@@ -23,6 +23,8 @@ typedef enum PitrSqlKind {
     PITR_SQL_XA_COMMIT_1PC,/* XA COMMIT xid ONE PHASE */
     PITR_SQL_XA_ROLLBACK,  /* XA ROLLBACK xid */
     PITR_SQL_ACCOUNT,      /* CREATE/DROP/ALTER/RENAME USER, CREATE/DROP ROLE, GRANT, REVOKE, SET PASSWORD */
+    PITR_SQL_TEMP_TABLE,   /* CREATE [OR REPLACE] TEMPORARY TABLE, DROP TEMPORARY TABLE (the server
+                              writes `DROP TEMPORARY TABLE IF EXISTS db.t` when a session ends) */
 } PitrSqlKind;
 
 #define PITR_SQL_XID_MAX 420   /* X'<128 hex>',X'<128 hex>',<format id> and some */

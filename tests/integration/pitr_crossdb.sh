@@ -50,7 +50,9 @@ GA=$(python3 -c "import json;print(json.load(open('$T/a.json'))['binlog']['gtid'
 cleanup_hooks+=("kill $FPID 2>/dev/null")
 pos() { q $S -N -e "SELECT @@gtid_binlog_pos"; }
 
-# statements with the restored database as default only (the rename works here)
+# statements with the restored database as default only (the rename works here);
+# a temporary table created in STATEMENT and dropped in ROW format is logged
+# as DROP TEMPORARY TABLE IF EXISTS `c_5`.`tt`, which the rename must let pass
 q $S <<'SQL'
 USE c_5;
 SET SESSION binlog_format = STATEMENT;
@@ -58,6 +60,12 @@ INSERT INTO t1 VALUES (21, 42);
 ALTER TABLE t1 COMMENT 'plain';
 SET SESSION binlog_format = ROW;
 UPDATE t1 SET v = v + 1 WHERE id > 18;
+SET SESSION binlog_format = STATEMENT;
+CREATE TEMPORARY TABLE tt (k INT);
+INSERT INTO tt VALUES (5);
+INSERT INTO t1 SELECT k + 30, k FROM tt;
+SET SESSION binlog_format = ROW;
+DROP TEMPORARY TABLE tt;
 SQL
 G0=$(pos)
 # DDL naming c_5 under USE oth (ROW), then DML on the new column
@@ -180,7 +188,8 @@ TM --json restore db --to-gtid "$G0" --target-db c5new --socket $TG --user root 
 reference "$G0"
 shape $TG c5new > "$T/t.shape"; shape $RF c_5 > "$T/r.shape"
 diff "$T/t.shape" "$T/r.shape" >&2 || fail "rename to G0: c5new differs from the reference's c_5"
-pass "--target-db c5new to G0 (default-database statements only): equal to the reference"
+q $S -N -e "SHOW BINLOG EVENTS" | grep -q 'DROP TEMPORARY TABLE IF EXISTS `c_5`.`tt`' || fail "no DROP TEMPORARY TABLE naming c_5 in the binlog"
+pass "--target-db c5new to G0 (default-database statements, a temporary table): equal to the reference"
 q $TG -e "DROP DATABASE c5new"
 expect_fail 1 "names database \`c_5\` explicitly (ALTER TABLE c_5.t1 ADD COLUMN qual INT)" \
   TM restore db --to-gtid "$G1" --target-db c5new --socket $TG --user root --drop-existing
