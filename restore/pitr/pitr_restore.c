@@ -123,17 +123,20 @@ static int guard_end(RstPitrDurability *dur, int rc, Stage stage, const RstPitrP
     return rc;
 }
 
+#define ER_XAER_NOTA 1397
+
 /* After a replay that stopped between an XA PREPARE and its XA COMMIT: the
  * target holds the prepared transaction (and its locks), which at the target
  * point was not committed. Roll it back (unlogged) so the target holds
- * exactly what was committed, and say so. */
-static int pitr_xa_end_open(PitrQFilter *qf, const SrcDbConn *conn, RstPitrResult *res, Err *err)
+ * exactly what was committed, and say so. After a failed replay (failed
+ * set) the same, so the next --drop-existing does not wait on its locks; a
+ * transaction the replica never prepared (XAER_NOTA) is no error then. */
+static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed, Err *err)
 {
     MYSQL *m = NULL;
     const char *xid, *gtid;
     char sql[PITR_SQL_XID_MAX + 40];
     int rc = 0;
-    (void)res;
     if (!pitr_qfilter_open_xa(qf, 0, &xid, &gtid)) return 0;
     if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "roll back the prepared XA transactions");
     if (mysql_query(m, "SET SESSION sql_log_bin = 0")) {
@@ -148,15 +151,20 @@ static int pitr_xa_end_open(PitrQFilter *qf, const SrcDbConn *conn, RstPitrResul
             goto out;
         }
         snprintf(sql, sizeof sql, "XA ROLLBACK %s", xid);
-        if (mysql_query(m, sql)) {
+        if (mysql_query(m, sql) && failed && mysql_errno(m) == ER_XAER_NOTA) continue;
+        if (mysql_errno(m)) {
             rc = err_set(err, ERR_DB, "target server: XA ROLLBACK %s (prepared by the replay at GTID %s, the "
                          "target point lies before its XA COMMIT): %s (error %u)", xid, gtid, mysql_error(m),
                          mysql_errno(m));
             goto out;
         }
-        log_warn("replay: the target point lies between the XA PREPARE of %s (GTID %s) and its XA COMMIT: "
-                 "not committed at that point, so the prepared transaction was rolled back on the target", xid,
-                 gtid);
+        if (failed)
+            log_warn("replay: the XA transaction %s the failed replay prepared (GTID %s) was rolled back on "
+                     "the target", xid, gtid);
+        else
+            log_warn("replay: the target point lies between the XA PREPARE of %s (GTID %s) and its XA COMMIT: "
+                     "not committed at that point, so the prepared transaction was rolled back on the target",
+                     xid, gtid);
     }
 out:
     src_db_close(m);
@@ -228,7 +236,12 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         rst_pitr_source_close(src);
     } else {
         rc = rst_replay_run(&t, pitr_qfilter_next, qf, plan->target_gtid, &st, err);
-        if (!rc) rc = pitr_xa_end_open(qf, conn, res, err);
+        if (!rc) {
+            rc = rollback_open_xa(qf, conn, false, err);
+        } else {
+            Err e2;
+            if (rollback_open_xa(qf, conn, true, &e2)) log_warn("replay: %s", e2.msg);
+        }
         pitr_qfilter_close(qf);
         rst_pitr_source_close(src);
         res->transactions = st.transactions;
