@@ -15,10 +15,16 @@
 #include "restore/pitr/pitr_qfilter.h"
 #include "restore/pitr/pitr_sql.h"
 
+/* An XA transaction prepared in the range; ended: the GTID of its XA
+ * COMMIT / XA ROLLBACK when the stream has sent one ("" = none). Ended ones
+ * are kept (up to XA_KEEP_ENDED) because the replica may stop before it
+ * applies what the stream sent. */
 typedef struct OpenXa {
     char xid[PITR_SQL_XID_MAX];
     char gtid[64];
+    char ended[64];
 } OpenXa;
+#define XA_KEEP_ENDED 4096
 
 struct PitrQFilter {
     PitrApplyDbs dbs;
@@ -75,11 +81,12 @@ void pitr_qfilter_close(PitrQFilter *f)
     free(f);
 }
 
-bool pitr_qfilter_open_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid)
+bool pitr_qfilter_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid, const char **ended)
 {
     if (i >= f->nopen) return false;
     *xid = f->open[i].xid;
     *gtid = f->open[i].gtid;
+    *ended = f->open[i].ended;
     return true;
 }
 
@@ -121,8 +128,22 @@ static bool xa_prepare_id(const uint8_t *ev, size_t end, char *out, size_t cap)
 static int find_open(const PitrQFilter *f, const char *xid)
 {
     for (size_t i = 0; i < f->nopen; i++)
-        if (!strcasecmp(f->open[i].xid, xid)) return (int)i;
+        if (!f->open[i].ended[0] && !strcasecmp(f->open[i].xid, xid)) return (int)i;
     return -1;
+}
+
+/* Mark entry k ended by the group in progress; forget the oldest ended
+ * entry past XA_KEEP_ENDED. */
+static void end_open(PitrQFilter *f, size_t k)
+{
+    size_t ended = 0, oldest = f->nopen;
+    binlog_gtid_format(&f->g.gtid, f->open[k].ended, sizeof f->open[k].ended);
+    for (size_t i = 0; i < f->nopen; i++)
+        if (f->open[i].ended[0] && ended++ == 0) oldest = i;
+    if (ended > XA_KEEP_ENDED) {
+        memmove(&f->open[oldest], &f->open[oldest + 1], (f->nopen - oldest - 1) * sizeof *f->open);
+        f->nopen--;
+    }
 }
 
 static int add_open(PitrQFilter *f, const char *xid, Err *err)
@@ -136,6 +157,7 @@ static int add_open(PitrQFilter *f, const char *xid, Err *err)
     }
     snprintf(f->open[f->nopen].xid, sizeof f->open[f->nopen].xid, "%s", xid);
     binlog_gtid_format(&f->g.gtid, f->open[f->nopen].gtid, sizeof f->open[f->nopen].gtid);
+    f->open[f->nopen].ended[0] = 0;
     f->nopen++;
     return 0;
 }
@@ -199,7 +221,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
         return 0;
     case PITR_SQL_XA_COMMIT:
         if ((k = find_open(f, xid)) >= 0) {
-            f->open[k] = f->open[--f->nopen];
+            end_open(f, (size_t)k);
             return 0;
         }
         return err_set(err, ERR_UNSUPPORTED, "XA COMMIT %s (GTID %s) commits an XA transaction prepared "
@@ -208,7 +230,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
                        "%s, or from a snapshot taken after it", xid, gs, gs);
     case PITR_SQL_XA_ROLLBACK:
         if ((k = find_open(f, xid)) >= 0) {
-            f->open[k] = f->open[--f->nopen];
+            end_open(f, (size_t)k);
             return 0;
         }
         /* prepared before the snapshot: its changes were never in it, so

@@ -8,7 +8,7 @@
  * database explicitly under --target-db (replicate_rewrite_db rewrites only
  * the default database), an XA COMMIT whose XA PREPARE lies before the
  * snapshot's position. It also tracks the XA transactions prepared in the
- * range and still open at the target (pitr_qfilter_open_xa).
+ * range (pitr_qfilter_xa).
  * Invariant: only groups after the start state and at or before the target
  * state (per domain) are judged; every event keeps its length, so binlog
  * positions stay those of the archive. */
@@ -26,10 +26,12 @@ int pitr_qfilter_open(const PitrApplyDbs *dbs, const char *start, const char *ta
                       void *next_ctx, PitrQFilter **out, Err *err);
 /* RstEventNext; ctx is the PitrQFilter. */
 int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err);
-/* The i-th XA transaction prepared in the range and neither committed nor
- * rolled back by the target: its id as logged and the GTID of its XA
- * PREPARE group (borrowed); false past the last. */
-bool pitr_qfilter_open_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid);
+/* The i-th XA transaction prepared in the range so far, in stream order:
+ * its id as logged, the GTID of its XA PREPARE group and of the group that
+ * ended it ("" = none sent; at most the last 4096 ended ones are kept),
+ * borrowed; false past the last. Whether the target applied either is its
+ * gtid_slave_pos's business: the stream runs ahead of the SQL thread. */
+bool pitr_qfilter_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid, const char **ended);
 /* Statements turned into no-ops so far. */
 uint64_t pitr_qfilter_neutralized(const PitrQFilter *f);
 void pitr_qfilter_close(PitrQFilter *f);   /* accepts NULL */

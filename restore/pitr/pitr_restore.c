@@ -125,33 +125,62 @@ static int guard_end(RstPitrDurability *dur, int rc, Stage stage, const RstPitrP
 
 #define ER_XAER_NOTA 1397
 
+/* Whether the GTID "d-s-n" is at or before the position at (in its domain). */
+static bool applied_at(const BinlogGtidSet *at, const char *gtid)
+{
+    BinlogGtid g;
+    Err e;
+    if (binlog_gtid_parse(gtid, &g, &e)) return false;
+    for (size_t k = 0; k < at->n; k++)
+        if (at->g[k].domain == g.domain && at->g[k].seq >= g.seq) return true;
+    return false;
+}
+
 /* After a replay that stopped between an XA PREPARE and its XA COMMIT: the
  * target holds the prepared transaction (and its locks), which at the target
  * point was not committed. Roll it back (unlogged) so the target holds
  * exactly what was committed, and say so. After a failed replay (failed
- * set) the same, so the next --drop-existing does not wait on its locks; a
- * transaction the replica never prepared (XAER_NOTA) is no error then. */
+ * set) the same, so the next --drop-existing does not wait on its locks.
+ * Only transactions whose XA PREPARE the target applied (gtid_slave_pos) are
+ * rolled back; one the server does not list within 10 s is an error, unless
+ * the replay failed. */
 static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed, Err *err)
 {
     MYSQL *m = NULL;
-    const char *xid, *gtid;
-    char sql[PITR_SQL_XID_MAX + 40];
+    const char *xid, *gtid, *ended;
+    char sql[PITR_SQL_XID_MAX + 40], *pos = NULL;
+    BinlogGtidSet at;
     int rc = 0;
-    if (!pitr_qfilter_open_xa(qf, 0, &xid, &gtid)) return 0;
+    if (!pitr_qfilter_xa(qf, 0, &xid, &gtid, &ended)) return 0;
     if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "roll back the prepared XA transactions");
+    rc = src_db_value(m, "SELECT @@global.gtid_slave_pos", &pos, err);
+    if (!rc) rc = binlog_gtid_set_parse(pos ? pos : "", &at, err);
+    free(pos);
+    if (rc) {
+        err_wrap(err, "roll back the prepared XA transactions: the position the replay reached");
+        goto out;
+    }
     if (mysql_query(m, "SET SESSION sql_log_bin = 0")) {
         rc = src_db_err(m, err, "roll back the prepared XA transactions: SET sql_log_bin = 0");
         goto out;
     }
-    for (size_t i = 0; pitr_qfilter_open_xa(qf, i, &xid, &gtid); i++) {
+    for (size_t i = 0; pitr_qfilter_xa(qf, i, &xid, &gtid, &ended); i++) {
         if (strspn(xid, "Xx'0123456789abcdefABCDEF,-") != strlen(xid)) {
             rc = err_set(err, ERR_UNSUPPORTED, "the target point lies after the XA PREPARE of %s (GTID %s) "
                          "and before its XA COMMIT: the target holds it prepared; its id is not one "
                          "tidemark can roll back safely (XA ROLLBACK it by hand)", xid, gtid);
             goto out;
         }
+        if (!applied_at(&at, gtid) || (ended[0] && applied_at(&at, ended)))
+            continue;   /* the target did not prepare it, or also ended it */
         snprintf(sql, sizeof sql, "XA ROLLBACK %s", xid);
-        if (mysql_query(m, sql) && failed && mysql_errno(m) == ER_XAER_NOTA) continue;
+        /* the stopped SQL thread hands its prepared transaction over to the
+         * server (XA RECOVER lists it) a moment after STOP SLAVE returns */
+        for (int tries = 0; mysql_query(m, sql) && mysql_errno(m) == ER_XAER_NOTA && tries < 100; tries++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (mysql_errno(m) == ER_XAER_NOTA && failed) continue;
         if (mysql_errno(m)) {
             rc = err_set(err, ERR_DB, "target server: XA ROLLBACK %s (prepared by the replay at GTID %s, the "
                          "target point lies before its XA COMMIT): %s (error %u)", xid, gtid, mysql_error(m),

@@ -14,7 +14,10 @@
 #      PREPARE and its XA COMMIT restores the committed state and leaves no
 #      prepared transaction on the target (it says it rolled it back), so the
 #      next --drop-existing restore does not wait on its locks; a target past
-#      the XA COMMIT holds c1's changes. Each compared with the reference.
+#      the XA COMMIT holds c1's changes. Each compared with the reference;
+#  (4) a replay that fails (error 1146) after d1's XA PREPARE (its XA COMMIT
+#      already sent to the replica, not applied) rolls d1 back and says so,
+#      so the next --drop-existing restore does not wait on its locks.
 source "$(dirname "$0")/lib.sh"
 command -v mariadb-binlog >/dev/null || { echo "SKIP: mariadb-binlog missing"; exit 77; }
 start_src_tgt_ref
@@ -54,6 +57,15 @@ G_CC=$(pos)                      # past c1's XA COMMIT
 q $S -e "XA COMMIT 'a1'"
 G_AC=$(pos)                      # a1's XA COMMIT
 q $S -e "USE shop; INSERT INTO t VALUES (15, 15);"
+G_15=$(pos)
+TM --json backup db > "$T/c.json" || fail "snapshot C"
+SNAPC=$(python3 -c "import json;print(json.load(open('$T/c.json'))['snapshot'])")
+# d1 prepared, then a statement the target cannot run (it reads a table of a
+# database that is not restored): the replay fails with d1 prepared on the target
+q $S -e "USE shop; XA START 'd1'; INSERT INTO t VALUES (300, 300); XA END 'd1'; XA PREPARE 'd1';"
+G_DP=$(pos)
+q $S -e "CREATE DATABASE other; CREATE TABLE other.o (id INT PRIMARY KEY); INSERT INTO other.o VALUES (1);"
+q $S -e "USE shop; SET SESSION binlog_format = STATEMENT; INSERT INTO t SELECT id + 400, id FROM other.o; XA COMMIT 'd1';"
 END=$(pos)
 stop_follower_at "$END"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
@@ -106,3 +118,16 @@ done
 expect_fail 1 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
 pass "past a1's XA COMMIT: refused before the load on every apply path and by --plan: $(grep -o 'XA COMMIT.*' "$T/err" | cut -c1-140)"
 check "before a1's XA COMMIT" "$G_CC" --apply transactions
+
+# ---- (4) a failed replay leaves no prepared transaction behind -----------------------------
+expect_fail 4 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
+  --socket $TG --user root --drop-existing
+grep -q "the XA transaction X'6431',X'',1 the failed replay prepared (GTID $G_DP) was rolled back" "$T/err" \
+  || { cat "$T/err"; fail "d1: no word of its rollback"; }
+no_prepared $TG "failed replay"
+# the reference starts at A, whose range holds a1's orphan XA COMMIT: check the content directly
+TM --json restore db --to-gtid "$G_DP" --snapshot "$SNAPC" --socket $TG --user root --drop-existing \
+  > "$T/r.json" 2> "$T/r.err" || { cat "$T/r.err"; fail "after the failed replay, --drop-existing to d1's XA PREPARE"; }
+no_prepared $TG "d1's XA PREPARE"
+[ "$(q $TG -N -e "SELECT COUNT(*) FROM shop.t WHERE id IN (100, 300)")" = 1 ] || fail "d1's XA PREPARE: a1 missing or d1 applied"
+pass "a failed replay rolled back d1 and the next --drop-existing restore ran"

@@ -283,7 +283,7 @@ static void test_filter_reports_xa_open_at_the_target(void **state)
     PitrQFilter *f = NULL;
     const uint8_t *ev;
     size_t len;
-    const char *xid, *gtid;
+    const char *xid, *gtid, *ended;
     Err err;
     (void)state;
     memset(&s, 0, sizeof s);
@@ -293,12 +293,21 @@ static void test_filter_reports_xa_open_at_the_target(void **state)
     add_gtid(&s, 14, false);
     add_query(&s, "c5", "XA END X'6431',X'',1");
     add_xa_prepare(&s, "d1");
+    add_gtid(&s, 15, false);
+    add_query(&s, "c5", "XA END X'6531',X'',1");
+    add_xa_prepare(&s, "e1");
+    add_gtid(&s, 16, true);
+    add_query(&s, "", "XA COMMIT X'6531',X'',1");
     assert_int_equal(pitr_qfilter_open(&dbs, "0-1-10", "0-1-20", script_next, &s, &f, &err), 0);
     do assert_int_equal(pitr_qfilter_next(f, &ev, &len, &err), 0); while (ev);
-    assert_true(pitr_qfilter_open_xa(f, 0, &xid, &gtid));
+    assert_true(pitr_qfilter_xa(f, 0, &xid, &gtid, &ended));
     assert_string_equal(xid, "X'6431',X'',1");
     assert_string_equal(gtid, "0-1-14");
-    assert_false(pitr_qfilter_open_xa(f, 1, &xid, &gtid));
+    assert_string_equal(ended, "");
+    assert_true(pitr_qfilter_xa(f, 1, &xid, &gtid, &ended));
+    assert_string_equal(xid, "X'6531',X'',1");
+    assert_string_equal(ended, "0-1-16");
+    assert_false(pitr_qfilter_xa(f, 2, &xid, &gtid, &ended));
     pitr_qfilter_close(f);
 }
 
