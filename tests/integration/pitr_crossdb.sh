@@ -8,8 +8,8 @@
 # The workload mixes ROW, STATEMENT and MIXED: ALTER/CREATE/DROP/RENAME of
 # c_5 tables under USE oth and with no database selected, DML on c_5 from
 # oth, a multi-table UPDATE, INSERT..SELECT between databases, and objects of
-# oth/cX5 and accounts that must never reach the target (procedures,
-# functions, users, grants, tables, rows).
+# oth/cX5, a new database and accounts that must never reach the target
+# (procedures, functions, databases, users, grants, tables, rows).
 #  (1) --to-gtid several points, default apply and --apply transactions:
 #      c_5's tables (columns and CHECKSUM TABLE) equal the reference; the
 #      target has no oth, cX5, routine or account of the workload;
@@ -101,6 +101,9 @@ SET SESSION binlog_format = STATEMENT;
 CREATE PROCEDURE oth.p() SELECT 1;
 CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 7;
 CREATE TABLE oth.o2 (id INT);
+CREATE DATABASE newdb;
+CREATE TABLE newdb.n (id INT);
+CREATE DATABASE IF NOT EXISTS c_5;
 CREATE USER 'u1'@'localhost';
 GRANT SELECT ON oth.* TO 'u1'@'localhost';
 SET SESSION binlog_format = ROW;
@@ -138,7 +141,7 @@ shape() { # sock db -> every table's columns and CHECKSUM TABLE
   done
 }
 reference() { # GTID: the reference server at snapshot A + the binlog up to GTID
-  q $RF --init-command="SET sql_log_bin=0" -e "DROP DATABASE IF EXISTS oth; DROP DATABASE IF EXISTS cX5; DROP USER IF EXISTS 'u1'@'localhost'"
+  q $RF --init-command="SET sql_log_bin=0" -e "DROP DATABASE IF EXISTS newdb; DROP DATABASE IF EXISTS oth; DROP DATABASE IF EXISTS cX5; DROP USER IF EXISTS 'u1'@'localhost'"
   TM -q restore db --snapshot "$(python3 -c "import json;print(json.load(open('$T/a.json'))['snapshot'])")" \
     --socket $RF --user root --drop-existing >/dev/null 2>"$T/ref.err" || { cat "$T/ref.err"; fail "reference load"; }
   q $RF --init-command="SET sql_log_bin=0" < "$T/others.sql" || fail "reference: oth and cX5 at A"
@@ -146,7 +149,7 @@ reference() { # GTID: the reference server at snapshot A + the binlog up to GTID
     | q $RF --init-command="SET sql_log_bin=0" || { cat "$T/mb.err"; fail "reference apply to $1"; }
 }
 clean_target() { # label: nothing of the other databases reached the target
-  [ -z "$(q $TG -N -e "SHOW DATABASES WHERE \`Database\` IN ('oth', 'cX5')")" ] || fail "$1: oth or cX5 exists on the target"
+  [ -z "$(q $TG -N -e "SHOW DATABASES WHERE \`Database\` IN ('oth', 'cX5', 'newdb')")" ] || fail "$1: oth, cX5 or newdb exists on the target"
   [ "$(q $TG -N -e "SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema NOT IN ('sys', 'mysql')")" = 0 ] \
     || fail "$1: a routine of the workload was created on the target"
   [ "$(q $TG -N -e "SELECT COUNT(*) FROM mysql.user WHERE user = 'u1'")" = 0 ] || fail "$1: account u1 created on the target"
