@@ -188,13 +188,31 @@ static int neutralize(PitrQFilter *f, const uint8_t **ev, size_t *len, size_t te
     return 0;
 }
 
+/* Under --target-db: ERR_UNSUPPORTED when the statement names the source
+ * database explicitly (replicate_rewrite_db cannot rename it). */
+static int refuse_renamed(PitrQFilter *f, const char *q, size_t ql, Err *err)
+{
+    char gs[64], text[96];
+    if (!f->renamed) return 0;
+    for (size_t i = 0; i < f->dbs.n; i++) {
+        if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !pitr_sql_names_db(q, ql, f->dbs.from[i])) continue;
+        binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
+        pitr_sql_snippet(q, ql, text, sizeof text);
+        return err_set(err, ERR_UNSUPPORTED, "the statement of GTID %s names database `%s` explicitly "
+                       "(%s): replicate_rewrite_db renames only the default database, so under "
+                       "--target-db %s the target would skip or misplace it; restore under the "
+                       "original name, or to a point before %s", gs, f->dbs.from[i], text, f->dbs.to[i], gs);
+    }
+    return 0;
+}
+
 static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
 {
     const uint8_t *plain = *ev;
     size_t plen = *len, end;
     const char *db, *q;
     size_t dl, ql;
-    char xid[PITR_SQL_XID_MAX], gs[64], text[96];
+    char xid[PITR_SQL_XID_MAX], gs[64];
     uint8_t type = (*ev)[4];
     PitrSqlKind kind;
     int rc, k;
@@ -208,7 +226,6 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     end = f->g.crc ? plen - 4 : plen;
     if (!pitr_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
-    pitr_sql_snippet(q, ql, text, sizeof text);
     kind = pitr_sql_kind(q, ql, xid, sizeof xid);
     switch (kind) {
     case PITR_SQL_TXN:
@@ -245,16 +262,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     /* a temporary table lives in the replica's session only: one named under
      * the source database is skipped by the replica's filter, which changes
      * nothing the restore holds */
-    if (f->renamed && kind != PITR_SQL_TEMP_TABLE) {
-        for (size_t i = 0; i < f->dbs.n; i++) {
-            if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !pitr_sql_names_db(q, ql, f->dbs.from[i])) continue;
-            return err_set(err, ERR_UNSUPPORTED, "the statement of GTID %s names database `%s` explicitly "
-                           "(%s): replicate_rewrite_db renames only the default database, so under "
-                           "--target-db %s the target would skip or misplace it; restore under the "
-                           "original name, or to a point before %s", gs, f->dbs.from[i], text,
-                           f->dbs.to[i], gs);
-        }
-    }
+    if (kind != PITR_SQL_TEMP_TABLE && (rc = refuse_renamed(f, q, ql, err))) return rc;
     if (restored(f, db, dl) || pitr_sql_names(q, ql, named_restored, f)) return 0;
     return neutralize(f, ev, len, (size_t)((const uint8_t *)q - plain), err);
 }
@@ -284,6 +292,13 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
         }
         f->pending[0] = 0;
         return add_open(f, xid, err);
+    }
+    if (type == PITR_EV_EXECUTE_LOAD_QUERY) {   /* LOAD DATA: sent as it is (the table filter judges it) */
+        const char *db, *q;
+        size_t dl, ql;
+        if (!pitr_sql_load_query_text(*ev, f->g.crc ? *len - 4 : *len, &db, &dl, &q, &ql))
+            return err_set(err, ERR_CORRUPT, "replay filter: an Execute_load_query event does not parse");
+        return refuse_renamed(f, q, ql, err);
     }
     if (type != PITR_EV_QUERY && type != PITR_EV_QUERY_COMPRESSED) return 0;
     return on_query(f, ev, len, err);

@@ -42,7 +42,11 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
     size_t dl, ql;
     char xid[PITR_SQL_XID_MAX], gs[64], text[96];
     NameHit h = {rg->item, ""};
-    if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
+    if (ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
+        if (!pitr_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
+    } else if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
+        return;
+    }
     switch (pitr_sql_kind(q, ql, xid, sizeof xid)) {
     case PITR_SQL_XA_COMMIT:
     case PITR_SQL_XA_ROLLBACK:
@@ -120,7 +124,7 @@ void pitr_range_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, bool counts,
         rg->grp.max_event = len;
         binlog_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);
     }
-    if (ev[4] == PITR_EV_QUERY) on_query(rg, g, ev, len);
+    if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) on_query(rg, g, ev, len);
     if (ev[4] == PITR_EV_XA_PREPARE) prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
     if (f == PITR_FEED_END) group_end(rg, g);
 }

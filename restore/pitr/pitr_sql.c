@@ -239,3 +239,20 @@ void pitr_sql_snippet(const char *q, size_t ql, char *out, size_t cap)
     }
     out[k] = 0;
 }
+
+bool pitr_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
+                              const char **q, size_t *qlen)
+{
+    size_t p = 19, status_len, dl;
+    if (end < p + 26) return false;
+    dl = ev[p + 8];
+    status_len = (size_t)ev[p + 11] | (size_t)ev[p + 12] << 8;
+    p += 26 + status_len;
+    if (p + dl + 1 > end) return false;
+    *db = (const char *)ev + p;
+    *dblen = dl;
+    p += dl + 1;
+    *q = (const char *)ev + p;
+    *qlen = end - p;
+    return true;
+}

@@ -44,6 +44,14 @@ int pitr_sql_names(const char *q, size_t ql, PitrSqlNameFn fn, void *ctx);
  * DATABASE/SCHEMA). */
 bool pitr_sql_names_db(const char *q, size_t ql, const char *db);
 
+/* The statement text of an Execute_load_query event (LOAD DATA written as a
+ * statement; type 18): its post-header is 26 bytes, the Query's 13 plus
+ * file id, file name start and end, duplicate handling. Pointers into ev
+ * (end: without the checksum); false when it does not parse. */
+#define PITR_EV_EXECUTE_LOAD_QUERY 18
+bool pitr_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
+                              const char **q, size_t *qlen);
+
 /* A printable start of the statement (at most 80 bytes), cut before
  * anything that may carry a password (IDENTIFIED, PASSWORD). */
 void pitr_sql_snippet(const char *q, size_t ql, char *out, size_t cap);

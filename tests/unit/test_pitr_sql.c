@@ -248,6 +248,39 @@ static void test_filter_refuses_source_name_under_rename(void **state)
     assert_non_null(strstr(err.msg, "--target-db c5new"));
 }
 
+static void test_filter_refuses_load_data_naming_source_under_rename(void **state)
+{
+    static Script s;
+    static Ev out[NEV];
+    const char *text = "LOAD DATA INFILE '/tmp/SQL_LOAD-1-2-3.data' INTO TABLE `c5`.`t1`";
+    size_t n;
+    Err err;
+    Ev *e;
+    (void)state;
+    memset(&s, 0, sizeof s);
+    add_fd(&s);
+    add_gtid(&s, 11, false);
+    e = &s.ev[s.n++];   /* Execute_load_query: the Query post-header plus 13 bytes */
+    ev_header(e, PITR_EV_EXECUTE_LOAD_QUERY, 1700000000u, 1, 0);
+    ev_put32(e, 77);
+    ev_put32(e, 0);
+    ev_put8(e, 3);
+    ev_put16(e, 0);
+    ev_put16(e, 0);
+    ev_put32(e, 1);
+    ev_put32(e, 17);
+    ev_put32(e, 43);
+    ev_put8(e, 0);
+    ev_put(e, "oth", 4);
+    ev_put(e, text, strlen(text));
+    ev_finish(e, true);
+    assert_int_equal(run(&s, false, out, &n, &err), 0);   /* no rename: sent as it is */
+    assert_memory_equal(out[2].b, s.ev[2].b, s.ev[2].n);
+    s.next = 0;
+    assert_int_equal(run(&s, true, out, &n, &err), ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "GTID 0-1-11 names database `c5` explicitly (LOAD DATA INFILE"));
+}
+
 static void test_filter_xa_across_the_start(void **state)
 {
     static Script s;
@@ -318,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_kinds_and_xa_ids),
         cmocka_unit_test(test_filter_keeps_what_concerns_restored_and_noops_the_rest),
         cmocka_unit_test(test_filter_refuses_source_name_under_rename),
+        cmocka_unit_test(test_filter_refuses_load_data_naming_source_under_rename),
         cmocka_unit_test(test_filter_xa_across_the_start),
         cmocka_unit_test(test_filter_reports_xa_open_at_the_target),
     };
