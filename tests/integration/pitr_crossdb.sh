@@ -7,7 +7,8 @@
 # plus oth/cX5 as they were at A plus `mariadb-binlog | mariadb` (the oracle).
 # The workload mixes ROW, STATEMENT and MIXED: ALTER/CREATE/DROP/RENAME of
 # c_5 tables under USE oth and with no database selected, DML on c_5 from
-# oth, a multi-table UPDATE, INSERT..SELECT between databases, and objects of
+# oth, a multi-table UPDATE, INSERT..SELECT between databases, LOAD DATA
+# into c_5 under USE oth (a statement event), and objects of
 # oth/cX5, a new database and accounts that must never reach the target
 # (procedures, functions, databases, users, grants, tables, rows).
 #  (1) --to-gtid several points, default apply and --apply transactions:
@@ -93,6 +94,10 @@ INSERT INTO oth.o SELECT id + 100, v FROM c_5.t1 WHERE id < 4;
 INSERT INTO c_5.y SELECT id FROM c_5.x WHERE id > 2;
 DELETE FROM c_5.nokey WHERE a = 2 LIMIT 1;
 SQL
+# LOAD DATA as a statement event (Begin_load_query + Execute_load_query) under USE oth
+printf '7\tseven\n8\teight\n' > "$T/rows.txt"
+q $S --local-infile=1 -e "USE oth; SET SESSION binlog_format = STATEMENT; LOAD DATA LOCAL INFILE '$T/rows.txt' INTO TABLE c_5.nokey" \
+  || fail "LOAD DATA"
 G2=$(pos)
 # objects of other databases and accounts: never on the target
 q $S <<'SQL'
@@ -145,8 +150,9 @@ reference() { # GTID: the reference server at snapshot A + the binlog up to GTID
   TM -q restore db --snapshot "$(python3 -c "import json;print(json.load(open('$T/a.json'))['snapshot'])")" \
     --socket $RF --user root --drop-existing >/dev/null 2>"$T/ref.err" || { cat "$T/ref.err"; fail "reference load"; }
   q $RF --init-command="SET sql_log_bin=0" < "$T/others.sql" || fail "reference: oth and cX5 at A"
-  mariadb-binlog --start-position="$GA" --stop-position="$1" "${FILES[@]}" 2>"$T/mb.err" \
-    | q $RF --init-command="SET sql_log_bin=0" || { cat "$T/mb.err"; fail "reference apply to $1"; }
+  mkdir -p "$T/ll"
+  mariadb-binlog --local-load="$T/ll" --start-position="$GA" --stop-position="$1" "${FILES[@]}" 2>"$T/mb.err" \
+    | q $RF --local-infile=1 --init-command="SET sql_log_bin=0" || { cat "$T/mb.err"; fail "reference apply to $1"; }
 }
 clean_target() { # label: nothing of the other databases reached the target
   [ -z "$(q $TG -N -e "SHOW DATABASES WHERE \`Database\` IN ('oth', 'cX5', 'newdb')")" ] || fail "$1: oth, cX5 or newdb exists on the target"
@@ -173,6 +179,8 @@ assert j['verdict']=='verified' and j['reached'] and j['load_verified'], j" || f
 check "G1 (ALTER TABLE c_5.t1 under USE oth, ROW)" "$G1" --apply transactions
 grep -q "qual int" "$T/t.shape" || fail "G1: t1 has no qual column"
 check "G2 (no database selected, CREATE TABLE c_5.x under USE oth, MIXED/STATEMENT)" "$G2"
+[ "$(q $TG -N -e "SELECT COUNT(*) FROM c_5.nokey WHERE b IN ('seven', 'eight')")" = 2 ] || fail "G2: LOAD DATA rows missing"
+q $S -N -e "SHOW BINLOG EVENTS" | grep -q "Execute_load_query" || fail "G2: LOAD DATA was not logged as a statement"
 check "G3 (objects of oth/cX5, accounts)" "$G3" --apply transactions --snapshot "$(python3 -c "import json;print(json.load(open('$T/a.json'))['snapshot'])")"
 
 # ---- (2) the net path does not skip DROP TABLE c_5.t3 under USE oth ----------------------
