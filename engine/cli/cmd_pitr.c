@@ -317,6 +317,10 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
                 s += len + (nl ? 1 : 0);
             }
         }
+        if (plan_only && (rc = rst_pitr_range_check(&conn, &plan, ro.target_db, ro.apply != RST_PITR_APPLY_NET, err))) {
+            err_wrap(err, "refused (nothing was touched)");
+            goto out;
+        }
         rc = rst_pitr_durability_check(&conn, plan.item, ro.target_db, plan.replay, dmode, state_dir(ctx),
                                        &dur, err);
         if (rc) {

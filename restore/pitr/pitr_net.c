@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "restore/pitr/pitr_net_int.h"
+#include "restore/pitr/pitr_sql.h"
 
 #define NET_WBUF ((size_t)1 << 20)
 #define NET_KEY_MAX ((size_t)1 << 20)
@@ -387,10 +388,30 @@ static void snippet(const char *q, size_t ql, char *out, size_t cap)
     out[k] = 0;
 }
 
+typedef struct NamedCtx {
+    PitrNet *n;
+    Err *err;
+    int rc;
+    char name[PITR_NET_NAME_MAX];
+} NamedCtx;
+
+/* pitr_sql_names callback: 1 when name is a restored database, -1 on an
+ * error of the define callback (in rc/err). */
+static int named_restored(void *ctx, const char *name, size_t len)
+{
+    NamedCtx *c = ctx;
+    bool r = false;
+    if (len >= PITR_NET_NAME_MAX) return 0;   /* not a database name */
+    if ((c->rc = pitr_net_db_restored(c->n, name, len, &r, c->err))) return -1;
+    if (r) snprintf(c->name, sizeof c->name, "%s", name);
+    return r ? 1 : 0;
+}
+
 static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     const char *db, *q;
     size_t dl, ql;
+    PitrSqlKind kind;
     bool restored = true;
     char text[96];
     int rc;
@@ -409,8 +430,24 @@ static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
         snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "a transaction that changed restored tables ends with: %s", text);
     }
+    /* XA: its transaction may span the snapshot's position (prepared before,
+     * committed after), whatever database is selected */
+    kind = pitr_sql_kind(q, ql, NULL, 0);
+    if (kind >= PITR_SQL_XA_START && kind <= PITR_SQL_XA_ROLLBACK) {
+        snippet(q, ql, text, sizeof text);
+        return err_set(err, ERR_UNSUPPORTED, "an XA transaction is not a net change: %s", text);
+    }
     if ((rc = pitr_net_db_restored(n, db, dl, &restored, err))) return rc;
-    if (!restored) return 0;
+    if (!restored) {
+        /* a statement naming a restored database from another (or no)
+         * default database: ALTER TABLE c5.t1 under USE other */
+        NamedCtx nc = {n, err, 0, ""};
+        if ((rc = pitr_sql_names(q, ql, named_restored, &nc)) < 0) return nc.rc;
+        if (!rc) return 0;
+        snippet(q, ql, text, sizeof text);
+        return err_set(err, ERR_UNSUPPORTED, "a statement naming restored database `%s` is not a row "
+                       "change: %s", nc.name, text);
+    }
     snippet(q, ql, text, sizeof text);
     return err_set(err, ERR_UNSUPPORTED, "a statement on restored database `%.*s` is not a row change: %s",
                    (int)dl, db, text);

@@ -26,6 +26,7 @@
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
 #include "restore/pitr/pitr_int.h"
+#include "restore/pitr/pitr_range.h"
 
 /* ---- the scan ------------------------------------------------------------- */
 
@@ -48,6 +49,7 @@ typedef struct Scan {
     char last_file[BINLOG_FILE_MAX];
     size_t last_seg;
     size_t cur_seg;
+    PitrRange range;           /* what the replay must refuse (pitr_range.h) */
 } Scan;
 
 static size_t seg_index(const BinlogCatalog *c, const BinlogSegInfo *s)
@@ -91,6 +93,7 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
             }
         }
     }
+    pitr_range_feed(&s->range, &s->g, f, s->group_counts, ev, len);
     if (q->kind == RST_PITR_TIME && s->g.in_group && !s->group_counts && ts > s->pre_time)
         s->pre_time = ts;
     if (q->kind == RST_PITR_TIME && s->group_counts && (f == PITR_FEED_BEGIN || f == PITR_FEED_INSIDE ||
@@ -153,6 +156,7 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
     int rc;
 
     memset(s, 0, sizeof *s);
+    pitr_range_begin(&s->range, sn->item);
     s->req = q;
     s->c = c;
     s->start_pos = sn->pos;
@@ -496,6 +500,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
         (void)tried;
     }
     fill_from_snap(p, &sl.v[pick]);
+    p->range = s.range.info;
     binlog_gtid_set_format(&s.target, p->target_gtid, sizeof p->target_gtid);
     p->transactions = s.tx;
     snprintf(p->last_gtid, sizeof p->last_gtid, "%s", s.last_gtid);

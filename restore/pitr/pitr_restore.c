@@ -16,6 +16,7 @@
  * durability guard takes SIGINT/SIGTERM (relaxed or not): the fold, the
  * apply and the replay stop, clean up and the run fails ERR_INTERRUPTED
  * (exit 130) saying where (docs/OPERATIONS.md "Interrupting a restore"). */
+#include <mysql.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@
 #include "restore/db/rst_db.h"
 #include "restore/pitr/pitr_apply.h"
 #include "restore/pitr/pitr_int.h"
+#include "restore/pitr/pitr_qfilter.h"
+#include "restore/pitr/pitr_sql.h"
 #include "restore/replay/rst_replay.h"
 
 /* "db1,db2" of the item's databases (through target_db). */
@@ -120,13 +123,93 @@ static int guard_end(RstPitrDurability *dur, int rc, Stage stage, const RstPitrP
     return rc;
 }
 
-/* The SQL-thread path: the archive streamed to the target's replica. */
+#define ER_XAER_NOTA 1397
+
+/* Whether the GTID "d-s-n" is at or before the position at (in its domain). */
+static bool applied_at(const BinlogGtidSet *at, const char *gtid)
+{
+    BinlogGtid g;
+    Err e;
+    if (binlog_gtid_parse(gtid, &g, &e)) return false;
+    for (size_t k = 0; k < at->n; k++)
+        if (at->g[k].domain == g.domain && at->g[k].seq >= g.seq) return true;
+    return false;
+}
+
+/* After a replay that stopped between an XA PREPARE and its XA COMMIT: the
+ * target holds the prepared transaction (and its locks), which at the target
+ * point was not committed. Roll it back (unlogged) so the target holds
+ * exactly what was committed, and say so. After a failed replay (failed
+ * set) the same, so the next --drop-existing does not wait on its locks.
+ * Only transactions whose XA PREPARE the target applied (gtid_slave_pos) are
+ * rolled back; one the server does not list within 10 s is an error, unless
+ * the replay failed. */
+static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed, Err *err)
+{
+    MYSQL *m = NULL;
+    const char *xid, *gtid, *ended;
+    char sql[PITR_SQL_XID_MAX + 40], *pos = NULL;
+    BinlogGtidSet at;
+    int rc = 0;
+    if (!pitr_qfilter_xa(qf, 0, &xid, &gtid, &ended)) return 0;
+    if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "roll back the prepared XA transactions");
+    rc = src_db_value(m, "SELECT @@global.gtid_slave_pos", &pos, err);
+    if (!rc) rc = binlog_gtid_set_parse(pos ? pos : "", &at, err);
+    free(pos);
+    if (rc) {
+        err_wrap(err, "roll back the prepared XA transactions: the position the replay reached");
+        goto out;
+    }
+    if (mysql_query(m, "SET SESSION sql_log_bin = 0")) {
+        rc = src_db_err(m, err, "roll back the prepared XA transactions: SET sql_log_bin = 0");
+        goto out;
+    }
+    for (size_t i = 0; pitr_qfilter_xa(qf, i, &xid, &gtid, &ended); i++) {
+        if (strspn(xid, "Xx'0123456789abcdefABCDEF,-") != strlen(xid)) {
+            rc = err_set(err, ERR_UNSUPPORTED, "the target point lies after the XA PREPARE of %s (GTID %s) "
+                         "and before its XA COMMIT: the target holds it prepared; its id is not one "
+                         "tidemark can roll back safely (XA ROLLBACK it by hand)", xid, gtid);
+            goto out;
+        }
+        if (!applied_at(&at, gtid) || (ended[0] && applied_at(&at, ended)))
+            continue;   /* the target did not prepare it, or also ended it */
+        snprintf(sql, sizeof sql, "XA ROLLBACK %s", xid);
+        /* the stopped SQL thread hands its prepared transaction over to the
+         * server (XA RECOVER lists it) a moment after STOP SLAVE returns */
+        for (int tries = 0; mysql_query(m, sql) && mysql_errno(m) == ER_XAER_NOTA && tries < 100; tries++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (mysql_errno(m) == ER_XAER_NOTA && failed) continue;
+        if (mysql_errno(m)) {
+            rc = err_set(err, ERR_DB, "target server: XA ROLLBACK %s (prepared by the replay at GTID %s, the "
+                         "target point lies before its XA COMMIT): %s (error %u)", xid, gtid, mysql_error(m),
+                         mysql_errno(m));
+            goto out;
+        }
+        if (failed)
+            log_warn("replay: the XA transaction %s the failed replay prepared (GTID %s) was rolled back on "
+                     "the target", xid, gtid);
+        else
+            log_warn("replay: the target point lies between the XA PREPARE of %s (GTID %s) and its XA COMMIT: "
+                     "not committed at that point, so the prepared transaction was rolled back on the target",
+                     xid, gtid);
+    }
+out:
+    src_db_close(m);
+    return rc;
+}
+
+/* The SQL-thread path: the archive streamed to the target's replica
+ * through the statement filter (pitr_qfilter.h). */
 static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
                             const RstPitrRunOptions *opt, RstPitrResult *res, Err *err)
 {
     RstReplayTarget t;
     RstReplayStats st;
     RstPitrSource *src = NULL;
+    PitrQFilter *qf = NULL;
+    PitrApplyDbs adbs;
     char dbs[600], from_db[200];
     const BinlogSegInfo *first = binlog_catalog_at(c, plan->seg_from);
     int rc;
@@ -169,14 +252,26 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
     }
     if (rst_pitr_signal()) return err_set(err, ERR_INTERRUPTED, "stopped before the replay started");
+    if ((rc = pitr_apply_dbs(plan->item, opt->target_db, &adbs, err))) return err_wrap(err, "replay");
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
     rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
+    if (!rc) {
+        ps.src = src;
+        rc = pitr_qfilter_open(&adbs, plan->snap_gtid, plan->target_gtid, pause ? next_paused : rst_pitr_source_next,
+                               pause ? (void *)&ps : src, &qf, err);
+    }
     if (rc) {
         err_wrap(err, "replay");
+        rst_pitr_source_close(src);
     } else {
-        ps.src = src;
-        rc = rst_replay_run(&t, pause ? next_paused : rst_pitr_source_next, pause ? (void *)&ps : src,
-                            plan->target_gtid, &st, err);
+        rc = rst_replay_run(&t, pitr_qfilter_next, qf, plan->target_gtid, &st, err);
+        if (!rc) {
+            rc = rollback_open_xa(qf, conn, false, err);
+        } else {
+            Err e2;
+            if (rollback_open_xa(qf, conn, true, &e2)) log_warn("replay: %s", e2.msg);
+        }
+        pitr_qfilter_close(qf);
         rst_pitr_source_close(src);
         res->transactions = st.transactions;
         res->replay_bytes = st.bytes;
@@ -338,6 +433,8 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     memset(&lo, 0, sizeof lo);
     memset(&ls, 0, sizeof ls);
     memset(&fj, 0, sizeof fj);
+    rc = rst_pitr_range_check(conn, plan, opt->target_db, opt->apply != RST_PITR_APPLY_NET, err);
+    if (rc) return err_wrap(err, "refused (nothing was touched)");
     if (try_net) {
         /* before the load: --apply net without the privilege is refused untouched */
         rc = pitr_apply_dbs(plan->item, opt->target_db, &dbs, err);

@@ -106,6 +106,15 @@ typedef struct RstPitrRates {
     bool measured;           /* false: defaults from bench/README.md */
 } RstPitrRates;
 
+/* What the plan's scan found in the replayed range (pitr_range.c). */
+typedef struct RstPitrRangeInfo {
+    uint64_t max_event;               /* the largest event's bytes */
+    char max_event_gtid[64];          /* the group holding it */
+    char xa_orphan[600];              /* "XA COMMIT <xid> (GTID g)": prepared before the snapshot */
+    char named_db[400];               /* the first statement naming a restored database explicitly
+                                         (its GTID, the database, its start) */
+} RstPitrRangeInfo;
+
 typedef struct RstPitrPlan {
     RstPitrKind kind;
     char snap_hex[ID_HEX_LEN + 1];
@@ -135,6 +144,7 @@ typedef struct RstPitrPlan {
     char warnings[2048];              /* lines the operator must not miss (multi-line) */
     RstPitrArchiveEnd archive_end;    /* a time target past the archive's end: how it is covered */
     char archive_end_why[2048];       /* the proof, or what was accepted */
+    RstPitrRangeInfo range;             /* refusals the run checks before the load */
     RstPitrRates rates;
     double est_load_s, est_replay_s, est_verify_s;
     double est_net_s;                 /* replay as a net change (when the range allows it) */
@@ -159,6 +169,16 @@ json_t *rst_pitr_plan_json(const RstPitrPlan *p);
 void rst_pitr_rates_load(const char *state_dir, RstPitrRates *out);
 /* Fold one measured restore into the file (best effort, no error). */
 void rst_pitr_rates_save(const char *state_dir, const RstPitrRates *measured);
+
+/* Before anything is written (and for --plan): refuse what the range
+ * holds that the replay cannot do exactly: an XA COMMIT of a transaction
+ * prepared before the snapshot's position, a statement naming the source
+ * database explicitly when target_db renames it (ERR_UNSUPPORTED), an
+ * event larger than the target's slave_max_allowed_packet (ERR_INVALID,
+ * naming the SET GLOBAL that allows it; only with replica, when the range
+ * may go through the target's replica). Reads one variable of the target. */
+int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
+                         Err *err);
 
 /* ---- the target server ----------------------------------------------------- */
 

@@ -147,7 +147,10 @@ static void cleanup_target(Replay *r)
     snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_rewrite_db = ''", r->conn);
     mysql_query(r->db, sql);
     mysql_free_result(mysql_store_result(r->db));
-    snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_do_db = ''", r->conn);
+    snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_do_db = ''", r->conn);   /* set by older versions */
+    mysql_query(r->db, sql);
+    mysql_free_result(mysql_store_result(r->db));
+    snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_wild_do_table = ''", r->conn);
     mysql_query(r->db, sql);
     mysql_free_result(mysql_store_result(r->db));
     snprintf(sql, sizeof sql, "RESET SLAVE '%s' ALL", r->conn);
@@ -188,11 +191,37 @@ static int relax_strict_mode(Replay *r, Err *err)
     return 0;
 }
 
+/* "a,b" -> "a.%,b.%" with the pattern characters of each name (_ % \\)
+ * escaped: replicate_wild_do_table keeps the events of the tables of those
+ * databases and, unlike replicate_do_db, judges a statement by the tables
+ * it names, not by its default database (DDL included). */
+static int wild_patterns(const char *dbs, char *out, size_t cap, Err *err)
+{
+    size_t k = 0;
+    for (const char *p = dbs;; p++) {
+        if (*p == ',' || !*p) {
+            if (k + 3 > cap) break;
+            out[k++] = '.';
+            out[k++] = '%';
+            if (!*p) {
+                out[k] = 0;
+                return 0;
+            }
+            out[k++] = ',';
+            continue;
+        }
+        if (k + 6 > cap) break;
+        if (*p == '_' || *p == '%' || *p == '\\') out[k++] = '\\';
+        out[k++] = *p;
+    }
+    return err_set(err, ERR_INVALID, "replay: database list too long for replicate_wild_do_table");
+}
+
 static int configure(Replay *r, const char *password, Err *err)
 {
     const RstReplayTarget *t = r->t;
     const char *host = t->advertise_host ? t->advertise_host : (t->listen_host ? t->listen_host : "127.0.0.1");
-    char sql[1024], esc_host[512];
+    char sql[3000], esc_host[512];
     int rc;
 
     cleanup_target(r); /* a leftover from an interrupted run */
@@ -229,12 +258,12 @@ static int configure(Replay *r, const char *password, Err *err)
         if (rc) return rc;
     }
     if (t->do_db && *t->do_db) {
-        char d[600];
-        if (strlen(t->do_db) > 280)
-            return err_set(err, ERR_INVALID, "replay: database list too long for replicate_do_db");
-        mysql_real_escape_string(r->db, d, t->do_db, strlen(t->do_db));
-        snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_do_db = '%s'", r->conn, d);
-        rc = exec(r, sql, "set replicate_do_db for the replay connection", err);
+        char pat[1400], d[2801];
+        rc = wild_patterns(t->do_db, pat, sizeof pat, err);
+        if (rc) return rc;
+        mysql_real_escape_string(r->db, d, pat, strlen(pat));
+        snprintf(sql, sizeof sql, "SET GLOBAL %s.replicate_wild_do_table = '%s'", r->conn, d);
+        rc = exec(r, sql, "set replicate_wild_do_table for the replay connection", err);
         if (rc) return rc;
     }
     return 0;
@@ -273,6 +302,8 @@ static uint64_t total_to_apply(Replay *r)
     }
     return n;
 }
+
+static int verify_reached(Replay *r, const char *pos, Err *err);
 
 static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
 {
@@ -332,7 +363,13 @@ static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
                            CONNECT_GRACE_S, ss.io_running);
         if (ss.io_errno == 1236)
             return err_set(err, ERR_DB, "the replay source refused the target's request: %s", ss.io_error);
-        if (!strcmp(ss.sql_running, "No")) break; /* stopped by UNTIL */
+        if (!strcmp(ss.sql_running, "No") && (!ss.io_errno || verify_reached(r, pos, err) == 0))
+            break; /* stopped by UNTIL */
+        if (ss.io_errno && !strcmp(ss.io_running, "No"))
+            /* the IO thread gave up (e.g. 1153, an event over slave_max_allowed_packet):
+             * nothing more will arrive */
+            return err_set(err, ERR_DB, "the target's replica IO thread stopped at %s: error %u: %s",
+                           pos, ss.io_errno, ss.io_error);
         if (src.source_done && !src.until_reached && !strcmp(ss.sql_running, "Yes") &&
             src.last_gtid[0] && now - last_progress > 3) {
             return err_set(err, ERR_NOTFOUND,

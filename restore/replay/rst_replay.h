@@ -94,8 +94,10 @@ typedef struct RstReplayTarget {
                                   coordinates), e.g. "0-1-1234"; NULL = keep */
     const char *rewrite_db_from; /* --target-db: replay events of this database */
     const char *rewrite_db_to;   /* into this one (replicate_rewrite_db), both or neither */
-    const char *do_db;         /* replicate only these databases (comma list, names after the
-                                  rewrite; replicate_do_db); NULL = every database */
+    const char *do_db;         /* replicate only the tables of these databases (comma list,
+                                  names after the rewrite; replicate_wild_do_table 'db.%', which
+                                  judges a statement by the tables it names, DDL included, not
+                                  by its default database); NULL = every database */
     const char *first_log_name;/* binlog file name announced for the first file (the archive
                                   segment's original name); NULL = "tidemark-bin.000001" */
     const char *listen_host;   /* where tidemark listens; NULL = 127.0.0.1 */
@@ -114,7 +116,9 @@ typedef struct RstReplayStats {
 /* Replay events from `next` on the target until until_gtid ("d-s-n", one
  * domain or a comma list) is applied, then remove the replication
  * connection (STOP SLAVE, RESET SLAVE ALL). Fails with ERR_DB naming the
- * target's Last_SQL_Error / Last_IO_Error when the replica stops on an error,
+ * target's Last_SQL_Error / Last_IO_Error when the replica's SQL thread stops on
+ * an error or its IO thread stops on one (e.g. 1153, an event larger than the
+ * target's slave_max_allowed_packet),
  * ERR_NET when the target cannot connect back (the message names the
  * fallback: `tidemark binlog export` + mariadb-binlog), ERR_VERIFY when the
  * position reached is not until_gtid. In every case the named connection is

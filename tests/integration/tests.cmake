@@ -76,6 +76,11 @@ tm_integration_test(pitr_interrupt COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integrati
 tm_integration_test(pitr_archive_end COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_archive_end.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(db_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_exact.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
+# Issue 10: statements naming the restored database from another default database, XA across
+# the snapshot point, an event over the target's slave_max_allowed_packet; label pitr.
+tm_integration_test(pitr_crossdb COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_crossdb.sh LABELS pitr TIMEOUT 900)
+tm_integration_test(pitr_xa COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_xa.sh LABELS pitr TIMEOUT 900)
+tm_integration_test(pitr_packet COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_packet.sh LABELS pitr TIMEOUT 600)
 
 # The data-shape torture suite (issue 10, acceptance 2): every column type, charset, key shape and
 # object of MariaDB 10.11 through backup + restore db, export sql | mariadb and point-in-time restore

@@ -1,0 +1,174 @@
+/* pitr_range.c: the plan's scan records what the replay must refuse or the
+ * target must allow (pitr_range.h), and rst_pitr_range_check refuses it
+ * before anything is loaded. */
+#include <inttypes.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "restore/pitr/pitr_range.h"
+
+void pitr_range_begin(PitrRange *rg, const json_t *item)
+{
+    memset(rg, 0, sizeof *rg);
+    rg->item = item;
+}
+
+typedef struct NameHit {
+    const json_t *item;
+    char db[PITR_SQL_XID_MAX];
+} NameHit;
+
+static int restored_name(void *ctx, const char *name, size_t len)
+{
+    NameHit *h = ctx;
+    const json_t *jd;
+    size_t i;
+    json_array_foreach(json_object_get(h->item, "databases"), i, jd) {
+        const char *n = json_string_value(json_object_get(jd, "name"));
+        if (n && strlen(n) == len && !memcmp(n, name, len)) {
+            snprintf(h->db, sizeof h->db, "%s", n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_t len)
+{
+    const char *db, *q;
+    size_t dl, ql;
+    char xid[PITR_SQL_XID_MAX], gs[64], text[96];
+    NameHit h = {rg->item, ""};
+    if (ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
+        if (!pitr_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
+    } else if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
+        return;
+    }
+    switch (pitr_sql_kind(q, ql, xid, sizeof xid)) {
+    case PITR_SQL_XA_COMMIT:
+    case PITR_SQL_XA_ROLLBACK:
+        snprintf(rg->grp_ended, sizeof rg->grp_ended, "%s", xid);
+        rg->grp_rollback = pitr_sql_kind(q, ql, NULL, 0) == PITR_SQL_XA_ROLLBACK;
+        return;
+    case PITR_SQL_OTHER:
+        break;
+    default:   /* transaction control, accounts (no-ops in the replay), temporary tables */
+        return;
+    }
+    if (rg->grp.named_db[0] || rg->info.named_db[0] || !pitr_sql_names(q, ql, restored_name, &h)) return;
+    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    pitr_sql_snippet(q, ql, text, sizeof text);
+    snprintf(rg->grp.named_db, sizeof rg->grp.named_db, "the statement of GTID %s names database `%.64s` "
+             "explicitly (%s)", gs, h.db, text);
+}
+
+/* xid of an XA_prepare event: the same form as pitr_qfilter's */
+static void prepared_id(const PitrGroup *g, const uint8_t *ev, size_t len, char *out, size_t cap)
+{
+    const uint8_t *p = ev + PITR_HDR;
+    size_t end = pitr_body_end(g, len), k;
+    uint32_t gl, bl;
+    out[0] = 0;
+    if (end < PITR_HDR + 13) return;
+    gl = pitr_get32(p + 5);
+    bl = pitr_get32(p + 9);
+    if (gl > 64 || bl > 64 || PITR_HDR + 13 + (size_t)gl + bl > end || cap < 2 * (gl + bl) + 32) return;
+    k = (size_t)snprintf(out, cap, "X'");
+    for (uint32_t i = 0; i < gl; i++) k += (size_t)snprintf(out + k, cap - k, "%02X", p[13 + i]);
+    k += (size_t)snprintf(out + k, cap - k, "',X'");
+    for (uint32_t i = 0; i < bl; i++) k += (size_t)snprintf(out + k, cap - k, "%02X", p[13 + gl + i]);
+    snprintf(out + k, cap - k, "',%ld", (long)(int32_t)pitr_get32(p + 1));
+}
+
+static void group_end(PitrRange *rg, const PitrGroup *g)
+{
+    RstPitrRangeInfo *a = &rg->info, *b = &rg->grp;
+    if (b->max_event > a->max_event) {
+        a->max_event = b->max_event;
+        snprintf(a->max_event_gtid, sizeof a->max_event_gtid, "%s", b->max_event_gtid);
+    }
+    if (!a->named_db[0] && b->named_db[0]) snprintf(a->named_db, sizeof a->named_db, "%s", b->named_db);
+    if (rg->grp_prepared[0]) {
+        if (rg->nxa < PITR_RANGE_XA_MAX) snprintf(rg->xa[rg->nxa++], PITR_SQL_XID_MAX, "%s", rg->grp_prepared);
+        else rg->xa_overflow = true;
+    }
+    if (rg->grp_ended[0]) {
+        bool rollback = rg->grp_rollback;
+        const char *xid = rg->grp_ended;
+        size_t i;
+        for (i = 0; i < rg->nxa; i++)
+            if (!strcasecmp(rg->xa[i], xid)) break;
+        if (i < rg->nxa) {
+            memmove(rg->xa[i], rg->xa[--rg->nxa], PITR_SQL_XID_MAX);
+        } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0]) {
+            char gs[64];
+            binlog_gtid_format(&g->gtid, gs, sizeof gs);
+            snprintf(a->xa_orphan, sizeof a->xa_orphan, "XA COMMIT %.400s (GTID %s)", xid, gs);
+        }
+    }
+    memset(b, 0, sizeof *b);
+    rg->grp_prepared[0] = rg->grp_ended[0] = 0;
+}
+
+void pitr_range_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, bool counts, const uint8_t *ev, size_t len)
+{
+    if (f == PITR_FEED_BEGIN) {
+        memset(&rg->grp, 0, sizeof rg->grp);
+        rg->grp_prepared[0] = rg->grp_ended[0] = 0;
+    }
+    if (!counts || f == PITR_FEED_OTHER) return;
+    if (len > rg->grp.max_event) {
+        rg->grp.max_event = len;
+        binlog_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);
+    }
+    if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) on_query(rg, g, ev, len);
+    if (ev[4] == PITR_EV_XA_PREPARE) prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
+    if (f == PITR_FEED_END) group_end(rg, g);
+}
+
+int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
+                         Err *err)
+{
+    const RstPitrRangeInfo *ri = &plan->range;
+    MYSQL *m = NULL;
+    char *v = NULL;
+    uint64_t pkt, need;
+    int rc;
+
+    if (!plan->replay) return 0;
+    if (ri->xa_orphan[0])
+        return err_set(err, ERR_UNSUPPORTED, "%s commits an XA transaction prepared before snapshot %.12s's "
+                       "position: its changes are in neither the snapshot nor the replayed range (the target "
+                       "would fail with XAER_NOTA); restore to a point before it, or from a snapshot taken "
+                       "after it", ri->xa_orphan, plan->snap_hex);
+    if (target_db && ri->named_db[0]) {
+        const json_t *dbs = json_object_get(plan->item, "databases");
+        const char *from = json_string_value(json_object_get(json_array_get(dbs, 0), "name"));
+        if (from && strcmp(from, target_db))
+            return err_set(err, ERR_UNSUPPORTED, "%s: --target-db %s renames only statements that use "
+                           "the default database "
+                           "(replicate_rewrite_db); restore under the original name, or to a point before it",
+                           ri->named_db, target_db);
+    }
+    if (!replica) return 0;
+    rc = src_db_connect(conn, &m, err);
+    if (!rc) rc = src_db_value(m, "SELECT @@global.slave_max_allowed_packet", &v, err);
+    if (rc) {
+        err_wrap(err, "target server: read slave_max_allowed_packet");
+        goto out;
+    }
+    pkt = v ? strtoull(v, NULL, 10) : 0;
+    need = ri->max_event + 1024;   /* the event, its packet header and the OK byte, with room */
+    if (need > pkt)
+        rc = err_set(err, ERR_INVALID, "the range holds an event of %" PRIu64 " bytes (GTID %s), larger than "
+                     "the target's slave_max_allowed_packet (%" PRIu64 "): its replica would stop with error "
+                     "1153; SET GLOBAL slave_max_allowed_packet = %" PRIu64 " on the target allows it",
+                     ri->max_event, ri->max_event_gtid, pkt, (need + 1023) / 1024 * 1024);
+out:
+    free(v);
+    src_db_close(m);
+    return rc;
+}
