@@ -62,7 +62,8 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
         return err->code;
     json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
         if (i && buf_append_str(b, ",", err)) return err->code;
-        if (db_is_text_column(t->sinfo, json_string_value(c))) {
+        if (db_is_text_column(t->sinfo, json_string_value(c)) ||
+            src_dump_shape_has(t->sinfo, "index_columns", json_string_value(c))) {
             /* read into a variable, set from it as text (a binary string
              * would be taken as the type's 16-byte binary form) */
             if (buf_printf(b, err, "@tm_c%zu", i)) return err->code;
@@ -76,10 +77,15 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
     if (buf_append_str(b, " SET ", err)) return err->code;
     any_text = false;
     json_array_foreach(json_object_get(t->sinfo, "columns"), i, c) {
-        if (!db_is_text_column(t->sinfo, json_string_value(c))) continue;
+        bool text = db_is_text_column(t->sinfo, json_string_value(c));
+        /* an ENUM/SET dumped as its number: LOAD DATA would take the
+         * digits as a member's name, a number is the index (0: the error value) */
+        bool idx = src_dump_shape_has(t->sinfo, "index_columns", json_string_value(c));
+        if (!text && !idx) continue;
         if ((any_text && buf_append_str(b, ", ", err)) ||
             src_sql_ident(b, json_string_value(c), err) ||
-            buf_printf(b, err, " = CONVERT(@tm_c%zu USING utf8mb4)", i))
+            buf_printf(b, err, text ? " = CONVERT(@tm_c%zu USING utf8mb4)"
+                                    : " = CAST(@tm_c%zu AS UNSIGNED)", i))
             return err->code;
         any_text = true;
     }
@@ -141,8 +147,19 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
     buf_init(&sql, 16u << 20);
     if (p->part != SIZE_MAX) {
         const json_t *part = json_array_get(json_object_get(t->tinfo, "parts"), p->part);
+        bool history = json_object_get(t->sinfo, "history") != NULL;
         if ((rc = load_sql(t, &sql, err))) goto out;
-        if ((rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err))) {
+        if (history && (rc = src_db_exec(m, "SET SESSION system_versioning_insert_history = 1",
+                                         err))) {
+            err_wrap(err, "the table keeps its row history (WITH SYSTEM VERSIONING) and the "
+                          "target server cannot load history rows (MariaDB 10.11.0 or later "
+                          "with system_versioning_insert_history)");
+            goto out;
+        }
+        rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err);
+        if (history) src_db_exec(m, "SET SESSION system_versioning_insert_history = 0", &(Err){0});
+        if (rc) {
+            if (history) err_wrap(err, "history rows (WITH SYSTEM VERSIONING)");
             err_wrap(err, "rows part %zu", p->part + 1);
             goto out;
         }

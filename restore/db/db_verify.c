@@ -72,7 +72,7 @@ static int verify_task(MYSQL *m, size_t i, void *vctx, Err *err)
     if (t->by_values) {
         rc = src_dump_table_values_hash(m, t->tdb, t->table, cols,
                                         json_object_get(t->sinfo, "generated_columns"), order,
-                                        &t->rows, t->hash, err);
+                                        t->sinfo, &t->rows, t->hash, err);
     } else {
         want = json_string_value(json_object_get(t->tinfo, "hash"));
         rc = src_dump_table_hash(m, t->tdb, t->table, cols, order, &t->rows, t->hash, err);
