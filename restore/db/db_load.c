@@ -2,8 +2,10 @@
  * primary key, rows in parallel through LOAD DATA LOCAL INFILE from the
  * repository, secondary keys right after each table's rows, then foreign
  * keys, views, triggers, routines, events, grants, and verification.
- * Invariant: foreign_key_checks and unique_checks are off on every load
- * session; verification, not the server's checks, proves the result. */
+ * Invariant: foreign_key_checks, unique_checks and check_constraint_checks
+ * are off on every load session (rows are loaded as the source held them);
+ * a LOAD DATA that warns is refused; verification, not the server's
+ * checks, proves the result. */
 #include <mysql.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -135,6 +137,47 @@ static int insert_default_rows(MYSQL *m, const char *tdb, const char *table, uin
     return rc;
 }
 
+/* A LOAD DATA that warns has altered or dropped values: refuse, naming the
+ * first warning. The one warning a load gives for an exact value is an
+ * ENUM's error value (index 0, "Data truncated for column ..."): a column
+ * the dump wrote as numbers. */
+static int load_warnings(MYSQL *m, const LTask *t, Err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    unsigned total = mysql_warning_count(m), seen = 0, bad = 0;
+    char first[512] = "";
+    int rc = 0;
+
+    if (total == 0) return 0;
+    if (mysql_query(m, "SHOW WARNINGS") || !(res = mysql_store_result(m)))
+        return src_db_err(m, err, "read the load's warnings");
+    while ((row = mysql_fetch_row(res))) {
+        const char *code = row[1] ? row[1] : "", *msg = row[2] ? row[2] : "";
+        const char *q = strstr(msg, "for column '");
+        seen++;
+        if (!strcmp(code, "1265") && q) {
+            char col[256];
+            const char *e = strstr(q + 12, "' at row");
+            size_t n = e ? (size_t)(e - (q + 12)) : 0;
+            if (e && n < sizeof col) {
+                memcpy(col, q + 12, n);
+                col[n] = '\0';
+                if (src_dump_shape_has(t->sinfo, "index_columns", col)) continue;
+            }
+        }
+        if (!bad++) snprintf(first, sizeof first, "%s %s: %s", row[0] ? row[0] : "", code, msg);
+    }
+    mysql_free_result(res);
+    if (bad || seen < total)
+        rc = err_set(err, ERR_VERIFY,
+                     "the server changed or dropped rows while loading them (%u warning%s%s%s); "
+                     "the table would not be exact",
+                     total, total == 1 ? "" : "s", bad ? ", the first: " : ", not all readable",
+                     first);
+    return rc;
+}
+
 static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
 {
     LCtx *ctx = vctx;
@@ -151,15 +194,23 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
         if ((rc = load_sql(t, &sql, err))) goto out;
         if (history && (rc = src_db_exec(m, "SET SESSION system_versioning_insert_history = 1",
                                          err))) {
+            if (err->code == ERR_DB) err->code = ERR_VERSION;
             err_wrap(err, "the table keeps its row history (WITH SYSTEM VERSIONING) and the "
-                          "target server cannot load history rows (MariaDB 10.11.0 or later "
+                          "target server cannot load history rows (MariaDB 10.11 or later "
                           "with system_versioning_insert_history)");
             goto out;
         }
         rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err);
+        if (!rc) rc = load_warnings(m, t, err);
         if (history) src_db_exec(m, "SET SESSION system_versioning_insert_history = 0", &(Err){0});
         if (rc) {
-            if (history) err_wrap(err, "history rows (WITH SYSTEM VERSIONING)");
+            if (history && err->code == ERR_DB) {
+                /* the server refused to set row start/end (secure_timestamp) */
+                err->code = ERR_VERSION;
+                err_wrap(err, "the target server refused the row history of this "
+                              "system-versioned table (system_versioning_insert_history needs "
+                              "secure_timestamp NO, or SUPER/BINLOG REPLAY with REPLICATION)");
+            }
             err_wrap(err, "rows part %zu", p->part + 1);
             goto out;
         }

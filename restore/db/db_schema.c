@@ -190,6 +190,7 @@ int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err
     rc = src_db_exec(*out,
                      "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO', "
                      "foreign_key_checks = 0, unique_checks = 0, check_constraint_checks = 0, "
+                     "max_error_count = 65535, "
                      "SESSION net_read_timeout = 3600, SESSION net_write_timeout = 3600",
                      err);
     if (rc) {

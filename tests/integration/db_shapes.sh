@@ -70,3 +70,10 @@ same "export sql" shapes_e
 TIDEMARK_DB_SOCKET=$TG TM -q verify db --snapshot latest --target-db shapes_e || fail "verify db of the export"
 pass "export sql | mariadb: history, ENUM/SET numbers and CHECK-breaking rows exact, verify db agrees"
 
+
+# ---- a target that cannot take history (secure_timestamp=YES) refuses naming the table -------
+eval "$(TM_DB_SERVER_ID=3 "$SB" start "$T/sec" 0 --secure-timestamp=YES)"; SEC=$TM_DB_SOCKET
+cleanup_hooks+=("'$SB' stop '$T/sec'")
+expect_fail 3 "load table shapes.sv" TM restore db --snapshot latest --socket "$SEC" --user root
+grep -q "refused the row history of this system-versioned table" "$T/err" || { cat "$T/err"; fail "the refusal does not say the table keeps history"; }
+pass "restore db to a server refusing history rows: refused naming the table ($(head -c 300 "$T/err"))"
