@@ -73,8 +73,11 @@ int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *t
                         const char *target_db, size_t *out_checked, size_t *out_bad, Err *err);
 char *db_sequence_retarget(const char *create, const char *src, const char *tdb);
 
-/* Verify with the schema documents already read (one per item database). */
+/* Verify with the schema documents already read (one per item database).
+ * load_warnings (may be NULL): {"tdb\ttable": "the load's first warning"}:
+ * such a table fails, its warning named, even where the hashes agree. */
 int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
-                   const char *target_db, unsigned threads, RstDbStats *stats, Err *err);
+                   const char *target_db, unsigned threads, const json_t *load_warnings,
+                   RstDbStats *stats, Err *err);
 
 #endif
