@@ -279,6 +279,11 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
             /* a versioned table's history rows carry their own row start
              * and row end (MariaDB 10.11 or later loads them) */
             bool history = json_object_get(st, "history") != NULL;
+            if ((rc = db_history_loadable(st, err))) {
+                free(ct);
+                err_wrap(err, "export table %s.%s", src, tn);
+                goto out;
+            }
             rc = fprintf(out, "\n%s;\nSET NAMES binary;\n%s", ct,
                          history ? "SET SESSION system_versioning_insert_history = 1;\n" : "") < 0
                      ? err_sys(err, errno, "write SQL output")

@@ -21,6 +21,9 @@ const json_t *db_schema_table(const json_t *schema, const char *name);
  * loaded and exported in a text charset)? Without that field (older
  * snapshots), the table's CREATE text says: an INET4, INET6 or UUID column. */
 bool db_is_text_column(const json_t *sinfo, const char *c);
+/* ERR_VERSION when the table's row history cannot be loaded anywhere
+ * (transaction-precise system versioning), naming why; else 0. */
+int db_history_loadable(const json_t *sinfo, Err *err);
 
 /* The database name to load db under (target_db when given). */
 const char *db_target_name(const json_t *item, const char *db, const char *target_db);

@@ -192,6 +192,7 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
     if (p->part != SIZE_MAX) {
         const json_t *part = json_array_get(json_object_get(t->tinfo, "parts"), p->part);
         bool history = json_object_get(t->sinfo, "history") != NULL;
+        if ((rc = db_history_loadable(t->sinfo, err))) goto out;
         if ((rc = load_sql(t, &sql, err))) goto out;
         if (history && (rc = src_db_exec(m, "SET SESSION system_versioning_insert_history = 1",
                                          err))) {

@@ -205,3 +205,13 @@ int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err
     }
     return 0;
 }
+
+int db_history_loadable(const json_t *sinfo, Err *err)
+{
+    if (!json_is_true(json_object_get(sinfo, "history_trx_id"))) return 0;
+    return err_set(err, ERR_VERSION,
+                   "the table keeps transaction-precise row history (row start/end are "
+                   "transaction ids, WITH SYSTEM VERSIONING): no MariaDB server loads such "
+                   "history, so it cannot be restored exactly; leave the table out of the "
+                   "backup's databases or convert it to timestamp-based versioning");
+}

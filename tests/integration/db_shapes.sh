@@ -77,3 +77,14 @@ cleanup_hooks+=("'$SB' stop '$T/sec'")
 expect_fail 3 "load table shapes.sv" TM restore db --snapshot latest --socket "$SEC" --user root
 grep -q "refused the row history of this system-versioned table" "$T/err" || { cat "$T/err"; fail "the refusal does not say the table keeps history"; }
 pass "restore db to a server refusing history rows: refused naming the table ($(head -c 300 "$T/err"))"
+
+# ---- transaction-precise history (row start/end are transaction ids): no server loads it ------
+q $S -e "CREATE DATABASE shapes_trx; CREATE TABLE shapes_trx.sv_trx (id INT PRIMARY KEY, v INT,
+  rs BIGINT UNSIGNED GENERATED ALWAYS AS ROW START, re BIGINT UNSIGNED GENERATED ALWAYS AS ROW END,
+  PERIOD FOR SYSTEM_TIME (rs, re)) ENGINE=InnoDB WITH SYSTEM VERSIONING;
+  INSERT INTO shapes_trx.sv_trx (id, v) VALUES (1, 1); UPDATE shapes_trx.sv_trx SET v = 2"
+TIDEMARK_DATABASES=shapes_trx TM -q backup db || fail "backup of a transaction-precise table"
+expect_fail 3 "load table shapes_trx.sv_trx" env TIDEMARK_DATABASES=shapes_trx "$TM_BIN" --instance it restore db --snapshot latest --socket "$TG" --user root
+grep -q "transaction-precise row history" "$T/err" || { cat "$T/err"; fail "trx history: the refusal does not say why"; }
+expect_fail 3 "export table shapes_trx.sv_trx" env TIDEMARK_DATABASES=shapes_trx "$TM_BIN" --instance it export sql --snapshot latest
+pass "transaction-precise history: restore db and export sql refuse naming the table"

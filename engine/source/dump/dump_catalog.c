@@ -309,6 +309,16 @@ static int versioned_shape(DumpTable *t, const json_t *o, Err *err)
         json_array_append_new(h, json_string(names[k]));
     }
     json_object_set_new(t->shape, "history", h);
+    if (p && create) {
+        /* transaction-precise history (row start/end are BIGINT transaction
+         * ids): no server loads those; the load refuses the table */
+        Buf pat;
+        buf_init(&pat, 1 << 16);
+        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !src_sql_ident(&pat, names[0], &(Err){0}) &&
+            !buf_append_str(&pat, " bigint", &(Err){0}) && strstr(create, (char *)pat.data))
+            json_object_set_new(t->shape, "history_trx_id", json_true());
+        buf_free(&pat);
+    }
 out:
     free(names[0]);
     free(names[1]);
