@@ -22,6 +22,7 @@ typedef struct Ex {
     size_t *lens;
     bool *nulls;
     bool *text;              /* column i is in the schema's text_columns */
+    bool *idx;               /* column i is an ENUM/SET dumped as its number */
     uint64_t rows;
 } Ex;
 
@@ -62,6 +63,16 @@ static int one_line(Ex *x, char *line, size_t len, Err *err)
         }
         /* a text column's literal carries its charset: under SET NAMES
          * binary, INET6/UUID would take the bytes as their binary form */
+        if (x->idx[i]) {
+            /* the index as a number literal (0: the ENUM's error value) */
+            for (size_t k = 0; k < x->lens[i]; k++)
+                if (x->fields[i][k] < '0' || x->fields[i][k] > '9')
+                    return err_set(err, ERR_CORRUPT, "ENUM/SET index is not a number");
+            if (x->lens[i] == 0 || buf_append(&x->stmt, x->fields[i], x->lens[i], err))
+                return err->code ? err->code
+                                 : err_set(err, ERR_CORRUPT, "ENUM/SET index is empty");
+            continue;
+        }
         if (buf_append_str(&x->stmt, x->text[i] ? "_utf8mb4'" : "'", err) ||
             src_sql_escape(&x->stmt, x->fields[i], x->lens[i], err) ||
             buf_append_str(&x->stmt, "'", err))
@@ -129,7 +140,8 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
     x.lens = calloc(x.nf, sizeof *x.lens);
     x.nulls = calloc(x.nf, sizeof *x.nulls);
     x.text = calloc(x.nf, sizeof *x.text);
-    if (!x.fields || !x.lens || !x.nulls || !x.text) {
+    x.idx = calloc(x.nf, sizeof *x.idx);
+    if (!x.fields || !x.lens || !x.nulls || !x.text || !x.idx) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -138,6 +150,7 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
         goto out;
     json_array_foreach(cols, i, c) {
         x.text[i] = db_is_text_column(sinfo, json_string_value(c));
+        x.idx[i] = src_dump_shape_has(sinfo, "index_columns", json_string_value(c));
         if ((i && (rc = buf_append_str(&x.head, ",", err))) ||
             (rc = src_sql_ident(&x.head, json_string_value(c), err)))
             goto out;
@@ -160,6 +173,7 @@ out:
     free(x.lens);
     free(x.nulls);
     free(x.text);
+    free(x.idx);
     buf_free(&x.head);
     buf_free(&x.line);
     buf_free(&x.stmt);
@@ -212,7 +226,8 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
         return err_set(err, ERR_INVALID, "--target-db needs a snapshot with one database");
     if ((rc = out_str(out, "-- tidemark SQL export (load with: mariadb < this file)\n"
                            "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = "
-                           "'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0;\n",
+                           "'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0, "
+                           "check_constraint_checks = 0;\n",
                       err)))
         goto out;
     for (size_t d = 0; d < ndb; d++) {
@@ -261,12 +276,24 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
                 rc = err_set(err, ERR_CORRUPT, "table %s.%s missing from the schema", src, tn);
                 goto out;
             }
-            rc = fprintf(out, "\n%s;\nSET NAMES binary;\n", ct) < 0
+            /* a versioned table's history rows carry their own row start
+             * and row end (MariaDB 10.11 or later loads them) */
+            bool history = json_object_get(st, "history") != NULL;
+            if ((rc = db_history_loadable(st, err))) {
+                free(ct);
+                err_wrap(err, "export table %s.%s", src, tn);
+                goto out;
+            }
+            rc = fprintf(out, "\n%s;\nSET NAMES binary;\n%s", ct,
+                         history ? "SET SESSION system_versioning_insert_history = 1;\n" : "") < 0
                      ? err_sys(err, errno, "write SQL output")
                      : 0;
             free(ct);
             if (rc) goto out;
             if ((rc = export_rows(r, out, tn, jt, st, err))) goto out;
+            if (history &&
+                (rc = out_str(out, "SET SESSION system_versioning_insert_history = 0;\n", err)))
+                goto out;
             if ((rc = out_str(out, "SET NAMES utf8mb4;\n", err))) goto out;
         }
         json_array_foreach(json_object_get(schema, "views"), i, o)

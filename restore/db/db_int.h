@@ -21,6 +21,9 @@ const json_t *db_schema_table(const json_t *schema, const char *name);
  * loaded and exported in a text charset)? Without that field (older
  * snapshots), the table's CREATE text says: an INET4, INET6 or UUID column. */
 bool db_is_text_column(const json_t *sinfo, const char *c);
+/* ERR_VERSION when the table's row history cannot be loaded anywhere
+ * (transaction-precise system versioning), naming why; else 0. */
+int db_history_loadable(const json_t *sinfo, Err *err);
 
 /* The database name to load db under (target_db when given). */
 const char *db_target_name(const json_t *item, const char *db, const char *target_db);
@@ -73,8 +76,11 @@ int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *t
                         const char *target_db, size_t *out_checked, size_t *out_bad, Err *err);
 char *db_sequence_retarget(const char *create, const char *src, const char *tdb);
 
-/* Verify with the schema documents already read (one per item database). */
+/* Verify with the schema documents already read (one per item database).
+ * load_warnings (may be NULL): {"tdb\ttable": "the load's first warning"}:
+ * such a table fails, its warning named, even where the hashes agree. */
 int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
-                   const char *target_db, unsigned threads, RstDbStats *stats, Err *err);
+                   const char *target_db, unsigned threads, const json_t *load_warnings,
+                   RstDbStats *stats, Err *err);
 
 #endif

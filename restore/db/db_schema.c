@@ -189,7 +189,8 @@ int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err
     if (rc) return rc;
     rc = src_db_exec(*out,
                      "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO', "
-                     "foreign_key_checks = 0, unique_checks = 0, "
+                     "foreign_key_checks = 0, unique_checks = 0, check_constraint_checks = 0, "
+                     "max_error_count = 65535, "
                      "SESSION net_read_timeout = 3600, SESSION net_write_timeout = 3600",
                      err);
     if (rc) {
@@ -203,4 +204,14 @@ int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err
         src_db_exec(*out, "SET SESSION sql_log_bin = 0", &e2);
     }
     return 0;
+}
+
+int db_history_loadable(const json_t *sinfo, Err *err)
+{
+    if (!json_is_true(json_object_get(sinfo, "history_trx_id"))) return 0;
+    return err_set(err, ERR_VERSION,
+                   "the table keeps transaction-precise row history (row start/end are "
+                   "transaction ids, WITH SYSTEM VERSIONING): no MariaDB server loads such "
+                   "history, so it cannot be restored exactly; leave the table out of the "
+                   "backup's databases or convert it to timestamp-based versioning");
 }

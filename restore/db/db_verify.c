@@ -21,6 +21,7 @@ typedef struct VTask {
     bool by_values;
     bool has_float;          /* an old snapshot's table with FLOAT columns */
     bool bad;
+    const char *warning;     /* the load's first warning, or NULL */
 } VTask;
 
 typedef struct VCtx {
@@ -72,7 +73,7 @@ static int verify_task(MYSQL *m, size_t i, void *vctx, Err *err)
     if (t->by_values) {
         rc = src_dump_table_values_hash(m, t->tdb, t->table, cols,
                                         json_object_get(t->sinfo, "generated_columns"), order,
-                                        &t->rows, t->hash, err);
+                                        t->sinfo, &t->rows, t->hash, err);
     } else {
         want = json_string_value(json_object_get(t->tinfo, "hash"));
         rc = src_dump_table_hash(m, t->tdb, t->table, cols, order, &t->rows, t->hash, err);
@@ -91,7 +92,8 @@ static double now_s(void)
 }
 
 int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
-                   const char *target_db, unsigned threads, RstDbStats *stats, Err *err)
+                   const char *target_db, unsigned threads, const json_t *load_warnings,
+                   RstDbStats *stats, Err *err)
 {
     const json_t *dbs = json_object_get(item, "databases");
     size_t ndb = json_array_size(dbs), n = 0, cap = 0, bad = 0;
@@ -119,6 +121,11 @@ int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target
             tasks[n].table = json_string_value(json_object_get(jt, "name"));
             tasks[n].tinfo = jt;
             tasks[n].sinfo = db_schema_table(schemas[d], tasks[n].table);
+            {
+                char key[1200];
+                snprintf(key, sizeof key, "%s\t%s", tdb, tasks[n].table);
+                tasks[n].warning = json_string_value(json_object_get(load_warnings, key));
+            }
             if (!tasks[n].sinfo) {
                 rc = err_set(err, ERR_CORRUPT, "table %s missing from the schema document",
                              tasks[n].table);
@@ -131,6 +138,7 @@ int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target
     if ((rc = db_parallel(target, threads ? threads : 2, DB_SESS_VERIFY, n, verify_task, &ctx, err)))
         goto out;
     for (size_t i = 0; i < n; i++) {
+        if (tasks[i].warning) tasks[i].bad = true;
         bad += tasks[i].bad;
         if (stats && tasks[i].has_float) {
             size_t l = strlen(stats->float_tables);
@@ -142,21 +150,32 @@ int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target
         else if (stats) stats->by_stream++;
     }
     if (bad) {
-        char list[1400] = "";
+        char list[2400] = "";
         size_t shown = 0;
         for (size_t i = 0; i < n && shown < 20; i++) {
             if (!tasks[i].bad) continue;
             size_t l = strlen(list);
             long long want_rows = json_integer_value(json_object_get(tasks[i].tinfo, "rows"));
+            const char *want_hash = json_string_value(
+                json_object_get(tasks[i].tinfo, tasks[i].by_values ? "values_hash" : "hash"));
             if ((long long)tasks[i].rows != want_rows)
                 snprintf(list + l, sizeof list - l, "%s%s.%s (rows %llu, expected %lld)",
                          shown ? ", " : "", tasks[i].tdb, tasks[i].table,
                          (unsigned long long)tasks[i].rows, want_rows);
-            else
+            else if (!want_hash || strcmp(want_hash, tasks[i].hash))
                 snprintf(list + l, sizeof list - l, "%s%s.%s (%s hash differs, %llu rows)",
                          shown ? ", " : "", tasks[i].tdb, tasks[i].table,
                          tasks[i].by_values ? "values" : "stream",
                          (unsigned long long)tasks[i].rows);
+            else
+                snprintf(list + l, sizeof list - l, "%s%s.%s (hashes agree, %llu rows)",
+                         shown ? ", " : "", tasks[i].tdb, tasks[i].table,
+                         (unsigned long long)tasks[i].rows);
+            /* what the load said about it: where a row went or changed */
+            l = strlen(list);
+            if (tasks[i].warning && l > 0 && l + 2 < sizeof list)
+                snprintf(list + l - 1, sizeof list - l + 1, "; the load warned: %.200s)",
+                         tasks[i].warning);
             shown++;
         }
         rc = err_set(err, ERR_VERIFY, "verification failed: %zu of %zu tables differ: %s%s", bad, n,
@@ -191,7 +210,7 @@ int rst_db_verify(Repo *r, const json_t *item, const SrcDbConn *target, const ch
         if ((rc = db_schema_load(r, json_object_get(json_array_get(dbs, d), "schema"), &schemas[d],
                                  err)))
             goto out;
-    rc = db_verify_with(item, schemas, target, target_db, threads, stats, err);
+    rc = db_verify_with(item, schemas, target, target_db, threads, NULL, stats, err);
 out:
     for (size_t d = 0; d < ndb; d++) json_decref(schemas[d]);
     free(schemas);

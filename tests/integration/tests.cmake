@@ -75,6 +75,7 @@ tm_integration_test(pitr_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/p
 tm_integration_test(pitr_interrupt COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_interrupt.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(pitr_archive_end COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_archive_end.sh LABELS pitr TIMEOUT 600)
 tm_integration_test(db_exact COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_exact.sh LABELS db TIMEOUT 600)
+tm_integration_test(db_shapes COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_shapes.sh LABELS db TIMEOUT 600)
 tm_integration_test(db_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/db_tls.sh LABELS db TIMEOUT 300)
 # Issue 10: statements naming the restored database from another default database, XA across
 # the snapshot point, an event over the target's slave_max_allowed_packet; label pitr.

@@ -240,6 +240,91 @@ static int grow_tables(DumpCatalog *c, size_t extra, Err *err)
     return 0;
 }
 
+/* The backquoted name at *p (`a``b` -> a`b), malloc'd; *p moves past it. */
+static char *take_ident(const char **p)
+{
+    const char *s = *p;
+    char *o, *d;
+
+    if (*s != '`') return NULL;
+    if (!(o = d = malloc(strlen(s) + 1))) return NULL;
+    for (s++; *s; s++) {
+        if (*s == '`' && s[1] == '`') {
+            *d++ = '`';
+            s++;
+        } else if (*s == '`') {
+            *d = '\0';
+            *p = s + 1;
+            return o;
+        } else {
+            *d++ = *s;
+        }
+    }
+    free(o);
+    return NULL;
+}
+
+/* A system-versioned table keeps every row version: its row start and row
+ * end columns (named by PERIOD FOR SYSTEM_TIME, else the implicit ROW_START
+ * and ROW_END) are dumped like the others, the rows read FOR SYSTEM_TIME
+ * ALL, and a load sets them (system_versioning_insert_history). */
+static int versioned_shape(DumpTable *t, const json_t *o, Err *err)
+{
+    const char *create = json_string_value(json_object_get(o, "create"));
+    const char *p = create ? strstr(create, "PERIOD FOR SYSTEM_TIME (") : NULL;
+    char *names[2] = {NULL, NULL};
+    json_t *h = NULL;
+    int rc = 0;
+
+    if (p) {
+        p += strlen("PERIOD FOR SYSTEM_TIME (");
+        names[0] = take_ident(&p);
+        if (names[0] && p[0] == ',' && p[1] == ' ') {
+            p += 2;
+            names[1] = take_ident(&p);
+        }
+        if (!names[0] || !names[1]) {
+            rc = err_set(err, ERR_DB, "table %s.%s: cannot read its PERIOD FOR SYSTEM_TIME",
+                         t->db, t->name);
+            goto out;
+        }
+    } else {
+        names[0] = strdup("ROW_START");
+        names[1] = strdup("ROW_END");
+    }
+    if (!names[0] || !names[1] || !(h = json_array())) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *g;
+        json_array_foreach(t->generated, i, g) {
+            if (!strcmp(json_string_value(g), names[k])) {
+                json_array_remove(t->generated, i);
+                break;
+            }
+        }
+        json_array_append_new(t->columns, json_string(names[k]));
+        json_array_append_new(h, json_string(names[k]));
+    }
+    json_object_set_new(t->shape, "history", h);
+    if (p && create) {
+        /* transaction-precise history (row start/end are BIGINT transaction
+         * ids): no server loads those; the load refuses the table */
+        Buf pat;
+        buf_init(&pat, 1 << 16);
+        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !src_sql_ident(&pat, names[0], &(Err){0}) &&
+            !buf_append_str(&pat, " bigint", &(Err){0}) && strstr(create, (char *)pat.data))
+            json_object_set_new(t->shape, "history_trx_id", json_true());
+        buf_free(&pat);
+    }
+out:
+    free(names[0]);
+    free(names[1]);
+    return rc;
+}
+
 static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err)
 {
     Buf sql;
@@ -297,9 +382,11 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         t->columns = json_array();
         t->text_columns = json_array();
         t->generated = json_array();
+        t->shape = json_object();
         t->order_by = json_null();
+        t->versioned = !strcmp(row[1], "SYSTEM VERSIONED");
         if (!t->db || !t->name || !t->engine || !t->columns || !t->text_columns ||
-            !t->generated) {
+            !t->generated || !t->shape) {
             rc = err_set(err, ERR_NOMEM, "out of memory");
             goto out;
         }
@@ -334,6 +421,13 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         if (row[3] && (!strcasecmp(row[3], "inet6") || !strcasecmp(row[3], "inet4") ||
                        !strcasecmp(row[3], "uuid")))
             json_array_append_new(t->text_columns, json_string(row[1]));
+        /* ENUM/SET as numbers: the text of an ENUM's error value (index 0)
+         * and of a member '' are both '' */
+        if (row[3] && (!strcasecmp(row[3], "enum") || !strcasecmp(row[3], "set"))) {
+            json_t *ic = json_object_get(t->shape, "index_columns");
+            if (!ic) json_object_set_new(t->shape, "index_columns", ic = json_array());
+            json_array_append_new(ic, json_string(row[1]));
+        }
     }
     mysql_free_result(res);
     res = NULL;
@@ -390,6 +484,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     for (size_t i = first; i < c->ntables; i++) {
         DumpTable *t = &c->tables[i];
         if ((rc = dump_show_create(m, "TABLE", t->name, &o, err))) goto out;
+        if (t->versioned && (rc = versioned_shape(t, o, err))) goto out;
         json_object_del(o, "character_set_client");
         json_object_del(o, "collation_connection");
         json_object_set_new(o, "engine", json_string(t->engine));
@@ -397,6 +492,10 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         json_object_set(o, "order_by", t->order_by);
         if (json_array_size(t->text_columns)) json_object_set(o, "text_columns", t->text_columns);
         if (json_array_size(t->generated)) json_object_set(o, "generated_columns", t->generated);
+        if (json_object_update(o, t->shape)) {
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            goto out;
+        }
         json_array_append_new(tables, o);
         o = NULL;
     }
@@ -505,6 +604,7 @@ void dump_catalog_free(DumpCatalog *c)
         json_decref(t->columns);
         json_decref(t->text_columns);
         json_decref(t->generated);
+        json_decref(t->shape);
         json_decref(t->order_by);
         json_decref(t->parts);
     }

@@ -17,6 +17,9 @@ typedef struct DumpTable {
     json_t *order_by;        /* array of key columns, or json null */
     json_t *text_columns;    /* columns loaded through a text charset (INET6, UUID, ...) */
     json_t *generated;       /* generated columns: not dumped, in the values hash */
+    json_t *shape;           /* how rows are read (src_dump_select_sql): "index_columns",
+                                "history"; an object, maybe empty */
+    bool versioned;          /* WITH SYSTEM VERSIONING */
     /* results */
     uint64_t rows, bytes;
     char hash[65];           /* BLAKE2b-256 of the rows stream bytes */
@@ -95,8 +98,8 @@ int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *er
  * (not the generated ones) as a tsv1 line; digest ends the hash (hex). */
 typedef struct DumpValues DumpValues;
 int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
-                     const json_t *generated, const json_t *order_by, DumpValues **out,
-                     Err *err);
+                     const json_t *generated, const json_t *order_by, const json_t *shape,
+                     DumpValues **out, Err *err);
 int dump_values_next(DumpValues *v, bool *out_row, Err *err);
 int dump_values_encode(DumpValues *v, Buf *out, Err *err);
 void dump_values_digest(DumpValues *v, char out_hex[65]);

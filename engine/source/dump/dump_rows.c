@@ -15,11 +15,25 @@
 
 #define FLUSH_AT (256u << 10)
 
+bool src_dump_shape_has(const json_t *shape, const char *key, const char *c)
+{
+    size_t i;
+    json_t *x;
+
+    json_array_foreach(json_object_get(shape, key), i, x) {
+        if (json_is_string(x) && !strcmp(json_string_value(x), c)) return true;
+    }
+    return false;
+}
+
 int src_dump_select_sql(const char *db, const char *table, const json_t *columns,
-                        const json_t *order_by, Buf *out, Err *err)
+                        const json_t *order_by, const json_t *shape, Buf *out, Err *err)
 {
     size_t i;
     json_t *c;
+    const json_t *history = json_object_get(shape, "history");
+    const char *row_end = json_string_value(json_array_get(history, 1));
+    bool end_in_order = false;
 
     if (buf_append_str(out, "SELECT ", err)) return err->code;
     if (json_array_size(columns) == 0) {
@@ -27,18 +41,27 @@ int src_dump_select_sql(const char *db, const char *table, const json_t *columns
         if (buf_append_str(out, "NULL", err)) return err->code;
     }
     json_array_foreach(columns, i, c) {
+        bool idx = src_dump_shape_has(shape, "index_columns", json_string_value(c));
         if (i && buf_append_str(out, ",", err)) return err->code;
+        if (idx && buf_append_str(out, "(", err)) return err->code;
         if (src_sql_ident(out, json_string_value(c), err)) return err->code;
+        if (idx && buf_append_str(out, "+0)", err)) return err->code;
     }
     if (buf_append_str(out, " FROM ", err) || src_sql_ident(out, db, err) ||
         buf_append_str(out, ".", err) || src_sql_ident(out, table, err))
         return err->code;
+    if (row_end && buf_append_str(out, " FOR SYSTEM_TIME ALL", err)) return err->code;
     if (json_is_array(order_by) && json_array_size(order_by)) {
         if (buf_append_str(out, " ORDER BY ", err)) return err->code;
         json_array_foreach(order_by, i, c) {
             if (i && buf_append_str(out, ",", err)) return err->code;
             if (src_sql_ident(out, json_string_value(c), err)) return err->code;
+            if (row_end && !strcmp(json_string_value(c), row_end)) end_in_order = true;
         }
+        /* the key of a versioned table is unique among current rows only */
+        if (row_end && !end_in_order &&
+            (buf_append_str(out, ",", err) || src_sql_ident(out, row_end, err)))
+            return err->code;
     }
     return 0;
 }
@@ -104,7 +127,7 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = src_dump_select_sql(db, table, columns, order_by, &sql, err))) goto out;
+    if ((rc = src_dump_select_sql(db, table, columns, order_by, NULL, &sql, err))) goto out;
     if (mysql_real_query(m, (char *)sql.data, sql.len) || !(res = mysql_use_result(m))) {
         rc = src_db_err(m, err, "select rows");
         goto out;
@@ -156,7 +179,7 @@ out:
  * encoded bytes hashed too. r == NULL: values hash and count only. */
 static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
                       const json_t *columns, const json_t *generated, const json_t *order_by,
-                      uint64_t part_size, uint64_t *out_rows, uint64_t *out_bytes,
+                      const json_t *shape, uint64_t part_size, uint64_t *out_rows, uint64_t *out_bytes,
                       char out_stream_hex[65],
                       char out_values_hex[65], json_t **out_parts, Err *err)
 {
@@ -176,7 +199,7 @@ static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = dump_values_open(m, db, table, columns, generated, order_by, &v, err))) goto out;
+    if ((rc = dump_values_open(m, db, table, columns, generated, order_by, shape, &v, err))) goto out;
     for (;;) {
         size_t before = b.len;
         if ((rc = dump_values_next(v, &more, err))) goto out;
@@ -227,7 +250,8 @@ int dump_rows_table(Repo *r, MYSQL *m, DumpTable *t, uint64_t part_size, Err *er
     if (old && *old && strcmp(old, "0") != 0)
         return rows_run(r, m, t->db, t->name, t->columns, t->order_by, part_size, &t->rows,
                         &t->bytes, t->hash, r ? &t->parts : NULL, err);
-    return values_run(r, m, t->db, t->name, t->columns, t->generated, t->order_by, part_size,
+    return values_run(r, m, t->db, t->name, t->columns, t->generated, t->order_by, t->shape,
+                      part_size,
                       &t->rows, &t->bytes, t->hash, t->values_hash, r ? &t->parts : NULL, err);
 }
 
@@ -239,9 +263,9 @@ int src_dump_table_hash(MYSQL *m, const char *db, const char *table, const json_
 
 int src_dump_table_values_hash(MYSQL *m, const char *db, const char *table,
                                const json_t *columns, const json_t *generated,
-                               const json_t *order_by, uint64_t *out_rows, char out_hex[65],
-                               Err *err)
+                               const json_t *order_by, const json_t *shape, uint64_t *out_rows,
+                               char out_hex[65], Err *err)
 {
-    return values_run(NULL, m, db, table, columns, generated, order_by, 0, out_rows, NULL, NULL,
+    return values_run(NULL, m, db, table, columns, generated, order_by, shape, 0, out_rows, NULL, NULL,
                       out_hex, NULL, err);
 }

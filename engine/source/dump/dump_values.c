@@ -66,8 +66,8 @@ static int bind_all(DumpValues *v, Err *err)
 }
 
 int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *columns,
-                     const json_t *generated, const json_t *order_by, DumpValues **out,
-                     Err *err)
+                     const json_t *generated, const json_t *order_by, const json_t *shape,
+                     DumpValues **out, Err *err)
 {
     DumpValues *v = NULL;
     MYSQL_RES *meta = NULL;
@@ -99,7 +99,7 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = src_dump_select_sql(db, table, all, order_by, &sql, err))) goto out;
+    if ((rc = src_dump_select_sql(db, table, all, order_by, shape, &sql, err))) goto out;
     if (!(v->st = mysql_stmt_init(m))) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;

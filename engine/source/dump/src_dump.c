@@ -267,6 +267,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
             {
                 json_object_del(st, "text_columns");
                 json_object_del(st, "generated_columns");
+                json_object_del(st, "index_columns");
             }
         }
         s = json_dumps(db->schema, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -130,9 +130,17 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
 /* ---- what restore and verification share ------------------------------ */
 
 /* Rows query of a table as the dump runs it (explicit columns, primary-key
- * order). columns: JSON array of column names; order_by: array or null. */
+ * order). columns: JSON array of column names; order_by: array or null.
+ * shape (the schema's table object, or NULL) may say how rows are read:
+ * "index_columns" (ENUM/SET columns read as their numbers, col+0: the
+ * error value '' of an ENUM is 0, a member '' is not) and "history" ([row
+ * start, row end] of a system-versioned table: every row version, FOR
+ * SYSTEM_TIME ALL, ordered by the key then the row end). */
 int src_dump_select_sql(const char *db, const char *table, const json_t *columns,
-                        const json_t *order_by, Buf *out, Err *err);
+                        const json_t *order_by, const json_t *shape, Buf *out, Err *err);
+
+/* Is column c in the array shape[key] ("index_columns")? */
+bool src_dump_shape_has(const json_t *shape, const char *key, const char *c);
 
 /* Recompute a table's row count and values hash (tm-values-1: the values
  * as the server holds them, read through the binary protocol: columns,
@@ -140,8 +148,8 @@ int src_dump_select_sql(const char *db, const char *table, const json_t *columns
  * set up by src_dump_session_setup). out_hex gets 64 hex chars + NUL. */
 int src_dump_table_values_hash(MYSQL *m, const char *db, const char *table,
                                const json_t *columns, const json_t *generated,
-                               const json_t *order_by, uint64_t *out_rows, char out_hex[65],
-                               Err *err);
+                               const json_t *order_by, const json_t *shape, uint64_t *out_rows,
+                               char out_hex[65], Err *err);
 
 /* The same with the stream hash of snapshots made before the values hash
  * (BLAKE2b-256 over the server's text-protocol values encoded as tsv1). */
