@@ -37,6 +37,8 @@ INSERT INTO num (id, f, d) SELECT 100 + seq, RAND(seq) * POW(10, CAST(seq % 70 A
 -- the same without a key (a later binlog UPDATE finds its row by every value)
 CREATE TABLE num_nokey (f FLOAT, d DOUBLE, fmd FLOAT(7,4), de DECIMAL(65,30), s VARCHAR(20)) ENGINE=InnoDB;
 INSERT INTO num_nokey SELECT f, d, fmd, de, CONCAT('row ', id) FROM num;
+-- a FLOAT -0 (only an underflow makes one; the server sends it as 0 and reads "-0" as 0)
+INSERT INTO num_nokey (f, fmd, s) VALUES (-1e-300, -1e-300, 'float -0'), (0, 0, 'float +0');
 -- time
 CREATE TABLE tm (
   id INT NOT NULL PRIMARY KEY,

@@ -125,7 +125,7 @@ for line in sys.stdin:
 }
 
 # db_values SOCK DB: every row of every base table of DB as the server holds it
-# (FLOAT/DOUBLE through CAST(... AS DOUBLE), integers and DECIMAL as they are,
+# (FLOAT/DOUBLE through CAST(... AS DOUBLE), a FLOAT's -0 marked, integers and DECIMAL as they are,
 # everything else through HEX(); generated and invisible columns included),
 # lines sorted, then CHECKSUM TABLE ... EXTENDED of the table.
 db_values() {
@@ -133,8 +133,10 @@ db_values() {
   q "$s" -N -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA='$db' AND TABLE_TYPE='BASE TABLE' ORDER BY 1" > "$T/db_values.tables"
   while IFS= read -r t; do
     tq=${t//\`/\`\`}
-    cols=$(q "$s" -N -e "SELECT GROUP_CONCAT(CASE
-        WHEN DATA_TYPE IN ('float','double') THEN CONCAT('CAST(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\` AS DOUBLE)')
+    cols=$(q "$s" -N -e "SET SESSION group_concat_max_len = 1048576; SELECT GROUP_CONCAT(CASE
+        WHEN DATA_TYPE = 'float' THEN CONCAT('CAST(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\` AS DOUBLE), IF(\`',
+          REPLACE(COLUMN_NAME, '\`', '\`\`'), '\` = 0 AND ATAN2(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\`, -1) < 0, ''-0'', '''')')
+        WHEN DATA_TYPE = 'double' THEN CONCAT('CAST(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\` AS DOUBLE)')
         WHEN DATA_TYPE IN ('decimal','tinyint','smallint','mediumint','int','bigint') THEN CONCAT('\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\`')
         ELSE CONCAT('HEX(\`', REPLACE(COLUMN_NAME, '\`', '\`\`'), '\`)') END ORDER BY ORDINAL_POSITION)
       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$db' AND TABLE_NAME=$(printf "'%s'" "${t//\'/\'\'}")")

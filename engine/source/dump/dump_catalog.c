@@ -410,6 +410,13 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
     while ((row = mysql_fetch_row(res))) {
         DumpTable *t = find_table(c, first, row[0]);
         if (!t) continue;   /* a view */
+        /* FLOAT -0: the server sends it as +0 (both protocols), so the
+         * read asks for its sign apart (src_dump_select_sql) */
+        if (row[3] && !strcasecmp(row[3], "float")) {
+            json_t *fc = json_object_get(t->shape, "float_columns");
+            if (!fc) json_object_set_new(t->shape, "float_columns", fc = json_array());
+            json_array_append_new(fc, json_string(row[1]));
+        }
         if (row[2] && (strstr(row[2], "VIRTUAL") || strstr(row[2], "STORED") ||
                        strstr(row[2], "PERSISTENT"))) {
             json_array_append_new(t->generated, json_string(row[1]));   /* verified only */

@@ -47,6 +47,16 @@ int src_dump_select_sql(const char *db, const char *table, const json_t *columns
         if (src_sql_ident(out, json_string_value(c), err)) return err->code;
         if (idx && buf_append_str(out, "+0)", err)) return err->code;
     }
+    /* after every column, one sign probe per FLOAT column, in column order:
+     * true for a -0, which the server sends as 0 (ATAN2(-0, -1) is -pi) */
+    json_array_foreach(columns, i, c) {
+        if (!src_dump_shape_has(shape, "float_columns", json_string_value(c))) continue;
+        if (buf_append_str(out, ",(", err) || src_sql_ident(out, json_string_value(c), err) ||
+            buf_append_str(out, " = 0 AND ATAN2(", err) ||
+            src_sql_ident(out, json_string_value(c), err) ||
+            buf_append_str(out, ", -1) < 0)", err))
+            return err->code;
+    }
     if (buf_append_str(out, " FROM ", err) || src_sql_ident(out, db, err) ||
         buf_append_str(out, ".", err) || src_sql_ident(out, table, err))
         return err->code;

@@ -5,6 +5,7 @@
  * (tm-values-1, docs/FORMAT.md); the dump also encodes it as tsv1 text.
  * Invariant: the values hash never looks at the tsv1 text, so a lossy
  * encoding makes the hash recomputed on a loaded server differ. */
+#include <math.h>
 #include <mysql.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ typedef struct DvCol {
         double d;
         MYSQL_TIME t;
     } num;
+    int sign;                /* a FLOAT's sign probe: its result column, else -1 */
     unsigned char *data;     /* K_BYTES: the value */
     unsigned long cap, len;
     my_bool null, error;
@@ -74,6 +76,7 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
     MYSQL_FIELD *fs;
     json_t *all = NULL;
     Buf sql;
+    unsigned nprobe = 0;
     int rc = 0;
 
     *out = NULL;
@@ -114,8 +117,11 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
         goto out;
     }
     v->ncols = mysql_num_fields(meta);
-    if (v->ncols < v->nh) {   /* the server answered another question */
-        rc = err_set(err, ERR_DB, "select rows: %u result columns, expected %u", v->ncols, v->nh);
+    for (size_t i = 0; i < v->nh; i++)   /* the sign probes follow, in column order */
+        nprobe += src_dump_shape_has(shape, "float_columns", json_string_value(json_array_get(all, i)));
+    if (v->ncols != v->nh + nprobe && !(v->nh == 0 && v->ncols == 1)) {   /* the server answered another question */
+        rc = err_set(err, ERR_DB, "select rows: %u result columns, expected %u", v->ncols,
+                     v->nh + nprobe);
         goto out;
     }
     fs = mysql_fetch_fields(meta);
@@ -180,6 +186,11 @@ int dump_values_open(MYSQL *m, const char *db, const char *table, const json_t *
             b->buffer_length = c->cap;
             break;
         }
+    }
+    for (unsigned i = 0, p = v->nh; i < v->nh; i++) {
+        v->cols[i].sign = -1;
+        if (src_dump_shape_has(shape, "float_columns", json_string_value(json_array_get(all, i))))
+            v->cols[i].sign = (int)p++;
     }
     if (mysql_stmt_execute(v->st)) {
         rc = err_set(err, ERR_DB, "select rows: %s (errno %u)", mysql_stmt_error(v->st),
@@ -330,6 +341,12 @@ int dump_values_next(DumpValues *v, bool *out_row, Err *err)
     /* the next rows land in the bigger buffers; binding again only after
      * the whole row is read (it resets the row's column states) */
     if (grown && bind_all(v, err)) return err->code;
+    for (unsigned i = 0; i < v->nh; i++) {   /* a -0 the server sent as 0 */
+        DvCol *c = &v->cols[i];
+        if (c->sign >= 0 && c->kind == K_FLOAT && !c->null && !v->cols[c->sign].null &&
+            v->cols[c->sign].num.i)
+            c->num.f = -0.0f;
+    }
     *out_row = true;
     return hash_row(v, err);
 }
@@ -373,6 +390,11 @@ int dump_values_encode(DumpValues *v, Buf *out, Err *err)
         case K_FLOAT:
             /* the float's exact double: read back as that double, then
              * converted to the same float */
+            if (c->num.f == 0 && signbit(c->num.f) && !v->lossy_float) {
+                /* the server reads "-0" as 0; -1e-300 underflows to the float -0 */
+                memcpy(num, "-1e-300", n = 7);
+                break;
+            }
             n = v->lossy_float ? (size_t)snprintf(num, sizeof num, "%.6g", (double)c->num.f)
                                : dump_text_double(num, (double)c->num.f);
             break;

@@ -135,7 +135,9 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
  * "index_columns" (ENUM/SET columns read as their numbers, col+0: the
  * error value '' of an ENUM is 0, a member '' is not) and "history" ([row
  * start, row end] of a system-versioned table: every row version, FOR
- * SYSTEM_TIME ALL, ordered by the key then the row end). */
+ * SYSTEM_TIME ALL, ordered by the key then the row end) and
+ * "float_columns" (FLOAT columns: after all columns, one sign probe each, in
+ * column order, true where the value is -0, which the server sends as 0). */
 int src_dump_select_sql(const char *db, const char *table, const json_t *columns,
                         const json_t *order_by, const json_t *shape, Buf *out, Err *err);
 
