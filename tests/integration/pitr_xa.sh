@@ -109,18 +109,18 @@ check "past c1's XA COMMIT" "$G_CC"
 # ---- (1) a1: prepared at A, committed after -------------------------------------------------
 sums $TG > "$T/before.sum"
 for apply in auto net transactions; do
-  expect_fail 1 "XA COMMIT X'6131',X'',1 (GTID $G_AC) commits an XA transaction prepared before snapshot" \
+  expect_fail 8 "XA COMMIT X'6131',X'',1 (GTID $G_AC) commits an XA transaction prepared before snapshot" \
     TM restore db --to-gtid "$END" --snapshot "$SNAP" --apply $apply --socket $TG --user root --drop-existing
   grep -q "nothing was touched" "$T/err" && grep -q "restore to a point before it, or from a snapshot taken after it" "$T/err" \
     || { cat "$T/err"; fail "a1 ($apply): refusal wording"; }
   sums $TG > "$T/after.sum"; diff -q "$T/before.sum" "$T/after.sum" >/dev/null || fail "a1 ($apply): the target was changed"
 done
-expect_fail 1 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
+expect_fail 8 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
 pass "past a1's XA COMMIT: refused before the load on every apply path and by --plan: $(grep -o 'XA COMMIT.*' "$T/err" | cut -c1-140)"
 check "before a1's XA COMMIT" "$G_CC" --apply transactions
 
 # ---- (4) a failed replay leaves no prepared transaction behind -----------------------------
-expect_fail 4 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
+expect_fail 8 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
   --socket $TG --user root --drop-existing
 grep -q "the XA transaction X'6431',X'',1 the failed replay prepared (GTID $G_DP) was rolled back" "$T/err" \
   || { cat "$T/err"; fail "d1: no word of its rollback"; }
