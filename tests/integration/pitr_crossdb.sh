@@ -133,9 +133,38 @@ INSERT INTO c_5.nokey VALUES (9, 'nine');
 UPDATE c_5.t1 SET v = v + 5 WHERE id = 3;
 SQL
 G4=$(pos)
-stop_follower_at "$G4"
+# (4) tables moved or copied across the restored/non-restored boundary, each
+# after a snapshot of its own: first what must pass (between two non-restored
+# databases, a copy out of c_5), then each crossing shape
+q $S <<'SQL'
+SET SESSION binlog_format = ROW;
+CREATE TABLE c_5.mv (id INT PRIMARY KEY) ENGINE=InnoDB;
+INSERT INTO c_5.mv VALUES (1);
+CREATE TABLE oth.m (id INT PRIMARY KEY) ENGINE=InnoDB;
+SQL
+TM -q backup db >/dev/null || fail "snapshot C"
+q $S <<'SQL'
+SET SESSION binlog_format = STATEMENT;
+RENAME TABLE cX5.t1 TO oth.t1x;
+INSERT INTO oth.o SELECT id + 200, v FROM c_5.t1 WHERE id < 3;
+CREATE TABLE oth.cp LIKE c_5.t3;
+USE c_5;
+RENAME TABLE mv TO mv2, mv2 TO mv;
+SQL
+G5N=$(pos)
+q $S -e "RENAME TABLE c_5.mv TO oth.mv"
+G5=$(pos); TM -q backup db >/dev/null || fail "snapshot D"
+q $S -e "RENAME TABLE oth.m TO c_5.m"
+G6=$(pos); TM -q backup db >/dev/null || fail "snapshot E"
+q $S -e "USE oth; SET SESSION binlog_format = STATEMENT; CREATE TABLE c_5.cp LIKE o"
+G7=$(pos); TM -q backup db >/dev/null || fail "snapshot F"
+q $S -e "SET SESSION binlog_format = STATEMENT; INSERT INTO c_5.t1 (id, v) SELECT o.id + 500, o.v FROM c_5.x2 AS k, oth.o AS o WHERE o.id = k.id"
+G8=$(pos); TM -q backup db >/dev/null || fail "snapshot G"
+q $S -e "USE oth; ALTER TABLE o RENAME TO c_5.o3"
+G9=$(pos)
+stop_follower_at "$G9"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
-echo "snapshot A at $GA; points G0 $G0 G1 $G1 G2 $G2 G3 $G3 G4 $G4"
+echo "snapshot A at $GA; points G0 $G0 G1 $G1 G2 $G2 G3 $G3 G4 $G4 G5 $G5 G6 $G6 G7 $G7 G8 $G8 G9 $G9"
 
 shape() { # sock db -> every table's columns and CHECKSUM TABLE
   local t
@@ -208,3 +237,23 @@ grep -q "GTID 0-1-" "$T/err" || { cat "$T/err"; fail "the refusal does not name 
 [ -z "$(q $TG -N -e "SHOW DATABASES LIKE 'c5new'")" ] || fail "rename refused, but c5new was loaded"
 clean_target "rename refused"
 pass "--target-db to G1 refused before the load: $(grep -o 'the statement of GTID.*' "$T/err" | cut -c1-150)"
+
+# ---- (4) moves and copies across the restored/non-restored boundary -----------------------
+check "G5N (RENAME between oth and cX5, copies out of c_5, a RENAME within c_5)" "$G5N"
+cross() { # label GTID fragment: refused before the load, naming the GTID and the way on
+  local label=$1 g=$2 frag=$3
+  shape $TG c_5 > "$T/before.shape"
+  expect_fail 8 "$frag" TM restore db --to-gtid "$g" --socket $TG --user root --drop-existing
+  grep -q "the statement of GTID $g " "$T/err" && grep -q "nothing was touched" "$T/err" \
+    && grep -qF '(`databases = c_5 oth` in the instance)' "$T/err" || { cat "$T/err"; fail "$label: refusal wording"; }
+  shape $TG c_5 > "$T/after.shape"; diff -q "$T/before.shape" "$T/after.shape" >/dev/null || fail "$label: the target was changed"
+  expect_fail 8 "$frag" TM restore db --to-gtid "$g" --plan --socket $TG --user root
+  pass "$label refused before the load and by --plan: $(grep -o 'the statement of GTID.*' "$T/err" | cut -c1-200)"
+}
+cross "RENAME TABLE c_5.mv TO oth.mv (no default database)" "$G5" \
+  "moves a table between restored database \`c_5\` and database \`oth\`, which is not restored (RENAME TABLE c_5.mv TO oth.mv)"
+cross "RENAME TABLE oth.m TO c_5.m" "$G6" "moves a table between restored database \`c_5\` and database \`oth\`"
+cross "CREATE TABLE c_5.cp LIKE o under USE oth" "$G7" "copies into restored database \`c_5\` from database \`oth\`, which is not restored (CREATE TABLE c_5.cp LIKE o)"
+cross "INSERT INTO c_5.t1 ... SELECT ... FROM c_5.x2 AS k, oth.o AS o (STATEMENT)" "$G8" "copies into restored database \`c_5\` from database \`oth\`"
+cross "ALTER TABLE o RENAME TO c_5.o3 under USE oth" "$G9" "(ALTER TABLE o RENAME TO c_5.o3)"
+echo "pitr_crossdb: all checks passed"
