@@ -128,6 +128,55 @@ static void prepared_id(const PitrGroup *g, const uint8_t *ev, size_t len, char 
     snprintf(out + k, cap - k, "',%ld", (long)(int32_t)pitr_get32(p + 1));
 }
 
+/* Before the snapshot: whether an XA transaction's prepare group touches a
+ * restored database (a Table_map or a statement naming one, or under one as
+ * default; a compressed statement counts as touching). */
+static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_t *ev, size_t len)
+{
+    size_t end = pitr_body_end(g, len);
+    NameHit h = {rg->item, ""};
+    const char *db, *q;
+    size_t dl, ql;
+    if (ev[4] == PITR_EV_TABLE_MAP && end > PITR_HDR + 9) {
+        dl = ev[PITR_HDR + 8];
+        if (PITR_HDR + 9 + dl > end || restored_name(&h, (const char *)ev + PITR_HDR + 9, dl)) rg->grp_touches = true;
+    } else if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
+        bool ok = ev[4] == PITR_EV_QUERY ? pitr_query_text(ev, end, &db, &dl, &q, &ql)
+                                         : pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
+        if (!ok) {
+            rg->grp_touches = true;
+        } else {
+            PitrSqlKind k = pitr_sql_kind(q, ql, NULL, 0);
+            if ((k == PITR_SQL_OTHER || k == PITR_SQL_TEMP_TABLE) &&
+                (restored_name(&h, db, dl) || pitr_sql_names(q, ql, restored_name, &h)))
+                rg->grp_touches = true;
+        }
+    } else if (ev[4] == PITR_EV_QUERY_COMPRESSED) {
+        rg->grp_touches = true;
+    } else if (ev[4] == PITR_EV_XA_PREPARE) {
+        prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
+    }
+    if (f == PITR_FEED_END && rg->grp_prepared[0] && rg->npre < PITR_RANGE_XA_MAX) {
+        snprintf(rg->pre[rg->npre].xid, sizeof rg->pre[rg->npre].xid, "%s", rg->grp_prepared);
+        rg->pre[rg->npre++].touches = rg->grp_touches;
+    }
+}
+
+/* An XA COMMIT of an XA prepared before the snapshot: a no-op for this
+ * restore when its prepare group was seen and touches no restored
+ * database (xid added to a->xa_noop); false: refuse it. */
+static bool noop_commit(PitrRange *rg, RstPitrRangeInfo *a, const char *xid)
+{
+    size_t k = strlen(a->xa_noop), n = strlen(xid);
+    for (size_t i = 0; i < rg->npre; i++) {
+        if (strcasecmp(rg->pre[i].xid, xid)) continue;
+        if (rg->pre[i].touches || k + n + 2 > sizeof a->xa_noop) return false;
+        snprintf(a->xa_noop + k, sizeof a->xa_noop - k, "%s\n", xid);
+        return true;
+    }
+    return false;
+}
+
 static void group_end(PitrRange *rg, const PitrGroup *g)
 {
     RstPitrRangeInfo *a = &rg->info, *b = &rg->grp;
@@ -149,7 +198,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
             if (!strcasecmp(rg->xa[i], xid)) break;
         if (i < rg->nxa) {
             memmove(rg->xa[i], rg->xa[--rg->nxa], PITR_SQL_XID_MAX);
-        } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0]) {
+        } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0] && !noop_commit(rg, a, xid)) {
             char gs[64];
             binlog_gtid_format(&g->gtid, gs, sizeof gs);
             snprintf(a->xa_orphan, sizeof a->xa_orphan, "XA COMMIT %.400s (GTID %s)", xid, gs);
@@ -164,8 +213,13 @@ void pitr_range_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, bool counts,
     if (f == PITR_FEED_BEGIN) {
         memset(&rg->grp, 0, sizeof rg->grp);
         rg->grp_prepared[0] = rg->grp_ended[0] = 0;
+        rg->grp_touches = false;
     }
-    if (!counts || f == PITR_FEED_OTHER) return;
+    if (f == PITR_FEED_OTHER) return;
+    if (!counts) {
+        pre_feed(rg, g, f, ev, len);
+        return;
+    }
     if (len > rg->grp.max_event) {
         rg->grp.max_event = len;
         binlog_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);

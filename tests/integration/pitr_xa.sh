@@ -15,6 +15,11 @@
 #      prepared transaction on the target (it says it rolled it back), so the
 #      next --drop-existing restore does not wait on its locks; a target past
 #      the XA COMMIT holds c1's changes. Each compared with the reference;
+#  (5) e1 (ROW, under USE shop) and e2 (STATEMENT, under USE xo), prepared
+#      before snapshot C on database xo only, their prepare groups in the
+#      archive, committed after C: restoring past their XA COMMITs from C is
+#      exact (the commits are no-ops), on the default path and transaction
+#      by transaction; (4) crosses them too;
 #  (4) a replay that fails (error 1146, exit 8 naming Last_SQL_Error) after
 #      d1's XA PREPARE (its XA COMMIT already sent to the replica, not
 #      applied) rolls d1 back and says so,
@@ -59,8 +64,16 @@ q $S -e "XA COMMIT 'a1'"
 G_AC=$(pos)                      # a1's XA COMMIT
 q $S -e "USE shop; INSERT INTO t VALUES (15, 15);"
 G_15=$(pos)
+# e1 prepared before snapshot C on a database that is not restored (its
+# prepare group is in the archive), committed after C: a no-op for shop
+q $S -e "CREATE DATABASE xo; CREATE TABLE xo.t (id INT PRIMARY KEY) ENGINE=InnoDB;"
+q $S -e "USE shop; SET SESSION binlog_format = ROW; XA START 'e1'; INSERT INTO xo.t VALUES (1); XA END 'e1'; XA PREPARE 'e1';"
+q $S -e "USE xo; SET SESSION binlog_format = STATEMENT; XA START 'e2'; INSERT INTO t VALUES (2); XA END 'e2'; XA PREPARE 'e2';"
+G_EP=$(pos)
 TM --json backup db > "$T/c.json" || fail "snapshot C"
 SNAPC=$(python3 -c "import json;print(json.load(open('$T/c.json'))['snapshot'])")
+q $S -e "XA COMMIT 'e1'; XA COMMIT 'e2'"
+G_EC=$(pos)
 # d1 prepared, then a statement the target cannot run (a multi-table UPDATE
 # reading a table of a database that is not restored, which the range check
 # does not parse): the replay fails with d1 prepared on the target
@@ -121,6 +134,21 @@ done
 expect_fail 8 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
 pass "past a1's XA COMMIT: refused before the load on every apply path and by --plan: $(grep -o 'XA COMMIT.*' "$T/err" | cut -c1-140)"
 check "before a1's XA COMMIT" "$G_CC" --apply transactions
+
+# ---- (5) XA COMMITs of e1/e2, prepared before C on xo only (ROW and STATEMENT) -------------
+for apply in auto transactions; do
+  TM --json restore db --to-gtid "$G_EC" --snapshot "$SNAPC" --apply $apply --socket $TG --user root --drop-existing \
+    > "$T/r.json" 2> "$T/r.err" || { cat "$T/r.err"; fail "e1/e2 ($apply): refused or failed"; }
+  python3 -c "
+import json; j=json.load(open('$T/r.json'))
+assert j['verdict']=='verified' and j['reached'] and j['load_verified'], j" || fail "e1/e2 ($apply): verdict"
+  no_prepared $TG "e1/e2 ($apply)"
+  [ -z "$(q $TG -N -e "SHOW DATABASES LIKE 'xo'")" ] || fail "e1/e2 ($apply): xo reached the target"
+done
+sums $TG > "$T/t.sum"; TM -q restore db --snapshot "$SNAPC" --socket $RF --user root --drop-existing >/dev/null 2>&1 \
+  || fail "reference: snapshot C"
+sums $RF > "$T/r.sum"; diff "$T/t.sum" "$T/r.sum" >&2 || fail "e1/e2: shop differs from snapshot C"
+pass "XA COMMITs of e1 (ROW) and e2 (STATEMENT), prepared before C on xo only: no-ops, shop equal to C"
 
 # ---- (4) a failed replay leaves no prepared transaction behind -----------------------------
 expect_fail 8 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
