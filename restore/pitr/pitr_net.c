@@ -511,6 +511,19 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
         len = n->unz.len;
     }
     end = n->crc ? len - 4 : len;
+    /* Intvar, Rand and User_var carry the context of the Query that follows
+     * them: judged by that Query (one on a database that is not restored
+     * changes nothing here), refused when anything else follows */
+    if (type == 5 || type == 13 || type == 14) {
+        n->ctx_event = type;
+        return 0;
+    }
+    if (n->ctx_event) {
+        uint8_t t = n->ctx_event;
+        n->ctx_event = 0;
+        if (type != PITR_EV_QUERY)
+            return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", t, type_name(t));
+    }
     switch (type) {
     case PITR_EV_GTID:
         n->st.transactions++;

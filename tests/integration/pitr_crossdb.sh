@@ -163,7 +163,27 @@ q $S -e "SET SESSION binlog_format = STATEMENT; INSERT INTO c_5.t1 (id, v) SELEC
 G8=$(pos); SG=$(snap G)
 q $S -e "USE oth; ALTER TABLE o RENAME TO c_5.o3"
 G9=$(pos)
-stop_follower_at "$G9"
+# (5) after snapshot H: statements on oth carrying Intvar, Rand and User_var
+# events (STATEMENT format), beside row changes of c_5: the net path judges
+# those events by the statement they precede
+SH=$(snap H)
+q $S <<'SQL'
+USE oth;
+SET SESSION binlog_format = STATEMENT;
+CREATE TABLE ai (id INT AUTO_INCREMENT PRIMARY KEY, v DOUBLE) ENGINE=InnoDB;
+INSERT INTO ai (v) VALUES (1), (2);
+INSERT INTO ai (v) VALUES (RAND());
+SET @w = 7;
+INSERT INTO ai (v) VALUES (@w + LAST_INSERT_ID());
+SET SESSION binlog_format = ROW;
+UPDATE c_5.t1 SET v = v + 9 WHERE id = 2;
+INSERT INTO c_5.nokey VALUES (10, 'ten');
+SQL
+G10=$(pos)
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^Intvar$' || fail "no Intvar event in the binlog"
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^RAND$' || fail "no Rand event in the binlog"
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^User var$' || fail "no User_var event in the binlog"
+stop_follower_at "$G10"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
 echo "snapshot A at $GA; points G0 $G0 G1 $G1 G2 $G2 G3 $G3 G4 $G4 G5 $G5 G6 $G6 G7 $G7 G8 $G8 G9 $G9"
 
@@ -257,4 +277,10 @@ cross "RENAME TABLE oth.m TO c_5.m" "$G6" "$SD" "moves a table between restored 
 cross "CREATE TABLE c_5.cp LIKE o under USE oth" "$G7" "$SE" "copies into restored database \`c_5\` from database \`oth\`, which is not restored (CREATE TABLE c_5.cp LIKE o)"
 cross "INSERT INTO c_5.t1 ... SELECT ... FROM c_5.x2 AS k, oth.o AS o (STATEMENT)" "$G8" "$SF" "copies into restored database \`c_5\` from database \`oth\`"
 cross "ALTER TABLE o RENAME TO c_5.o3 under USE oth" "$G9" "$SG" "(ALTER TABLE o RENAME TO c_5.o3)"
+
+# ---- (5) Intvar / Rand / User_var of statements on oth: the net path takes the range -------
+check "G10 (Intvar, Rand, User_var events of statements on oth, --apply net)" "$G10" --apply net
+python3 -c "
+import json; j=json.load(open('$T/r.json'))
+assert j['plan']['snapshot'] == '$SH', 'the plan did not start at H'" || fail "G10: snapshot"
 echo "pitr_crossdb: all checks passed"

@@ -662,11 +662,38 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     (void)state;
     Fx f;
     open_fx(&f, true);
+    /* an Intvar is judged by the Query it precedes: one on a database that
+     * is not restored changes nothing here, one on erp is refused */
     header(&f.e, 5);
     ev_put8(&f.e, 2);
     ev_put32(&f.e, 1);
     ev_put32(&f.e, 0);
     finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "other", "INSERT INTO t (v) VALUES (1)");
+    assert_int_equal(feed(&f), 0);
+    header(&f.e, 13);   /* Rand: two 8-byte seeds */
+    ev_put32(&f.e, 1); ev_put32(&f.e, 0); ev_put32(&f.e, 2); ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "erp", "INSERT INTO t1 VALUES (RAND())");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "restored database `erp`"));
+    pitr_net_close(f.n);
+
+    /* ... and refused when anything but a Query follows it */
+    open_fx(&f, true);
+    header(&f.e, 14);   /* User_var, its body does not matter here */
+    ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    header(&f.e, 5);
+    ev_put8(&f.e, 2);
+    ev_put32(&f.e, 1);
+    ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    table_map(&f.e, 101, "erp", "t1", 3);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "Intvar"));
     pitr_net_close(f.n);
