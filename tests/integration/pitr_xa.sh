@@ -19,7 +19,8 @@
 #      before snapshot C on database xo only, their prepare groups in the
 #      archive, committed after C: restoring past their XA COMMITs from C is
 #      exact (the commits are no-ops), on the default path and transaction
-#      by transaction; (4) crosses them too;
+#      by transaction; (4) crosses them too; e3, prepared before C on xo
+#      and shop, is still refused;
 #  (4) a replay that fails (error 1146, exit 8 naming Last_SQL_Error) after
 #      d1's XA PREPARE (its XA COMMIT already sent to the replica, not
 #      applied) rolls d1 back and says so,
@@ -69,6 +70,8 @@ G_15=$(pos)
 q $S -e "CREATE DATABASE xo; CREATE TABLE xo.t (id INT PRIMARY KEY) ENGINE=InnoDB;"
 q $S -e "USE shop; SET SESSION binlog_format = ROW; XA START 'e1'; INSERT INTO xo.t VALUES (1); XA END 'e1'; XA PREPARE 'e1';"
 q $S -e "USE xo; SET SESSION binlog_format = STATEMENT; XA START 'e2'; INSERT INTO t VALUES (2); XA END 'e2'; XA PREPARE 'e2';"
+# e3 likewise, but it also writes shop (committed after d1, below): still refused
+q $S -e "USE xo; SET SESSION binlog_format = ROW; XA START 'e3'; INSERT INTO t VALUES (3); INSERT INTO shop.nokey VALUES (3, 'e3'); XA END 'e3'; XA PREPARE 'e3';"
 G_EP=$(pos)
 TM --json backup db > "$T/c.json" || fail "snapshot C"
 SNAPC=$(python3 -c "import json;print(json.load(open('$T/c.json'))['snapshot'])")
@@ -83,7 +86,9 @@ q $S -e "CREATE DATABASE other; CREATE TABLE other.o (id INT PRIMARY KEY); INSER
 q $S -e "USE shop; CREATE TABLE u (id INT PRIMARY KEY); INSERT INTO u VALUES (1);
   SET SESSION binlog_format = STATEMENT; UPDATE u, other.o SET u.id = u.id + o.id; XA COMMIT 'd1';"
 END=$(pos)
-stop_follower_at "$END"
+q $S -e "XA COMMIT 'e3'"
+G_E3C=$(pos)
+stop_follower_at "$G_E3C"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
 echo "snapshot A at $GA; b1 rolled back by $G_B; c1 prepared $G_CP, committed by $G_CC; a1 committed $G_AC; end $END"
 
@@ -149,6 +154,9 @@ sums $TG > "$T/t.sum"; TM -q restore db --snapshot "$SNAPC" --socket $RF --user 
   || fail "reference: snapshot C"
 sums $RF > "$T/r.sum"; diff "$T/t.sum" "$T/r.sum" >&2 || fail "e1/e2: shop differs from snapshot C"
 pass "XA COMMITs of e1 (ROW) and e2 (STATEMENT), prepared before C on xo only: no-ops, shop equal to C"
+expect_fail 8 "XA COMMIT X'6533',X'',1 (GTID $G_E3C) commits an XA transaction prepared before snapshot" \
+  TM restore db --to-gtid "$G_E3C" --snapshot "$SNAPC" --plan --socket $TG --user root --drop-existing
+pass "XA COMMIT of e3, prepared before C on xo and shop: refused"
 
 # ---- (4) a failed replay leaves no prepared transaction behind -----------------------------
 expect_fail 8 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
