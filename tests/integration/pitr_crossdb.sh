@@ -164,8 +164,9 @@ G8=$(pos); SG=$(snap G)
 q $S -e "USE oth; ALTER TABLE o RENAME TO c_5.o3"
 G9=$(pos)
 # (5) after snapshot H: statements on oth carrying Intvar, Rand and User_var
-# events (STATEMENT format), beside row changes of c_5: the net path judges
-# those events by the statement they precede
+# events and a LOAD DATA (Begin_load_query + Execute_load_query) on oth
+# (STATEMENT format), beside row changes of c_5: the net path judges those
+# events by the statement they precede
 SH=$(snap H)
 q $S <<'SQL'
 USE oth;
@@ -179,6 +180,9 @@ SET SESSION binlog_format = ROW;
 UPDATE c_5.t1 SET v = v + 9 WHERE id = 2;
 INSERT INTO c_5.nokey VALUES (10, 'ten');
 SQL
+q $S --local-infile=1 -e "USE oth; SET SESSION binlog_format = STATEMENT; CREATE TABLE ld (a INT, b VARCHAR(20));
+  LOAD DATA LOCAL INFILE '$T/rows.txt' INTO TABLE ld" || fail "LOAD DATA into oth.ld"
+q $S -e "SET SESSION binlog_format = ROW; UPDATE c_5.t1 SET v = v + 1 WHERE id = 4"
 G10=$(pos)
 q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^Intvar$' || fail "no Intvar event in the binlog"
 q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^RAND$' || fail "no Rand event in the binlog"
@@ -279,7 +283,7 @@ cross "INSERT INTO c_5.t1 ... SELECT ... FROM c_5.x2 AS k, oth.o AS o (STATEMENT
 cross "ALTER TABLE o RENAME TO c_5.o3 under USE oth" "$G9" "$SG" "(ALTER TABLE o RENAME TO c_5.o3)"
 
 # ---- (5) Intvar / Rand / User_var of statements on oth: the net path takes the range -------
-check "G10 (Intvar, Rand, User_var events of statements on oth, --apply net)" "$G10" --apply net
+check "G10 (Intvar, Rand, User_var, Begin_load_query events of statements on oth, --apply net)" "$G10" --apply net
 python3 -c "
 import json; j=json.load(open('$T/r.json'))
 assert j['plan']['snapshot'] == '$SH', 'the plan did not start at H'" || fail "G10: snapshot"
