@@ -146,7 +146,14 @@ static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_
         if (!ok) {
             rg->grp_touches = true;
         } else {
-            PitrSqlKind k = pitr_sql_kind(q, ql, NULL, 0);
+            char xid[PITR_SQL_XID_MAX];
+            PitrSqlKind k = pitr_sql_kind(q, ql, xid, sizeof xid);
+            if (k == PITR_SQL_XA_COMMIT || k == PITR_SQL_XA_ROLLBACK)   /* ended before the snapshot */
+                for (size_t i = 0; i < rg->npre; i++)
+                    if (!strcasecmp(rg->pre[i].xid, xid)) {
+                        rg->pre[i] = rg->pre[--rg->npre];
+                        break;
+                    }
             if ((k == PITR_SQL_OTHER || k == PITR_SQL_TEMP_TABLE) &&
                 (restored_name(&h, db, dl) || pitr_sql_names(q, ql, restored_name, &h)))
                 rg->grp_touches = true;

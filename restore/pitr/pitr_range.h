@@ -30,7 +30,8 @@ typedef struct PitrRange {
     struct {
         char xid[PITR_SQL_XID_MAX];
         bool touches;                   /* its Table_maps or statements name a restored database */
-    } pre[PITR_RANGE_XA_MAX];           /* XA prepared before the snapshot, in the scanned segment */
+    } pre[PITR_RANGE_XA_MAX];           /* XA prepared before the snapshot and not ended there, in
+                                           the segments scanned before it (pitr_plan.c) */
     size_t npre;
 } PitrRange;
 

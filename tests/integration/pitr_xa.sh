@@ -73,6 +73,9 @@ q $S -e "USE xo; SET SESSION binlog_format = STATEMENT; XA START 'e2'; INSERT IN
 # e3 likewise, but it also writes shop (committed after d1, below): still refused
 q $S -e "USE xo; SET SESSION binlog_format = ROW; XA START 'e3'; INSERT INTO t VALUES (3); INSERT INTO shop.nokey VALUES (3, 'e3'); XA END 'e3'; XA PREPARE 'e3';"
 G_EP=$(pos)
+# the follower seals a segment after 1 s (binlog_flush_seconds): e1..e3's
+# prepare groups lie in an earlier segment than C's position
+sleep 2; q $S -e "CREATE TABLE xo.pad (id INT)"; sleep 2
 TM --json backup db > "$T/c.json" || fail "snapshot C"
 SNAPC=$(python3 -c "import json;print(json.load(open('$T/c.json'))['snapshot'])")
 q $S -e "XA COMMIT 'e1'; XA COMMIT 'e2'"
