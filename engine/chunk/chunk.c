@@ -63,7 +63,7 @@ int chk_new(const ChkParams *p, const uint8_t seed[CHK_SEED_LEN], ChkChunker **o
     if (p->max_size > CHK_MAX_LIMIT)
         return err_set(err, ERR_INVALID, "chunker max_size %u is above the limit of %u",
                        p->max_size, CHK_MAX_LIMIT);
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
 
     c = calloc(1, sizeof *c);
     if (!c) return err_set(err, ERR_NOMEM, "out of memory creating chunker");

@@ -65,7 +65,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-20s %s\n", name, c->summary);
     }
     fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage or config, 3 repository/data problem,\n"
-               "4 source or target unreachable, 5 locked, 6 verification failed or gap, 7 no space\n");
+               "4 source or target unreachable, 5 locked, 6 verification failed or gap, 7 no space,\n"
+               "8 refused: the result could not be exact (the message names what and the ways on)\n");
 }
 
 static void no_core_dumps(void)

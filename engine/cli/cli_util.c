@@ -18,7 +18,7 @@
 
 static int pw_alloc(char **out, Err *err)
 {
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
     *out = sodium_malloc(PW_MAX + 1);
     if (!*out) return err_set(err, ERR_NOMEM, "out of memory");
     return 0;

@@ -100,7 +100,9 @@ const char *err_code_name(int code)
 
 /* Exit codes: 0 ok, 1 generic failure, 2 usage/config, 3 repository or data
  * problem (corrupt, auth, version), 4 source or target unreachable (net, db),
- * 5 lock held, 6 verification failed / gap, 7 no space, 130 interrupted. */
+ * 5 lock held, 6 verification failed / gap, 7 no space, 8 refused because the
+ * result could not be exact (unsupported: the message names what and the ways
+ * on), 130 interrupted. */
 int err_exit_code(int code)
 {
     switch (code) {
@@ -111,6 +113,7 @@ int err_exit_code(int code)
     case ERR_LOCKED: return 5;
     case ERR_VERIFY: case ERR_GAP: return 6;
     case ERR_NOSPACE: return 7;
+    case ERR_UNSUPPORTED: return 8;
     case ERR_INTERRUPTED: return 130;
     default: return 1;
     }

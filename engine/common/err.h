@@ -22,7 +22,7 @@ typedef enum ErrCode {
     ERR_NOSPACE,     /* disk full / quota */
     ERR_LOCKED,      /* repository locked by someone else */
     ERR_VERSION,     /* format newer than this binary understands */
-    ERR_UNSUPPORTED, /* feature not available here */
+    ERR_UNSUPPORTED, /* refused: the result could not be exact; exit 8 */
     ERR_INTERRUPTED, /* signal / user cancel */
     ERR_PERM,        /* permission denied */
     ERR_GAP,         /* binlog chain broken */

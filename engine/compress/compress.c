@@ -37,7 +37,7 @@ int comp_ctx_new(int level, CompCtx **out, Err *err)
             ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_contentSizeFlag, 1)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag, 1))) {
             /* uncovered: these values are valid for every zstd >= 1.4 */
-            rc = err_set(err, ERR_UNSUPPORTED, "zstd refused compression level %d", level);
+            rc = err_set(err, ERR_INVALID, "zstd refused compression level %d", level);
             goto out;
         }
     }

@@ -33,13 +33,13 @@ static_assert(ID_LEN >= crypto_generichash_BYTES_MIN && ID_LEN <= crypto_generic
 
 int cry_init(Err *err)
 {
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
     return 0;
 }
 
 static int keys_alloc(CryKeys **out, Err *err)
 {
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
     *out = sodium_malloc(sizeof **out);
     if (!*out) return err_set(err, ERR_NOMEM, "out of secure memory for repository keys");
     return 0;

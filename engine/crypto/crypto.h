@@ -12,7 +12,7 @@
 #include "engine/common/err.h"
 #include "engine/common/id.h"
 
-/* Call once before anything else (sodium_init); ERR_UNSUPPORTED on failure. */
+/* Call once before anything else (sodium_init); ERR_IO on failure. */
 int cry_init(Err *err);
 
 /* Master keys: enc key (XChaCha20-Poly1305), id key (BLAKE2b-256), chunker

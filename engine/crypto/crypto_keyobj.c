@@ -69,7 +69,7 @@ int cry_keyobj_wrap(const CryKeys *k, const char *pass, size_t passlen, const Cr
 
     if (passlen == 0) return err_set(err, ERR_INVALID, "empty passphrase refused");
     if ((rc = check_kdf(kdf->opslimit, kdf->memlimit, ERR_INVALID, err))) return rc;
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
 
     randombytes_buf(salt, sizeof salt);
     if ((rc = derive(pass, passlen, salt, kdf->opslimit, kdf->memlimit, &dkey, err))) goto out;
@@ -146,7 +146,7 @@ int cry_keyobj_unwrap(const char *json, size_t len, const char *pass, size_t pas
     uint8_t *dkey = NULL, *master = NULL;
     size_t mlen = 0;
 
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
     obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!obj) {
         rc = err_set(err, ERR_CORRUPT, "key object is not valid JSON: %s (line %d)", jerr.text,

@@ -407,15 +407,14 @@ static int named_restored(void *ctx, const char *name, size_t len)
     return r ? 1 : 0;
 }
 
-static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+/* A statement (a Query's, or LOAD DATA's of an Execute_load_query): 0 when
+ * it changes nothing restored (transaction control, another database). */
+static int on_statement(PitrNet *n, const char *db, size_t dl, const char *q, size_t ql, Err *err)
 {
-    const char *db, *q;
-    size_t dl, ql;
     PitrSqlKind kind;
     bool restored = true;
     char text[96];
     int rc;
-    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     while (ql && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++, ql--;
     while (ql && (q[ql - 1] == ' ' || q[ql - 1] == '\t' || q[ql - 1] == '\n' || q[ql - 1] == '\r' ||
                   q[ql - 1] == ';' || q[ql - 1] == 0))
@@ -451,6 +450,25 @@ static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
     snippet(q, ql, text, sizeof text);
     return err_set(err, ERR_UNSUPPORTED, "a statement on restored database `%.*s` is not a row change: %s",
                    (int)dl, db, text);
+}
+
+static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+{
+    const char *db, *q;
+    size_t dl, ql;
+    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    return on_statement(n, db, dl, q, ql, err);
+}
+
+/* LOAD DATA written as a statement: its file's blocks came before (held
+ * back as context), the statement judges them */
+static int on_load_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+{
+    const char *db, *q;
+    size_t dl, ql;
+    if (!pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql))
+        return err_set(err, ERR_CORRUPT, "Execute_load_query does not parse");
+    return on_statement(n, db, dl, q, ql, err);
 }
 
 /* ---- events ---- */
@@ -511,6 +529,22 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
         len = n->unz.len;
     }
     end = n->crc ? len - 4 : len;
+    /* Intvar, Rand and User_var carry the context of the Query that follows
+     * them, Begin_load_query and Append_block the file of the LOAD DATA
+     * that follows them: judged by that statement (one on a database that
+     * is not restored changes nothing here), refused when anything else
+     * follows */
+    if (type == 5 || type == 13 || type == 14 || type == 17 || (type == 9 && n->ctx_event == 17)) {
+        if (type != 9) n->ctx_event = type;
+        return 0;
+    }
+    if (n->ctx_event) {
+        uint8_t t = n->ctx_event;
+        n->ctx_event = 0;
+        if (type == PITR_EV_EXECUTE_LOAD_QUERY) return on_load_query(n, ev, end, err);
+        if (type != PITR_EV_QUERY || t == 17)
+            return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", t, type_name(t));
+    }
     switch (type) {
     case PITR_EV_GTID:
         n->st.transactions++;

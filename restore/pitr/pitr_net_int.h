@@ -77,6 +77,7 @@ struct PitrNet {
     uint64_t wpos;                 /* file offset of wbuf[0] */
     bool failed, finished, crc;
     bool tx_rows;                  /* the transaction in progress changed a restored table */
+    uint8_t ctx_event;             /* an Intvar/Rand/User_var waiting for its Query (0: none) */
     uint8_t *fdesc;                /* the first Format_description, as fed */
     size_t fdesc_len;
     bool fdesc_crc;                /* that Format_description announces CRC32 */

@@ -74,7 +74,7 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
     rc = pitr_group_feed(&s->g, ev, len, &f, err);
     if (rc) return rc;
     if (f == PITR_FEED_BEGIN) {
-        s->group_counts = !(idx == s->first && pos < s->start_pos);
+        s->group_counts = !(idx < s->first || (idx == s->first && pos < s->start_pos));
         s->target_group = false;
         if (s->group_counts && (q->kind == RST_PITR_GTID || q->kind == RST_PITR_BEFORE_GTID) &&
             s->g.gtid.domain == q->gtid.domain) {
@@ -146,13 +146,15 @@ static int gap_error(const BinlogCatalog *c, size_t brk, const char *why, Err *e
                    t1, p->file, p->end, t2, s->file, s->start, why);
 }
 
+#define PITR_XA_LOOKBACK 4   /* segments read before the snapshot's, for XA PREPAREs */
+
 /* Scan from snapshot sn; 0 with s filled (s->too_new set when the
  * snapshot is past the target), or a refusal. */
 static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, const PitrSnap *sn,
                      Scan *s, size_t *out_end, Err *err)
 {
-    size_t first, end, gi = 0;
-    char why[400];
+    size_t first, end, gi = 0, back;
+    char why[400], why_back[400];
     int rc;
 
     memset(s, 0, sizeof *s);
@@ -176,7 +178,13 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
         if (gi < first) gi = first;
         end = gi;
     }
-    rc = rst_pitr_walk(r, c, first, end, scan_event, s, err);
+    /* a few connected segments before the snapshot's too: what they hold
+     * counts for nothing but the XA transactions prepared there, whose XA
+     * COMMIT in the range is a no-op when they touch no restored database
+     * (pitr_range.c) */
+    for (back = first; back > 0 && first - back < PITR_XA_LOOKBACK; back--)
+        if (!binlog_catalog_connects(c, back, why_back, sizeof why_back)) break;
+    rc = rst_pitr_walk(r, c, back, end, scan_event, s, err);
     if (rc) return err_wrap(err, "read the binlog archive");
     if (q->kind == RST_PITR_TIME && s->pre_time > q->time) s->too_new = true;
     *out_end = end;

@@ -34,6 +34,10 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err);
 bool pitr_qfilter_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid, const char **ended);
 /* Statements turned into no-ops so far. */
 uint64_t pitr_qfilter_neutralized(const PitrQFilter *f);
+/* XA COMMITs of XA transactions prepared before the snapshot that touch no
+ * restored database (RstPitrRangeInfo.xa_noop: ids, one a line; borrowed,
+ * must outlive f): sent as no-ops instead of refused. */
+void pitr_qfilter_xa_noop(PitrQFilter *f, const char *ids);
 void pitr_qfilter_close(PitrQFilter *f);   /* accepts NULL */
 
 #endif

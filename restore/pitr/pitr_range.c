@@ -36,6 +36,50 @@ static int restored_name(void *ctx, const char *name, size_t len)
     return 0;
 }
 
+typedef struct Cross {
+    const json_t *item;
+    char to[PITR_SQL_XID_MAX], from[PITR_SQL_XID_MAX];
+    bool move;
+} Cross;
+
+static bool is_restored(const json_t *item, const char *db)
+{
+    NameHit h = {item, ""};
+    return restored_name(&h, db, strlen(db)) != 0;
+}
+
+/* A move between a restored and a non-restored database, or a copy into a
+ * restored one from a non-restored one: the replica filter lets it through
+ * (it names a restored table) and the target lacks the other side. */
+static int crossing(void *ctx, const char *to, const char *from, bool move)
+{
+    Cross *c = ctx;
+    bool rt = is_restored(c->item, to), rf = is_restored(c->item, from);
+    if (move ? rt == rf : !rt || rf) return 0;
+    snprintf(c->to, sizeof c->to, "%.64s", to);
+    snprintf(c->from, sizeof c->from, "%.64s", from);
+    c->move = move;
+    return 1;
+}
+
+static void on_crossing(PitrRange *rg, const PitrGroup *g, const char *db, size_t dl, const char *q, size_t ql)
+{
+    char dflt[256], gs[64], text[96];
+    Cross c = {rg->item, "", "", false};
+    const char *in, *out;
+    if (rg->grp.crossing[0] || rg->info.crossing[0]) return;
+    snprintf(dflt, sizeof dflt, "%.*s", (int)(dl < 255 ? dl : 255), db ? db : "");
+    if (!pitr_sql_moves(q, ql, dflt, crossing, &c)) return;
+    in = is_restored(rg->item, c.to) ? c.to : c.from;
+    out = in == c.to ? c.from : c.to;
+    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    pitr_sql_snippet(q, ql, text, sizeof text);
+    snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s %s restored database `%s` "
+             "%s database `%s`, which is not restored (%s): the target would lack `%s` (its replica would "
+             "stop with error 1025 or 1146); restore both databases together (`databases = %s %s` in the "
+             "instance)", gs, c.move ? "moves a table between" : "copies into", in, c.move ? "and" : "from", out, text, out, in, out);
+}
+
 static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_t len)
 {
     const char *db, *q;
@@ -58,6 +102,7 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
     default:   /* transaction control, accounts (no-ops in the replay), temporary tables */
         return;
     }
+    on_crossing(rg, g, db, dl, q, ql);
     if (rg->grp.named_db[0] || rg->info.named_db[0] || !pitr_sql_names(q, ql, restored_name, &h)) return;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
     pitr_sql_snippet(q, ql, text, sizeof text);
@@ -83,6 +128,62 @@ static void prepared_id(const PitrGroup *g, const uint8_t *ev, size_t len, char 
     snprintf(out + k, cap - k, "',%ld", (long)(int32_t)pitr_get32(p + 1));
 }
 
+/* Before the snapshot: whether an XA transaction's prepare group touches a
+ * restored database (a Table_map or a statement naming one, or under one as
+ * default; a compressed statement counts as touching). */
+static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_t *ev, size_t len)
+{
+    size_t end = pitr_body_end(g, len);
+    NameHit h = {rg->item, ""};
+    const char *db, *q;
+    size_t dl, ql;
+    if (ev[4] == PITR_EV_TABLE_MAP && end > PITR_HDR + 9) {
+        dl = ev[PITR_HDR + 8];
+        if (PITR_HDR + 9 + dl > end || restored_name(&h, (const char *)ev + PITR_HDR + 9, dl)) rg->grp_touches = true;
+    } else if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
+        bool ok = ev[4] == PITR_EV_QUERY ? pitr_query_text(ev, end, &db, &dl, &q, &ql)
+                                         : pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
+        if (!ok) {
+            rg->grp_touches = true;
+        } else {
+            char xid[PITR_SQL_XID_MAX];
+            PitrSqlKind k = pitr_sql_kind(q, ql, xid, sizeof xid);
+            if (k == PITR_SQL_XA_COMMIT || k == PITR_SQL_XA_ROLLBACK)   /* ended before the snapshot */
+                for (size_t i = 0; i < rg->npre; i++)
+                    if (!strcasecmp(rg->pre[i].xid, xid)) {
+                        rg->pre[i] = rg->pre[--rg->npre];
+                        break;
+                    }
+            if ((k == PITR_SQL_OTHER || k == PITR_SQL_TEMP_TABLE) &&
+                (restored_name(&h, db, dl) || pitr_sql_names(q, ql, restored_name, &h)))
+                rg->grp_touches = true;
+        }
+    } else if (ev[4] == PITR_EV_QUERY_COMPRESSED) {
+        rg->grp_touches = true;
+    } else if (ev[4] == PITR_EV_XA_PREPARE) {
+        prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
+    }
+    if (f == PITR_FEED_END && rg->grp_prepared[0] && rg->npre < PITR_RANGE_XA_MAX) {
+        snprintf(rg->pre[rg->npre].xid, sizeof rg->pre[rg->npre].xid, "%s", rg->grp_prepared);
+        rg->pre[rg->npre++].touches = rg->grp_touches;
+    }
+}
+
+/* An XA COMMIT of an XA prepared before the snapshot: a no-op for this
+ * restore when its prepare group was seen and touches no restored
+ * database (xid added to a->xa_noop); false: refuse it. */
+static bool noop_commit(PitrRange *rg, RstPitrRangeInfo *a, const char *xid)
+{
+    size_t k = strlen(a->xa_noop), n = strlen(xid);
+    for (size_t i = 0; i < rg->npre; i++) {
+        if (strcasecmp(rg->pre[i].xid, xid)) continue;
+        if (rg->pre[i].touches || k + n + 2 > sizeof a->xa_noop) return false;
+        snprintf(a->xa_noop + k, sizeof a->xa_noop - k, "%s\n", xid);
+        return true;
+    }
+    return false;
+}
+
 static void group_end(PitrRange *rg, const PitrGroup *g)
 {
     RstPitrRangeInfo *a = &rg->info, *b = &rg->grp;
@@ -91,6 +192,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
         snprintf(a->max_event_gtid, sizeof a->max_event_gtid, "%s", b->max_event_gtid);
     }
     if (!a->named_db[0] && b->named_db[0]) snprintf(a->named_db, sizeof a->named_db, "%s", b->named_db);
+    if (!a->crossing[0] && b->crossing[0]) snprintf(a->crossing, sizeof a->crossing, "%s", b->crossing);
     if (rg->grp_prepared[0]) {
         if (rg->nxa < PITR_RANGE_XA_MAX) snprintf(rg->xa[rg->nxa++], PITR_SQL_XID_MAX, "%s", rg->grp_prepared);
         else rg->xa_overflow = true;
@@ -103,7 +205,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
             if (!strcasecmp(rg->xa[i], xid)) break;
         if (i < rg->nxa) {
             memmove(rg->xa[i], rg->xa[--rg->nxa], PITR_SQL_XID_MAX);
-        } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0]) {
+        } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0] && !noop_commit(rg, a, xid)) {
             char gs[64];
             binlog_gtid_format(&g->gtid, gs, sizeof gs);
             snprintf(a->xa_orphan, sizeof a->xa_orphan, "XA COMMIT %.400s (GTID %s)", xid, gs);
@@ -118,8 +220,13 @@ void pitr_range_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, bool counts,
     if (f == PITR_FEED_BEGIN) {
         memset(&rg->grp, 0, sizeof rg->grp);
         rg->grp_prepared[0] = rg->grp_ended[0] = 0;
+        rg->grp_touches = false;
     }
-    if (!counts || f == PITR_FEED_OTHER) return;
+    if (f == PITR_FEED_OTHER) return;
+    if (!counts) {
+        pre_feed(rg, g, f, ev, len);
+        return;
+    }
     if (len > rg->grp.max_event) {
         rg->grp.max_event = len;
         binlog_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);
@@ -144,6 +251,8 @@ int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const c
                        "position: its changes are in neither the snapshot nor the replayed range (the target "
                        "would fail with XAER_NOTA); restore to a point before it, or from a snapshot taken "
                        "after it", ri->xa_orphan, plan->snap_hex);
+    if (ri->crossing[0])
+        return err_set(err, ERR_UNSUPPORTED, "%s, or to a point before it", ri->crossing);
     if (target_db && ri->named_db[0]) {
         const json_t *dbs = json_object_get(plan->item, "databases");
         const char *from = json_string_value(json_object_get(json_array_get(dbs, 0), "name"));

@@ -26,6 +26,13 @@ typedef struct PitrRange {
     char grp_prepared[PITR_SQL_XID_MAX];/* the group in progress prepares this XA */
     char grp_ended[PITR_SQL_XID_MAX];   /* ... or commits / rolls back this one */
     bool grp_rollback;                  /* grp_ended is rolled back */
+    bool grp_touches;                   /* a group before the snapshot touches a restored database */
+    struct {
+        char xid[PITR_SQL_XID_MAX];
+        bool touches;                   /* its Table_maps or statements name a restored database */
+    } pre[PITR_RANGE_XA_MAX];           /* XA prepared before the snapshot and not ended there, in
+                                           the segments scanned before it (pitr_plan.c) */
+    size_t npre;
 } PitrRange;
 
 /* Start a scan from a snapshot whose database item is item. */

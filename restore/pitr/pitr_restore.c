@@ -259,6 +259,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         ps.src = src;
         rc = pitr_qfilter_open(&adbs, plan->snap_gtid, plan->target_gtid, pause ? next_paused : rst_pitr_source_next,
                                pause ? (void *)&ps : src, &qf, err);
+        if (!rc) pitr_qfilter_xa_noop(qf, plan->range.xa_noop);
     }
     if (rc) {
         err_wrap(err, "replay");

@@ -161,6 +161,151 @@ bool pitr_sql_names_db(const char *q, size_t ql, const char *db)
     return pitr_sql_names(q, ql, has_db, &h) != 0;
 }
 
+/* A table reference at the lexer: name or db.name. db gets the qualifier
+ * (unquoted) or "" when there is none; false when no name is there. */
+static bool table_ref(Lex *x, char *db, size_t cap)
+{
+    Tok a = next_tok(x), dot;
+    Lex peek;
+    db[0] = 0;
+    if (a.type != TK_WORD && a.type != TK_QUOTED) return false;
+    peek = *x;
+    dot = next_tok(&peek);
+    if (dot.type == TK_CHAR && dot.p[0] == '.') {
+        size_t k = 0;
+        for (size_t i = 0; i < a.n && k + 1 < cap; i++) {
+            db[k++] = a.p[i];
+            if (a.type == TK_QUOTED && a.p[i] == a.quote && i + 1 < a.n && a.p[i + 1] == a.quote) i++;
+        }
+        db[k] = 0;
+        *x = peek;
+        next_tok(x);   /* the table name */
+    }
+    return true;
+}
+
+static void skip_words(Lex *x, const char *const *words)
+{
+    for (;;) {
+        Lex peek = *x;
+        Tok t = next_tok(&peek);
+        bool hit = false;
+        for (const char *const *w = words; *w; w++)
+            if (is_word(&t, *w)) hit = true;
+        if (!hit) return;
+        *x = peek;
+    }
+}
+
+typedef struct Moves {
+    const char *dflt;
+    PitrSqlMoveFn fn;
+    void *ctx;
+} Moves;
+
+static int pair(const Moves *m, const char *to, const char *from, bool move)
+{
+    const char *a = to[0] ? to : m->dflt, *b = from[0] ? from : m->dflt;
+    if (!a || !b || !a[0] || !b[0] || !strcmp(a, b)) return 0;
+    return m->fn(m->ctx, a, b, move);
+}
+
+/* Every table read after FROM, JOIN or LIKE (and the comma list after FROM)
+ * from the lexer on, as a copy into to_db. */
+static int reads(const Moves *m, Lex *x, const char *to_db)
+{
+    static const char *const alias_words[] = {"AS", NULL};
+    char from[256];
+    Tok t;
+    int rc;
+    while ((t = next_tok(x)).type != TK_END) {
+        bool list = is_word(&t, "FROM");
+        if (!list && !is_word(&t, "JOIN") && !is_word(&t, "LIKE")) continue;
+        for (;;) {
+            Lex peek = *x;
+            Tok n = next_tok(&peek);
+            if (is_word(&n, "DUAL") || !table_ref(x, from, sizeof from)) break;
+            if ((rc = pair(m, to_db, from, false))) return rc;
+            if (!list) break;
+            skip_words(x, alias_words);
+            peek = *x;
+            n = next_tok(&peek);
+            if (n.type == TK_WORD && !is_word(&n, "WHERE") && !is_word(&n, "GROUP") && !is_word(&n, "ORDER") &&
+                !is_word(&n, "LIMIT") && !is_word(&n, "HAVING") && !is_word(&n, "JOIN") && !is_word(&n, "UNION") &&
+                !is_word(&n, "LEFT") && !is_word(&n, "RIGHT") && !is_word(&n, "INNER") && !is_word(&n, "CROSS") &&
+                !is_word(&n, "NATURAL") && !is_word(&n, "STRAIGHT_JOIN") && !is_word(&n, "WINDOW") &&
+                !is_word(&n, "FOR") && !is_word(&n, "LOCK") && !is_word(&n, "INTO") && !is_word(&n, "USE") &&
+                !is_word(&n, "FORCE") && !is_word(&n, "IGNORE") && !is_word(&n, "PARTITION")) {
+                *x = peek;   /* an alias without AS */
+                n = next_tok(&peek);
+            }
+            if (!(n.type == TK_CHAR && n.p[0] == ',')) break;
+            next_tok(x);
+        }
+    }
+    return 0;
+}
+
+int pitr_sql_moves(const char *q, size_t ql, const char *dflt, PitrSqlMoveFn fn, void *ctx)
+{
+    static const char *const if_exists[] = {"IF", "NOT", "EXISTS", NULL};
+    static const char *const alter_mods[] = {"ONLINE", "IGNORE", NULL};
+    static const char *const insert_mods[] = {"LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO", NULL};
+    Moves m = {dflt, fn, ctx};
+    Lex x = {q, ql, 0};
+    Tok a = next_tok(&x), t;
+    char to[256], from[256];
+    int rc;
+    if (is_word(&a, "RENAME")) {
+        t = next_tok(&x);
+        if (!is_word(&t, "TABLE") && !is_word(&t, "TABLES")) return 0;
+        skip_words(&x, if_exists);
+        for (;;) {
+            if (!table_ref(&x, from, sizeof from)) return 0;
+            while ((t = next_tok(&x)).type != TK_END && !is_word(&t, "TO")) {}
+            if (!table_ref(&x, to, sizeof to)) return 0;
+            if ((rc = pair(&m, to, from, true))) return rc;
+            t = next_tok(&x);
+            if (!(t.type == TK_CHAR && t.p[0] == ',')) return 0;
+        }
+    }
+    if (is_word(&a, "ALTER")) {
+        skip_words(&x, alter_mods);
+        t = next_tok(&x);
+        if (!is_word(&t, "TABLE")) return 0;
+        skip_words(&x, if_exists);
+        if (!table_ref(&x, from, sizeof from)) return 0;
+        while ((t = next_tok(&x)).type != TK_END) {
+            Lex peek = x;
+            Tok n;
+            if (!is_word(&t, "RENAME")) continue;
+            n = next_tok(&peek);
+            if (is_word(&n, "COLUMN") || is_word(&n, "INDEX") || is_word(&n, "KEY") || is_word(&n, "CONSTRAINT"))
+                continue;
+            if (is_word(&n, "TO") || is_word(&n, "AS") || (n.type == TK_CHAR && n.p[0] == '=')) x = peek;
+            if (table_ref(&x, to, sizeof to) && (rc = pair(&m, to, from, true))) return rc;
+        }
+        return 0;
+    }
+    if (is_word(&a, "CREATE")) {
+        t = next_tok(&x);
+        if (is_word(&t, "OR")) {
+            next_tok(&x);
+            t = next_tok(&x);
+        }
+        if (!is_word(&t, "TABLE")) return 0;   /* not TEMPORARY: the session's own */
+        skip_words(&x, if_exists);
+        if (!table_ref(&x, to, sizeof to)) return 0;
+        return reads(&m, &x, to);
+    }
+    if (is_word(&a, "INSERT") || is_word(&a, "REPLACE")) {
+        skip_words(&x, insert_mods);
+        if (!table_ref(&x, to, sizeof to)) return 0;
+        return reads(&m, &x, to);
+    }
+    return 0;
+}
+
 /* The rest of the statement from the lexer's position: the XA id, blanks
  * outside quotes removed, " ONE PHASE" cut (*one_phase says so). */
 static void xa_id(Lex *x, char *out, size_t cap, bool *one_phase)

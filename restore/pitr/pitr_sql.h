@@ -44,6 +44,17 @@ int pitr_sql_names(const char *q, size_t ql, PitrSqlNameFn fn, void *ctx);
  * DATABASE/SCHEMA). */
 bool pitr_sql_names_db(const char *q, size_t ql, const char *db);
 
+/* Tables the statement moves or copies between two databases: RENAME TABLE
+ * a TO b (and each pair of its list), ALTER TABLE a ... RENAME [TO|AS] b
+ * (move true), CREATE TABLE a ... LIKE b / SELECT ... FROM b and
+ * INSERT/REPLACE [INTO] a ... SELECT ... FROM b (move false: a copy into
+ * to_db). An unqualified name is in dflt (NULL or "": none, the pair is
+ * left out). fn gets each pair of different databases; stops when fn
+ * returns non-zero and returns that. Over-reports like pitr_sql_names
+ * (a word after LIKE in a WHERE counts as a table). */
+typedef int (*PitrSqlMoveFn)(void *ctx, const char *to_db, const char *from_db, bool move);
+int pitr_sql_moves(const char *q, size_t ql, const char *dflt, PitrSqlMoveFn fn, void *ctx);
+
 /* The statement text of an Execute_load_query event (LOAD DATA written as a
  * statement; type 18): its post-header is 26 bytes, the Query's 13 plus
  * file id, file name start and end, duplicate handling. Pointers into ev

@@ -113,6 +113,11 @@ typedef struct RstPitrRangeInfo {
     char xa_orphan[600];              /* "XA COMMIT <xid> (GTID g)": prepared before the snapshot */
     char named_db[400];               /* the first statement naming a restored database explicitly
                                          (its GTID, the database, its start) */
+    char xa_noop[2048];               /* XA COMMITs of the range whose XA was prepared before the
+                                         snapshot touching no restored database: their ids, one a
+                                         line; the replay turns them into no-ops */
+    char crossing[900];               /* the first statement moving or copying a table between a
+                                         restored and a non-restored database (GTID, both, start) */
 } RstPitrRangeInfo;
 
 typedef struct RstPitrPlan {

@@ -72,6 +72,28 @@ typedef struct SlaveStatus {
     char gtid_io_pos[256];
 } SlaveStatus;
 
+
+/* The SQL thread applies on the target itself: its error is a server that
+ * ran out of room or was stopped (exit 7 or 4), else an event of the range
+ * the target cannot apply as the source did, so the restore cannot be exact
+ * (ERR_UNSUPPORTED, exit 8). */
+static int sql_stopped(unsigned sql_errno, const char *sql_error, const char *pos, Err *err)
+{
+    switch (sql_errno) {
+    case 1021: case 1114:   /* ER_DISK_FULL, ER_RECORD_FILE_FULL */
+        return err_set(err, ERR_NOSPACE, "the target's replica SQL thread stopped at %s: error %u: %s",
+                       pos, sql_errno, sql_error);
+    case 1037: case 1041: case 1053: case 1205: case 1213: case 1927: case 2006: case 2013:
+        /* out of memory or resources, shutdown, lock wait, deadlock, killed, gone */
+        return err_set(err, ERR_DB, "the target's replica SQL thread stopped at %s: error %u: %s",
+                       pos, sql_errno, sql_error);
+    default:
+        return err_set(err, ERR_UNSUPPORTED, "the target's replica SQL thread stopped at %s: error %u: %s; "
+                       "the event cannot be applied to this target as on the source: restore to a point "
+                       "before it, or restore together the databases it names (`databases = a b`)",
+                       pos, sql_errno, sql_error);
+    }
+}
 static int slave_status(Replay *r, SlaveStatus *st, Err *err)
 {
     char sql[160];
@@ -347,8 +369,7 @@ static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
         if (rst_srcserver_error(r->src, &serr))
             return err_set(err, serr.code, "replay source failed: %s", serr.msg);
         if (ss.sql_errno)
-            return err_set(err, ERR_DB, "the target's replica SQL thread stopped at %s: error %u: %s",
-                           pos, ss.sql_errno, ss.sql_error);
+            return sql_stopped(ss.sql_errno, ss.sql_error, pos, err);
         if (ss.io_errno && src.connections == 0 && now - t0 > 2)
             return err_set(err, ERR_NET,
                            "the target server cannot connect back to tidemark's replay source "
@@ -424,7 +445,7 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
                        until_gtid ? until_gtid : "");
     if (t->start_gtid && rst_gtid_pos_parse(t->start_gtid, &r.start, err))
         return err_wrap(err, "replay: start position");
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
 
     /* one-time password for the replica's login: 32 chars of [a-zA-Z0-9] */
     randombytes_buf(rnd, sizeof rnd);

@@ -66,7 +66,7 @@ int rst_srcserver_open(const RstSrcConfig *cfg, RstEventNext next, void *next_ct
         return err_set(err, ERR_INVALID, "replay source: a password is required");
     if (cfg->server_id == 0)
         return err_set(err, ERR_INVALID, "replay source: server_id must not be 0");
-    if (sodium_init() < 0) return err_set(err, ERR_UNSUPPORTED, "libsodium failed to initialise");
+    if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
     s = calloc(1, sizeof *s);
     if (!s) return err_set(err, ERR_NOMEM, "replay source: out of memory");
     s->lfd = -1;

@@ -100,30 +100,30 @@ clash() {
 }
 nodb() { [ -z "$(q $TG -N -e "SHOW DATABASES LIKE '$1'")" ] || fail "$2: database $1 was created on the target"; }
 "$TM_BIN" --instance cases -q backup db >/dev/null || fail "backup of cases"
-clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --plan --socket $TG --user root
+clash 8 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --plan --socket $TG --user root
 grep -q "lower_case_table_names=1" "$T/err" && grep -q "nothing was touched" "$T/err" || { cat "$T/err"; fail "plan refusal wording"; }
 nodb cases "--plan"
 pass "--plan refuses Dup/dup: $(tail -1 "$T/err" | cut -c1-220)"
-clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --socket $TG --user root
+clash 8 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --socket $TG --user root
 nodb cases "restore db"
-clash 1 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --target-db other --socket $TG --user root
+clash 8 'table `Dup`' 'table `dup`' "$TM_BIN" --instance cases restore db --snapshot latest --target-db other --socket $TG --user root
 nodb other "restore db --target-db"
 pass "restore db refuses Dup/dup before creating anything (also with --target-db)"
 
 "$TM_BIN" --instance utf -q backup db >/dev/null || fail "backup of utf"
-clash 1 'table `été`' 'table `Été`' "$TM_BIN" --instance utf restore db --snapshot latest --plan --socket $TG --user root
+clash 8 'table `été`' 'table `Été`' "$TM_BIN" --instance utf restore db --snapshot latest --plan --socket $TG --user root
 grep -q "1 pair" "$T/err" || { cat "$T/err"; fail "ÉtéX is not a clash"; }
 nodb utf "Été/été"
 pass "UTF-8 names folded by the server: Été and été refused, ÉtéX not"
 
 "$TM_BIN" --instance dbcase -q backup db >/dev/null || fail "backup of Shop2/shop2"
-clash 1 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --plan --socket $TG --user root
-clash 1 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --socket $TG --user root
+clash 8 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --plan --socket $TG --user root
+clash 8 'database `Shop2`' 'database `shop2`' "$TM_BIN" --instance dbcase restore db --snapshot latest --socket $TG --user root
 nodb shop2 "Shop2/shop2"
 pass "databases Shop2 and shop2 refused by --plan and restore db"
 
 "$TM_BIN" --instance viewcase -q backup db >/dev/null || fail "backup of viewcase"
-clash 1 'table `v1`' 'view `V1`' "$TM_BIN" --instance viewcase restore db --snapshot latest --socket $TG --user root
+clash 8 'table `v1`' 'view `V1`' "$TM_BIN" --instance viewcase restore db --snapshot latest --socket $TG --user root
 nodb viewcase "V1/v1"
 pass "a view V1 beside a table v1 refused by restore db"
 echo "db_names: all checks passed"

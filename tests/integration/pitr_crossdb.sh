@@ -133,9 +133,63 @@ INSERT INTO c_5.nokey VALUES (9, 'nine');
 UPDATE c_5.t1 SET v = v + 5 WHERE id = 3;
 SQL
 G4=$(pos)
-stop_follower_at "$G4"
+# (4) tables moved or copied across the restored/non-restored boundary, each
+# after a snapshot of its own: first what must pass (between two non-restored
+# databases, a copy out of c_5), then each crossing shape
+q $S <<'SQL'
+SET SESSION binlog_format = ROW;
+CREATE TABLE c_5.mv (id INT PRIMARY KEY) ENGINE=InnoDB;
+INSERT INTO c_5.mv VALUES (1);
+CREATE TABLE oth.m (id INT PRIMARY KEY) ENGINE=InnoDB;
+SQL
+snap() { TM --json backup db > "$T/s.json" || fail "snapshot $1"; python3 -c "import json;print(json.load(open('$T/s.json'))['snapshot'])"; }
+SC=$(snap C)
+q $S <<'SQL'
+SET SESSION binlog_format = STATEMENT;
+RENAME TABLE cX5.t1 TO oth.t1x;
+INSERT INTO oth.o SELECT id + 200, v FROM c_5.t1 WHERE id < 3;
+CREATE TABLE oth.cp LIKE c_5.nokey;
+USE c_5;
+RENAME TABLE mv TO mv2, mv2 TO mv;
+SQL
+G5N=$(pos)
+q $S -e "RENAME TABLE c_5.mv TO oth.mv"
+G5=$(pos); SD=$(snap D)
+q $S -e "RENAME TABLE oth.m TO c_5.m"
+G6=$(pos); SE=$(snap E)
+q $S -e "USE oth; SET SESSION binlog_format = STATEMENT; CREATE TABLE c_5.cp LIKE o"
+G7=$(pos); SF=$(snap F)
+q $S -e "SET SESSION binlog_format = STATEMENT; INSERT INTO c_5.t1 (id, v) SELECT o.id + 500, o.v FROM c_5.x2 AS k, oth.o AS o WHERE o.id = k.id"
+G8=$(pos); SG=$(snap G)
+q $S -e "USE oth; ALTER TABLE o RENAME TO c_5.o3"
+G9=$(pos)
+# (5) after snapshot H: statements on oth carrying Intvar, Rand and User_var
+# events and a LOAD DATA (Begin_load_query + Execute_load_query) on oth
+# (STATEMENT format), beside row changes of c_5: the net path judges those
+# events by the statement they precede
+SH=$(snap H)
+q $S <<'SQL'
+USE oth;
+SET SESSION binlog_format = STATEMENT;
+CREATE TABLE ai (id INT AUTO_INCREMENT PRIMARY KEY, v DOUBLE) ENGINE=InnoDB;
+INSERT INTO ai (v) VALUES (1), (2);
+INSERT INTO ai (v) VALUES (RAND());
+SET @w = 7;
+INSERT INTO ai (v) VALUES (@w + LAST_INSERT_ID());
+SET SESSION binlog_format = ROW;
+UPDATE c_5.t1 SET v = v + 9 WHERE id = 2;
+INSERT INTO c_5.nokey VALUES (10, 'ten');
+SQL
+q $S --local-infile=1 -e "USE oth; SET SESSION binlog_format = STATEMENT; CREATE TABLE ld (a INT, b VARCHAR(20));
+  LOAD DATA LOCAL INFILE '$T/rows.txt' INTO TABLE ld" || fail "LOAD DATA into oth.ld"
+q $S -e "SET SESSION binlog_format = ROW; UPDATE c_5.t1 SET v = v + 1 WHERE id = 4"
+G10=$(pos)
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^Intvar$' || fail "no Intvar event in the binlog"
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^RAND$' || fail "no Rand event in the binlog"
+q $S -N -e "SHOW BINLOG EVENTS IN '$(q $S -N -e 'SHOW MASTER STATUS' | cut -f1)'" | awk -F'\t' '{print $3}' | grep -q '^User var$' || fail "no User_var event in the binlog"
+stop_follower_at "$G10"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
-echo "snapshot A at $GA; points G0 $G0 G1 $G1 G2 $G2 G3 $G3 G4 $G4"
+echo "snapshot A at $GA; points G0 $G0 G1 $G1 G2 $G2 G3 $G3 G4 $G4 G5 $G5 G6 $G6 G7 $G7 G8 $G8 G9 $G9"
 
 shape() { # sock db -> every table's columns and CHECKSUM TABLE
   local t
@@ -189,7 +243,7 @@ python3 -c "
 import json; j=json.load(open('$T/r.json'))
 assert j['plan']['snapshot'] == json.load(open('$T/b.json'))['snapshot'], 'the plan did not start at B'" || fail "G4: snapshot"
 grep -q "^t3 " "$T/t.shape" && fail "G4: c_5.t3 still exists"
-expect_fail 1 "a statement naming restored database \`c_5\` is not a row change: DROP TABLE" \
+expect_fail 2 "a statement naming restored database \`c_5\` is not a row change: DROP TABLE" \
   TM restore db --to-gtid "$G4" --apply net --socket $TG --user root --drop-existing
 pass "G4 --apply net refused: $(grep -o 'refused.*' "$T/err" | head -1)"
 
@@ -202,9 +256,35 @@ diff "$T/t.shape" "$T/r.shape" >&2 || fail "rename to G0: c5new differs from the
 q $S -N -e "SHOW BINLOG EVENTS" | grep -q 'DROP TEMPORARY TABLE IF EXISTS `c_5`.`tt`' || fail "no DROP TEMPORARY TABLE naming c_5 in the binlog"
 pass "--target-db c5new to G0 (default-database statements, a temporary table): equal to the reference"
 q $TG -e "DROP DATABASE c5new"
-expect_fail 1 "names database \`c_5\` explicitly (ALTER TABLE c_5.t1 ADD COLUMN qual INT)" \
+expect_fail 8 "names database \`c_5\` explicitly (ALTER TABLE c_5.t1 ADD COLUMN qual INT)" \
   TM restore db --to-gtid "$G1" --target-db c5new --socket $TG --user root --drop-existing
 grep -q "GTID 0-1-" "$T/err" || { cat "$T/err"; fail "the refusal does not name the GTID"; }
 [ -z "$(q $TG -N -e "SHOW DATABASES LIKE 'c5new'")" ] || fail "rename refused, but c5new was loaded"
 clean_target "rename refused"
 pass "--target-db to G1 refused before the load: $(grep -o 'the statement of GTID.*' "$T/err" | cut -c1-150)"
+
+# ---- (4) moves and copies across the restored/non-restored boundary -----------------------
+check "G5N (RENAME between oth and cX5, copies out of c_5, a RENAME within c_5)" "$G5N"
+cross() { # label GTID snapshot fragment: refused before the load, naming the GTID and the way on
+  local label=$1 g=$2 sn=$3 frag=$4
+  shape $TG c_5 > "$T/before.shape"
+  expect_fail 8 "$frag" TM restore db --to-gtid "$g" --snapshot "$sn" --socket $TG --user root --drop-existing
+  grep -q "the statement of GTID $g " "$T/err" && grep -q "nothing was touched" "$T/err" \
+    && grep -qF '(`databases = c_5 oth` in the instance)' "$T/err" || { cat "$T/err"; fail "$label: refusal wording"; }
+  shape $TG c_5 > "$T/after.shape"; diff -q "$T/before.shape" "$T/after.shape" >/dev/null || fail "$label: the target was changed"
+  expect_fail 8 "$frag" TM restore db --to-gtid "$g" --snapshot "$sn" --plan --socket $TG --user root --drop-existing
+  pass "$label refused before the load and by --plan: $(grep -o 'the statement of GTID.*' "$T/err" | cut -c1-200)"
+}
+cross "RENAME TABLE c_5.mv TO oth.mv (no default database)" "$G5" "$SC" \
+  "moves a table between restored database \`c_5\` and database \`oth\`, which is not restored (RENAME TABLE c_5.mv TO oth.mv)"
+cross "RENAME TABLE oth.m TO c_5.m" "$G6" "$SD" "moves a table between restored database \`c_5\` and database \`oth\`"
+cross "CREATE TABLE c_5.cp LIKE o under USE oth" "$G7" "$SE" "copies into restored database \`c_5\` from database \`oth\`, which is not restored (CREATE TABLE c_5.cp LIKE o)"
+cross "INSERT INTO c_5.t1 ... SELECT ... FROM c_5.x2 AS k, oth.o AS o (STATEMENT)" "$G8" "$SF" "copies into restored database \`c_5\` from database \`oth\`"
+cross "ALTER TABLE o RENAME TO c_5.o3 under USE oth" "$G9" "$SG" "(ALTER TABLE o RENAME TO c_5.o3)"
+
+# ---- (5) Intvar / Rand / User_var of statements on oth: the net path takes the range -------
+check "G10 (Intvar, Rand, User_var, Begin_load_query events of statements on oth, --apply net)" "$G10" --apply net
+python3 -c "
+import json; j=json.load(open('$T/r.json'))
+assert j['plan']['snapshot'] == '$SH', 'the plan did not start at H'" || fail "G10: snapshot"
+echo "pitr_crossdb: all checks passed"

@@ -15,8 +15,15 @@
 #      prepared transaction on the target (it says it rolled it back), so the
 #      next --drop-existing restore does not wait on its locks; a target past
 #      the XA COMMIT holds c1's changes. Each compared with the reference;
-#  (4) a replay that fails (error 1146) after d1's XA PREPARE (its XA COMMIT
-#      already sent to the replica, not applied) rolls d1 back and says so,
+#  (5) e1 (ROW, under USE shop) and e2 (STATEMENT, under USE xo), prepared
+#      before snapshot C on database xo only, their prepare groups in the
+#      archive, committed after C: restoring past their XA COMMITs from C is
+#      exact (the commits are no-ops), on the default path and transaction
+#      by transaction; (4) crosses them too; e3, prepared before C on xo
+#      and shop, is still refused;
+#  (4) a replay that fails (error 1146, exit 8 naming Last_SQL_Error) after
+#      d1's XA PREPARE (its XA COMMIT already sent to the replica, not
+#      applied) rolls d1 back and says so,
 #      so the next --drop-existing restore does not wait on its locks.
 source "$(dirname "$0")/lib.sh"
 command -v mariadb-binlog >/dev/null || { echo "SKIP: mariadb-binlog missing"; exit 77; }
@@ -58,16 +65,33 @@ q $S -e "XA COMMIT 'a1'"
 G_AC=$(pos)                      # a1's XA COMMIT
 q $S -e "USE shop; INSERT INTO t VALUES (15, 15);"
 G_15=$(pos)
+# e1 prepared before snapshot C on a database that is not restored (its
+# prepare group is in the archive), committed after C: a no-op for shop
+q $S -e "CREATE DATABASE xo; CREATE TABLE xo.t (id INT PRIMARY KEY) ENGINE=InnoDB;"
+q $S -e "USE shop; SET SESSION binlog_format = ROW; XA START 'e1'; INSERT INTO xo.t VALUES (1); XA END 'e1'; XA PREPARE 'e1';"
+q $S -e "USE xo; SET SESSION binlog_format = STATEMENT; XA START 'e2'; INSERT INTO t VALUES (2); XA END 'e2'; XA PREPARE 'e2';"
+# e3 likewise, but it also writes shop (committed after d1, below): still refused
+q $S -e "USE xo; SET SESSION binlog_format = ROW; XA START 'e3'; INSERT INTO t VALUES (3); INSERT INTO shop.nokey VALUES (3, 'e3'); XA END 'e3'; XA PREPARE 'e3';"
+G_EP=$(pos)
+# the follower seals a segment after 1 s (binlog_flush_seconds): e1..e3's
+# prepare groups lie in an earlier segment than C's position
+sleep 2; q $S -e "CREATE TABLE xo.pad (id INT)"; sleep 2
 TM --json backup db > "$T/c.json" || fail "snapshot C"
 SNAPC=$(python3 -c "import json;print(json.load(open('$T/c.json'))['snapshot'])")
-# d1 prepared, then a statement the target cannot run (it reads a table of a
-# database that is not restored): the replay fails with d1 prepared on the target
+q $S -e "XA COMMIT 'e1'; XA COMMIT 'e2'"
+G_EC=$(pos)
+# d1 prepared, then a statement the target cannot run (a multi-table UPDATE
+# reading a table of a database that is not restored, which the range check
+# does not parse): the replay fails with d1 prepared on the target
 q $S -e "USE shop; XA START 'd1'; INSERT INTO t VALUES (300, 300); XA END 'd1'; XA PREPARE 'd1';"
 G_DP=$(pos)
 q $S -e "CREATE DATABASE other; CREATE TABLE other.o (id INT PRIMARY KEY); INSERT INTO other.o VALUES (1);"
-q $S -e "USE shop; SET SESSION binlog_format = STATEMENT; INSERT INTO t SELECT id + 400, id FROM other.o; XA COMMIT 'd1';"
+q $S -e "USE shop; CREATE TABLE u (id INT PRIMARY KEY); INSERT INTO u VALUES (1);
+  SET SESSION binlog_format = STATEMENT; UPDATE u, other.o SET u.id = u.id + o.id; XA COMMIT 'd1';"
 END=$(pos)
-stop_follower_at "$END"
+q $S -e "XA COMMIT 'e3'"
+G_E3C=$(pos)
+stop_follower_at "$G_E3C"
 mapfile -t FILES < <(sed 's|^\./||' "$SRCDIR/data/binlog.index" | while read -r f; do echo "$SRCDIR/data/${f##*/}"; done)
 echo "snapshot A at $GA; b1 rolled back by $G_B; c1 prepared $G_CP, committed by $G_CC; a1 committed $G_AC; end $END"
 
@@ -109,19 +133,39 @@ check "past c1's XA COMMIT" "$G_CC"
 # ---- (1) a1: prepared at A, committed after -------------------------------------------------
 sums $TG > "$T/before.sum"
 for apply in auto net transactions; do
-  expect_fail 1 "XA COMMIT X'6131',X'',1 (GTID $G_AC) commits an XA transaction prepared before snapshot" \
+  expect_fail 8 "XA COMMIT X'6131',X'',1 (GTID $G_AC) commits an XA transaction prepared before snapshot" \
     TM restore db --to-gtid "$END" --snapshot "$SNAP" --apply $apply --socket $TG --user root --drop-existing
   grep -q "nothing was touched" "$T/err" && grep -q "restore to a point before it, or from a snapshot taken after it" "$T/err" \
     || { cat "$T/err"; fail "a1 ($apply): refusal wording"; }
   sums $TG > "$T/after.sum"; diff -q "$T/before.sum" "$T/after.sum" >/dev/null || fail "a1 ($apply): the target was changed"
 done
-expect_fail 1 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
+expect_fail 8 "XA COMMIT X'6131',X'',1" TM restore db --to-gtid "$G_AC" --snapshot "$SNAP" --plan --socket $TG --user root --drop-existing
 pass "past a1's XA COMMIT: refused before the load on every apply path and by --plan: $(grep -o 'XA COMMIT.*' "$T/err" | cut -c1-140)"
 check "before a1's XA COMMIT" "$G_CC" --apply transactions
 
+# ---- (5) XA COMMITs of e1/e2, prepared before C on xo only (ROW and STATEMENT) -------------
+for apply in auto transactions; do
+  TM --json restore db --to-gtid "$G_EC" --snapshot "$SNAPC" --apply $apply --socket $TG --user root --drop-existing \
+    > "$T/r.json" 2> "$T/r.err" || { cat "$T/r.err"; fail "e1/e2 ($apply): refused or failed"; }
+  python3 -c "
+import json; j=json.load(open('$T/r.json'))
+assert j['verdict']=='verified' and j['reached'] and j['load_verified'], j" || fail "e1/e2 ($apply): verdict"
+  no_prepared $TG "e1/e2 ($apply)"
+  [ -z "$(q $TG -N -e "SHOW DATABASES LIKE 'xo'")" ] || fail "e1/e2 ($apply): xo reached the target"
+done
+sums $TG > "$T/t.sum"; TM -q restore db --snapshot "$SNAPC" --socket $RF --user root --drop-existing >/dev/null 2>&1 \
+  || fail "reference: snapshot C"
+sums $RF > "$T/r.sum"; diff "$T/t.sum" "$T/r.sum" >&2 || fail "e1/e2: shop differs from snapshot C"
+pass "XA COMMITs of e1 (ROW) and e2 (STATEMENT), prepared before C on xo only: no-ops, shop equal to C"
+expect_fail 8 "XA COMMIT X'6533',X'',1 (GTID $G_E3C) commits an XA transaction prepared before snapshot" \
+  TM restore db --to-gtid "$G_E3C" --snapshot "$SNAPC" --plan --socket $TG --user root --drop-existing
+pass "XA COMMIT of e3, prepared before C on xo and shop: refused"
+
 # ---- (4) a failed replay leaves no prepared transaction behind -----------------------------
-expect_fail 4 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
+expect_fail 8 "error 1146" TM restore db --to-gtid "$END" --snapshot "$SNAPC" --apply transactions \
   --socket $TG --user root --drop-existing
+grep -q "replica SQL thread stopped at .*error 1146: .*cannot be applied to this target as on the source" "$T/err" \
+  || { cat "$T/err"; fail "the SQL thread's stop: not named as a refusal"; }
 grep -q "the XA transaction X'6431',X'',1 the failed replay prepared (GTID $G_DP) was rolled back" "$T/err" \
   || { cat "$T/err"; fail "d1: no word of its rollback"; }
 no_prepared $TG "failed replay"

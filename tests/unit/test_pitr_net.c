@@ -662,11 +662,38 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     (void)state;
     Fx f;
     open_fx(&f, true);
+    /* an Intvar is judged by the Query it precedes: one on a database that
+     * is not restored changes nothing here, one on erp is refused */
     header(&f.e, 5);
     ev_put8(&f.e, 2);
     ev_put32(&f.e, 1);
     ev_put32(&f.e, 0);
     finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "other", "INSERT INTO t (v) VALUES (1)");
+    assert_int_equal(feed(&f), 0);
+    header(&f.e, 13);   /* Rand: two 8-byte seeds */
+    ev_put32(&f.e, 1); ev_put32(&f.e, 0); ev_put32(&f.e, 2); ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    query_event(&f.e, "erp", "INSERT INTO t1 VALUES (RAND())");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "restored database `erp`"));
+    pitr_net_close(f.n);
+
+    /* ... and refused when anything but a Query follows it */
+    open_fx(&f, true);
+    header(&f.e, 14);   /* User_var, its body does not matter here */
+    ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    header(&f.e, 5);
+    ev_put8(&f.e, 2);
+    ev_put32(&f.e, 1);
+    ev_put32(&f.e, 0);
+    finish(&f.e);
+    assert_int_equal(feed(&f), 0);
+    table_map(&f.e, 101, "erp", "t1", 3);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "Intvar"));
     pitr_net_close(f.n);
@@ -677,6 +704,59 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     finish(&f.e);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "200"));
+    pitr_net_close(f.n);
+}
+
+static void load_query_event(Ev *e, const char *db, const char *text)
+{
+    header(e, 18);   /* Execute_load_query: the Query post-header plus file id, start, end, dup */
+    ev_put32(e, 77);
+    ev_put32(e, 0);
+    ev_put8(e, (unsigned)strlen(db));
+    ev_put16(e, 0);
+    ev_put16(e, 0);
+    ev_put32(e, 1);
+    ev_put32(e, 17);
+    ev_put32(e, 43);
+    ev_put8(e, 0);
+    ev_put(e, db, strlen(db) + 1);
+    ev_put(e, text, strlen(text));
+    finish(e);
+}
+
+static void load_blocks(Ev *e, Fx *f)
+{
+    header(e, 17);   /* Begin_load_query: file id, data */
+    ev_put32(e, 1);
+    ev_put(e, "1\t2\n", 4);
+    finish(e);
+    assert_int_equal(feed(f), 0);
+    header(e, 9);    /* Append_block */
+    ev_put32(e, 1);
+    ev_put(e, "3\t4\n", 4);
+    finish(e);
+    assert_int_equal(feed(f), 0);
+}
+
+static void test_load_data_judged_by_its_statement(void **state)
+{
+    (void)state;
+    Fx f;
+    open_fx(&f, true);
+    load_blocks(&f.e, &f);
+    load_query_event(&f.e, "other", "LOAD DATA INFILE '/tmp/SQL_LOAD-1-2-3.data' INTO TABLE t");
+    assert_int_equal(feed(&f), 0);   /* another database: nothing restored changes */
+    load_blocks(&f.e, &f);
+    load_query_event(&f.e, "other", "LOAD DATA INFILE '/tmp/SQL_LOAD-1-2-3.data' INTO TABLE erp.t1");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "naming restored database `erp`"));
+    pitr_net_close(f.n);
+
+    open_fx(&f, true);   /* a file whose statement never comes */
+    load_blocks(&f.e, &f);
+    query_event(&f.e, "other", "COMMIT");
+    assert_int_equal(feed(&f), ERR_UNSUPPORTED);
+    assert_non_null(strstr(f.err.msg, "Begin_load_query"));
     pitr_net_close(f.n);
 }
 
@@ -1158,6 +1238,7 @@ int main(void)
         cmocka_unit_test(test_rollback_refused_only_after_restored_rows),
         cmocka_unit_test(test_table_definition_change_is_refused),
         cmocka_unit_test(test_intvar_and_unknown_events_are_unsupported),
+        cmocka_unit_test(test_load_data_judged_by_its_statement),
         cmocka_unit_test(test_partial_image_on_fold_table_is_unsupported),
         cmocka_unit_test(test_column_count_mismatch_is_refused),
         cmocka_unit_test(test_other_db_is_skipped_and_not_listed),

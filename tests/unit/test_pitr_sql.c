@@ -62,6 +62,50 @@ static void test_names_are_qualifiers_outside_literals_and_comments(void **state
     assert_false(pitr_sql_names_db("INSERT INTO t VALUES ('c_5.t3')", 31, "c_5"));
 }
 
+typedef struct MoveList {
+    char out[512];
+} MoveList;
+
+static int collect_move(void *ctx, const char *to, const char *from, bool move)
+{
+    MoveList *m = ctx;
+    size_t k = strlen(m->out);
+    snprintf(m->out + k, sizeof m->out - k, "%s%s%s%s", k ? " " : "", from, move ? ">" : "+>", to);
+    return 0;
+}
+
+static const char *moves(const char *q, const char *dflt)
+{
+    static MoveList m;
+    m.out[0] = 0;
+    pitr_sql_moves(q, strlen(q), dflt, collect_move, &m);
+    return m.out;
+}
+
+static void test_moves_and_copies_between_databases(void **state)
+{
+    (void)state;
+    assert_string_equal(moves("RENAME TABLE z_keys.newt2 TO z_cross.moved", ""), "z_keys>z_cross");
+    assert_string_equal(moves("rename table `a`.t to b.t, c.u TO c.v, x TO `d``q`.x", "e"), "a>b e>d`q");
+    assert_string_equal(moves("RENAME TABLE IF EXISTS a.t WAIT 3 TO b.t", NULL), "a>b");
+    assert_string_equal(moves("RENAME TABLE t TO u", "a"), "");
+    assert_string_equal(moves("ALTER TABLE o RENAME TO c_5.o3", "oth"), "oth>c_5");
+    assert_string_equal(moves("ALTER ONLINE IGNORE TABLE IF EXISTS a.t ADD c INT, RENAME AS b.t", NULL), "a>b");
+    assert_string_equal(moves("ALTER TABLE a.t RENAME COLUMN x TO y, RENAME INDEX i TO j", NULL), "");
+    assert_string_equal(moves("CREATE TABLE c_5.cp LIKE o", "oth"), "oth+>c_5");
+    assert_string_equal(moves("CREATE OR REPLACE TABLE IF NOT EXISTS a.t (LIKE b.u)", NULL), "b+>a");
+    assert_string_equal(moves("CREATE TABLE a.t (id INT) SELECT x.id FROM b.s x JOIN `c`.s2 ON 1", NULL),
+                        "b+>a c+>a");
+    assert_string_equal(moves("CREATE TEMPORARY TABLE a.t LIKE b.u", NULL), "");
+    assert_string_equal(moves("INSERT INTO c_5.t1 (id, v) SELECT o.id, o.v FROM c_5.x2 AS k, oth.o AS o", NULL),
+                        "oth+>c_5");
+    assert_string_equal(moves("INSERT LOW_PRIORITY IGNORE t SELECT * FROM s1 a, b.s2, (SELECT 1 FROM c.s3) q", "d"),
+                        "b+>d c+>d");
+    assert_string_equal(moves("REPLACE a.t SELECT 1 FROM DUAL", "b"), "");
+    assert_string_equal(moves("INSERT INTO a.t VALUES ('FROM b.t')", NULL), "");
+    assert_string_equal(moves("UPDATE a.t SET v = 1", NULL), "");
+}
+
 static void test_kinds_and_xa_ids(void **state)
 {
     char xid[PITR_SQL_XID_MAX];
@@ -356,6 +400,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_names_are_qualifiers_outside_literals_and_comments),
         cmocka_unit_test(test_kinds_and_xa_ids),
+        cmocka_unit_test(test_moves_and_copies_between_databases),
         cmocka_unit_test(test_filter_keeps_what_concerns_restored_and_noops_the_rest),
         cmocka_unit_test(test_filter_refuses_source_name_under_rename),
         cmocka_unit_test(test_filter_refuses_load_data_naming_source_under_rename),

@@ -77,7 +77,7 @@ int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, E
         return err_set(err, ERR_CORRUPT, "format description event too short (%zu bytes)", len);
     unsigned alg = ev[len - 5];
     if (alg != 0 && alg != 1)
-        return err_set(err, ERR_UNSUPPORTED, "binlog checksum algorithm %u is not supported", alg);
+        return err_set(err, ERR_VERSION, "binlog checksum algorithm %u is not supported", alg);
     *out_alg = alg;
     return 0;
 }

@@ -86,7 +86,7 @@ int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err)
         if (binlog_gtid_parse(t, &g, err))
             return err->code;
         if (out->n == BINLOG_MAX_DOMAINS)
-            return err_set(err, ERR_UNSUPPORTED, "more than %d GTID domains",
+            return err_set(err, ERR_NOMEM, "more than %d GTID domains",
                            BINLOG_MAX_DOMAINS);
         binlog_gtid_set_update(out, &g);
     }
