@@ -138,6 +138,13 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
                 (unsigned long long)st.tables, (unsigned long long)st.rows, (double)st.bytes / 1e6,
                 st.seconds, st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0.0, st.method,
                 st.lock_ms);
+    if (st.prepared_xa > 0 && !ctx->quiet)
+        fprintf(stderr,
+                "tidemark: warn: %d XA transaction(s) prepared at the dump's point (%s): their "
+                "changes are not in this snapshot; a point-in-time restore from it past their XA "
+                "COMMIT replays them only when the binlog archive holds their XA PREPARE (else it "
+                "is refused): take the next backup once they have ended\n",
+                st.prepared_xa, st.prepared_xa_ids);
     if (with_files) {
         static const char *keys[] = {"documents_dir", "conf_php", "custom_dir"};
         for (size_t i = 0; i < 3; i++) {
@@ -166,12 +173,14 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     if (rc) goto out;
     if (ctx->json) {
         json_t *bl = json_object_get(item, "binlog");
-        cli_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:s,s:O,s:I,s:I}", "snapshot", hex,
+        json_t *px = json_object_get(item, "prepared_xa");
+        px = px ? json_incref(px) : json_array();
+        cli_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:s,s:O,s:I,s:I,s:o}", "snapshot", hex,
                                  "tables", (json_int_t)st.tables, "rows", (json_int_t)st.rows,
                                  "dump_bytes", (json_int_t)st.bytes, "dump_seconds", st.seconds,
                                  "lock_ms", st.lock_ms, "method", st.method, "binlog",
                                  bl ? bl : json_null(), "bytes_new", (json_int_t)rs.bytes_new,
-                                 "bytes_stored", (json_int_t)rs.bytes_stored));
+                                 "bytes_stored", (json_int_t)rs.bytes_stored, "prepared_xa", px));
     } else if (!ctx->quiet) {
         printf("snapshot %.12s saved (%llu new bytes, %llu stored)\n", hex,
                (unsigned long long)rs.bytes_new, (unsigned long long)rs.bytes_stored);

@@ -44,7 +44,12 @@ SQL
 # a1 and b1 prepared by clients that then disconnect (prepared XA survives that)
 q $S -e "USE shop; XA START 'a1'; INSERT INTO t VALUES (100, 100); UPDATE t SET v = v + 1000 WHERE id = 1; XA END 'a1'; XA PREPARE 'a1';"
 q $S -e "USE shop; XA START 'b1'; INSERT INTO t VALUES (110, 110); DELETE FROM nokey; XA END 'b1'; XA PREPARE 'b1';"
-TM --json backup db > "$T/a.json" || fail "snapshot A"
+TM --json backup db > "$T/a.json" 2> "$T/a.err" || fail "snapshot A"
+# the backup names the XA transactions prepared at its point (their changes are in no snapshot)
+[ "$(python3 -c "import json;print(' '.join(sorted(json.load(open('$T/a.json'))['prepared_xa'])))")" = "'a1' 'b1'" ] \
+  || { cat "$T/a.json"; fail "snapshot A: prepared_xa does not list a1 and b1"; }
+grep "warn: 2 XA transaction(s) prepared at the dump's point (" "$T/a.err" | grep -qF "'a1'" && grep -qF "'b1'" "$T/a.err" \
+  || { cat "$T/a.err"; fail "snapshot A: no warning naming the prepared XA transactions"; }
 SA=$(python3 -c "import json;j=json.load(open('$T/a.json'));print(j['binlog']['file']+':'+str(j['binlog']['position']))")
 GA=$(python3 -c "import json;print(json.load(open('$T/a.json'))['binlog']['gtid'])")
 SNAP=$(python3 -c "import json;print(json.load(open('$T/a.json'))['snapshot'])")
@@ -54,6 +59,8 @@ cleanup_hooks+=("kill $FPID 2>/dev/null")
 q $S -e "USE shop; INSERT INTO t VALUES (11, 11); XA ROLLBACK 'b1'; INSERT INTO t VALUES (12, 12);"
 G_B=$(pos)                       # past b1's XA ROLLBACK
 TM --json backup db > "$T/b.json" || fail "snapshot B"   # a1 still prepared, b1 gone
+[ "$(python3 -c "import json;print(' '.join(json.load(open('$T/b.json'))['prepared_xa']))")" = "'a1'" ] \
+  || { cat "$T/b.json"; fail "snapshot B: prepared_xa is not a1 alone"; }
 SNAPB=$(python3 -c "import json;print(json.load(open('$T/b.json'))['snapshot'])")
 q $S -e "USE shop; XA START 'c1'; INSERT INTO t VALUES (200, 200); UPDATE t SET v = v * 2 WHERE id BETWEEN 2 AND 5; INSERT INTO nokey VALUES (2, 'c1'); XA END 'c1'; XA PREPARE 'c1';"
 G_CP=$(pos)                      # c1's XA PREPARE

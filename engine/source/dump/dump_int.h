@@ -85,6 +85,11 @@ int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bo
                     unsigned lock_wait_timeout, DumpPoint *out, Err *err);
 /* Release a held lock (lock_ms becomes the hold time) and close its connection. */
 int dump_point_release(DumpPoint *p, Err *err);
+
+/* The XIDs (XA RECOVER FORMAT='SQL' text) of the XA transactions prepared on
+ * the server now: *out a new JSON array (maybe empty), or NULL when the
+ * server or account cannot list them. Errors only for out of memory. */
+int dump_prepared_xa(MYSQL *m, json_t **out, Err *err);
 void dump_point_clear(DumpPoint *p);
 
 /* Dump one table's rows through m (inside the snapshot) into r.

@@ -164,7 +164,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
     DumpCatalog cat = {0};
     DumpPoint pt = {0};
     Job job;
-    json_t *item = NULL, *dbs = NULL, *server = NULL, *ref = NULL;
+    json_t *item = NULL, *dbs = NULL, *server = NULL, *ref = NULL, *xa = NULL;
     Buf text;
     bool nontx = false, job_init = false, any_values_hash = false;
     double t0 = clock_mono_s();
@@ -193,6 +193,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         goto out;
     if ((rc = dump_point_take(conn, conns, n, nontx, opt->force_lock, opt->lock_wait_timeout, &pt, err)))
         goto out;
+    if ((rc = dump_prepared_xa(conns[0], &xa, err))) goto out;
     if ((rc = dump_catalog_read(conns[0], opt->databases, &cat, err))) goto out;
 
     /* non-transactional tables: dumped now, while their writes are blocked */
@@ -320,6 +321,9 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
                                       (json_int_t)pt.pos, "gtid", pt.gtid ? pt.gtid : ""));
     else
         json_object_set_new(item, "binlog", json_null());
+    /* XA transactions prepared at the point (docs/FORMAT.md): their changes
+     * are not in the snapshot; present only when there are some */
+    if (json_array_size(xa)) json_object_set(item, "prepared_xa", xa);
     if (opt->with_grants) {
         if ((rc = dump_grants_read(conns[0], &text, err))) goto out;
         if ((rc = put_text_stream(r, text.data, text.len, &ref, err))) goto out;
@@ -335,11 +339,18 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         stats->lock_ms = pt.lock_ms;
         stats->seconds = clock_mono_s() - t0;
         snprintf(stats->method, sizeof stats->method, "%s", pt.method);
+        stats->prepared_xa = xa ? (int)json_array_size(xa) : -1;
+        for (size_t i = 0; i < json_array_size(xa); i++) {
+            size_t l = strlen(stats->prepared_xa_ids);
+            snprintf(stats->prepared_xa_ids + l, sizeof stats->prepared_xa_ids - l, "%s%s",
+                     i ? ", " : "", json_string_value(json_array_get(xa, i)));
+        }
     }
     json_object_set_new(item, "duration_ms", json_integer((json_int_t)((clock_mono_s() - t0) * 1000)));
     *out_item = item;
     item = NULL;
 out:
+    json_decref(xa);
     if (rc) {
         Err e2;
         dump_point_release(&pt, &e2);

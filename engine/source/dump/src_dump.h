@@ -118,6 +118,8 @@ typedef struct SrcDumpStats {
     double lock_ms;          /* global lock hold time; 0 when none was taken */
     double seconds;
     char method[24];         /* "snapshot", "snapshot-match", "backup-stage", "ftwrl" */
+    int prepared_xa;         /* XA transactions prepared at the point; -1: not known */
+    char prepared_xa_ids[256];   /* their XIDs, comma-separated (cut at the size) */
 } SrcDumpStats;
 
 /* Dump the databases through conn into r. On 0, *out_item is a new
