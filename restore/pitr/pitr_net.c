@@ -370,24 +370,6 @@ static bool word_is(const char *q, size_t ql, const char *w)
                                                   q[wl] == '\n' || q[wl] == '\r' || q[wl] == '`');
 }
 
-/* The first 80 bytes of a statement, printable, cut before anything that
- * may carry a password. */
-static void snippet(const char *q, size_t ql, char *out, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < ql && i < 80 && k + 1 < cap; i++) {
-        /* q is not NUL-terminated: compare only what is left of it */
-        if ((ql - i >= 10 && !strncasecmp(q + i, "IDENTIFIED", 10)) ||
-            (ql - i >= 8 && !strncasecmp(q + i, "PASSWORD", 8))) {
-            snprintf(out + k, cap - k, "...");
-            return;
-        }
-        unsigned char ch = (unsigned char)q[i];
-        out[k++] = ch < 32 || ch > 126 ? ' ' : (char)ch;
-    }
-    out[k] = 0;
-}
-
 typedef struct NamedCtx {
     PitrNet *n;
     Err *err;
@@ -426,14 +408,14 @@ static int on_statement(PitrNet *n, const char *db, size_t dl, const char *q, si
      * precedes it (its non-transactional changes stay): not a net change */
     if (word_is(q, ql, "ROLLBACK")) {
         if (!n->tx_rows) return 0;
-        snippet(q, ql, text, sizeof text);
+        pitr_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "a transaction that changed restored tables ends with: %s", text);
     }
     /* XA: its transaction may span the snapshot's position (prepared before,
      * committed after), whatever database is selected */
     kind = pitr_sql_kind(q, ql, NULL, 0);
     if (kind >= PITR_SQL_XA_START && kind <= PITR_SQL_XA_ROLLBACK) {
-        snippet(q, ql, text, sizeof text);
+        pitr_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "an XA transaction is not a net change: %s", text);
     }
     if ((rc = pitr_net_db_restored(n, db, dl, &restored, err))) return rc;
@@ -443,11 +425,11 @@ static int on_statement(PitrNet *n, const char *db, size_t dl, const char *q, si
         NamedCtx nc = {n, err, 0, ""};
         if ((rc = pitr_sql_names(q, ql, named_restored, &nc)) < 0) return nc.rc;
         if (!rc) return 0;
-        snippet(q, ql, text, sizeof text);
+        pitr_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "a statement naming restored database `%s` is not a row "
                        "change: %s", nc.name, text);
     }
-    snippet(q, ql, text, sizeof text);
+    pitr_sql_snippet(q, ql, text, sizeof text);
     return err_set(err, ERR_UNSUPPORTED, "a statement on restored database `%.*s` is not a row change: %s",
                    (int)dl, db, text);
 }

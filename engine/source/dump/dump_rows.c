@@ -115,6 +115,18 @@ static int sink_end_part(RowsSink *k, Err *err)
 
 /* The text-protocol loop: the stream hash of snapshots made before the
  * values hash (verification of those only). */
+/* The last bytes, then the last part; an empty table still has one
+ * (empty) part: loaders need not care. */
+static int sink_finish(RowsSink *k, Buf *b, Err *err)
+{
+    if (sink_flush(k, b, err) || sink_end_part(k, err)) return err->code;
+    if (k->r && json_array_size(k->parts) == 0) {
+        if (repo_stream_begin(k->r, REPO_CHUNK_DUMP, &k->s, err)) return err->code;
+        if (sink_end_part(k, err)) return err->code;
+    }
+    return 0;
+}
+
 static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const json_t *columns,
                     const json_t *order_by, uint64_t part_size, uint64_t *out_rows,
                     uint64_t *out_bytes, char out_hex[65], json_t **out_parts, Err *err)
@@ -160,13 +172,7 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
         goto out;
     }
     crypto_generichash_update(&h, b.data, b.len);
-    if ((rc = sink_flush(&k, &b, err))) goto out;
-    if ((rc = sink_end_part(&k, err))) goto out;
-    if (r && json_array_size(k.parts) == 0) {
-        /* an empty table still has one (empty) part: loaders need not care */
-        if ((rc = repo_stream_begin(r, REPO_CHUNK_DUMP, &k.s, err))) goto out;
-        if ((rc = sink_end_part(&k, err))) goto out;
-    }
+    if ((rc = sink_finish(&k, &b, err))) goto out;
     crypto_generichash_final(&h, digest, sizeof digest);
     hex_encode(digest, sizeof digest, out_hex);
     *out_rows = rows;
@@ -225,13 +231,7 @@ static int values_run(Repo *r, MYSQL *m, const char *db, const char *table,
         }
     }
     crypto_generichash_update(&h, b.data, b.len);
-    if ((rc = sink_flush(&k, &b, err))) goto out;
-    if ((rc = sink_end_part(&k, err))) goto out;
-    if (r && json_array_size(k.parts) == 0) {
-        /* an empty table still has one (empty) part: loaders need not care */
-        if ((rc = repo_stream_begin(r, REPO_CHUNK_DUMP, &k.s, err))) goto out;
-        if ((rc = sink_end_part(&k, err))) goto out;
-    }
+    if ((rc = sink_finish(&k, &b, err))) goto out;
     crypto_generichash_final(&h, digest, sizeof digest);
     if (out_stream_hex) hex_encode(digest, sizeof digest, out_stream_hex);
     dump_values_digest(v, out_values_hex);
