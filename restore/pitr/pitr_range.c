@@ -1,6 +1,7 @@
 /* pitr_range.c: the plan's scan records what the replay must refuse or the
  * target must allow (pitr_range.h), and rst_pitr_range_check refuses it
  * before anything is loaded. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <mysql.h>
 #include <stdio.h>
@@ -80,6 +81,37 @@ static void on_crossing(PitrRange *rg, const PitrGroup *g, const char *db, size_
              "instance)", gs, c.move ? "moves a table between" : "copies into", in, c.move ? "and" : "from", out, text, out, in, out);
 }
 
+/* ALTER SEQUENCE: the table filter the replica needs (replicate_wild_do_table)
+ * skips a statement that updates no table, and ALTER SEQUENCE updates none,
+ * so the replica would leave the sequence as it was (mariadb-binlog | mariadb
+ * applies it): refused when it concerns a restored database. */
+static bool is_alter_sequence(const char *q, size_t ql)
+{
+    size_t i = 0;
+    while (i < ql && isspace((unsigned char)q[i])) i++;
+    if (ql - i < 5 || strncasecmp(q + i, "ALTER", 5)) return false;
+    i += 5;
+    if (i >= ql || !isspace((unsigned char)q[i])) return false;
+    while (i < ql && isspace((unsigned char)q[i])) i++;
+    return ql - i > 8 && !strncasecmp(q + i, "SEQUENCE", 8) && isspace((unsigned char)q[i + 8]);
+}
+
+static void on_alter_sequence(PitrRange *rg, const PitrGroup *g, const char *db, size_t dl, const char *q,
+                              size_t ql)
+{
+    char dflt[256], gs[64], text[96];
+    NameHit h = {rg->item, ""};
+    if (rg->grp.crossing[0] || rg->info.crossing[0] || !is_alter_sequence(q, ql)) return;
+    snprintf(dflt, sizeof dflt, "%.*s", (int)(dl < 255 ? dl : 255), db ? db : "");
+    if (!is_restored(rg->item, dflt) && !pitr_sql_names(q, ql, restored_name, &h)) return;
+    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    pitr_sql_snippet(q, ql, text, sizeof text);
+    snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s alters a sequence of a "
+             "restored database (%s): the replay's table filter (replicate_wild_do_table) makes the target's "
+             "replica skip a statement that updates no table, so the sequence would stay as it was; restore "
+             "from a snapshot taken after it", gs, text);
+}
+
 static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_t len)
 {
     const char *db, *q;
@@ -103,6 +135,7 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
         return;
     }
     on_crossing(rg, g, db, dl, q, ql);
+    on_alter_sequence(rg, g, db, dl, q, ql);
     if (rg->grp.named_db[0] || rg->info.named_db[0] || !pitr_sql_names(q, ql, restored_name, &h)) return;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
     pitr_sql_snippet(q, ql, text, sizeof text);
