@@ -173,7 +173,7 @@ static int load_warnings(MYSQL *m, LTask *t, pthread_mutex_t *mu, Err *err)
     if (!bad && seen < total) snprintf(first, sizeof first, "%u warnings, not all readable", total);
     pthread_mutex_lock(mu);
     if (first[0] && !t->warning[0])
-        snprintf(t->warning, sizeof t->warning, "%u warning%s, the first: %s", total,
+        snprintf(t->warning, sizeof t->warning, "%u warning%s, the first: %.270s", total,
                  total == 1 ? "" : "s", first);
     pthread_mutex_unlock(mu);
     return 0;

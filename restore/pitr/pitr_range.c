@@ -75,9 +75,9 @@ static void on_crossing(PitrRange *rg, const PitrGroup *g, const char *db, size_
     out = in == c.to ? c.from : c.to;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
     pitr_sql_snippet(q, ql, text, sizeof text);
-    snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s %s restored database `%s` "
-             "%s database `%s`, which is not restored (%s): the target would lack `%s` (its replica would "
-             "stop with error 1025 or 1146); restore both databases together (`databases = %s %s` in the "
+    snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s %s restored database `%.64s` "
+             "%s database `%.64s`, which is not restored (%s): the target would lack `%.64s` (its replica would "
+             "stop with error 1025 or 1146); restore both databases together (`databases = %.64s %.64s` in the "
              "instance)", gs, c.move ? "moves a table between" : "copies into", in, c.move ? "and" : "from", out, text, out, in, out);
 }
 
