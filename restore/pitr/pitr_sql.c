@@ -30,7 +30,8 @@ static void skip_blank(Lex *x)
     for (;;) {
         const char *q = x->q;
         size_t i = x->i, n = x->n;
-        if (i < n && isspace((unsigned char)q[i])) {
+        if (i >= n) return;   /* the '#' test below reads q[i] */
+        if (isspace((unsigned char)q[i])) {
             x->i++;
         } else if (i + 1 < n && q[i] == '*' && q[i + 1] == '/') {
             x->i += 2;   /* the end of an executable comment */
