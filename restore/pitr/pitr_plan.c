@@ -284,28 +284,32 @@ static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
     return 0;
 }
 
+/* One line appended to a fixed buffer of lines (cut when full). */
+static void add_line(char *buf, size_t cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void add_line(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    size_t n = strlen(buf);
+    if (n + 2 < cap) vsnprintf(buf + n, cap - n, fmt, ap);
+    n = strlen(buf);
+    if (n + 1 < cap) strcat(buf, "\n");
+}
+
 static void note(RstPitrPlan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(RstPitrPlan *p, const char *fmt, ...)
 {
-    size_t n = strlen(p->notes);
     va_list ap;
     va_start(ap, fmt);
-    if (n + 2 < sizeof p->notes) vsnprintf(p->notes + n, sizeof p->notes - n, fmt, ap);
+    add_line(p->notes, sizeof p->notes, fmt, ap);
     va_end(ap);
-    n = strlen(p->notes);
-    if (n + 1 < sizeof p->notes) strcat(p->notes, "\n");
 }
 
 static void warn(RstPitrPlan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(RstPitrPlan *p, const char *fmt, ...)
 {
-    size_t n = strlen(p->warnings);
     va_list ap;
     va_start(ap, fmt);
-    if (n + 2 < sizeof p->warnings) vsnprintf(p->warnings + n, sizeof p->warnings - n, fmt, ap);
+    add_line(p->warnings, sizeof p->warnings, fmt, ap);
     va_end(ap);
-    n = strlen(p->warnings);
-    if (n + 1 < sizeof p->warnings) strcat(p->warnings, "\n");
 }
 
 /* A snapshot whose position holds exactly G (domain, server and seq_no):
