@@ -10,12 +10,16 @@
 #include "engine/common/err.h"
 #include "engine/repo/repo.h"
 
+struct CliCmd;
+
 typedef struct CliCtx {
+    const struct CliCmd *cmd; /* the command being run (its option table, cli_opts.h) */
     Conf *conf;              /* loaded config (maybe empty); owned by main */
     const char *instance;    /* --instance, or NULL */
     bool json;               /* --json: machine output on stdout */
     bool quiet;              /* --quiet: nothing on stderr unless an error */
     bool progress;           /* stderr is a terminal and not quiet */
+    bool verbose;            /* --verbose: debug logging */
 } CliCtx;
 
 /* argv[0] is the subcommand's own name; options are parsed by the command
@@ -51,8 +55,10 @@ int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err);
  * NULL with ERR_INVALID when none can be chosen. Borrowed string. */
 const char *cli_instance(CliCtx *ctx, const char *local, Err *err);
 
-/* Print a JSON value to stdout (compact, one line) and free it. */
+/* Print a JSON value to stdout (compact, one line) and free it. Sets
+ * cli_json_printed: main then prints no second document (--json gives one). */
 void cli_json_print(json_t *j);
+extern bool cli_json_printed;
 
 /* The follower's spool directory of instance inst (binlog follow, binlog
  * status and the archive-end proof of restore db share it): spool_dir of the

@@ -1,6 +1,8 @@
 /* cli_main.c: main(): global options, config, dispatch, and the single
  * place where an error is printed ("tidemark <command>: <message>") and
- * turned into an exit code (docs/OPERATIONS.md "Exit codes"). */
+ * turned into an exit code (docs/OPERATIONS.md "Exit codes"). With --json,
+ * stdout gets exactly one JSON document: the command's, else the error's,
+ * else {"ok":true}. The commands and their options: cli_cmds.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,64 +11,31 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 
-typedef struct CliCmd {
-    const char *name;
-    const char *sub;      /* second word, or NULL */
-    CliCmdFn fn;
-    const char *summary;
-} CliCmd;
-
-static const CliCmd commands[] = {
-    {"init", NULL, cmd_init, "create a repository"},
-    {"snapshots", NULL, cmd_snapshots, "list snapshots"},
-    {"check", NULL, cmd_check, "verify the repository (--read-data to read every blob)"},
-    {"repair", "index", cmd_repair_index, "rebuild the index from the packs"},
-    {"key", "list", cmd_key_list, "list key objects (passphrases)"},
-    {"key", "add", cmd_key_add, "add a passphrase"},
-    {"key", "remove", cmd_key_remove, "remove a passphrase"},
-    {"key", "passwd", cmd_key_passwd, "change the passphrase in use"},
-    {"backup", "files", cmd_backup_files, "back up directory trees (one files item per PATH)"},
-    {"restore", "files", cmd_restore_files, "restore files items to --target DIR"},
-    {"export", "tar", cmd_export_tar, "write a snapshot's files as a pax tar on stdout"},
-    {"binlog", "follow", cmd_binlog_follow, "follow the server's binlog into the archive (foreground)"},
-    {"binlog", "status", cmd_binlog_status, "follower state, lag, recoverable window, alarms"},
-    {"binlog", "list", cmd_binlog_list, "list archived binlog segments"},
-    {"binlog", "export", cmd_binlog_export, "rebuild binlog files from the archive into DIR"},
-    {"binlog", "search", cmd_binlog_search, "find transactions in the archive (table, type, time, text)"},
-    {"backup", NULL, cmd_backup, "one snapshot of an instance: database dump + its file trees"},
-    {"backup", "db", cmd_backup_db, "one snapshot of an instance's database(s) only"},
-    {"restore", "db", cmd_restore_db, "load a snapshot's database(s) into a server and verify"},
-    {"export", "sql", cmd_export_sql, "write a snapshot's database(s) as plain SQL on stdout"},
-    {"verify", "db", cmd_verify_db, "compare a server's tables with a snapshot's content hashes"},
-    {"verify-chain", NULL, cmd_verify_chain, "restore snapshot N + binlog to N+1 on a scratch server, compare hashes"},
-    {"version", NULL, cmd_version, "print the version"},
-    {NULL, NULL, NULL, NULL},
-};
-
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: tidemark [global options] <command> [options]\n\n"
-            "global options:\n"
-            "  -c, --config FILE    configuration file (default " CONF_DEFAULT_PATH ")\n"
-            "  -r, --repo URL       repository (overrides the config and TIDEMARK_REPOSITORY)\n"
-            "  -i, --instance NAME  the instance ([instance NAME] in the config)\n"
-            "      --json           machine-readable output on stdout\n"
-            "  -q, --quiet          no progress or notes, only errors\n"
-            "  -v, --verbose        debug logging\n"
-            "  -h, --help           this help; 'tidemark <command> --help' for a command\n\n"
-            "commands:\n");
-    for (const CliCmd *c = commands; c->name; c++) {
+    fprintf(f, "usage: tidemark [global options] <command> [options]\n\nglobal options (before or after the command):\n");
+    for (const CliOpt *o = cli_global_opts; o->name; o++) {
+        char left[40];
+        if (o->flags & CLI_OPT_SHORT) snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        else snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-20s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-20s %s\n  %-20s %s\n\ncommands:\n", "-h, --help", "this help; 'tidemark help COMMAND' for a command",
+            "    --version", "print the version");
+    for (const CliCmd *c = cli_commands; c->name; c++) {
         char name[40];
-        snprintf(name, sizeof name, "%s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
+        cli_cmd_label(c, name, sizeof name);
         fprintf(f, "  %-20s %s\n", name, c->summary);
     }
-    fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage or config, 3 repository/data problem,\n"
-               "4 source or target unreachable, 5 locked, 6 verification failed or gap, 7 no space,\n"
-               "8 refused: the result could not be exact (the message names what and the ways on)\n");
+    fprintf(f, "  %-20s %s\n", "help [COMMAND]", "this help, or a command's");
+    fprintf(f, "\nexit codes: 0 ok, 2 usage or config, 3 repository/data problem, 4 source, target or\n"
+               "storage unreachable or failing, 5 locked, 6 verification failed or gap, 7 no space or\n"
+               "memory, 8 refused: the result could not be exact (the message names what and the ways\n"
+               "on), 130 interrupted\n");
 }
 
 static void no_core_dumps(void)
@@ -74,6 +43,97 @@ static void no_core_dumps(void)
     /* keys and passphrases must never land in a core file */
     struct rlimit rl = {0, 0};
     setrlimit(RLIMIT_CORE, &rl);
+}
+
+/* A command group without its subcommand ("tidemark key"): list them. */
+static int group_help(const char *group, bool help)
+{
+    FILE *f = help ? stdout : stderr;
+    fprintf(f, help ? "usage: tidemark %s <subcommand> [options]\n" : "tidemark %s: needs a subcommand\n", group);
+    for (const CliCmd *k = cli_commands; k->name; k++)
+        if (strcmp(k->name, group) == 0 && k->sub) fprintf(f, "  %-10s %s\n", k->sub, k->summary);
+    fprintf(f, "'tidemark %s <subcommand> --help' for its options\n", group);
+    return help ? 0 : 2;
+}
+
+static bool is_group(const char *word)
+{
+    for (const CliCmd *k = cli_commands; k->name; k++)
+        if (strcmp(k->name, word) == 0 && k->sub) return true;
+    return false;
+}
+
+/* `tidemark help [COMMAND [SUB]]` */
+static int help_cmd(int argc, char **argv)
+{
+    int words;
+    const CliCmd *cmd;
+    if (argc == 0) {
+        usage(stdout);
+        return 0;
+    }
+    cmd = cli_cmd_find(argc, argv, &words);
+    if (cmd && words == argc) {
+        cli_cmd_help(cmd, stdout);
+        return 0;
+    }
+    if (argc == 1 && is_group(argv[0])) return group_help(argv[0], true);
+    fprintf(stderr, "tidemark help: unknown command '%s' (see 'tidemark --help')\n", argv[argc - 1]);
+    return 2;
+}
+
+/* An instance named on the command line must exist in the config, unless
+ * the config names none (environment only). */
+static int instance_check(const CliCtx *ctx, Err *err)
+{
+    const char *const *names;
+    size_t n = conf_instances(ctx->conf, &names), k = 0;
+    char known[600] = "";
+    if (!ctx->instance || n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], ctx->instance) == 0) return 0;
+        if (k < sizeof known) k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
+    }
+    return err_set(err, ERR_INVALID, "instance '%s' is not in the config %s (its instances: %s)", ctx->instance,
+                   conf_path(ctx->conf), known);
+}
+
+static int load_config(CliCtx *ctx, const char *config, Err *err)
+{
+    if (!config) config = getenv("TIDEMARK_CONFIG");
+    return config ? conf_load(config, true, &ctx->conf, err) : conf_load(CONF_DEFAULT_PATH, false, &ctx->conf, err);
+}
+
+/* `tidemark __complete instances`: the config's instance names. */
+static int complete_instances(const char *config)
+{
+    CliCtx ctx;
+    Err err;
+    const char *const *names;
+    memset(&ctx, 0, sizeof ctx);
+    if (load_config(&ctx, config, &err)) return 2;
+    for (size_t i = 0, n = conf_instances(ctx.conf, &names); i < n; i++) printf("%s\n", names[i]);
+    conf_free(ctx.conf);
+    return 0;
+}
+
+static void print_error(const CliCtx *ctx, const char *label, int rc, Err *err)
+{
+    if (!err->msg[0]) snprintf(err->msg, sizeof err->msg, "%s", err_code_name(rc));
+    log_redact(err->msg);
+    fprintf(stderr, "tidemark%s%s: %s\n", label[0] ? " " : "", label, err->msg);
+    if (ctx->json && !cli_json_printed) {
+        json_t *j = json_pack("{s:{s:s, s:s, s:i}}", "error", "code", err_code_name(rc), "message", err->msg,
+                              "exit", err_exit_code(rc));
+        if (ctx->cmd && (ctx->cmd->flags & CLI_CMD_DATA_STDOUT)) {
+            char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+            if (s) fprintf(stderr, "%s\n", s);
+            free(s);
+            json_decref(j);
+        } else {
+            cli_json_print(j);
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -89,86 +149,83 @@ int main(int argc, char **argv)
     Err err;
     const char *config = NULL, *repo = NULL;
     const CliCmd *cmd = NULL;
-    char label[64];
-    int c, rc, sub_argc;
+    char label[64] = "";
+    int c, rc = 0, words, sub_argc;
+    bool help = false;
     char **sub_argv;
 
     no_core_dumps();
     signal(SIGPIPE, SIG_IGN);
     memset(&ctx, 0, sizeof ctx);
     err_clear(&err);
-    while ((c = getopt_long(argc, argv, "+c:r:i:qvh", opts, NULL)) != -1) {
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, "+:c:r:i:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'r': repo = optarg; break;
         case 'i': ctx.instance = optarg; break;
         case 'J': ctx.json = true; break;
         case 'q': ctx.quiet = true; break;
-        case 'v': log_set_level(TM_LOG_DEBUG); break;
+        case 'v': ctx.verbose = true; break;
         case 'h': usage(stdout); return 0;
-        case 'V': printf("tidemark %s\n", TM_VERSION); return 0;
-        default: usage(stderr); return 2;
+        case 'V':
+            if (ctx.json) cli_json_print(json_pack("{s:s, s:i}", "version", TM_VERSION, "format", REPO_FORMAT_VERSION));
+            else printf("tidemark %s\n", TM_VERSION);
+            return 0;
+        case ':': rc = err_set(&err, ERR_INVALID, "option %s needs an argument (see 'tidemark --help')", argv[optind - 1]); break;
+        default:
+            if (optopt) rc = err_set(&err, ERR_INVALID, "unknown option -%c (see 'tidemark --help')", optopt);
+            else rc = err_set(&err, ERR_INVALID, "unknown option %s (see 'tidemark --help')", argv[optind - 1]);
+            break;
         }
     }
-    if (optind >= argc) { usage(stderr); return 2; }
+    opterr = 1;
+    if (!rc && optind >= argc) {
+        usage(stderr);
+        rc = err_set(&err, ERR_INVALID, "no command given");
+    }
+    if (rc) goto out;
+    if (!strcmp(argv[optind], "help")) return help_cmd(argc - optind - 1, argv + optind + 1);
+    if (!strcmp(argv[optind], "__complete")) {
+        if (optind + 1 < argc && !strcmp(argv[optind + 1], "instances")) return complete_instances(config);
+        return cli_complete(argc - optind - 1, argv + optind + 1, stdout);
+    }
+    cmd = cli_cmd_find(argc - optind, argv + optind, &words);
+    if (!cmd) {
+        if (is_group(argv[optind])) {
+            bool h = optind + 1 < argc && (!strcmp(argv[optind + 1], "--help") || !strcmp(argv[optind + 1], "-h"));
+            if (h || !ctx.json) return group_help(argv[optind], h);
+            rc = err_set(&err, ERR_INVALID, "%s needs a subcommand (see 'tidemark %s --help')", argv[optind], argv[optind]);
+        } else {
+            rc = err_set(&err, ERR_INVALID, "unknown command '%s' (see 'tidemark --help')", argv[optind]);
+        }
+        goto out;
+    }
+    ctx.cmd = cmd;
+    cli_cmd_label(cmd, label, sizeof label);
+    sub_argv = argv + optind + words - 1;
+    sub_argc = argc - optind - words + 1;
+    if ((rc = cli_opts_prescan(cmd, &ctx, sub_argc, sub_argv, &config, &repo, &help, &err))) goto out;
+    if (help) {
+        cli_cmd_help(cmd, stdout);
+        return 0;
+    }
+    if (ctx.verbose) log_set_level(TM_LOG_DEBUG);
     if (ctx.quiet) log_set_level(TM_LOG_WARN);
     if (ctx.json) log_set_json(false);
     ctx.progress = !ctx.quiet && isatty(STDERR_FILENO);
 
-    for (const CliCmd *k = commands; k->name; k++) {
-        if (strcmp(k->name, argv[optind]) != 0) continue;
-        if (k->sub && optind + 1 < argc && strcmp(k->sub, argv[optind + 1]) == 0) { cmd = k; break; }
-        if (!k->sub && !cmd) cmd = k;
-    }
-    if (!cmd) {
-        bool group = false;
-        for (const CliCmd *k = commands; k->name; k++) group |= strcmp(k->name, argv[optind]) == 0;
-        if (group) {
-            bool help = optind + 1 < argc && (!strcmp(argv[optind + 1], "--help") || !strcmp(argv[optind + 1], "-h"));
-            FILE *f = help ? stdout : stderr;
-            fprintf(f, help ? "usage: tidemark %s <subcommand> [options]\n" : "tidemark %s: needs a subcommand\n", argv[optind]);
-            for (const CliCmd *k = commands; k->name; k++)
-                if (strcmp(k->name, argv[optind]) == 0 && k->sub) fprintf(f, "  %-10s %s\n", k->sub, k->summary);
-            fprintf(f, "'tidemark %s <subcommand> --help' for its options\n", argv[optind]);
-            return help ? 0 : 2;
-        } else {
-            fprintf(stderr, "tidemark: unknown command '%s' (see 'tidemark --help')\n", argv[optind]);
-        }
-        return 2;
-    }
-    snprintf(label, sizeof label, "%s%s%s", cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
-    sub_argv = argv + optind + (cmd->sub ? 1 : 0);
-    sub_argc = argc - optind - (cmd->sub ? 1 : 0);
-
-    if (!config) config = getenv("TIDEMARK_CONFIG");
-    rc = config ? conf_load(config, true, &ctx.conf, &err) : conf_load(CONF_DEFAULT_PATH, false, &ctx.conf, &err);
-    if (!rc && ctx.instance) {
-        /* an instance named on the command line must exist in the config, unless there is no config at all */
-        const char *const *names;
-        size_t n = conf_instances(ctx.conf, &names);
-        bool found = n == 0;
-        char known[600] = "";
-        for (size_t i = 0, k = 0; i < n; i++) {
-            found |= strcmp(names[i], ctx.instance) == 0;
-            if (k < sizeof known) k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
-        }
-        if (!found) rc = err_set(&err, ERR_INVALID, "instance '%s' is not in the config (its instances: %s)", ctx.instance, known);
-    }
+    rc = load_config(&ctx, config, &err);
+    if (!rc) rc = instance_check(&ctx, &err);
     if (!rc && repo) rc = conf_set(ctx.conf, NULL, "url", repo, &err);
     if (!rc) {
         optind = 0;   /* GNU getopt: full re-initialisation for the subcommand */
         rc = cmd->fn(&ctx, sub_argc, sub_argv, &err);
     }
-    if (rc) {
-        if (!err.msg[0]) snprintf(err.msg, sizeof err.msg, "%s", err_code_name(rc));
-        log_redact(err.msg);
-        fprintf(stderr, "tidemark %s: %s\n", label, err.msg);
-        if (ctx.json) {
-            json_t *j = json_pack("{s:{s:s, s:s, s:i}}", "error", "code", err_code_name(rc), "message", err.msg,
-                                  "exit", err_exit_code(rc));
-            cli_json_print(j);
-        }
-    }
+    if (!rc && ctx.json && !cli_json_printed && !(cmd->flags & CLI_CMD_DATA_STDOUT))
+        cli_json_print(json_pack("{s:s, s:b}", "command", label, "ok", 1));
+out:
+    if (rc) print_error(&ctx, label, rc, &err);
     conf_free(ctx.conf);
     return err_exit_code(rc);
 }

@@ -220,10 +220,13 @@ const char *cli_instance(CliCtx *ctx, const char *local, Err *err)
     return NULL;
 }
 
+bool cli_json_printed;
+
 void cli_json_print(json_t *j)
 {
     char *s;
     if (!j) return;
+    cli_json_printed = true;
     s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (s) {
         fputs(s, stdout);

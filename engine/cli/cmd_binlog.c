@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 #include "engine/source/binlog/src_binlog.h"
@@ -96,29 +97,18 @@ static const char *binlog_instance(CliCtx *ctx, const char *local, Err *err)
 
 int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"instance", required_argument, NULL, 'i'}, {"start", required_argument, NULL, 's'},
-        {"start-gtid", required_argument, NULL, 'g'}, {"until-idle", no_argument, NULL, 'u'},
-        {"non-blocking", no_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark binlog follow [--instance NAME] [--start FILE:POS | --start-gtid G]\n"
-        "                              [--until-idle]\n";
     const char *inst_opt = NULL, *start = NULL, *gtid = NULL;
     bool idle = false;
     char secret[512] = "", spool[1024], file[256] = "";
     Repo *repo = NULL;
     int c, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "i:s:g:uh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'i': inst_opt = optarg; break;
         case 's': start = optarg; break;
         case 'g': gtid = optarg; break;
         case 'u': idle = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return err_set(err, ERR_INVALID, "bad arguments");
+        default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
     const char *inst = binlog_instance(ctx, inst_opt, err);
@@ -252,10 +242,6 @@ static json_t *window_json(const BinlogCatalog *cat, char *gap, size_t gcap)
 
 int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"instance", required_argument, NULL, 'i'}, {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
     const char *inst_opt = NULL;
     bool json = ctx->json;
     char spool[1024], gap[1400];
@@ -264,14 +250,8 @@ int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err)
     json_t *st = NULL, *out = NULL, *win = NULL;
     int c, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i': inst_opt = optarg; break;
-        case 'J': json = true; break;
-        case 'h': puts("usage: tidemark binlog status [--instance NAME] [--json]"); return 0;
-        default: return err_set(err, ERR_INVALID, "bad arguments");
-        }
-    }
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) return err_set(err, ERR_INVALID, "bad arguments");
+    if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     cli_spool_dir(ctx, inst, spool, sizeof spool);
@@ -372,24 +352,14 @@ out:
 
 int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"instance", required_argument, NULL, 'i'}, {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
     const char *inst_opt = NULL;
     bool json = ctx->json;
     Repo *repo = NULL;
     BinlogCatalog *cat = NULL;
     int c, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i': inst_opt = optarg; break;
-        case 'J': json = true; break;
-        case 'h': puts("usage: tidemark binlog list [--instance NAME] [--json]"); return 0;
-        default: return err_set(err, ERR_INVALID, "bad arguments");
-        }
-    }
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) return err_set(err, ERR_INVALID, "bad arguments");
+    if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;
@@ -476,32 +446,19 @@ static int locate(const BinlogCatalog *cat, const char *spec, bool is_to, size_t
 
 int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"instance", required_argument, NULL, 'i'}, {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] = "usage: tidemark binlog export [--instance NAME] [--from X] "
-                                "[--to Y] DIR\n  X, Y: FILE:POS, a GTID, 'YYYY-MM-DD HH:MM:SS' "
-                                "(UTC) or @EPOCH; whole segments are written\n";
     const char *inst_opt = NULL, *from = NULL, *to = NULL;
     Repo *repo = NULL;
     BinlogCatalog *cat = NULL;
     int c, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "i:f:t:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'i': inst_opt = optarg; break;
         case 'f': from = optarg; break;
         case 't': to = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return err_set(err, ERR_INVALID, "bad arguments");
+        default: return err_set(err, ERR_INVALID, "bad arguments");
         }
     }
-    if (optind + 1 != argc) {
-        fputs(usage, stderr);
-        return err_set(err, ERR_INVALID, "give one output DIR");
-    }
+    if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give one output DIR (see --help)");
     const char *inst = binlog_instance(ctx, inst_opt, err);
     if (!inst) return err->code;
     if ((rc = cli_repo_open(ctx, &repo, err))) goto out;

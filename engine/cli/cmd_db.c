@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 #include "engine/source/dump/src_dump.h"
@@ -50,23 +51,6 @@ static int backup_path(CliCtx *ctx, Repo *r, const char *inst, const char *path,
 
 static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'}, {"tag", required_argument, NULL, 't'},
-        {"with-grants", no_argument, NULL, 'G'},  {"threads", required_argument, NULL, 'T'},
-        {"no-files", no_argument, NULL, 'F'},     {"force-lock", no_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark backup [--instance NAME] [--tag T]... [--with-grants] [--threads N]\n"
-        "                       [--no-files] [--force-lock] [--json]\n"
-        "       tidemark backup db [same options]\n"
-        "One snapshot of the instance: a consistent dump of its database(s) (config key\n"
-        "'databases', default all) with the binlog coordinates of the dump's point, plus its\n"
-        "file trees (documents_dir, conf_php, custom_dir, extra_paths) unless --no-files or\n"
-        "'backup db'. Nothing is committed unless every part succeeds. --force-lock takes\n"
-        "the point under a short global lock (BACKUP STAGE BLOCK_COMMIT) even when the\n"
-        "connections agree on it without one.\n";
     const char *inst = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcDumpOptions o = {0};
@@ -81,11 +65,8 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     long threads = 0;
     int rc = 0, c;
 
-    while ((c = getopt_long(argc, argv, "hi:t:GT:F", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 't':
             if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
             tags[ntags++] = optarg;
@@ -243,37 +224,7 @@ static int open_item(CliCtx *ctx, const char *inst, const char *ref, Repo **out_
 
 int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'},
-        {"snapshot", required_argument, NULL, 's'},
-        {"target-db", required_argument, NULL, 'd'},
-        {"drop-existing", no_argument, NULL, 'D'},
-        {"threads", required_argument, NULL, 'T'},
-        {"with-grants", no_argument, NULL, 'G'},
-        {"no-verify", no_argument, NULL, 'N'},
-        {"write-binlog", no_argument, NULL, 'B'},
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'P'},
-        {"socket", required_argument, NULL, 'S'},
-        {"user", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'p'},
-        {"defaults-file", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark restore db [--instance NAME] --snapshot ID [--target-db NAME]\n"
-        "                           [--drop-existing] [--threads N] [--with-grants] [--no-verify]\n"
-        "                           [--write-binlog]\n"
-        "                           [--host H] [--port P] [--socket S] [--user U]\n"
-        "                           [--password-file F] [--defaults-file F] [--json]\n"
-        "Load the snapshot's database(s) into the target server (default: the instance's own\n"
-        "connection), rows through LOAD DATA LOCAL INFILE straight from the repository,\n"
-        "tables in parallel, then recompute every table's content hash and compare (exit\n"
-        "code 0 only when all match). A non-empty target database is refused unless\n"
-        "--drop-existing. The load is kept out of the target's binlog (sql_log_bin=0, when\n"
-        "the account may) unless --write-binlog.\n";
+    static const char *const pitr_opts[] = {"to", "to-gtid", "before-gtid", "plan", NULL};
     const char *inst = NULL, *snap = NULL, *pwfile = NULL;
     RstDbOptions o = {0};
     RstDbStats st = {0};
@@ -288,15 +239,10 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     int rc = 0, c;
     Err e2;
 
-    for (int k = 1; k < argc; k++)   /* point-in-time restore: cmd_pitr.c */
-        if (!strncmp(argv[k], "--to", 4) || !strncmp(argv[k], "--before-gtid", 13) ||
-            !strcmp(argv[k], "--plan"))
-            return cmd_restore_pitr(ctx, argc, argv, err);
-    while ((c = getopt_long(argc, argv, "hi:s:d:DT:GN", opts, NULL)) != -1) {
+    if (cli_opt_given(ctx, argc, argv, pitr_opts))   /* point-in-time restore: cmd_pitr.c */
+        return cmd_restore_pitr(ctx, argc, argv, err);
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
         case 'd': o.target_db = optarg; break;
         case 'D': o.drop_existing = true; break;
@@ -310,7 +256,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         case 'u': over.user = optarg; break;
         case 'p': pwfile = optarg; break;
         case 'f': over.defaults_file = optarg; break;
-        default: return err_set(err, ERR_INVALID, "bad option (see --help)");
+        default: return cli_opt_refuse(ctx, c, "needs a point in time (--to, --to-gtid, --before-gtid) or --plan", err);
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
@@ -396,16 +342,6 @@ out:
 
 int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"instance", required_argument, NULL, 'i'},
-        {"snapshot", required_argument, NULL, 's'},
-        {"target-db", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark export sql [--instance NAME] --snapshot ID [--target-db NAME] > dump.sql\n"
-        "Write the snapshot's database(s) as plain SQL for the stock `mariadb` client.\n";
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     char hex[ID_HEX_LEN + 1];
     Repo *r = NULL;
@@ -413,10 +349,8 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
     const json_t *item = NULL;
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hi:s:d:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
         case 'd': tdb = optarg; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
@@ -433,20 +367,6 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
 
 int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'},
-        {"snapshot", required_argument, NULL, 's'},
-        {"target-db", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark verify db [--instance NAME] --snapshot ID [--target-db NAME]\n"
-        "                          [--threads N] [--json]\n"
-        "Recompute the content hash of every table of the snapshot on the instance's server\n"
-        "(in --target-db when given) and compare; exit 0 only when all match.\n";
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     unsigned threads = 2;
     char *secret = NULL, hex[ID_HEX_LEN + 1];
@@ -457,11 +377,8 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     const json_t *item = NULL;
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hi:s:d:T:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
         case 'd': tdb = optarg; break;
         case 'T': threads = (unsigned)strtoul(optarg, NULL, 10); break;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 #include "engine/source/files/src_files.h"
@@ -39,20 +40,6 @@ static const char *base_of(const char *p, char *buf, size_t cap)
 
 int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'}, {"tag", required_argument, NULL, 't'},
-        {"name", required_argument, NULL, 'n'}, {"skip-unreadable", no_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark backup files [--instance NAME] [--tag T]... [--name ITEM]\n"
-        "                             [--skip-unreadable] [--json] PATH...\n"
-        "Back up each PATH (directory, file or symlink, never followed) as one files item of\n"
-        "one new snapshot. An item is named by the absolute PATH (or --name, with one PATH);\n"
-        "its entries start with PATH's last component. The previous snapshot's item of the\n"
-        "same name is the files cache: unchanged files are not read again.\n"
-        "An unreadable file fails the backup (nothing is committed) unless --skip-unreadable.\n";
     const char *inst = NULL, *name = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcFilesOptions fo = {0};
@@ -60,11 +47,8 @@ int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
     json_t *manifest = NULL, *out = NULL, *parent = NULL;
     int rc = 0, c;
 
-    while ((c = getopt_long(argc, argv, "hi:t:n:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 't':
             if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
             tags[ntags++] = optarg;
@@ -172,17 +156,6 @@ static int open_snapshot(CliCtx *ctx, const char *ref, Repo **out_r, json_t **ou
 
 int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
-        {"target", required_argument, NULL, 'T'}, {"include", required_argument, NULL, 'I'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark restore files SNAPSHOT --target DIR [--include PATH]... [--json]\n"
-        "Restore the files items of SNAPSHOT (an id, a unique id prefix, or \"latest\") under\n"
-        "DIR (created if missing). --include restores only that entry path (e.g. documents/x.pdf\n"
-        "or documents/invoices) and its subtree, reading only the chunks it needs.\n"
-        "Nothing is ever written outside DIR; damaged files are named and the exit is non-zero.\n";
     const char *target = NULL, *inc[MAX_LIST];
     size_t ninc = 0;
     Repo *r = NULL;
@@ -192,10 +165,8 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
     RstFilesOptions ro = {ctx->progress};
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hT:I:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
         case 'T': target = optarg; break;
         case 'I':
             if (ninc == MAX_LIST) return err_set(err, ERR_INVALID, "too many --include");
@@ -225,23 +196,14 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 
 int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'}, {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark export tar SNAPSHOT > file.tar\n"
-        "Write the files items of SNAPSHOT as a pax tar on stdout (GNU tar and bsdtar read it).\n"
-        "With --json, a summary goes to stderr instead of stdout.\n";
     Repo *r = NULL;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
     RstFilesStats st = {0};
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }

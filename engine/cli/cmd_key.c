@@ -4,16 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 
-static int key_opts(CliCtx *ctx, int argc, char **argv, const char *usage_text, const char **label, Err *err)
+/* The options of a key command (cli_cmds.c: only `key add` has one). */
+static int key_opts(CliCtx *ctx, int argc, char **argv, const char **label, Err *err)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
-                                         {"label", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') { fputs(usage_text, stdout); return -1; }
-        if (c == 'J') { ctx->json = true; continue; }
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         if (c == 'l' && label) { *label = optarg; continue; }
         return err_set(err, ERR_INVALID, "bad option (see --help)");
     }
@@ -47,8 +45,8 @@ int cmd_key_list(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
     KeyOut ko = {ctx, NULL};
-    int rc = key_opts(ctx, argc, argv, "usage: tidemark key list [--json]\nList key objects; * marks the one in use.\n", NULL, err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = key_opts(ctx, argc, argv, NULL, err);
+    if (rc) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     ko.arr = json_array();
     rc = repo_key_list(r, print_key, &ko, err);
@@ -64,10 +62,8 @@ int cmd_key_add(CliCtx *ctx, int argc, char **argv, Err *err)
     char *pw = NULL, id[ID_HEX_LEN + 1];
     size_t len = 0;
     const char *label = NULL;
-    int rc = key_opts(ctx, argc, argv,
-                      "usage: tidemark key add [--label TEXT] [--json]\n"
-                      "Add a passphrase (from TIDEMARK_NEW_PASSWORD_FILE, or asked twice).\n", &label, err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = key_opts(ctx, argc, argv, &label, err);
+    if (rc) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     if (!(rc = cli_new_password_read(&pw, &len, err))) rc = repo_key_add(r, pw, len, label, id, err);
     cli_password_free(pw, len);
@@ -82,10 +78,8 @@ int cmd_key_add(CliCtx *ctx, int argc, char **argv, Err *err)
 int cmd_key_remove(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
-    int rc = key_opts(ctx, argc, argv,
-                      "usage: tidemark key remove ID\n"
-                      "Remove a key object (by id prefix). The last key and the key in use cannot be removed.\n", NULL, err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = key_opts(ctx, argc, argv, NULL, err);
+    if (rc) return rc;
     if (optind + 1 != argc) return err_set(err, ERR_INVALID, "key remove takes one key id (see 'tidemark key list')");
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     rc = repo_key_remove(r, argv[optind], err);
@@ -100,10 +94,8 @@ int cmd_key_passwd(CliCtx *ctx, int argc, char **argv, Err *err)
     Repo *r = NULL;
     char *pw = NULL, id[ID_HEX_LEN + 1];
     size_t len = 0;
-    int rc = key_opts(ctx, argc, argv,
-                      "usage: tidemark key passwd\n"
-                      "Replace the passphrase in use (new one from TIDEMARK_NEW_PASSWORD_FILE, or asked twice).\n", NULL, err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = key_opts(ctx, argc, argv, NULL, err);
+    if (rc) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     if (!(rc = cli_new_password_read(&pw, &len, err))) rc = repo_key_passwd(r, pw, len, id, err);
     cli_password_free(pw, len);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
@@ -85,12 +86,6 @@ static bool target_opt(int c, TargetOpts *t)
     }
 }
 
-#define TARGET_LONGOPTS                                                                            \
-    {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'P'},                \
-        {"socket", required_argument, NULL, 'S'}, {"user", required_argument, NULL, 'u'},          \
-        {"password-file", required_argument, NULL, 'p'},                                           \
-        {"defaults-file", required_argument, NULL, 'f'}
-
 static const char *state_dir(CliCtx *ctx)
 {
     const char *v = conf_get(ctx->conf, NULL, "state_dir");
@@ -157,53 +152,6 @@ static void incomplete_hint(const json_t *item, const char *target_db)
 }
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'},
-        {"to", required_argument, NULL, 't'},
-        {"to-gtid", required_argument, NULL, 'g'},
-        {"before-gtid", required_argument, NULL, 'b'},
-        {"snapshot", required_argument, NULL, 's'},
-        {"target-db", required_argument, NULL, 'd'},
-        {"drop-existing", no_argument, NULL, 'D'},
-        {"threads", required_argument, NULL, 'T'},
-        {"plan", no_argument, NULL, 'n'},
-        {"listen-host", required_argument, NULL, 'L'},
-        {"advertise-host", required_argument, NULL, 'A'},
-        {"timeout", required_argument, NULL, 'W'},
-        {"durability", required_argument, NULL, 'Y'},
-        {"apply", required_argument, NULL, 'M'},
-        {"accept-archive-end", no_argument, NULL, 'E'},
-        TARGET_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark restore db [--instance NAME] --to TIME | --to-gtid GTID | --before-gtid GTID\n"
-        "                           | --snapshot ID  [--snapshot ID] [--target-db NAME] [--drop-existing]\n"
-        "                           [--plan] [--threads N] [--json]\n"
-        "                           [--host H] [--port P] [--socket S] [--user U] [--password-file F]\n"
-        "                           [--listen-host A] [--advertise-host A] [--timeout S]\n"
-        "                           [--durability relaxed|keep] [--apply auto|net|transactions]\n"
-        "                           [--accept-archive-end]\n"
-        "Point-in-time restore: the newest snapshot at or before the target is loaded\n"
-        "(sql_log_bin=0, verified by content hash), then the archived binlog is replayed\n"
-        "through the target server's own replica SQL thread up to exactly the target.\n"
-        "  --to TIME         every transaction stamped at or before TIME's second (ISO 8601,\n"
-        "                    '2026-11-21 14:03:00+01:00', or local time, or @EPOCH)\n"
-        "  --to-gtid G       up to and including transaction G\n"
-        "  --before-gtid G   everything before transaction G (find it with `binlog search`)\n"
-        "  --plan            print the plan and the checks, touch nothing\n"
-        "  --accept-archive-end  a --to TIME past the last archived transaction is refused\n"
-        "                    (exit 6) unless the follower's status shows the server had nothing\n"
-        "                    more; with this, restore to the archive's end and say so in the verdict\n"
-        "  --durability M    relaxed: innodb_flush_log_at_trx_commit=2 and sync_binlog=0 on the\n"
-        "                    target during the replay, put back and flushed after it; keep: leave\n"
-        "                    them. Default: relaxed when the target holds no other database\n"
-        "  --apply M         net: the net change per primary key in bulk (BINLOG statements,\n"
-        "                    sql_log_bin=0), refused after the load when an event or the target\n"
-        "                    does not allow it; transactions: transaction by transaction through\n"
-        "                    the SQL thread. Default (auto): net when possible, else transactions\n";
     const char *inst = NULL, *to = NULL, *to_gtid = NULL, *before = NULL, *snap = NULL;
     RstPitrRequest q;
     RstPitrRunOptions ro;
@@ -227,12 +175,9 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     memset(&res, 0, sizeof res);
     memset(&tgt, 0, sizeof tgt);
     memset(&dur, 0, sizeof dur);
-    while ((c = getopt_long(argc, argv, "hi:t:g:b:s:d:DT:n", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         if (target_opt(c, &tgt)) continue;
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 't': to = optarg; break;
         case 'g': to_gtid = optarg; break;
         case 'b': before = optarg; break;
@@ -256,7 +201,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
             else if (!strcmp(optarg, "transactions")) ro.apply = RST_PITR_APPLY_TRANSACTIONS;
             else return err_set(err, ERR_INVALID, "--apply wants auto, net or transactions, not '%s'", optarg);
             break;
-        default: return err_set(err, ERR_INVALID, "bad option (see --help)");
+        default: return cli_opt_refuse(ctx, c, "applies only to a snapshot load (without --to, --to-gtid, --before-gtid and --plan)", err);
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
@@ -498,18 +443,6 @@ static int on_tx(void *ctx, const json_t *tx, Err *err)
 
 int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},          {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'}, {"table", required_argument, NULL, 't'},
-        {"type", required_argument, NULL, 'y'},    {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},   {"grep", required_argument, NULL, 'g'},
-        {"limit", required_argument, NULL, 'l'},   {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark binlog search [--instance NAME] [--table [DB.]T] [--type insert|update|delete|ddl]\n"
-        "                              [--since TIME] [--until TIME] [--grep TEXT] [--limit N] [--json]\n"
-        "Transactions of the binlog archive with GTID, time, tables, row counts and the statement\n"
-        "(or Annotate_rows) text; restore to just before one with `restore db --before-gtid GTID`.\n";
     const char *inst = NULL, *since = NULL, *until = NULL;
     RstSearchQuery q;
     SearchOut o;
@@ -520,11 +453,8 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
 
     memset(&q, 0, sizeof q);
     memset(&o, 0, sizeof o);
-    while ((c = getopt_long(argc, argv, "hi:t:y:s:u:g:l:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 't': q.table = optarg; break;
         case 'y': {
             char *dup = strdup(optarg), *save = NULL;
@@ -603,19 +533,6 @@ static void on_pair(void *ctx, const RstChainPair *p)
 
 int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},          {"json", no_argument, NULL, 'J'},
-        {"instance", required_argument, NULL, 'i'}, {"from", required_argument, NULL, 'F'},
-        {"threads", required_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 'W'},
-        TARGET_LONGOPTS,                           {NULL, 0, NULL, 0},
-    };
-    static const char usage[] =
-        "usage: tidemark verify-chain [--instance NAME] [--from SNAP] --socket S | --host H [--port P]\n"
-        "                             [--user U] [--password-file F] [--threads N] [--json]\n"
-        "For each consecutive pair of snapshots: load N into a throw-away database on the given\n"
-        "scratch server, replay the binlog archive to N+1's coordinates, compare every table\n"
-        "with N+1's recorded content hashes, drop the database. One verdict per pair; exit 6\n"
-        "when any pair fails.\n";
     const char *inst = NULL, *from = NULL;
     TargetOpts tgt;
     SrcDbConn conn;
@@ -629,12 +546,9 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
     memset(&tgt, 0, sizeof tgt);
     memset(&ro, 0, sizeof ro);
     memset(&o, 0, sizeof o);
-    while ((c = getopt_long(argc, argv, "hi:F:T:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         if (target_opt(c, &tgt)) continue;
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case 'J': ctx->json = true; break;
-        case 'i': inst = optarg; break;
         case 'F': from = optarg; break;
         case 'T': ro.threads = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'W': ro.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;

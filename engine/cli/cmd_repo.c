@@ -5,23 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
 #include "engine/common/log.h"
 
-/* Parse the common "--help / --json" pair for commands without options. */
-static int simple_opts(CliCtx *ctx, int argc, char **argv, const char *usage_text, Err *err)
+/* A command without options of its own (the global ones are parsed in
+ * main): no operands either. */
+static int simple_opts(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
-                                         {"instance", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "hi:q", opts, NULL)) != -1) {
-        if (c == 'h') { fputs(usage_text, stdout); return -1; }
-        if (c == 'J') { ctx->json = true; continue; }
-        if (c == 'i') { ctx->instance = optarg; continue; }
-        if (c == 'q') { ctx->quiet = true; continue; }
-        return err_set(err, ERR_INVALID, "bad option (see --help)");
-    }
+    while (cli_getopt(ctx, argc, argv) != -1)
+        return err_set(err, ERR_INVALID, "bad option (see --help)");   /* none in its table */
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s' (see --help)", argv[optind]);
     return 0;
 }
@@ -29,11 +22,8 @@ static int simple_opts(CliCtx *ctx, int argc, char **argv, const char *usage_tex
 int cmd_init(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
-    int rc = simple_opts(ctx, argc, argv,
-                         "usage: tidemark [-r URL] init [--json]\n"
-                         "Create an empty repository at the configured location. The passphrase comes from\n"
-                         "TIDEMARK_PASSWORD_FILE / password_file / password_command, or is asked twice.\n", err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = simple_opts(ctx, argc, argv, err);
+    if (rc) return rc;
     if ((rc = cli_repo_init(ctx, NULL, err))) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return err_wrap(err, "repository created but cannot be opened");
     if (ctx->json) cli_json_print(json_pack("{s:s, s:s}", "repository", repo_sto(r)->location, "id", repo_id_hex(r)));
@@ -92,10 +82,8 @@ int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
     SnapPrint sp = {ctx, NULL, 0};
-    int rc = simple_opts(ctx, argc, argv,
-                         "usage: tidemark snapshots [--instance NAME] [--json]\n"
-                         "List snapshots, oldest first: id, time (UTC), instance, tags, items.\n", err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = simple_opts(ctx, argc, argv, err);
+    if (rc) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     sp.arr = json_array();
     if (!ctx->json) printf("%-12s  %-20s  %-12s  %-16s  %s\n", "ID", "TIME (UTC)", "INSTANCE", "TAGS", "ITEMS");
@@ -124,16 +112,12 @@ static void on_finding(void *vctx, bool is_error, const char *msg)
 
 int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    static const struct option opts[] = {
-        {"read-data", no_argument, NULL, 'd'}, {"read-data-subset", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
     RepoCheckOptions opt = {false, 0};
     RepoCheckReport rep;
     CheckOut co = {ctx, NULL};
     Repo *r = NULL;
     int c, rc;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
         case 'd': opt.read_data = true; break;
         case 's': {
@@ -145,13 +129,6 @@ int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err)
             opt.subset_pct = p;
             break;
         }
-        case 'J': ctx->json = true; break;
-        case 'h':
-            fputs("usage: tidemark check [--read-data | --read-data-subset N%] [--json]\n"
-                  "Verify the structure: every snapshot's chunks are in the index and every indexed pack\n"
-                  "exists. --read-data also reads every pack and checks that each blob authenticates,\n"
-                  "expands and hashes to its id. Exit 0 when no error was found, 3 otherwise.\n", stdout);
-            return 0;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
@@ -189,11 +166,8 @@ int cmd_repair_index(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
     uint64_t added = 0;
-    int rc = simple_opts(ctx, argc, argv,
-                         "usage: tidemark repair index [--json]\n"
-                         "Add every pack that no index names (after an interrupted backup or a lost index\n"
-                         "object) to a new index object, reading only the packs' own tables.\n", err);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = simple_opts(ctx, argc, argv, err);
+    if (rc) return rc;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     if (!(rc = repo_lock(r, false, err))) rc = repo_repair_index(r, &added, err);
     if (!rc) {
@@ -207,7 +181,8 @@ int cmd_repair_index(CliCtx *ctx, int argc, char **argv, Err *err)
 
 int cmd_version(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    (void)argc; (void)argv; (void)err;
+    int rc = simple_opts(ctx, argc, argv, err);
+    if (rc) return rc;
     if (ctx->json) cli_json_print(json_pack("{s:s, s:i}", "version", TM_VERSION, "format", REPO_FORMAT_VERSION));
     else printf("tidemark %s (repository format %d)\n", TM_VERSION, REPO_FORMAT_VERSION);
     return 0;

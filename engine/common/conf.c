@@ -242,6 +242,11 @@ int conf_load(const char *path, bool must_exist, Conf **out, Err *err)
     return 0;
 }
 
+const char *conf_path(const Conf *c)
+{
+    return c && c->path ? c->path : "(none)";
+}
+
 void conf_free(Conf *c)
 {
     if (!c) return;

@@ -38,6 +38,8 @@ int conf_load(const char *path, bool must_exist, Conf **out, Err *err);
 /* An empty config (defaults + environment only). */
 int conf_new_empty(Conf **out, Err *err);
 void conf_free(Conf *c);   /* accepts NULL */
+/* The file the config was loaded from ("(none)" for an empty one); borrowed. */
+const char *conf_path(const Conf *c);
 
 /* Values: environment first, then the file, then the default; NULL when
  * none. instance is NULL for [repository] keys. Returned strings are
