@@ -114,7 +114,9 @@ int cli_opts_prescan(const CliCmd *cmd, CliCtx *ctx, int argc, char **argv, cons
     set_build(cmd, &s);
     optind = 0;
     opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, s.shorts, s.lo, NULL)) != -1) {
+    /* on to the end after an error: a --json after it still shapes the error */
+    while ((c = getopt_long(argc, argv, s.shorts, s.lo, NULL)) != -1) {
+        if (rc && c != CLI_KEY_JSON) continue;
         switch (c) {
         case 'c': *config = optarg; break;   /* the global keys: no command uses them */
         case 'r': *repo = optarg; break;

@@ -475,7 +475,12 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
         goto out;
     }
     rc = binlog_export(repo, cat, a, b, argv[optind], err);
-    if (rc == 0 && !ctx->quiet) {
+    if (rc == 0 && ctx->json) {
+        const BinlogSegInfo *sa = binlog_catalog_at(cat, a), *sb = binlog_catalog_at(cat, b);
+        cli_json_print(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:s}", "instance", inst, "from_file", sa->file,
+                                 "from_start", (json_int_t)sa->start, "to_file", sb->file, "to_end",
+                                 (json_int_t)sb->end, "segments", (json_int_t)(b - a + 1), "dir", argv[optind]));
+    } else if (rc == 0 && !ctx->quiet) {
         const BinlogSegInfo *sa = binlog_catalog_at(cat, a), *sb = binlog_catalog_at(cat, b);
         fprintf(stderr, "exported %s:%" PRIu64 " .. %s:%" PRIu64 " (%zu segments) to %s\n",
                 sa->file, sa->start, sb->file, sb->end, b - a + 1, argv[optind]);

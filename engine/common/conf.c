@@ -15,6 +15,7 @@ typedef struct ConfVal {
     char *key;
     char *value;
     bool override;    /* set by conf_set (command line): beats the environment */
+    int line;         /* line in the file, 0 when not from the file */
 } ConfVal;
 
 struct Conf {
@@ -54,6 +55,31 @@ int conf_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* The keys with a range beyond their type (checked at load, so the error
+ * names the file and line or the variable). */
+static const struct {
+    const char *name;
+    uint64_t min, max;
+    const char *text;
+} ranges[] = {
+    {"compression_level", 0, 19, "0..19"},
+    {"workers", 1, 64, "1..64"},
+    {"pack_size", 1u << 20, 256u << 20, "1M..256M"},
+    {"binlog_compact_entries", 1, 1000000, "1..1000000"},
+};
+
+/* The range text of k's value when it is out of range, else NULL. */
+static const char *range_check(const ConfKey *k, const char *v)
+{
+    uint64_t u;
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (strcmp(ranges[i].name, k->name) != 0) continue;
+        if (k->type == CONF_SIZE ? conf_parse_size(v, &u) : (u = strtoull(v, NULL, 10), 0)) return NULL;
+        return u < ranges[i].min || u > ranges[i].max ? ranges[i].text : NULL;
+    }
+    return NULL;
+}
+
 static int value_check(const ConfKey *k, const char *v)
 {
     uint64_t u;
@@ -85,7 +111,8 @@ static const char *type_hint(ConfType t)
     }
 }
 
-static int put(Conf *c, const char *inst, const char *key, const char *value, bool override, Err *err)
+static int put(Conf *c, const char *inst, const char *key, const char *value, bool override, int line,
+               Err *err)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (strcmp(c->v[i].key, key) != 0) continue;
@@ -96,6 +123,7 @@ static int put(Conf *c, const char *inst, const char *key, const char *value, bo
         free(c->v[i].value);
         c->v[i].value = nv;
         c->v[i].override |= override;
+        if (!override) c->v[i].line = line;
         return 0;
     }
     if (c->n == c->cap) {
@@ -109,6 +137,7 @@ static int put(Conf *c, const char *inst, const char *key, const char *value, bo
     c->v[c->n].key = strdup(key);
     c->v[c->n].value = strdup(value);
     c->v[c->n].override = override;
+    c->v[c->n].line = line;
     if (!c->v[c->n].key || !c->v[c->n].value || (inst && !c->v[c->n].instance))
         return err_set(err, ERR_NOMEM, "out of memory");
     c->n++;
@@ -192,8 +221,38 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         pc->failed = true;
         return 0;
     }
-    if (put(pc->c, inst, name, value, false, pc->err)) { pc->failed = true; return 0; }
+    const char *range = range_check(k, value);
+    if (range) {
+        err_set(pc->err, ERR_INVALID, "%s:%d: %s = %s is out of range: expected %s", pc->c->path, lineno, name,
+                value, range);
+        pc->failed = true;
+        return 0;
+    }
+    if (put(pc->c, inst, name, value, false, lineno, pc->err)) { pc->failed = true; return 0; }
     return 1;
+}
+
+static const char *env_for(const ConfKey *k, char *buf, size_t cap);
+
+/* The environment's numbers, sizes and booleans, checked as the file's are:
+ * a bad one names its variable. */
+static int env_check(Err *err)
+{
+    char name[128];
+    for (const ConfKey *k = conf_keys; k->name; k++) {
+        const char *v, *range, *var;
+        if (k->type != CONF_UINT && k->type != CONF_SIZE && k->type != CONF_BOOL) continue;
+        v = env_for(k, name, sizeof name);
+        if (!v || !*v) continue;
+        var = k->env ? k->env : name;
+        if (value_check(k, v) != 0)
+            return err_set(err, ERR_INVALID, "environment variable %s (%s): bad value '%s': expected %s", var, k->name,
+                           v, type_hint(k->type));
+        if ((range = range_check(k, v)))
+            return err_set(err, ERR_INVALID, "environment variable %s (%s): %s is out of range: expected %s", var,
+                           k->name, v, range);
+    }
+    return 0;
 }
 
 int conf_new_empty(Conf **out, Err *err)
@@ -238,8 +297,48 @@ int conf_load(const char *path, bool must_exist, Conf **out, Err *err)
         conf_free(c);
         return ERR_INVALID;
     }
+    if ((rc = env_check(err))) {
+        conf_free(c);
+        return rc;
+    }
     *out = c;
     return 0;
+}
+
+/* Where the value of key comes from, as conf_get picks it. */
+static void origin(const Conf *c, const char *instance, const char *key, char *out, size_t cap)
+{
+    const ConfKey *k = key_find(instance ? CONF_SEC_INSTANCE : CONF_SEC_REPOSITORY, key);
+    char envname[128];
+    const char *e;
+    snprintf(out, cap, "%s", key);
+    if (!k) return;
+    for (size_t i = 0; c && i < c->n; i++)
+        if (c->v[i].override && !strcmp(c->v[i].key, key) && (instance == NULL) == (c->v[i].instance == NULL) &&
+            (!instance || !strcmp(instance, c->v[i].instance))) {
+            snprintf(out, cap, "the command line (%s)", key);
+            return;
+        }
+    e = env_for(k, envname, sizeof envname);
+    if (e && *e) {
+        snprintf(out, cap, "environment variable %s (%s)", k->env ? k->env : envname, key);
+        return;
+    }
+    for (size_t i = 0; c && i < c->n; i++)
+        if (!strcmp(c->v[i].key, key) && (instance == NULL) == (c->v[i].instance == NULL) &&
+            (!instance || !strcmp(instance, c->v[i].instance))) {
+            snprintf(out, cap, "%s:%d: %s", c->path, c->v[i].line, key);
+            return;
+        }
+}
+
+int conf_blame(const Conf *c, const char *instance, const char *key, Err *err)
+{
+    char where[600];
+    origin(c, instance, key, where, sizeof where);
+    err_wrap(err, "%s", where);
+    err->code = ERR_INVALID;
+    return ERR_INVALID;
 }
 
 const char *conf_path(const Conf *c)
@@ -267,7 +366,7 @@ int conf_set(Conf *c, const char *instance, const char *key, const char *value, 
     const ConfKey *k = key_find(instance ? CONF_SEC_INSTANCE : CONF_SEC_REPOSITORY, key);
     if (!k) return err_set(err, ERR_INVALID, "unknown configuration key '%s'", key);
     if (value_check(k, value)) return err_set(err, ERR_INVALID, "bad value for '%s': expected %s", key, type_hint(k->type));
-    return put(c, instance, key, value, true, err);
+    return put(c, instance, key, value, true, 0, err);
 }
 
 static const char *env_for(const ConfKey *k, char *buf, size_t cap)
@@ -316,7 +415,10 @@ int conf_get_uint(const Conf *c, const char *instance, const char *key, uint64_t
     if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
     errno = 0;
     unsigned long long u = strtoull(v, &end, 10);
-    if (errno || *end || !isdigit((unsigned char)*v)) return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected a whole number", v, key);
+    if (errno || *end || !isdigit((unsigned char)*v)) {
+        err_set(err, ERR_INVALID, "bad value '%s': expected a whole number", v);
+        return conf_blame(c, instance, key, err);
+    }
     *out = u;
     return 0;
 }
@@ -325,7 +427,10 @@ int conf_get_size(const Conf *c, const char *instance, const char *key, uint64_t
 {
     const char *v = conf_get(c, instance, key);
     if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
-    if (conf_parse_size(v, out)) return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected a size such as 16M", v, key);
+    if (conf_parse_size(v, out)) {
+        err_set(err, ERR_INVALID, "bad value '%s': expected a size such as 16M", v);
+        return conf_blame(c, instance, key, err);
+    }
     return 0;
 }
 
@@ -335,7 +440,10 @@ int conf_get_bool(const Conf *c, const char *instance, const char *key, bool *ou
     if (!v) return err_set(err, ERR_NOTFOUND, "'%s' is not set", key);
     if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on")) *out = true;
     else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off")) *out = false;
-    else return err_set(err, ERR_INVALID, "bad value '%s' for '%s': expected true or false", v, key);
+    else {
+        err_set(err, ERR_INVALID, "bad value '%s': expected true or false", v);
+        return conf_blame(c, instance, key, err);
+    }
     return 0;
 }
 

@@ -38,6 +38,12 @@ int conf_load(const char *path, bool must_exist, Conf **out, Err *err);
 /* An empty config (defaults + environment only). */
 int conf_new_empty(Conf **out, Err *err);
 void conf_free(Conf *c);   /* accepts NULL */
+/* A value of key that cannot be used (a file it names is missing, a number
+ * out of range): err becomes ERR_INVALID, a configuration error (exit 2),
+ * its message prefixed with where the value comes from: "FILE:LINE: key: ",
+ * "environment variable NAME (key): " or "the command line (key): ".
+ * Returns ERR_INVALID. */
+int conf_blame(const Conf *c, const char *instance, const char *key, Err *err);
 /* The file the config was loaded from ("(none)" for an empty one); borrowed. */
 const char *conf_path(const Conf *c);
 

@@ -98,21 +98,26 @@ const char *err_code_name(int code)
     return names[code];
 }
 
-/* Exit codes: 0 ok, 1 generic failure, 2 usage/config, 3 repository or data
- * problem (corrupt, auth, version), 4 source or target unreachable (net, db),
- * 5 lock held, 6 verification failed / gap, 7 no space, 8 refused because the
- * result could not be exact (unsupported: the message names what and the ways
- * on), 130 interrupted. */
+/* Exit codes (docs/OPERATIONS.md "Exit codes", tidemark(1) EXIT STATUS):
+ * 0 ok; 2 usage or config, also a target that exists (refusing to overwrite)
+ * and a missing permission (a file the user cannot read, a database account
+ * without a privilege: fixed by configuration, the message names it); 3
+ * repository or data problem (corrupt, auth, version, not found); 4 a
+ * server, the storage or a local file system unreachable or failing (net,
+ * db, I/O); 5 lock held; 6 verification failed / gap; 7 no space left or out
+ * of memory; 8 refused because the result could not be exact (unsupported:
+ * the message names what and the ways on); 130 interrupted. 1 only for a
+ * code this table does not know (a bug). */
 int err_exit_code(int code)
 {
     switch (code) {
     case ERR_OK: return 0;
-    case ERR_INVALID: return 2;
+    case ERR_INVALID: case ERR_EXISTS: case ERR_PERM: return 2;
     case ERR_AUTH: case ERR_CORRUPT: case ERR_VERSION: case ERR_NOTFOUND: return 3;
-    case ERR_NET: case ERR_DB: return 4;
+    case ERR_NET: case ERR_DB: case ERR_IO: return 4;
     case ERR_LOCKED: return 5;
     case ERR_VERIFY: case ERR_GAP: return 6;
-    case ERR_NOSPACE: return 7;
+    case ERR_NOSPACE: case ERR_NOMEM: return 7;
     case ERR_UNSUPPORTED: return 8;
     case ERR_INTERRUPTED: return 130;
     default: return 1;

@@ -25,7 +25,7 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
   chown -R nobody "$T/u"; chown root "$T/u/src/locked.txt"; chmod 755 "$T"
   cp "$T/pw" "$T/u/pw"; chown nobody "$T/u/pw"; chmod 600 "$T/u/pw"
   setpriv --reuid=nobody --regid=nogroup --clear-groups env TIDEMARK_REPOSITORY="$T/u/repo" TIDEMARK_PASSWORD_FILE="$T/u/pw" "$TM_BIN" -q init >/dev/null
-  expect_fail 1 "locked.txt" setpriv --reuid=nobody --regid=nogroup --clear-groups env TIDEMARK_REPOSITORY="$T/u/repo" TIDEMARK_PASSWORD_FILE="$T/u/pw" "$TM_BIN" backup files --instance u "$T/u/src"
+  expect_fail 2 "locked.txt" setpriv --reuid=nobody --regid=nogroup --clear-groups env TIDEMARK_REPOSITORY="$T/u/repo" TIDEMARK_PASSWORD_FILE="$T/u/pw" "$TM_BIN" backup files --instance u "$T/u/src"
   [ "$(wc -l < "$T/err")" = 1 ] || { cat "$T/err"; fail "unreadable file: more than one line of error"; }
   setpriv --reuid=nobody --regid=nogroup --clear-groups env TIDEMARK_REPOSITORY="$T/u/repo" TIDEMARK_PASSWORD_FILE="$T/u/pw" "$TM_BIN" -q check >/dev/null || fail "repository invalid after unreadable file"
   n=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env TIDEMARK_REPOSITORY="$T/u/repo" TIDEMARK_PASSWORD_FILE="$T/u/pw" "$TM_BIN" --json snapshots | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')

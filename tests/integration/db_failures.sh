@@ -34,7 +34,7 @@ nsnap() { "$TM_BIN" -q snapshots --json 2>/dev/null | python3 -c "import json,sy
 [ "$(nsnap)" = 1 ] || fail "expected the option-file snapshot only"
 
 # missing privileges: listed, with the GRANT that fixes them
-expect_fail 1 "lacks privileges for a dump" env TIDEMARK_DB_USER=weak TIDEMARK_DB_PASSWORD_FILE="$T/weakpw" \
+expect_fail 2 "lacks privileges for a dump" env TIDEMARK_DB_USER=weak TIDEMARK_DB_PASSWORD_FILE="$T/weakpw" \
   "$TM_BIN" --instance it backup db
 for w in "SHOW VIEW on shop" "TRIGGER on shop" "EVENT on shop" "RELOAD (global)" \
          "GRANT RELOAD ON *.* TO 'weak'@'localhost'" "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON \`shop\`.* TO 'weak'@'localhost'"; do

@@ -9,7 +9,7 @@
 #  (2) a target holding another database: kept (every replayed commit
 #      fsyncs), --durability relaxed overrides it in the plan;
 #  (3) --durability relaxed with a user lacking SUPER: refused in the plan
-#      phase with the GRANT to run (exit 1, ERR_PERM), the target untouched;
+#      phase with the GRANT to run (exit 2, ERR_PERM), the target untouched;
 #      with the default the same user falls back to keep, saying why;
 #  (4) kill -9 during the replay leaves the settings relaxed and a 0600 state
 #      file; the next restore warns once, puts them back and succeeds;
@@ -92,7 +92,7 @@ pass "(2) other database: kept ($(( f1 - f0 )) InnoDB fsyncs for $N transactions
 q $TG -e "CREATE USER lim@localhost IDENTIFIED BY 'limpw'; GRANT ALL PRIVILEGES ON *.* TO lim@localhost; REVOKE SUPER ON *.* FROM lim@localhost"
 printf 'limpw\n' > "$T/limpw"; chmod 600 "$T/limpw"
 sums $TG > "$T/before.sum"
-expect_fail 1 "GRANT SUPER ON *.* TO 'lim'@'localhost'" TM "${RESTORE[@]}" --user lim --password-file "$T/limpw" --durability relaxed
+expect_fail 2 "GRANT SUPER ON *.* TO 'lim'@'localhost'" TM "${RESTORE[@]}" --user lim --password-file "$T/limpw" --durability relaxed
 grep -q "refused (nothing was touched)" "$T/err" || { cat "$T/err"; fail "(3) not refused in the plan phase"; }
 sums $TG | diff -q - "$T/before.sum" >/dev/null || fail "(3) the target was changed"
 [ "$(settings)" = "1 1" ] || fail "(3) settings: $(settings)"
