@@ -104,7 +104,7 @@ int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err)
     size_t len = 0;
     int rc;
     if ((rc = pw_alloc(&pw, err))) return rc;
-    if (file && (rc = pw_from_file(file, pw, &len, err))) rc = conf_blame(ctx->conf, NULL, "password_file", err);
+    if (file) rc = pw_from_file(file, pw, &len, err) ? conf_blame(ctx->conf, NULL, "password_file", err) : 0;
     else if (cmd) rc = pw_from_command(cmd, pw, &len, err);
     else if (env && *env) { len = strlen(env) < PW_MAX ? strlen(env) : PW_MAX; memcpy(pw, env, len); pw[len] = 0; }
     else rc = pw_prompt("repository passphrase: ", pw, &len, err);

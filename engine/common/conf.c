@@ -277,9 +277,10 @@ int conf_load(const char *path, bool must_exist, Conf **out, Err *err)
     f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT && !must_exist) { *out = c; return 0; }
-        rc = err_sys(err, errno, "config %s", path);
+        err_sys(err, errno, "config %s", path);
+        err->code = ERR_INVALID;   /* a configuration error, whatever the errno (exit 2) */
         conf_free(c);
-        return rc;
+        return ERR_INVALID;
     }
     memset(&pc, 0, sizeof pc);
     pc.c = c;
