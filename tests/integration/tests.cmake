@@ -25,6 +25,7 @@ tm_integration_test(bad_input COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/ba
 tm_integration_test(cli_help COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_help.sh LABELS repo TIMEOUT 300)
 tm_integration_test(cli_errors COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_errors.sh LABELS repo TIMEOUT 300)
 tm_integration_test(cli_json COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_json.sh LABELS repo db TIMEOUT 300)
+tm_integration_test(cli_install COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_install.sh LABELS repo TIMEOUT 120)
 
 # File trees (issue 2 acceptance 1, 4, 5 "malicious manifest path"), label files.
 add_executable(files_craft integration/files_craft.c)
