@@ -3,7 +3,6 @@
  * turned into an exit code (docs/OPERATIONS.md "Exit codes"). With --json,
  * stdout gets exactly one JSON document: the command's, else the error's,
  * else {"ok":true}. The commands and their options: cli_cmds.c. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +17,15 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tidemark [global options] <command> [options]\n\nglobal options (before or after the command):\n");
-    for (const CliOpt *o = cli_global_opts; o->name; o++) {
-        char left[40];
-        if (o->flags & CLI_OPT_SHORT) snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        else snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(f, "  %-20s %s\n", left, o->help);
-    }
-    fprintf(f, "  %-20s %s\n  %-20s %s\n\ncommands:\n", "-h, --help", "this help; 'tidemark help COMMAND' for a command",
-            "    --version", "print the version");
+    cli_opts_print(cli_global_opts, f);
+    fprintf(f, "  %-24s %s\n", "-h, --help", "this help; 'tidemark help COMMAND' for a command's");
+    fprintf(f, "  %-24s %s\n\ncommands:\n", "    --version", cli_version_opt.help);
     for (const CliCmd *c = cli_commands; c->name; c++) {
         char name[40];
         cli_cmd_label(c, name, sizeof name);
-        fprintf(f, "  %-20s %s\n", name, c->summary);
+        fprintf(f, "  %-24s %s\n", name, c->summary);
     }
-    fprintf(f, "  %-20s %s\n", "help [COMMAND]", "this help, or a command's");
+    fprintf(f, "  %-24s %s\n", "help [COMMAND]", "this help, or a command's");
     fprintf(f, "\nexit codes: 0 ok, 2 usage or config, 3 repository/data problem, 4 source, target or\n"
                "storage unreachable or failing, 5 locked, 6 verification failed or gap, 7 no space or\n"
                "memory, 8 refused: the result could not be exact (the message names what and the ways\n"
@@ -138,19 +132,12 @@ static void print_error(const CliCtx *ctx, const char *label, int rc, Err *err)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"repo", required_argument, NULL, 'r'},
-        {"instance", required_argument, NULL, 'i'}, {"json", no_argument, NULL, 'J'},
-        {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     CliCtx ctx;
     Err err;
     const char *config = NULL, *repo = NULL;
     const CliCmd *cmd = NULL;
     char label[64] = "";
-    int c, rc = 0, words, sub_argc;
+    int rc = 0, what = 0, words, sub_argc;
     bool help = false;
     char **sub_argv;
 
@@ -158,28 +145,16 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     memset(&ctx, 0, sizeof ctx);
     err_clear(&err);
-    opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, "+:c:r:i:qvh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'r': repo = optarg; break;
-        case 'i': ctx.instance = optarg; break;
-        case 'J': ctx.json = true; break;
-        case 'q': ctx.quiet = true; break;
-        case 'v': ctx.verbose = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V':
-            if (ctx.json) cli_json_print(json_pack("{s:s, s:i}", "version", TM_VERSION, "format", REPO_FORMAT_VERSION));
-            else printf("tidemark %s\n", TM_VERSION);
-            return 0;
-        case ':': rc = err_set(&err, ERR_INVALID, "option %s needs an argument (see 'tidemark --help')", argv[optind - 1]); break;
-        default:
-            if (optopt) rc = err_set(&err, ERR_INVALID, "unknown option -%c (see 'tidemark --help')", optopt);
-            else rc = err_set(&err, ERR_INVALID, "unknown option %s (see 'tidemark --help')", argv[optind - 1]);
-            break;
-        }
+    rc = cli_opts_leading(&ctx, argc, argv, &config, &repo, &what, &err);
+    if (!rc && what == 'h') {
+        usage(stdout);
+        return 0;
     }
-    opterr = 1;
+    if (!rc && what == CLI_KEY_VERSION) {
+        if (ctx.json) cli_json_print(json_pack("{s:s, s:i}", "version", TM_VERSION, "format", REPO_FORMAT_VERSION));
+        else printf("tidemark %s\n", TM_VERSION);
+        return 0;
+    }
     if (!rc && optind >= argc) {
         usage(stderr);
         rc = err_set(&err, ERR_INVALID, "no command given");

@@ -90,6 +90,11 @@ static void opt_line(const CliOpt *o, FILE *f)
     fputc('\n', f);
 }
 
+void cli_opts_print(const CliOpt *opts, FILE *f)
+{
+    for (const CliOpt *o = opts; o && o->name; o++) opt_line(o, f);
+}
+
 void cli_cmd_help(const CliCmd *cmd, FILE *f)
 {
     char label[64];
@@ -99,23 +104,26 @@ void cli_cmd_help(const CliCmd *cmd, FILE *f)
     if (cmd->about) fprintf(f, "%s", cmd->about);
     if (cmd->opts) {
         fprintf(f, "\noptions:\n");
-        for (const CliOpt *o = cmd->opts; o->name; o++) opt_line(o, f);
+        cli_opts_print(cmd->opts, f);
     }
     fprintf(f, "\nglobal options (before or after the command):\n");
-    for (const CliOpt *o = cli_global_opts; o->name; o++) opt_line(o, f);
+    cli_opts_print(cli_global_opts, f);
     opt_line(&help_opt, f);
 }
 
-int cli_opts_prescan(const CliCmd *cmd, CliCtx *ctx, int argc, char **argv, const char **config,
-                     const char **repo, bool *help, Err *err)
+const CliOpt cli_version_opt = {"version", CLI_KEY_VERSION, NULL, "print the version", 0};
+
+/* The global options (and --help, and --version when set has it) of argv:
+ * applied to ctx, *config, *repo; *what is 'h' for --help, CLI_KEY_VERSION for
+ * --version. On to the end after an error: a --json after it still shapes
+ * the error. */
+static int scan(OptSet *s, CliCtx *ctx, int argc, char **argv, const char **config, const char **repo,
+                int *what, Err *err)
 {
-    OptSet s;
     int c, rc = 0;
-    set_build(cmd, &s);
     optind = 0;
     opterr = 0;
-    /* on to the end after an error: a --json after it still shapes the error */
-    while ((c = getopt_long(argc, argv, s.shorts, s.lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, s->shorts, s->lo, NULL)) != -1) {
         if (rc && c != CLI_KEY_JSON) continue;
         switch (c) {
         case 'c': *config = optarg; break;   /* the global keys: no command uses them */
@@ -123,7 +131,9 @@ int cli_opts_prescan(const CliCmd *cmd, CliCtx *ctx, int argc, char **argv, cons
         case 'i': ctx->instance = optarg; break;
         case 'q': ctx->quiet = true; break;
         case 'v': ctx->verbose = true; break;
-        case 'h': *help = true; break;
+        case 'h': if (!*what) *what = 'h'; break;
+        case CLI_KEY_JSON: ctx->json = true; break;
+        case CLI_KEY_VERSION: if (!*what) *what = CLI_KEY_VERSION; break;
         case ':':
             rc = err_set(err, ERR_INVALID, "option %s needs an argument (see --help)", argv[optind - 1]);
             break;
@@ -131,13 +141,37 @@ int cli_opts_prescan(const CliCmd *cmd, CliCtx *ctx, int argc, char **argv, cons
             if (optopt) rc = err_set(err, ERR_INVALID, "unknown option -%c (see --help)", optopt);
             else rc = err_set(err, ERR_INVALID, "unknown option %s (see --help)", argv[optind - 1]);
             break;
-        default:
-            if (c == CLI_KEY_JSON) ctx->json = true;
-            break;
+        default: break;   /* the command's own: cli_getopt */
         }
     }
-    optind = 0;
     opterr = 1;
+    return rc;
+}
+
+int cli_opts_leading(CliCtx *ctx, int argc, char **argv, const char **config, const char **repo, int *what,
+                     Err *err)
+{
+    OptSet s;
+    int rc;
+    set_build(NULL, &s);
+    set_add(&s, &cli_version_opt);
+    memmove(s.shorts + 1, s.shorts, strlen(s.shorts) + 1);
+    s.shorts[0] = '+';   /* stop at the command word */
+    *what = 0;
+    rc = scan(&s, ctx, argc, argv, config, repo, what, err);
+    if (rc) optind = argc;
+    return rc;
+}
+
+int cli_opts_prescan(const CliCmd *cmd, CliCtx *ctx, int argc, char **argv, const char **config,
+                     const char **repo, bool *help, Err *err)
+{
+    OptSet s;
+    int what = 0, rc;
+    set_build(cmd, &s);
+    rc = scan(&s, ctx, argc, argv, config, repo, &what, err);
+    *help = what == 'h';
+    optind = 0;
     return rc;
 }
 

@@ -12,7 +12,8 @@
 #include "engine/cli/cli.h"
 
 #define CLI_OPT_SHORT 1u    /* key is also accepted as the short option -<key> */
-#define CLI_KEY_JSON 0x101  /* --json (long-only global option) */
+#define CLI_KEY_JSON 0x101     /* --json (long-only global option) */
+#define CLI_KEY_VERSION 0x102  /* --version (before the command only) */
 
 /* One option. Keys are what cli_getopt returns; each command picks its own
  * (a letter, or a value above 255 for a long-only option), distinct from the
@@ -51,8 +52,21 @@ const CliCmd *cli_cmd_find(int argc, char **argv, int *out_words);
 /* Write "tidemark <name>[ <sub>]" into out. */
 void cli_cmd_label(const CliCmd *cmd, char *out, size_t cap);
 
+/* One help line per option of the table (NULL-name terminated). */
+void cli_opts_print(const CliOpt *opts, FILE *f);
+
 /* The full help of a command: usage, about, its options, the global options. */
 void cli_cmd_help(const CliCmd *cmd, FILE *f);
+
+/* --version, for the option list of `tidemark --help`. */
+extern const CliOpt cli_version_opt;
+
+/* Parse the options before the command word (argv[0] is the program): the
+ * global ones, --help (*what = 'h'), --version (*what = CLI_KEY_VERSION).
+ * optind then indexes the command word (argc when there is none).
+ * ERR_INVALID naming the option for an unknown one or a missing argument. */
+int cli_opts_leading(CliCtx *ctx, int argc, char **argv, const char **config, const char **repo, int *what,
+                     Err *err);
 
 /* Parse argv (argv[0] is the command word) with the command's options plus
  * the global ones, before the config is loaded: applies the global options
