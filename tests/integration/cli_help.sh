@@ -76,6 +76,9 @@ for o in --to --to-gtid --before-gtid --plan --apply --durability --accept-archi
          --snapshot --target-db --drop-existing --no-verify --with-grants --write-binlog --socket; do
   grep -qE -- "$o( |$)" "$T/help" || fail "restore db --help lacks $o"
 done
+# one parser for both forms: an option of the other form is refused naming it
+expect_fail 2 "option --no-verify applies only to a snapshot load" env -u TIDEMARK_CONFIG "$TM_BIN" restore db --to-gtid 0-1-5 --no-verify
+expect_fail 2 "option --apply needs a point in time" env -u TIDEMARK_CONFIG "$TM_BIN" restore db --snapshot latest --apply net
 for c in "binlog follow" "binlog status" "binlog list" "binlog export"; do
   "$TM_BIN" $c --help | grep -q -- "--json" || fail "$c --help lists no options"
 done
