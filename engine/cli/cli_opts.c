@@ -20,7 +20,7 @@ static const CliOpt help_opt = {"help", 'h', NULL, "this help", CLI_OPT_SHORT};
 static void set_add(OptSet *s, const CliOpt *o)
 {
     size_t k;
-    if (s->n >= MAX_OPTS) return;   /* cli_opts_check refuses such a table */
+    if (s->n >= MAX_OPTS) return;   /* `tidemark __complete check` refuses such a table */
     for (k = 0; k < s->n; k++)
         if (!strcmp(s->row[k]->name, o->name)) return;   /* a command row beats a global one */
     s->row[s->n] = o;
@@ -274,7 +274,8 @@ int cli_complete(int argc, char **argv, FILE *out)
     if (!strcmp(argv[0], "options")) {
         const CliCmd *cmd = cli_cmd_find(argc - 1, argv + 1, &words);
         if (!cmd) {
-            print_opts(NULL, out);   /* before the command: the global ones */
+            print_opts(NULL, out);   /* before the command: the global ones and --version */
+            fprintf(out, "--%s\n", cli_version_opt.name);
             return argc == 1 ? 0 : 2;
         }
         print_opts(cmd, out);
