@@ -102,6 +102,15 @@ void cli_cmd_help(const CliCmd *cmd, FILE *f)
     fprintf(f, "usage: tidemark %s%s%s%s\n", label, cmd->opts ? " [options]" : "", cmd->args ? " " : "",
             cmd->args ? cmd->args : "");
     if (cmd->about) fprintf(f, "%s", cmd->about);
+    if (!cmd->sub) {   /* a command that is also a group (backup): its subcommands */
+        bool first = true;
+        for (const CliCmd *k = cli_commands; k->name; k++)
+            if (k->sub && !strcmp(k->name, cmd->name)) {
+                fprintf(f, "%s'tidemark %s %s'", first ? "See also: " : ", ", k->name, k->sub);
+                first = false;
+            }
+        if (!first) fprintf(f, ".\n");
+    }
     if (cmd->opts) {
         fprintf(f, "\noptions:\n");
         cli_opts_print(cmd->opts, f);
