@@ -88,8 +88,7 @@ static int instance_check(const CliCtx *ctx, Err *err)
         if (strcmp(names[i], ctx->instance) == 0) return 0;
         if (k < sizeof known) k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
     }
-    return err_set(err, ERR_INVALID, "instance '%s' is not in the config %s (its instances: %s)", ctx->instance,
-                   conf_path(ctx->conf), known);
+    return err_set(err, ERR_INVALID, "instance '%s' is not in the config (its instances: %s)", ctx->instance, known);
 }
 
 static int load_config(CliCtx *ctx, const char *config, Err *err)

@@ -342,11 +342,6 @@ int conf_blame(const Conf *c, const char *instance, const char *key, Err *err)
     return ERR_INVALID;
 }
 
-const char *conf_path(const Conf *c)
-{
-    return c && c->path ? c->path : "(none)";
-}
-
 void conf_free(Conf *c)
 {
     if (!c) return;

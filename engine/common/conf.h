@@ -44,8 +44,6 @@ void conf_free(Conf *c);   /* accepts NULL */
  * "environment variable NAME (key): " or "the command line (key): ".
  * Returns ERR_INVALID. */
 int conf_blame(const Conf *c, const char *instance, const char *key, Err *err);
-/* The file the config was loaded from ("(none)" for an empty one); borrowed. */
-const char *conf_path(const Conf *c);
 
 /* Values: environment first, then the file, then the default; NULL when
  * none. instance is NULL for [repository] keys. Returned strings are

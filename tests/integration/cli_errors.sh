@@ -53,7 +53,7 @@ for w in "${firsts[@]}"; do
   for s in "${subs[@]}"; do words+=("$w $s"); done
   for c in "${words[@]}"; do
     # shellcheck disable=SC2086
-    expect_fail 2 "instance 'prod' is not in the config $T/ok.conf (its instances: shop, crm)" \
+    expect_fail 2 "instance 'prod' is not in the config (its instances: shop, crm)" \
       "$TM_BIN" -c "$T/ok.conf" $c --instance prod
     expect_fail 2 "instance 'prod' is not in the config" "$TM_BIN" -c "$T/ok.conf" -i prod $c
     n=$((n + 1))
