@@ -61,11 +61,25 @@ static int repo_options_build(const Conf *conf, RepoOptions *o, Err *err)
     return 0;
 }
 
-/* The [repository] s3_* keys as the driver's settings. conf_get gives the
- * key's environment variable first, then the file, as the driver would. */
+/* A [repository] s3_* key as the driver's setting: its value when the file
+ * gives it; NULL when its environment variable gives it (conf_get returns
+ * that first), so the driver reads the variable as it always did and a
+ * message names the variable, not the key. */
+static const char *s3_value(const Conf *conf, const char *key)
+{
+    const char *v = conf_get(conf, NULL, key), *e;
+    for (const ConfKey *k = conf_keys; k->name; k++) {
+        if (k->section != CONF_SEC_REPOSITORY || strcmp(k->name, key) != 0 || !k->env) continue;
+        e = getenv(k->env);
+        if (v && e && strcmp(e, v) == 0) return NULL;
+    }
+    return v;
+}
+
+/* The [repository] s3_* keys as the driver's settings (no setenv). */
 static void s3_options_build(const Conf *conf, StoS3Options *o)
 {
-#define S3KEY(field) o->field = conf_get(conf, NULL, "s3_" #field)
+#define S3KEY(field) o->field = s3_value(conf, "s3_" #field)
     memset(o, 0, sizeof *o);
     S3KEY(region);
     S3KEY(access_key_id);
