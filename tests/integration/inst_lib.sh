@@ -25,6 +25,18 @@ pass "inst_backup: snapshot ${SNAP:0:12} with the mariadb item and 3 files items
 # the CLI sees the same snapshot (one format, one repository)
 "$TM_BIN" -c "$T/tm.conf" --json snapshots | grep -q "${SNAP:0:12}" || fail "snapshots lacks ${SNAP:0:12}"
 
+# restore db to an explicit target (--defaults-file) does not send the
+# instance's password there: the option file's password is used (before
+# issue 11 `restore db` sent db_password_file's, one rule with restore db --to)
+q -e "CREATE USER tgt@localhost IDENTIFIED BY 'right-pw'; GRANT ALL ON *.* TO tgt@localhost WITH GRANT OPTION;"
+printf '[client]\nsocket = %s\npassword = right-pw\n' "$TM_DB_SOCKET" > "$T/tgt.cnf"
+printf 'instance-pw\n' > "$T/ipw"; chmod 600 "$T/ipw"
+sed "s|^db_user = root|db_user = root\ndb_password_file = $T/ipw|" "$T/tm.conf" > "$T/ipw.conf"
+"$TM_BIN" -c "$T/ipw.conf" -q restore db --instance shop --snapshot "$SNAP" --defaults-file "$T/tgt.cnf" \
+  --user tgt --target-db shop_copy > "$T/r.out" 2> "$T/r.err" || { cat "$T/r.err"; fail "restore db --defaults-file"; }
+[ "$(q -N -B -e 'SELECT COUNT(*) FROM shop_copy.t')" = 3 ] || fail "shop_copy.t not restored"
+pass "restore db --defaults-file: the option file's password, not the instance's"
+
 "$LIB" status-none "$T/tm.conf" shop || fail "status before any follower"
 pass "inst_binlog_status: nothing archived, no follower -> ERR_GAP"
 
