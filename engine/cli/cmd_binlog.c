@@ -234,41 +234,6 @@ out:
 
 /* ---- export ------------------------------------------------------------- */
 
-/* FILE:POS, a GTID (d-s-n), "YYYY-MM-DD HH:MM:SS" (UTC) or @epoch. */
-static int locate(const BinlogCatalog *cat, const char *spec, bool is_to, size_t *out, Err *err)
-{
-    BinlogGtid g;
-    Err tmp;
-    err_clear(&tmp);
-    if (binlog_gtid_parse(spec, &g, &tmp) == 0) return binlog_catalog_find_gtid(cat, &g, out, err);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *e = strptime(spec, "%Y-%m-%d %H:%M:%S", &tm);
-    if ((e && !*e) || spec[0] == '@') {
-        int64_t t = spec[0] == '@' ? (int64_t)strtoll(spec + 1, NULL, 10) : (int64_t)timegm(&tm);
-        int rc = binlog_catalog_find_time(cat, t, out, err);
-        if (rc == ERR_NOTFOUND && is_to && binlog_catalog_count(cat)) {
-            err_clear(err);
-            *out = binlog_catalog_count(cat) - 1;
-            return 0;
-        }
-        /* --to T: every transaction committed at or before T, so also the
-         * later segments that start within that second */
-        while (rc == 0 && is_to && *out + 1 < binlog_catalog_count(cat) &&
-               binlog_catalog_at(cat, *out + 1)->first_time <= t &&
-               binlog_catalog_at(cat, *out + 1)->first_time > 0)
-            (*out)++;
-        return rc;
-    }
-    const char *colon = strrchr(spec, ':');
-    if (colon) {
-        char file[256];
-        snprintf(file, sizeof file, "%.*s", (int)(colon - spec), spec);
-        return binlog_catalog_find_pos(cat, file, strtoull(colon + 1, NULL, 10), out, err);
-    }
-    return err_set(err, ERR_INVALID, "cannot read '%s' as FILE:POS, a GTID or a time", spec);
-}
-
 int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
@@ -280,9 +245,9 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
                                 "[--to Y] DIR\n  X, Y: FILE:POS, a GTID, 'YYYY-MM-DD HH:MM:SS' "
                                 "(UTC) or @EPOCH; whole segments are written\n";
     const char *inst_opt = NULL, *from = NULL, *to = NULL;
+    InstBinlogExport ex;
     Inst *in = NULL;
     Repo *repo = NULL;
-    BinlogCatalog *cat = NULL;
     int c, rc = 0;
 
     while ((c = getopt_long(argc, argv, "i:f:t:h", opts, NULL)) != -1) {
@@ -299,28 +264,12 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
         return err_set(err, ERR_INVALID, "give one output DIR");
     }
     if ((rc = cli_inst_open(ctx, inst_opt, &in, err))) return rc;
-    const char *inst = inst_name(in);
     if ((rc = inst_repo_open(in, cli_prompt, &repo, err))) goto out;
-    if ((rc = binlog_catalog_load(repo, inst, &cat, err))) goto out;
-    size_t n = binlog_catalog_count(cat), a = 0, b = n ? n - 1 : 0;
-    if (!n) {
-        rc = err_set(err, ERR_NOTFOUND, "instance %s has no archived binlog", inst);
-        goto out;
-    }
-    if (from && (rc = locate(cat, from, false, &a, err))) goto out;
-    if (to && (rc = locate(cat, to, true, &b, err))) goto out;
-    if (a > b) {
-        rc = err_set(err, ERR_INVALID, "--from is after --to");
-        goto out;
-    }
-    rc = binlog_export(repo, cat, a, b, argv[optind], err);
-    if (rc == 0 && !ctx->quiet) {
-        const BinlogSegInfo *sa = binlog_catalog_at(cat, a), *sb = binlog_catalog_at(cat, b);
+    rc = inst_binlog_export(in, repo, from, to, argv[optind], &ex, err);
+    if (rc == 0 && !ctx->quiet)
         fprintf(stderr, "exported %s:%" PRIu64 " .. %s:%" PRIu64 " (%zu segments) to %s\n",
-                sa->file, sa->start, sb->file, sb->end, b - a + 1, argv[optind]);
-    }
+                ex.first_file, ex.first_start, ex.last_file, ex.last_end, ex.segments, argv[optind]);
 out:
-    binlog_catalog_free(cat);
     repo_free(repo);
     inst_free(in);
     return rc;

@@ -35,6 +35,11 @@ typedef struct Inst Inst;
 
 /* ---- options ------------------------------------------------------------ */
 
+/* Is name an instance of the config? 0 when it is, when name is NULL or
+ * when the config declares no instance (the environment only); else
+ * ERR_INVALID "instance 'x' is not in the config (its instances: a, b)". */
+int inst_check_name(const Conf *conf, const char *name, Err *err);
+
 /* The instance a command works on: local (its own --instance), else global
  * (the global --instance), else the config's only instance. NULL with
  * ERR_INVALID "which instance? give --instance NAME" when none can be
@@ -216,6 +221,22 @@ json_t *inst_binlog_status_json(const InstBinlogStatus *st);
  * ERR_NOSPACE for another alarm (spool full); err gets the alarm. */
 int inst_binlog_status_verdict(const InstBinlogStatus *st, Err *err);
 void inst_binlog_status_free(InstBinlogStatus *st);
+
+/* What a binlog export wrote: segments from first_file:first_start to
+ * last_file:last_end. */
+typedef struct InstBinlogExport {
+    char first_file[BINLOG_FILE_MAX], last_file[BINLOG_FILE_MAX];
+    uint64_t first_start, last_end;
+    size_t segments;
+} InstBinlogExport;
+
+/* Rebuild the instance's archived binlog between from and to (each NULL
+ * for the archive's start / end, else FILE:POS, a GTID d-s-n, "YYYY-MM-DD
+ * HH:MM:SS" UTC or @epoch) as binlog files in dir (binlog_export): whole
+ * segments. ERR_NOTFOUND when nothing is archived or a point is not in the
+ * archive, ERR_INVALID for a point that does not parse or from after to. */
+int inst_binlog_export(Inst *in, Repo *r, const char *from, const char *to, const char *dir,
+                       InstBinlogExport *out, Err *err);
 
 /* ---- restore target -------------------------------------------------------- */
 

@@ -25,9 +25,8 @@ const char *inst_pick(const Conf *conf, const char *local, const char *global, E
 }
 
 /* When the config declares instances, name must be one of them: a typo must
- * not read as "nothing archived, all is well". Without a config (the
- * environment only) any name. */
-static int name_check(const Conf *conf, const char *name, Err *err)
+ * not read as "nothing archived, all is well" (inst.h). */
+int inst_check_name(const Conf *conf, const char *name, Err *err)
 {
     const char *const *names;
     size_t n = conf ? conf_instances(conf, &names) : 0;
@@ -121,7 +120,7 @@ int inst_open(const Conf *conf, const char *name, Inst **out, Err *err)
     int rc;
 
     *out = NULL;
-    if ((rc = name_check(conf, name, err))) return rc;
+    if ((rc = inst_check_name(conf, name, err))) return rc;
     if (!(in = calloc(1, sizeof *in))) return err_set(err, ERR_NOMEM, "out of memory");
     in->conf = conf;
     in->name = name;
