@@ -133,7 +133,7 @@ typedef struct InstBackupItem {
     InstBackupEvent kind;
     uint64_t adopted;
     const SrcDumpStats *db;
-    const char *path;              /* absolute root of the tree */
+    const char *path;              /* the files item's name (absolute root of the tree) */
     const SrcFilesStats *files;
 } InstBackupItem;
 
@@ -148,6 +148,7 @@ typedef struct InstBackupOptions {
     unsigned threads;              /* dump connections; 0 = dump_threads */
     bool force_lock;               /* take the point under the global lock */
     bool progress;                 /* progress lines on stderr */
+    bool skip_unreadable;          /* files: warn and skip unreadable files */
     InstBackupFn on_item;          /* may be NULL */
     void *ctx;
 } InstBackupOptions;
@@ -169,6 +170,19 @@ typedef struct InstBackupResult {
  * result with inst_backup_result_free. */
 int inst_backup(Inst *in, Repo *r, const InstBackupOptions *o, InstBackupResult *out, Err *err);
 void inst_backup_result_free(InstBackupResult *res);
+
+/* One snapshot of the instance holding one files item per path (named by
+ * its absolute path, or name with exactly one path), each with the same
+ * item of the instance's newest snapshot as its files cache; o's tags,
+ * progress, skip_unreadable and on_item apply (the dump's do not). The
+ * shared lock and the interrupted backup's packs as inst_backup. ERR_INVALID
+ * for no path, name with several, or two paths with the same last
+ * component (they would restore to the same place), before anything is
+ * written (inst_backup_files_check says so alone). Only snapshot and repo of
+ * *out are set. */
+int inst_backup_files_check(const char *const *paths, size_t npaths, const char *name, Err *err);
+int inst_backup_files(Inst *in, Repo *r, const InstBackupOptions *o, const char *const *paths,
+                      size_t npaths, const char *name, InstBackupResult *out, Err *err);
 
 /* ---- binlog archive status ------------------------------------------------ */
 
