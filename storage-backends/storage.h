@@ -92,5 +92,9 @@ int sto_key_check(const char *key, Err *err);
  * "s3:https://endpoint/bucket/prefix" (see docs/OPERATIONS.md). A missing
  * local directory without STO_OPEN_CREATE is ERR_NOTFOUND. */
 int sto_open_url(const char *url, unsigned flags, Sto **out, Err *err);
+/* The same with the S3 driver's settings from the caller (s3 may be NULL:
+ * the environment only; see storage-backends/s3/s3.h). */
+typedef struct StoS3Options StoS3Options;
+int sto_open_url_with(const char *url, unsigned flags, const StoS3Options *s3, Sto **out, Err *err);
 
 #endif

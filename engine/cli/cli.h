@@ -8,6 +8,7 @@
 
 #include "engine/common/conf.h"
 #include "engine/common/err.h"
+#include "engine/instance/inst.h"
 #include "engine/repo/repo.h"
 
 struct CliCmd;
@@ -27,10 +28,17 @@ typedef struct CliCtx {
  * err set. A command prints its own result (text, or JSON with --json). */
 typedef int (*CliCmdFn)(CliCtx *ctx, int argc, char **argv, Err *err);
 
-/* Read the repository passphrase: TIDEMARK_PASSWORD_FILE / password_file,
- * TIDEMARK_PASSWORD_COMMAND / password_command, TIDEMARK_PASSWORD, or a
- * prompt on the terminal. Never from argv. *out is sodium_malloc'd; free
- * with cli_password_free. */
+/* The passphrase prompt on the terminal (no echo), an InstPromptFn. */
+int cli_prompt(const char *prompt, char *buf, size_t cap, size_t *out_len, Err *err);
+
+/* The instance a command works on (cli_instance) with its options
+ * (inst_open): ERR_INVALID when none can be chosen or the config does not
+ * declare it. Free with inst_free. */
+int cli_inst_open(CliCtx *ctx, const char *local, Inst **out, Err *err);
+
+/* Read the repository passphrase (inst_passphrase_read with the terminal
+ * prompt). Never from argv. *out is sodium_malloc'd; free with
+ * cli_password_free. */
 int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err);
 void cli_password_free(char *pw, size_t len);
 
@@ -45,10 +53,11 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err);
  * taken: the command decides). */
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);
 
-/* A backup's start on an open repository: the shared lock, then the packs
- * an interrupted backup left are indexed (repo_adopt_packs), said in one
- * line unless quiet. */
+/* A backup's start on an open repository (inst_backup_begin), the packs an
+ * interrupted backup left said in one line unless quiet
+ * (cli_adopted_print). */
 int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err);
+void cli_adopted_print(CliCtx *ctx, uint64_t adopted);
 
 /* The instance a command works on: its own --instance option (local, may
  * be NULL), else the global --instance, else the config's only instance.
@@ -60,10 +69,8 @@ const char *cli_instance(CliCtx *ctx, const char *local, Err *err);
 void cli_json_print(json_t *j);
 extern bool cli_json_printed;
 
-/* The follower's spool directory of instance inst (binlog follow, binlog
- * status and the archive-end proof of restore db share it): spool_dir of the
- * instance (or TIDEMARK_SPOOL_DIR while the config has none), else
- * <state_dir>/spool, else /var/lib/tidemark/spool. */
+/* The follower's spool directory of instance inst (inst_spool_dir; "" when
+ * the config does not declare inst). */
 void cli_spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap);
 
 #endif

@@ -1,9 +1,8 @@
 /* cmd_db.c: `backup` (database + the instance's file trees in one
- * snapshot), `backup db`, `restore db`, `export sql`: argument parsing and
- * printing around engine/source/dump and restore/db.
- * Invariant: the snapshot is put only when the dump and every files item
- * succeeded; database passwords come from files or the config, never argv. */
-#include <errno.h>
+ * snapshot), `backup db`, `restore db`, `export sql`, `verify db`: argument
+ * parsing and printing around engine/instance (inst_backup,
+ * inst_target_conn) and restore/db.
+ * Invariant: database passwords come from files or the config, never argv. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,35 +17,55 @@
 
 #define MAX_LIST 256
 
-static int conf_uint(CliCtx *ctx, const char *inst, const char *key, uint64_t *out, Err *err)
+/* What the backup says as each part ends (stderr, unless quiet or --json). */
+static void on_backup_item(void *arg, const InstBackupItem *it)
 {
-    if (!conf_get(ctx->conf, inst, key)) return 0;   /* keep the caller's default */
-    return conf_get_uint(ctx->conf, inst, key, out, err);
+    CliCtx *ctx = arg;
+    const SrcDumpStats *st = it->db;
+    const SrcFilesStats *fs = it->files;
+
+    if (it->kind == INST_BACKUP_ADOPTED) {
+        cli_adopted_print(ctx, it->adopted);
+    } else if (it->kind == INST_BACKUP_FILES) {
+        if (!ctx->json && !ctx->quiet)
+            fprintf(stderr, "%s: %llu files, %llu bytes (%llu read, %llu unchanged)\n", it->path,
+                    (unsigned long long)fs->files, (unsigned long long)fs->bytes,
+                    (unsigned long long)fs->files_read, (unsigned long long)fs->files_cached);
+    } else {
+        if (!ctx->json && !ctx->quiet)
+            fprintf(stderr,
+                    "database: %llu tables, %llu rows, %.1f MB in %.1f s (%.1f MB/s); point by %s, "
+                    "global lock held %.1f ms\n",
+                    (unsigned long long)st->tables, (unsigned long long)st->rows,
+                    (double)st->bytes / 1e6, st->seconds,
+                    st->seconds > 0 ? (double)st->bytes / 1e6 / st->seconds : 0.0, st->method,
+                    st->lock_ms);
+        if (st->prepared_xa > 0 && !ctx->quiet)
+            fprintf(stderr,
+                    "tidemark: warn: %d XA transaction(s) prepared at the dump's point (%s): their "
+                    "changes are not in this snapshot; a point-in-time restore from it past their XA "
+                    "COMMIT replays them only when the binlog archive holds their XA PREPARE (else it "
+                    "is refused): take the next backup once they have ended\n",
+                    st->prepared_xa, st->prepared_xa_ids);
+    }
 }
 
-/* One files item (path from the config) into manifest. */
-static int backup_path(CliCtx *ctx, Repo *r, const char *inst, const char *path, json_t *manifest,
-                       Err *err)
+static void print_backup(CliCtx *ctx, const InstBackupResult *res)
 {
-    SrcFilesOptions fo = {.progress = ctx->progress};
-    SrcFilesStats st = {0};
-    json_t *parent = NULL, *item = NULL;
-    char *abs = src_files_root_name(path);
-    int rc;
-
-    if (!abs) return err_sys(err, errno, "resolve %s", path);
-    rc = src_files_find_parent(r, inst, abs, &parent, err);
-    if (!rc) rc = src_files_backup(r, abs, path, &fo, parent, &item, &st, err);
-    if (!rc) {
-        json_array_append_new(json_object_get(manifest, "items"), item);
-        if (!ctx->json && !ctx->quiet)
-            fprintf(stderr, "%s: %llu files, %llu bytes (%llu read, %llu unchanged)\n", abs,
-                    (unsigned long long)st.files, (unsigned long long)st.bytes,
-                    (unsigned long long)st.files_read, (unsigned long long)st.files_cached);
+    const SrcDumpStats *st = &res->db;
+    if (ctx->json) {
+        cli_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:s,s:O,s:I,s:I,s:O}", "snapshot",
+                                 res->snapshot, "tables", (json_int_t)st->tables, "rows",
+                                 (json_int_t)st->rows, "dump_bytes", (json_int_t)st->bytes,
+                                 "dump_seconds", st->seconds, "lock_ms", st->lock_ms, "method",
+                                 st->method, "binlog", res->binlog ? res->binlog : json_null(),
+                                 "bytes_new", (json_int_t)res->repo.bytes_new, "bytes_stored",
+                                 (json_int_t)res->repo.bytes_stored, "prepared_xa",
+                                 res->prepared_xa));
+    } else if (!ctx->quiet) {
+        printf("snapshot %.12s saved (%llu new bytes, %llu stored)\n", res->snapshot,
+               (unsigned long long)res->repo.bytes_new, (unsigned long long)res->repo.bytes_stored);
     }
-    json_decref(parent);
-    free(abs);
-    return rc;
 }
 
 static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Err *err)
@@ -54,13 +73,11 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     const char *inst = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcDumpOptions o = {0};
-    SrcDumpStats st = {0};
-    SrcDbConn conn;
-    char *secret = NULL, **dbs = NULL;
-    size_t ndbs = 0;
-    uint64_t u;
+    const SrcDbConn *conn = NULL;
+    InstBackupOptions bo;
+    InstBackupResult res = {0};
+    Inst *in = NULL;
     Repo *r = NULL;
-    json_t *manifest = NULL, *item = NULL;
     bool force_lock = false;
     long threads = 0;
     int rc = 0, c;
@@ -84,95 +101,22 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    if ((rc = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, err))) goto out;
-    if (conf_get(ctx->conf, inst, "databases") &&
-        (rc = conf_get_list(ctx->conf, inst, "databases", &dbs, &ndbs, err)))
-        goto out;
-    o.databases = (const char *const *)dbs;
-    u = 2;
-    if ((rc = conf_uint(ctx, inst, "dump_threads", &u, err))) goto out;
-    o.threads = threads ? (unsigned)threads : (unsigned)u;
-    u = 10;
-    if ((rc = conf_uint(ctx, inst, "db_lock_wait_timeout", &u, err))) goto out;
-    o.lock_wait_timeout = (unsigned)u;
-    u = 256u << 20;
-    if (conf_get(ctx->conf, inst, "dump_part_size") &&
-        (rc = conf_get_size(ctx->conf, inst, "dump_part_size", &u, err)))
-        goto out;
-    o.part_size = u;
-    o.force_lock = force_lock;
-    o.progress = ctx->progress;
-
-    if ((rc = cli_repo_open(ctx, &r, err))) goto out;
-    if ((rc = cli_backup_begin(ctx, r, err))) goto out;
-    manifest = repo_manifest_new(inst, tags, ntags);
-    if (!manifest) {
-        rc = err_set(err, ERR_NOMEM, "manifest");
-        goto out;
-    }
-    if ((rc = src_dump_backup(r, &conn, &o, &item, &st, err))) goto out;
-    json_array_append(json_object_get(manifest, "items"), item);
-    if (!ctx->json && !ctx->quiet)
-        fprintf(stderr,
-                "database: %llu tables, %llu rows, %.1f MB in %.1f s (%.1f MB/s); point by %s, "
-                "global lock held %.1f ms\n",
-                (unsigned long long)st.tables, (unsigned long long)st.rows, (double)st.bytes / 1e6,
-                st.seconds, st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0.0, st.method,
-                st.lock_ms);
-    if (st.prepared_xa > 0 && !ctx->quiet)
-        fprintf(stderr,
-                "tidemark: warn: %d XA transaction(s) prepared at the dump's point (%s): their "
-                "changes are not in this snapshot; a point-in-time restore from it past their XA "
-                "COMMIT replays them only when the binlog archive holds their XA PREPARE (else it "
-                "is refused): take the next backup once they have ended\n",
-                st.prepared_xa, st.prepared_xa_ids);
-    if (with_files) {
-        static const char *keys[] = {"documents_dir", "conf_php", "custom_dir"};
-        for (size_t i = 0; i < 3; i++) {
-            const char *p = conf_get(ctx->conf, inst, keys[i]);
-            if (p && *p && (rc = backup_path(ctx, r, inst, p, manifest, err))) goto out;
-        }
-        if (conf_get(ctx->conf, inst, "extra_paths")) {
-            char **extra = NULL;
-            size_t nextra = 0;
-            if ((rc = conf_get_list(ctx->conf, inst, "extra_paths", &extra, &nextra, err)))
-                goto out;
-            for (size_t i = 0; i < nextra && !rc; i++)
-                rc = backup_path(ctx, r, inst, extra[i], manifest, err);
-            conf_list_free(extra);
-            if (rc) goto out;
-        }
-    }
-    Id id;
-    char hex[ID_HEX_LEN + 1];
-    if ((rc = repo_snapshot_put(r, manifest, &id, err))) goto out;
-    id_hex(&id, hex);
-    RepoStats rs;
-    repo_stats_get(r, &rs);
+    if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
+    if ((rc = inst_db_conn(in, &conn, err))) goto out;   /* before the passphrase is asked */
+    bo = (InstBackupOptions){.tags = tags, .ntags = ntags, .with_files = with_files,
+                             .with_grants = o.with_grants, .threads = (unsigned)threads,
+                             .force_lock = force_lock, .progress = ctx->progress,
+                             .on_item = on_backup_item, .ctx = ctx};
+    if ((rc = inst_repo_open(in, cli_prompt, &r, err))) goto out;
+    if ((rc = inst_backup(in, r, &bo, &res, err))) goto out;
     rc = repo_close(r, err);
     r = NULL;
-    if (rc) goto out;
-    if (ctx->json) {
-        json_t *bl = json_object_get(item, "binlog");
-        json_t *px = json_object_get(item, "prepared_xa");
-        px = px ? json_incref(px) : json_array();
-        cli_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:s,s:O,s:I,s:I,s:o}", "snapshot", hex,
-                                 "tables", (json_int_t)st.tables, "rows", (json_int_t)st.rows,
-                                 "dump_bytes", (json_int_t)st.bytes, "dump_seconds", st.seconds,
-                                 "lock_ms", st.lock_ms, "method", st.method, "binlog",
-                                 bl ? bl : json_null(), "bytes_new", (json_int_t)rs.bytes_new,
-                                 "bytes_stored", (json_int_t)rs.bytes_stored, "prepared_xa", px));
-    } else if (!ctx->quiet) {
-        printf("snapshot %.12s saved (%llu new bytes, %llu stored)\n", hex,
-               (unsigned long long)rs.bytes_new, (unsigned long long)rs.bytes_stored);
-    }
+    if (!rc) print_backup(ctx, &res);
 out:
     if (rc) err_wrap(err, "nothing committed");
     repo_free(r);
-    json_decref(item);
-    json_decref(manifest);
-    conf_list_free(dbs);
-    src_db_secret_free(secret);
+    inst_backup_result_free(&res);
+    inst_free(in);
     return rc;
 }
 
@@ -222,6 +166,35 @@ static int open_item(CliCtx *ctx, const char *inst, const char *ref, Repo **out_
     return 0;
 }
 
+static void print_restore(CliCtx *ctx, const RstDbOptions *o, const RstDbStats *st, const char *hex,
+                          int rc)
+{
+    if (ctx->json) {
+        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:I,s:s*,s:I}", "snapshot", hex,
+                                 "verdict",
+                                 o->skip_verify ? "not verified"
+                                 : rc == 0      ? "verified"
+                                                : "failed",
+                                 "tables", (json_int_t)st->tables, "rows", (json_int_t)st->rows,
+                                 "bytes", (json_int_t)st->bytes, "load_seconds", st->load_s,
+                                 "verify_seconds", st->verify_s, "mismatches",
+                                 (json_int_t)st->mismatches, "comparison",
+                                 o->skip_verify ? NULL : rst_db_comparison_id(st),
+                                 "old_float_tables", (json_int_t)st->float_count));
+    } else if (!ctx->quiet && (rc == 0 || rc == ERR_VERIFY)) {
+        fprintf(stderr, "loaded %llu tables, %llu rows, %.1f MB in %.1f s (%.0f rows/s)\n",
+                (unsigned long long)st->tables, (unsigned long long)st->rows, (double)st->bytes / 1e6,
+                st->load_s, st->load_s > 0 ? (double)st->rows / st->load_s : 0.0);
+        if (!o->skip_verify) {
+            printf("verification: %s (%llu tables, %llu differ, %.1f s; compared: %s)\n",
+                   rc == 0 ? "OK, every table's content hash matches the snapshot" : "FAILED",
+                   (unsigned long long)st->tables, (unsigned long long)st->mismatches, st->verify_s,
+                   rst_db_comparison(st));
+            print_float_note(st);
+        }
+    }
+}
+
 int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const char *const pitr_opts[] = {"to", "to-gtid", "before-gtid", "plan", NULL};
@@ -230,14 +203,13 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     RstDbStats st = {0};
     SrcDbConn conn;
     SrcDbConn over = {0};
-    char *secret = NULL, *secret2 = NULL, hex[ID_HEX_LEN + 1];
+    InstTarget tgt;
+    char hex[ID_HEX_LEN + 1];
+    Inst *in = NULL;
     Repo *r = NULL;
     json_t *m = NULL;
     const json_t *item = NULL;
-    bool have_conf_conn;
-    uint64_t u;
     int rc = 0, c;
-    Err e2;
 
     if (cli_opt_given(ctx, argc, argv, pitr_opts))   /* point-in-time restore: cmd_pitr.c */
         return cmd_restore_pitr(ctx, argc, argv, err);
@@ -262,81 +234,19 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    err_clear(&e2);
-    have_conf_conn = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, &e2) == 0;
-    if (!have_conf_conn) memset(&conn, 0, sizeof conn);
-    if (over.host || over.socket || over.defaults_file) {
-        /* an explicit target replaces the instance's address entirely */
-        conn.host = over.host;
-        conn.socket = over.socket;
-        conn.port = over.port;
-        conn.defaults_file = over.defaults_file;
-        if (over.user) conn.user = over.user;
-    } else if (!have_conf_conn) {
-        *err = e2;
-        return err->code;
-    } else {
-        if (over.port) conn.port = over.port;
-        if (over.user) conn.user = over.user;
-    }
-    if (pwfile) {
-        FILE *f = fopen(pwfile, "re");
-        char buf[4096];
-        size_t n;
-        if (!f) {
-            rc = err_sys(err, errno, "open --password-file %s", pwfile);
-            goto out;
-        }
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
-        buf[n] = '\0';
-        secret2 = strdup(buf);
-        memset(buf, 0, sizeof buf);
-        if (!secret2) {
-            rc = err_set(err, ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        conn.password = secret2;
-    }
-    if (!o.threads) {
-        u = 2;
-        if ((rc = conf_uint(ctx, inst, "load_threads", &u, err))) goto out;
-        o.threads = (unsigned)u;
-    }
+    if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
+    tgt = (InstTarget){.host = over.host, .socket = over.socket, .defaults_file = over.defaults_file,
+                       .port = over.port, .user = over.user, .password_file = pwfile};
+    if ((rc = inst_target_conn(in, &tgt, &conn, err))) goto out;
+    if (!o.threads && (rc = inst_load_threads(in, &o.threads, err))) goto out;
     o.progress = ctx->progress;
     if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_load(r, item, &conn, &o, &st, err);
-    if (ctx->json) {
-        cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:I,s:s*,s:I}", "snapshot", hex,
-                                 "verdict",
-                                 o.skip_verify ? "not verified"
-                                 : rc == 0     ? "verified"
-                                               : "failed",
-                                 "tables", (json_int_t)st.tables, "rows", (json_int_t)st.rows,
-                                 "bytes", (json_int_t)st.bytes, "load_seconds", st.load_s,
-                                 "verify_seconds", st.verify_s, "mismatches",
-                                 (json_int_t)st.mismatches, "comparison",
-                                 o.skip_verify ? NULL : rst_db_comparison_id(&st),
-                                 "old_float_tables", (json_int_t)st.float_count));
-    } else if (!ctx->quiet && (rc == 0 || rc == ERR_VERIFY)) {
-        fprintf(stderr, "loaded %llu tables, %llu rows, %.1f MB in %.1f s (%.0f rows/s)\n",
-                (unsigned long long)st.tables, (unsigned long long)st.rows, (double)st.bytes / 1e6,
-                st.load_s, st.load_s > 0 ? (double)st.rows / st.load_s : 0.0);
-        if (!o.skip_verify) {
-            printf("verification: %s (%llu tables, %llu differ, %.1f s; compared: %s)\n",
-                   rc == 0 ? "OK, every table's content hash matches the snapshot" : "FAILED",
-                   (unsigned long long)st.tables, (unsigned long long)st.mismatches, st.verify_s,
-                   rst_db_comparison(&st));
-            print_float_note(&st);
-        }
-    }
-    if (rc) goto out;
+    print_restore(ctx, &o, &st, hex, rc);
 out:
     json_decref(m);
     repo_free(r);
-    src_db_secret_free(secret);
-    src_db_secret_free(secret2);
+    inst_free(in);
     return rc;
 }
 
@@ -369,8 +279,9 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     unsigned threads = 2;
-    char *secret = NULL, hex[ID_HEX_LEN + 1];
-    SrcDbConn conn;
+    char hex[ID_HEX_LEN + 1];
+    const SrcDbConn *conn = NULL;
+    Inst *in = NULL;
     RstDbStats st = {0};
     Repo *r = NULL;
     json_t *m = NULL;
@@ -387,9 +298,10 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     }
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    if ((rc = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, err))) return rc;
+    if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
+    if ((rc = inst_db_conn(in, &conn, err))) goto out;
     if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
-    rc = rst_db_verify(r, item, &conn, tdb, threads, &st, err);
+    rc = rst_db_verify(r, item, conn, tdb, threads, &st, err);
     if (ctx->json)
         cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:I}", "snapshot", hex, "verdict",
                                  rc == 0 ? "verified" : "failed", "tables", (json_int_t)st.tables,
@@ -407,6 +319,6 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
 out:
     json_decref(m);
     repo_free(r);
-    src_db_secret_free(secret);
+    inst_free(in);
     return rc;
 }

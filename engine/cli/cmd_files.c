@@ -1,5 +1,6 @@
 /* cmd_files.c: `backup files`, `restore files`, `export tar`: argument
- * parsing and printing around engine/source/files and restore/files.
+ * parsing and printing around engine/instance (inst_backup_files) and
+ * restore/files.
  * One snapshot per `backup files` run, one files item per PATH (named by
  * its absolute path unless --name); the snapshot is put only when every
  * item succeeded (nothing is committed otherwise). */
@@ -28,14 +29,29 @@ static json_t *stats_json(const char *name, const SrcFilesStats *s)
                      "files_cached", (json_int_t)s->files_cached, "skipped", (json_int_t)s->skipped);
 }
 
-static const char *base_of(const char *p, char *buf, size_t cap)
+typedef struct FilesOut {
+    CliCtx *ctx;
+    json_t *arr;   /* --json: one stats object per item */
+} FilesOut;
+
+/* What backup files says as each item ends (and the packs adopted). */
+static void on_files_item(void *arg, const InstBackupItem *it)
 {
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/') n--;
-    const char *s = p + n;
-    while (s > p && s[-1] != '/') s--;
-    snprintf(buf, cap, "%.*s", (int)(p + n - s), s);
-    return buf;
+    FilesOut *fo = arg;
+    const SrcFilesStats *st = it->files;
+    if (it->kind == INST_BACKUP_ADOPTED) {
+        cli_adopted_print(fo->ctx, it->adopted);
+        return;
+    }
+    if (it->kind != INST_BACKUP_FILES) return;
+    json_array_append_new(fo->arr, stats_json(it->path, st));
+    if (!fo->ctx->json && !fo->ctx->quiet)
+        fprintf(stderr, "%s: %llu files, %llu dirs, %llu bytes; read %llu files (%llu bytes), "
+                "%llu unchanged from the files cache%s\n", it->path,
+                (unsigned long long)st->files, (unsigned long long)st->dirs,
+                (unsigned long long)st->bytes, (unsigned long long)st->files_read,
+                (unsigned long long)st->bytes_read, (unsigned long long)st->files_cached,
+                st->skipped ? "; some skipped (see warnings)" : "");
 }
 
 int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
@@ -43,8 +59,12 @@ int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
     const char *inst = NULL, *name = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcFilesOptions fo = {0};
+    FilesOut fout = {.ctx = ctx};
+    InstBackupOptions bo;
+    InstBackupResult res;
+    Inst *in = NULL;
     Repo *r = NULL;
-    json_t *manifest = NULL, *out = NULL, *parent = NULL;
+    json_t *out = NULL;
     int rc = 0, c;
 
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
@@ -60,78 +80,37 @@ int cmd_backup_files(CliCtx *ctx, int argc, char **argv, Err *err)
     }
     int npaths = argc - optind;
     char **paths = argv + optind;
-    if (npaths < 1) return err_set(err, ERR_INVALID, "no PATH to back up (see --help)");
-    if (name && npaths != 1) return err_set(err, ERR_INVALID, "--name needs exactly one PATH");
+    if ((rc = inst_backup_files_check((const char *const *)paths, (size_t)npaths, name, err))) return rc;
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    for (int i = 0; i < npaths; i++)       /* two roots must not land on the same restore path */
-        for (int j = 0; j < i; j++) {
-            char a[512], b[512];
-            if (!strcmp(base_of(paths[i], a, sizeof a), base_of(paths[j], b, sizeof b)))
-                return err_set(err, ERR_INVALID, "%s and %s have the same last component '%s': "
-                               "back them up in separate runs with --name", paths[j], paths[i], a);
-        }
-    fo.progress = ctx->progress;
-    rc = cli_repo_open(ctx, &r, err);
-    if (!rc) rc = cli_backup_begin(ctx, r, err);
-    if (rc) goto out;
-    manifest = repo_manifest_new(inst, tags, ntags);
-    out = json_object();
-    json_t *arr = json_array();
-    if (!manifest || !out || !arr || json_object_set_new(out, "items", arr)) {
-        rc = err_set(err, ERR_NOMEM, "manifest");
+    if (!(fout.arr = json_array()) || !(out = json_object()) || json_object_set(out, "items", fout.arr)) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (int i = 0; i < npaths && !rc; i++) {
-        char *abs = NULL;
-        json_t *item = NULL;
-        SrcFilesStats st = {0};
-        if (!name && !(abs = src_files_root_name(paths[i]))) {
-            rc = err_sys(err, errno, "resolve %s", paths[i]);
-            break;
-        }
-        const char *iname = name ? name : abs;
-        rc = src_files_find_parent(r, inst, iname, &parent, err);
-        if (!rc) rc = src_files_backup(r, iname, paths[i], &fo, parent, &item, &st, err);
-        json_decref(parent);
-        parent = NULL;
-        if (!rc) {
-            json_array_append_new(json_object_get(manifest, "items"), item);
-            json_array_append_new(arr, stats_json(iname, &st));
-            if (!ctx->json && !ctx->quiet)
-                fprintf(stderr, "%s: %llu files, %llu dirs, %llu bytes; read %llu files (%llu bytes), "
-                        "%llu unchanged from the files cache%s\n", iname,
-                        (unsigned long long)st.files, (unsigned long long)st.dirs,
-                        (unsigned long long)st.bytes, (unsigned long long)st.files_read,
-                        (unsigned long long)st.bytes_read, (unsigned long long)st.files_cached,
-                        st.skipped ? "; some skipped (see warnings)" : "");
-        }
-        free(abs);
-    }
-    if (rc) goto out;
-    Id id;
-    char hex[ID_HEX_LEN + 1];
-    rc = repo_snapshot_put(r, manifest, &id, err);
-    if (rc) goto out;
-    id_hex(&id, hex);
-    RepoStats rs;
-    repo_stats_get(r, &rs);
+    bo = (InstBackupOptions){.tags = tags, .ntags = ntags, .progress = ctx->progress,
+                             .skip_unreadable = fo.skip_unreadable, .on_item = on_files_item,
+                             .ctx = &fout};
+    if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
+    if ((rc = inst_repo_open(in, cli_prompt, &r, err))) goto out;
+    if ((rc = inst_backup_files(in, r, &bo, (const char *const *)paths, (size_t)npaths, name, &res, err)))
+        goto out;
     rc = repo_close(r, err);
     r = NULL;
     if (rc) goto out;
     if (ctx->json) {
-        json_object_set_new(out, "snapshot", json_string(hex));
-        json_object_set_new(out, "bytes_new", json_integer((json_int_t)rs.bytes_new));
-        json_object_set_new(out, "bytes_stored", json_integer((json_int_t)rs.bytes_stored));
+        json_object_set_new(out, "snapshot", json_string(res.snapshot));
+        json_object_set_new(out, "bytes_new", json_integer((json_int_t)res.repo.bytes_new));
+        json_object_set_new(out, "bytes_stored", json_integer((json_int_t)res.repo.bytes_stored));
         cli_json_print(out);
         out = NULL;
     } else if (!ctx->quiet) {
-        printf("snapshot %.12s saved (%llu new bytes, %llu stored)\n", hex,
-               (unsigned long long)rs.bytes_new, (unsigned long long)rs.bytes_stored);
+        printf("snapshot %.12s saved (%llu new bytes, %llu stored)\n", res.snapshot,
+               (unsigned long long)res.repo.bytes_new, (unsigned long long)res.repo.bytes_stored);
     }
 out:
     if (rc) err_wrap(err, "nothing committed");
     repo_free(r);
-    json_decref(manifest);
+    inst_free(in);
+    json_decref(fout.arr);
     json_decref(out);
     return rc;
 }

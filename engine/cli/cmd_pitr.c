@@ -18,59 +18,28 @@
 #include "restore/db/rst_db.h"
 #include "restore/pitr/rst_pitr.h"
 
-/* Target connection: the instance's own unless --host/--socket/--defaults-file. */
+/* Target connection: the instance's own unless --host/--socket/--defaults-file
+ * (inst_target_conn). */
 typedef struct TargetOpts {
     SrcDbConn over;
     const char *pwfile;
-    char *secret, *secret2;
+    Inst *in;
 } TargetOpts;
 
 static int target_conn(CliCtx *ctx, const char *inst, TargetOpts *t, bool require_explicit,
                        SrcDbConn *conn, Err *err)
 {
-    Err e2;
-    bool have;
-    err_clear(&e2);
-    have = src_db_conn_from_conf(ctx->conf, inst, conn, &t->secret, &e2) == 0;
-    if (!have) memset(conn, 0, sizeof *conn);
-    if (t->over.host || t->over.socket || t->over.defaults_file) {
-        conn->host = t->over.host;
-        conn->socket = t->over.socket;
-        conn->port = t->over.port;
-        conn->defaults_file = t->over.defaults_file;
-        conn->password = NULL;
-        if (t->over.user) conn->user = t->over.user;
-    } else if (require_explicit) {
-        return err_set(err, ERR_INVALID, "give the scratch server with --socket or --host (never the "
-                       "production server: the replay may write to its binlog)");
-    } else if (!have) {
-        *err = e2;
-        return err->code;
-    } else {
-        if (t->over.port) conn->port = t->over.port;
-        if (t->over.user) conn->user = t->over.user;
-    }
-    if (t->pwfile) {
-        FILE *f = fopen(t->pwfile, "re");
-        char buf[4096];
-        size_t n;
-        if (!f) return err_sys(err, errno, "open --password-file %s", t->pwfile);
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
-        buf[n] = '\0';
-        t->secret2 = strdup(buf);
-        memset(buf, 0, sizeof buf);
-        if (!t->secret2) return err_set(err, ERR_NOMEM, "out of memory");
-        conn->password = t->secret2;
-    }
-    return 0;
+    InstTarget it = {.host = t->over.host, .socket = t->over.socket,
+                     .defaults_file = t->over.defaults_file, .port = t->over.port,
+                     .user = t->over.user, .password_file = t->pwfile,
+                     .require_explicit = require_explicit};
+    int rc = t->in ? 0 : inst_open(ctx->conf, inst, &t->in, err);
+    return rc ? rc : inst_target_conn(t->in, &it, conn, err);
 }
 
 static void target_free(TargetOpts *t)
 {
-    src_db_secret_free(t->secret);
-    src_db_secret_free(t->secret2);
+    inst_free(t->in);
 }
 
 static bool target_opt(int c, TargetOpts *t)

@@ -18,8 +18,9 @@ const ConfKey conf_keys[] = {
      "target size of pack objects"},
     {CONF_SEC_REPOSITORY, "state_dir", CONF_PATH, "TIDEMARK_STATE_DIR", "/var/lib/tidemark",
      "local state: spool, follower status"},
-    /* [repository]: S3 settings (s3: URLs); the CLI exports them into the
-     * variables the driver reads (storage-backends/s3/s3.h) */
+    /* [repository]: S3 settings (s3: URLs); engine/instance passes them to
+     * the driver as StoS3Options (storage-backends/s3/s3.h); the variable of
+     * each is read where the file is silent */
     {CONF_SEC_REPOSITORY, "s3_region", CONF_STR, "TIDEMARK_S3_REGION", NULL,
      "S3 signing region (default: AWS_REGION, else us-east-1)"},
     {CONF_SEC_REPOSITORY, "s3_access_key_id", CONF_STR, "TIDEMARK_S3_ACCESS_KEY_ID", NULL,

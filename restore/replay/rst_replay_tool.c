@@ -13,22 +13,20 @@
 #include <unistd.h>
 
 #include "engine/common/log.h"
+#include "engine/common/secret.h"
 #include "restore/replay/rst_replay.h"
 
+/* The password in path (the one secret reader); exit 2 naming the file. */
 static char *read_secret(const char *path)
 {
-    char buf[512];
-    FILE *f = fopen(path, "r");
-    size_t n;
-    if (!f) {
-        fprintf(stderr, "tm-replay: open %s: %s\n", path, strerror(errno));
+    char *pw = NULL;
+    Err e;
+    err_clear(&e);
+    if (secret_file_read(path, "--password-file", &pw, NULL, &e)) {
+        fprintf(stderr, "tm-replay: %s\n", e.msg);
         exit(2);
     }
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    buf[strcspn(buf, "\r\n")] = 0;
-    return strdup(buf);
+    return pw;
 }
 
 static const char *basename_of(const char *p)
@@ -137,7 +135,7 @@ int main(int argc, char **argv)
             printf("replay ok: transactions=%llu bytes=%llu seconds=%.2f reached=%s\n",
                    (unsigned long long)st.transactions, (unsigned long long)st.bytes, st.seconds,
                    st.reached_gtid);
-        free(pw);
+        secret_free(pw);
     } else {
         fprintf(stderr, "tm-replay: unknown mode %s\n", mode);
         return 2;

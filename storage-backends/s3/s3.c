@@ -361,6 +361,11 @@ static int probe(S3 *s3, Err *err)
 
 int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err)
 {
+    return sto_s3_open(url, flags, NULL, out, err);
+}
+
+int sto_s3_open(const char *url, unsigned flags, const StoS3Options *o, Sto **out, Err *err)
+{
     S3 *s3 = NULL;
     int rc;
     (void)flags;   /* buckets are never created by us: the bucket must exist */
@@ -370,7 +375,7 @@ int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err)
     s3 = calloc(1, sizeof *s3);
     if (!s3) return err_set(err, ERR_NOMEM, "out of memory");
     s3_pool_init(&s3->pool);
-    if ((rc = s3_conf_load(s3, url, err))) goto fail;
+    if ((rc = s3_conf_load(s3, url, o, err))) goto fail;
     if ((rc = s3_cache_new(s3->read_cache, &s3->cache, err))) goto fail;
     if ((rc = probe(s3, err))) goto fail;
     log_debug("opened %s (region %s, %s-style)", s3->location, s3->region, s3->virtual_host ? "virtual-host" : "path");

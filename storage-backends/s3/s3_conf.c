@@ -1,8 +1,8 @@
 /* s3_conf.c: the S3 driver's settings: the repository URL
- * ("s3:https://ENDPOINT/BUCKET[/PREFIX]") plus the environment (AWS_* and
- * TIDEMARK_S3_*, documented in docs/OPERATIONS.md; the CLI exports the
- * config file's [repository] s3_* keys into them) and the shared AWS
- * credentials file.
+ * ("s3:https://ENDPOINT/BUCKET[/PREFIX]"), the caller's settings
+ * (StoS3Options: the config file's [repository] s3_* keys) and, for each
+ * one the caller leaves unset, the environment (AWS_* and TIDEMARK_S3_*,
+ * documented in docs/OPERATIONS.md), then the shared AWS credentials file.
  * Invariant: secrets live only in sodium_malloc'd memory, are wiped by
  * s3_conf_free, and no message here ever prints one (nor the URL's userinfo,
  * which is refused). */
@@ -12,24 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "engine/common/log.h"
+#include "engine/common/secret.h"
 #include "storage-backends/s3/s3_int.h"
 #include "storage-backends/storage.h"
-
-static char *secret_dup(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = sodium_malloc(n + 1);
-    if (p) memcpy(p, s, n + 1);
-    return p;
-}
-
-static void secret_free(char *p)
-{
-    if (p) sodium_free(p);   /* wipes */
-}
 
 static const char *env(const char *name)
 {
@@ -43,49 +29,68 @@ static const char *env2(const char *a, const char *b)
     return v ? v : env(b);
 }
 
-static int env_long(const char *name, long lo, long hi, long def, long *out, Err *err)
+/* One setting: the caller's value (named by its config key in messages),
+ * else the environment variable (named by itself). */
+typedef struct Setting {
+    const char *v;
+    const char *name;
+} Setting;
+
+static Setting pick(const char *given, const char *key, const char *var)
 {
-    const char *v = env(name);
+    Setting s = {NULL, var};
+    if (given && *given) {
+        s.v = given;
+        s.name = key;
+    } else {
+        s.v = env(var);
+    }
+    return s;
+}
+
+#define OPT(o, field) ((o) ? (o)->field : NULL)
+#define SET(o, field, var) pick(OPT(o, field), "s3_" #field, var)
+
+static int set_long(Setting s, long lo, long hi, long def, long *out, Err *err)
+{
     char *end;
     long x;
-    if (!v) {
+    if (!s.v) {
         *out = def;
         return 0;
     }
     errno = 0;
-    x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < lo || x > hi)
-        return err_set(err, ERR_INVALID, "%s='%.40s': expected a whole number from %ld to %ld", name, v, lo, hi);
+    x = strtol(s.v, &end, 10);
+    if (errno || end == s.v || *end || x < lo || x > hi)
+        return err_set(err, ERR_INVALID, "%s='%.40s': expected a whole number from %ld to %ld", s.name, s.v, lo, hi);
     *out = x;
     return 0;
 }
 
 /* Sizes accept a K, M or G suffix (powers of 1024). */
-static int env_size(const char *name, size_t lo, size_t hi, size_t def, size_t *out, Err *err)
+static int set_size(Setting s, size_t lo, size_t hi, size_t def, size_t *out, Err *err)
 {
-    const char *v = env(name);
     char *end;
     unsigned long long x;
-    if (!v) {
+    if (!s.v) {
         *out = def;
         return 0;
     }
     errno = 0;
-    x = strtoull(v, &end, 10);
+    x = strtoull(s.v, &end, 10);
     if (*end == 'K' || *end == 'k') { x <<= 10; end++; }
     else if (*end == 'M' || *end == 'm') { x <<= 20; end++; }
     else if (*end == 'G' || *end == 'g') { x <<= 30; end++; }
-    if (errno || end == v || *end || x < lo || x > hi)
+    if (errno || end == s.v || *end || x < lo || x > hi)
         return err_set(err, ERR_INVALID, "%s='%.40s': expected a size from %zu to %zu bytes (K, M, G suffixes allowed)",
-                       name, v, lo, hi);
+                       s.name, s.v, lo, hi);
     *out = (size_t)x;
     return 0;
 }
 
-static bool env_flag(const char *name)
+static bool set_flag(Setting s)
 {
-    const char *v = env(name);
-    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0);
+    return s.v && (strcmp(s.v, "1") == 0 || strcmp(s.v, "true") == 0 || strcmp(s.v, "yes") == 0 || strcmp(s.v, "on") == 0);
 }
 
 typedef struct CredFile {
@@ -111,79 +116,58 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-/* A secret kept in a file (the config's s3_secret_access_key_file): its
- * first line, surrounding blanks dropped, into sodium_malloc'd memory. The
- * message names the file and the variable, never the content. */
-static int secret_from_file(const char *var, const char *path, char **out, Err *err)
+/* A secret kept in a file (the config's s3_secret_access_key_file): the
+ * one secret reader; a missing or empty file is a config error naming the
+ * file and the key or variable, never the content. */
+static int secret_from_file(Setting s, char **out, Err *err)
 {
-    char line[4096];
-    struct stat st;
-    size_t n;
-    const char *b;
-    FILE *f = fopen(path, "r");
-    int rc = 0;
-
-    *out = NULL;
-    if (!f) return err_sys(err, errno, "S3 credentials: %s %s", var, path);
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        log_warn("S3 secret file %s is readable by others (mode %03o); chmod 600 it", path,
-                 (unsigned)(st.st_mode & 0777));
-    if (!fgets(line, sizeof line, f)) line[0] = '\0';
-    fclose(f);
-    b = line;
-    while (*b == ' ' || *b == '\t') b++;
-    n = strlen(b);
-    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
-    if (n == 0) rc = err_set(err, ERR_AUTH, "S3 credentials: %s %s is empty", var, path);
-    else if (!(*out = sodium_malloc(n + 1))) rc = err_set(err, ERR_NOMEM, "out of memory");
-    else {
-        memcpy(*out, b, n);
-        (*out)[n] = '\0';
-    }
-    sodium_memzero(line, sizeof line);
+    int rc = secret_file_read(s.v, s.name, out, NULL, err);
+    if (rc) err_wrap(err, "S3 credentials");
     return rc;
 }
 
 /* Credentials: TIDEMARK_S3_* first (a secret either in the variable or in
  * the file TIDEMARK_S3_SECRET_ACCESS_KEY_FILE names), then AWS_* variables,
  * then the shared credentials file. */
-static int load_credentials(S3 *s3, Err *err)
+static int load_credentials(S3 *s3, const StoS3Options *o, Err *err)
 {
-    const char *id = env2("TIDEMARK_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
+    const char *id = OPT(o, access_key_id) && *o->access_key_id ? o->access_key_id
+                                                                 : env2("TIDEMARK_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
     const char *sec = env("TIDEMARK_S3_SECRET_ACCESS_KEY");
-    const char *sec_file = sec ? NULL : env("TIDEMARK_S3_SECRET_ACCESS_KEY_FILE");
+    Setting sec_file = sec ? (Setting){NULL, NULL}
+                           : SET(o, secret_access_key_file, "TIDEMARK_S3_SECRET_ACCESS_KEY_FILE");
     const char *tok = env("TIDEMARK_S3_SESSION_TOKEN");
-    const char *tok_file = tok ? NULL : env("TIDEMARK_S3_SESSION_TOKEN_FILE");
+    Setting tok_file = tok ? (Setting){NULL, NULL} : SET(o, session_token_file, "TIDEMARK_S3_SESSION_TOKEN_FILE");
+    Setting profile = SET(o, profile, "AWS_PROFILE");
     CredFile cf = { 0 };
     char path[4096];
-    const char *file = env("AWS_SHARED_CREDENTIALS_FILE"), *home = env("HOME");
+    const char *file = SET(o, credentials_file, "AWS_SHARED_CREDENTIALS_FILE").v, *home = env("HOME");
     FILE *f;
     int rc = 0;
 
-    if (!sec && !sec_file) sec = env("AWS_SECRET_ACCESS_KEY");
-    if (!tok && !tok_file) tok = env("AWS_SESSION_TOKEN");
-    if (id || sec || sec_file) {
+    if (!sec && !sec_file.v) sec = env("AWS_SECRET_ACCESS_KEY");
+    if (!tok && !tok_file.v) tok = env("AWS_SESSION_TOKEN");
+    if (id || sec || sec_file.v) {
         if (!id)
             return err_set(err, ERR_AUTH, "S3 credentials: a secret key is set but AWS_ACCESS_KEY_ID is not "
                            "(nor s3_access_key_id in the config)");
-        if (!sec && !sec_file)
+        if (!sec && !sec_file.v)
             return err_set(err, ERR_AUTH, "S3 credentials: access key id %s is set but AWS_SECRET_ACCESS_KEY is not "
                            "(nor s3_secret_access_key_file in the config)", id);
         if (!(s3->access_key = strdup(id))) return err_set(err, ERR_NOMEM, "out of memory");
-        if (sec_file) {
-            if ((rc = secret_from_file("TIDEMARK_S3_SECRET_ACCESS_KEY_FILE", sec_file, &s3->secret_key, err)))
-                return rc;
+        if (sec_file.v) {
+            if ((rc = secret_from_file(sec_file, &s3->secret_key, err))) return rc;
         } else if (!(s3->secret_key = secret_dup(sec))) {
             return err_set(err, ERR_NOMEM, "out of memory");
         }
-        if (tok_file) return secret_from_file("TIDEMARK_S3_SESSION_TOKEN_FILE", tok_file, &s3->session_token, err);
+        if (tok_file.v) return secret_from_file(tok_file, &s3->session_token, err);
         if (tok && !(s3->session_token = secret_dup(tok))) return err_set(err, ERR_NOMEM, "out of memory");
         return 0;
     }
     if (file) snprintf(path, sizeof path, "%s", file);
     else if (home) snprintf(path, sizeof path, "%s/.aws/credentials", home);
     else path[0] = '\0';
-    cf.profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+    cf.profile = profile.v ? profile.v : "default";
     f = path[0] ? fopen(path, "r") : NULL;
     if (!f) {
         if (file) return err_sys(err, errno, "S3 credentials file %s (AWS_SHARED_CREDENTIALS_FILE)", path);
@@ -278,45 +262,47 @@ static int parse_url(S3 *s3, const char *url, Err *err)
     return 0;
 }
 
-int s3_conf_load(S3 *s3, const char *url, Err *err)
+int s3_conf_load(S3 *s3, const char *url, const StoS3Options *o, Err *err)
 {
-    const char *region, *ca;
+    const char *region;
+    Setting ca;
     long v;
     int rc;
 
     if ((rc = parse_url(s3, url, err))) return rc;
-    region = env("TIDEMARK_S3_REGION");
+    region = SET(o, region, "TIDEMARK_S3_REGION").v;
     if (!region) region = env2("AWS_REGION", "AWS_DEFAULT_REGION");
     s3->region = strdup(region ? region : "us-east-1");
     if (!s3->region) return err_set(err, ERR_NOMEM, "out of memory");
     for (const char *p = s3->region; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
             return err_set(err, ERR_INVALID, "S3 region '%.40s' is not valid (like us-east-1)", s3->region);
-    s3->virtual_host = env_flag("TIDEMARK_S3_VIRTUAL_HOST");
-    if ((ca = env("TIDEMARK_S3_CA_FILE"))) {
-        FILE *f = fopen(ca, "r");
-        if (!f) return err_sys(err, errno, "TIDEMARK_S3_CA_FILE %s", ca);
+    s3->virtual_host = set_flag(SET(o, virtual_host, "TIDEMARK_S3_VIRTUAL_HOST"));
+    ca = SET(o, ca_file, "TIDEMARK_S3_CA_FILE");
+    if (ca.v) {
+        FILE *f = fopen(ca.v, "r");
+        if (!f) return err_sys(err, errno, "%s %s", ca.name, ca.v);
         fclose(f);
-        if (!(s3->ca_file = strdup(ca))) return err_set(err, ERR_NOMEM, "out of memory");
+        if (!(s3->ca_file = strdup(ca.v))) return err_set(err, ERR_NOMEM, "out of memory");
     }
-    if ((rc = env_long("TIDEMARK_S3_CONNECT_TIMEOUT", 1, 600, 10, &s3->connect_timeout_s, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_LOW_SPEED_TIME", 1, 3600, 30, &s3->low_speed_time_s, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_LOW_SPEED_LIMIT", 1, 1L << 30, 1024, &s3->low_speed_limit, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_MAX_RETRIES", 0, 100, 8, &v, err))) return rc;
+    if ((rc = set_long(SET(o, connect_timeout, "TIDEMARK_S3_CONNECT_TIMEOUT"), 1, 600, 10, &s3->connect_timeout_s, err))) return rc;
+    if ((rc = set_long(SET(o, low_speed_time, "TIDEMARK_S3_LOW_SPEED_TIME"), 1, 3600, 30, &s3->low_speed_time_s, err))) return rc;
+    if ((rc = set_long(SET(o, low_speed_limit, "TIDEMARK_S3_LOW_SPEED_LIMIT"), 1, 1L << 30, 1024, &s3->low_speed_limit, err))) return rc;
+    if ((rc = set_long(SET(o, max_retries, "TIDEMARK_S3_MAX_RETRIES"), 0, 100, 8, &v, err))) return rc;
     s3->max_tries = (int)v + 1;
-    if ((rc = env_long("TIDEMARK_S3_RETRY_BUDGET", 1, 86400, 300, &v, err))) return rc;
+    if ((rc = set_long(SET(o, retry_budget, "TIDEMARK_S3_RETRY_BUDGET"), 1, 86400, 300, &v, err))) return rc;
     s3->retry_budget_ms = v * 1000;
-    if ((rc = env_long("TIDEMARK_S3_RETRY_BASE_MS", 1, 60000, 250, &s3->backoff_base_ms, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_RETRY_MAX_MS", 1, 600000, 20000, &s3->backoff_max_ms, err))) return rc;
+    if ((rc = set_long(SET(o, retry_base_ms, "TIDEMARK_S3_RETRY_BASE_MS"), 1, 60000, 250, &s3->backoff_base_ms, err))) return rc;
+    if ((rc = set_long(SET(o, retry_max_ms, "TIDEMARK_S3_RETRY_MAX_MS"), 1, 600000, 20000, &s3->backoff_max_ms, err))) return rc;
     if (s3->backoff_max_ms < s3->backoff_base_ms) s3->backoff_max_ms = s3->backoff_base_ms;
-    if ((rc = env_size("TIDEMARK_S3_MULTIPART_THRESHOLD", 5u << 20, (size_t)5 << 30, 64u << 20, &s3->mp_threshold, err)))
+    if ((rc = set_size(SET(o, multipart_threshold, "TIDEMARK_S3_MULTIPART_THRESHOLD"), 5u << 20, (size_t)5 << 30, 64u << 20, &s3->mp_threshold, err)))
         return rc;
-    if ((rc = env_size("TIDEMARK_S3_PART_SIZE", 5u << 20, (size_t)5 << 30, 16u << 20, &s3->mp_part_size, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_PARALLEL", 1, 64, 4, &v, err))) return rc;
+    if ((rc = set_size(SET(o, part_size, "TIDEMARK_S3_PART_SIZE"), 5u << 20, (size_t)5 << 30, 16u << 20, &s3->mp_part_size, err))) return rc;
+    if ((rc = set_long(SET(o, parallel, "TIDEMARK_S3_PARALLEL"), 1, 64, 4, &v, err))) return rc;
     s3->mp_parallel = (int)v;
-    if ((rc = env_size("TIDEMARK_S3_READ_CACHE", 0, (size_t)4 << 30, 32u << 20, &s3->read_cache, err))) return rc;
-    if ((rc = env_long("TIDEMARK_S3_CLOCK_OFFSET", -86400 * 365, 86400 * 365, 0, &s3->clock_offset_s, err))) return rc;
-    return load_credentials(s3, err);
+    if ((rc = set_size(SET(o, read_cache, "TIDEMARK_S3_READ_CACHE"), 0, (size_t)4 << 30, 32u << 20, &s3->read_cache, err))) return rc;
+    if ((rc = set_long(pick(NULL, NULL, "TIDEMARK_S3_CLOCK_OFFSET"), -86400 * 365, 86400 * 365, 0, &s3->clock_offset_s, err))) return rc;
+    return load_credentials(s3, o, err);
 }
 
 void s3_conf_free(S3 *s3)

@@ -14,6 +14,7 @@
 
 #include "engine/common/buf.h"
 #include "engine/common/err.h"
+#include "storage-backends/s3/s3.h"
 
 /* ------------------------------------------------------------ s3_sign.c */
 
@@ -221,9 +222,10 @@ int s3_get_upto(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err
 
 /* ------------------------------------------------------------ s3_conf.c */
 
-/* Parse url and the environment into s3 (already zeroed). Messages never
- * contain a secret. */
-int s3_conf_load(S3 *s3, const char *url, Err *err);
+/* Parse url, the caller's settings o (may be NULL) and, for what o leaves
+ * unset, the environment into s3 (already zeroed). Messages never contain a
+ * secret. */
+int s3_conf_load(S3 *s3, const char *url, const StoS3Options *o, Err *err);
 void s3_conf_free(S3 *s3);
 
 #endif

@@ -45,15 +45,15 @@ sqla -e "CREATE DATABASE ops; CREATE TABLE ops.t (id INT PRIMARY KEY AUTO_INCREM
 sqla -e "CREATE USER nomon@localhost IDENTIFIED BY 'pw-nomon'; GRANT REPLICATION SLAVE ON *.* TO nomon@localhost;
          CREATE USER noslave@localhost IDENTIFIED BY 'pw-noslave'; GRANT BINLOG MONITOR ON *.* TO noslave@localhost"
 priv_case() {   # USER PASSWORD MISSING_PRIVILEGE
-  printf '%s\n' "$2" > "$T/pw-$1"
+  printf '%s\n' "$2" > "$T/secret-$1"   # (a name apart from the password: the mode warning names the file)
   local rc=0
-  TIDEMARK_DB_USER=$1 TIDEMARK_DB_PASSWORD_FILE="$T/pw-$1" \
+  TIDEMARK_DB_USER=$1 TIDEMARK_DB_PASSWORD_FILE="$T/secret-$1" \
     "$TM_BIN" binlog follow --instance "p$1" --start "$(apos)" --until-idle 2>"$T/$1.err" || rc=$?
   [ "$rc" != 0 ] || fail "$1 (no $3): follow exited 0"
   grep -qF "GRANT $3 ON *.* TO '$1'@'localhost';" "$T/$1.err" || { cat "$T/$1.err" >&2; fail "$1: no exact GRANT $3"; }
   ! grep -q "pw-$1" "$T/$1.err" || fail "$1: the password shows in the message"
   sqla -e "GRANT $3 ON *.* TO '$1'@'localhost'"
-  TIDEMARK_DB_USER=$1 TIDEMARK_DB_PASSWORD_FILE="$T/pw-$1" \
+  TIDEMARK_DB_USER=$1 TIDEMARK_DB_PASSWORD_FILE="$T/secret-$1" \
     "$TM_BIN" -q binlog follow --instance "p$1" --start "$(apos)" --until-idle 2>"$T/$1.err2" \
     || { cat "$T/$1.err2" >&2; fail "$1: follow still fails after GRANT $3"; }
   pass "missing $3: exit $rc, the message gives the GRANT, and that GRANT fixes it"

@@ -93,3 +93,14 @@ tm_integration_test(pitr_packet COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 # It failed on the code of 71fb30c (24 silent losses); a fixed seed by default, TORTURE_SEED=random
 # or any other seed for more (scripts/test.sh runs it in the release pass, about 2.5 minutes).
 tm_integration_test(torture COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/torture.sh LABELS torture TIMEOUT 900)
+
+# Config errors found by engine/instance: exit 2 naming the key, option or variable (issue 11).
+tm_integration_test(inst_config COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/inst_config.sh LABELS repo TIMEOUT 120)
+
+# engine/instance as a library, without the CLI (issue 11 acceptance 2), label db.
+add_executable(inst_lib integration/inst_lib.c)
+target_compile_options(inst_lib PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(inst_lib PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(inst_lib PRIVATE tm_instance)
+tm_integration_test(inst_lib COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/inst_lib.sh $<TARGET_FILE:inst_lib>
+  LABELS db binlog TIMEOUT 300)

@@ -50,15 +50,6 @@ typedef struct SrcDbConn {
     unsigned connect_timeout;    /* seconds; 0 = 10 */
 } SrcDbConn;
 
-/* Connection settings of [instance NAME] (db_host, db_port, db_socket,
- * db_user, db_password_file, db_password, db_defaults_file,
- * db_defaults_group, db_tls, db_tls_verify, db_tls_ca, db_tls_cert,
- * db_tls_key). Strings point into conf, except the password read from
- * db_password_file, kept in *out_secret (free with src_db_secret_free). */
-int src_db_conn_from_conf(const Conf *conf, const char *instance, SrcDbConn *out,
-                          char **out_secret, Err *err);
-void src_db_secret_free(char *secret);   /* wipes; accepts NULL */
-
 /* Open a connection (utf8mb4 metadata, binary row transfer set later by the
  * users). ERR_AUTH for access denied, ERR_NET when unreachable, ERR_DB
  * otherwise; the message names user@host or the socket, never the password. */
