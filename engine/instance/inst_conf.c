@@ -198,8 +198,8 @@ static int db_password(Inst *in, const char **out, Err *err)
     int rc;
     *out = NULL;
     if (pwfile && *pwfile) {
-        if (!in->db_secret && (rc = secret_file_read(pwfile, "db_password_file", &in->db_secret, NULL, err)))
-            return rc;
+        if (!in->db_secret && (rc = secret_file_read(pwfile, "password file", &in->db_secret, NULL, err)))
+            return rc == ERR_INVALID ? conf_blame(in->conf, in->name, "db_password_file", err) : rc;
         *out = in->db_secret;
     } else {
         *out = conf_get(in->conf, in->name, "db_password");

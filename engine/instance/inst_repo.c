@@ -22,14 +22,6 @@ static int pw_alloc(char **out, Err *err)
     return 0;
 }
 
-/* What names the setting in a message: the environment variable when the
- * value came from it, else the config key. */
-static const char *source_of(const char *key, const char *var, const char *value)
-{
-    const char *e = getenv(var);
-    return e && value && strcmp(e, value) == 0 ? var : key;
-}
-
 static int pw_from_command(const char *cmd, char *pw, size_t *len, Err *err)
 {
     FILE *p = popen(cmd, "r");
@@ -72,7 +64,8 @@ int inst_passphrase_read(const Inst *in, InstPromptFn prompt, char **out, size_t
     int rc = 0;
 
     if (file) {
-        rc = secret_file_read(file, source_of("password_file", "TIDEMARK_PASSWORD_FILE", file), &pw, &len, err);
+        if ((rc = secret_file_read(file, "password file", &pw, &len, err)) == ERR_INVALID)
+            conf_blame(in->conf, NULL, "password_file", err);
     } else if (cmd) {
         if (!(rc = pw_alloc(&pw, err))) rc = pw_from_command(cmd, pw, &len, err);
     } else if (env && *env) {

@@ -30,15 +30,15 @@ pass "an unknown instance: exit 2 naming the configured ones"
 
 # secret files
 conf "$T/dbpw.conf" -- "db_password_file = $T/nope"
-expect_fail 2 "db_password_file $T/nope: No such file" "$TM_BIN" -c "$T/dbpw.conf" backup --instance shop
+expect_fail 2 "db_password_file: password file $T/nope: No such file" "$TM_BIN" -c "$T/dbpw.conf" backup --instance shop
 conf "$T/dbpw0.conf" -- "db_password_file = $T/empty"
-expect_fail 2 "db_password_file $T/empty is empty" "$TM_BIN" -c "$T/dbpw0.conf" backup --instance shop
+expect_fail 2 "db_password_file: password file $T/empty is empty" "$TM_BIN" -c "$T/dbpw0.conf" backup --instance shop
 expect_fail 2 "--password-file $T/nope: No such file" \
   "$TM_BIN" -c "$T/ok.conf" restore db --instance shop --snapshot latest --socket "$T/x.sock" --password-file "$T/nope"
-expect_fail 2 "TIDEMARK_PASSWORD_FILE $T/nope: No such file" \
+expect_fail 2 "TIDEMARK_PASSWORD_FILE (password_file): password file $T/nope: No such file" \
   env TIDEMARK_PASSWORD_FILE="$T/nope" "$TM_BIN" -c "$T/ok.conf" snapshots
 sed "s|^password_file = .*|password_file = $T/nope|" "$T/ok.conf" > "$T/pw.conf"
-expect_fail 2 "password_file $T/nope: No such file" "$TM_BIN" -c "$T/pw.conf" snapshots
+expect_fail 2 "password_file: password file $T/nope: No such file" "$TM_BIN" -c "$T/pw.conf" snapshots
 expect_fail 2 "TIDEMARK_NEW_PASSWORD_FILE $T/empty is empty" \
   env TIDEMARK_NEW_PASSWORD_FILE="$T/empty" "$TM_BIN" -c "$T/ok.conf" key add
 pass "a missing or empty secret file: exit 2 naming the file and the key, option or variable"
