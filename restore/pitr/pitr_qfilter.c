@@ -13,7 +13,7 @@
 
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_qfilter.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_sql.h"
 
 /* An XA transaction prepared in the range; ended: the GTID of its XA
  * COMMIT / XA ROLLBACK when the stream has sent one ("" = none). Ended ones

@@ -15,7 +15,7 @@
 #ifndef TM_RESTORE_PITR_QFILTER_H
 #define TM_RESTORE_PITR_QFILTER_H
 
-#include "restore/pitr/pitr_apply.h"
+#include "restore/net/net_apply.h"
 #include "restore/replay/rst_replay.h"
 
 typedef struct PitrQFilter PitrQFilter;

@@ -12,7 +12,7 @@
 #define TM_RESTORE_PITR_RANGE_H
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_sql.h"
 
 #define PITR_RANGE_XA_MAX 32
 

@@ -27,10 +27,10 @@
 #include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
-#include "restore/pitr/pitr_apply.h"
+#include "restore/net/net_apply.h"
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_qfilter.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_sql.h"
 #include "restore/replay/rst_replay.h"
 
 /* "db1,db2" of the item's databases (through target_db). */

@@ -19,7 +19,7 @@
 #include <zlib.h>
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/binlog_events.h"
 

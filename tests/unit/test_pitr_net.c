@@ -24,7 +24,7 @@
 #include <zlib.h>
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 
 #define TST_EV_ASSERT(c) assert_true(c)
 #include "tests/support/binlog_events.h"

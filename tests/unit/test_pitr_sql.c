@@ -18,7 +18,7 @@
 
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_qfilter.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_sql.h"
 
 #define TST_EV_ASSERT(c) assert_true(c)
 #include "tests/support/binlog_events.h"

@@ -14,8 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "restore/pitr/pitr_net_int.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_int.h"
+#include "restore/net/net_sql.h"
 
 #define NET_WBUF ((size_t)1 << 20)
 #define NET_KEY_MAX ((size_t)1 << 20)

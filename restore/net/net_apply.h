@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 #include "restore/pitr/rst_pitr.h"
 
 /* The restored databases: the names in the archived events and the names

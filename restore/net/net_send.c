@@ -30,7 +30,7 @@
 
 #include "engine/common/clock.h"
 #include "engine/common/log.h"
-#include "restore/pitr/pitr_apply.h"
+#include "restore/net/net_apply.h"
 #include "restore/pitr/pitr_int.h"
 
 #define NCONN 2

@@ -19,7 +19,7 @@
 
 #include "engine/common/clock.h"
 #include "engine/common/progress.h"
-#include "restore/pitr/pitr_apply.h"
+#include "restore/net/net_apply.h"
 #include "restore/pitr/pitr_int.h"
 
 #define ER_SPECIFIC_ACCESS_DENIED 1227

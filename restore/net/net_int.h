@@ -7,7 +7,7 @@
 #define TM_RESTORE_PITR_NET_INT_H
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 
 #define NET_NO_FK_F 0x0002u       /* rows event flag NO_FOREIGN_KEY_CHECKS_F */
 #define NET_STMT_END_F 0x0001u    /* rows event flag STMT_END_F */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "restore/pitr/pitr_net_int.h"
+#include "restore/net/net_int.h"
 
 static uint64_t name_hash(const uint8_t *db, size_t dl, const uint8_t *t, size_t tl)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "restore/pitr/pitr_net_int.h"
+#include "restore/net/net_int.h"
 
 typedef struct Batch {
     const PitrNet *n;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_sql.h"
 
 typedef enum { TK_END, TK_WORD, TK_QUOTED, TK_CHAR } TokType;
 
