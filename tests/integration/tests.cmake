@@ -89,3 +89,12 @@ tm_integration_test(pitr_packet COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 # It failed on the code of 71fb30c (24 silent losses); a fixed seed by default, TORTURE_SEED=random
 # or any other seed for more (scripts/test.sh runs it in the release pass, about 2.5 minutes).
 tm_integration_test(torture COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/torture.sh LABELS torture TIMEOUT 900)
+
+# The point-in-time restore as a library (issue 11, acceptance 2): pitr_library
+# calls rst_pitr_restore without the tidemark binary; label pitr.
+add_executable(pitr_library integration/pitr_library.c)
+target_compile_options(pitr_library PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(pitr_library PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(pitr_library PRIVATE tm_rst_pitr tm_sto_open)
+tm_integration_test(pitr_library COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_library.sh
+  $<TARGET_FILE:pitr_library> LABELS pitr TIMEOUT 600)
