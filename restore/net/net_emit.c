@@ -246,7 +246,7 @@ static int emit_ordered(Batch *bt, Err *err)
 }
 
 int rst_net_emit_phase(RstNet *n, size_t table, RstNetPhase phase, unsigned shard, unsigned nshards,
-                        size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err)
+                       size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err)
 {
     Batch bt;
     int rc;

@@ -387,7 +387,7 @@ void rst_net_sql_snippet(const char *q, size_t ql, char *out, size_t cap)
 }
 
 bool rst_net_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
-                              const char **q, size_t *qlen)
+                                 const char **q, size_t *qlen)
 {
     size_t p = 19, status_len, dl;
     if (end < p + 26) return false;

@@ -107,7 +107,7 @@ static void in_list(MYSQL *m, const RstNetDbs *dbs, char *out, size_t cap)
 }
 
 int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
-                         size_t cap, Err *err)
+                      size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     MYSQL_RES *res = NULL;
@@ -146,7 +146,7 @@ out:
 }
 
 int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
-                            size_t cap, Err *err)
+                         size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     char *v = NULL;

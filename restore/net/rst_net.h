@@ -166,7 +166,7 @@ int rst_net_emit(RstNet *n, size_t table, size_t max_bytes, RstNetBatchFn fn, vo
  * (same hash, or unique-key columns to compare). */
 typedef enum RstNetPhase { RST_NET_PHASE_PREPARE = 0, RST_NET_PHASE_WRITE } RstNetPhase;
 int rst_net_emit_phase(RstNet *n, size_t table, RstNetPhase phase, unsigned shard, unsigned nshards,
-                        size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err);
+                       size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err);
 
 void rst_net_close(RstNet *n);   /* accepts NULL */
 
@@ -196,7 +196,7 @@ int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size
  * restored database has a DELETE_RULE or UPDATE_RULE other than RESTRICT/NO
  * ACTION (the server applies those changes itself, unlogged). */
 int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
-                         size_t cap, Err *err);
+                      size_t cap, Err *err);
 
 /* The define callback from the target's information_schema (after the
  * load): a table is folded when its primary key is whole and
@@ -212,7 +212,7 @@ void rst_net_describer_close(RstNetDescriber *d);   /* accepts NULL */
 /* Whether the largest rows event fits a BINLOG statement under the target's
  * max_allowed_packet; *ok false with the reason otherwise. */
 int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
-                            size_t cap, Err *err);
+                         size_t cap, Err *err);
 
 typedef struct RstNetApplyStats {
     uint64_t rows_written, rows_deleted, rows_updated, ordered_rows;
@@ -226,13 +226,14 @@ typedef struct RstNetApplyStats {
 
 /* Apply n's changes to the target over two connections (sql_log_bin=0,
  * foreign_key_checks=0; every table's PREPARE phase, then the WRITE shards,
- * a table with over a quarter of the write bytes in two shards), raise AUTO_INCREMENT counters the range went past,
- * then SET GLOBAL gtid_slave_pos = target_gtid and read it back into
- * st->reached. On failure err names the table, the phase or shard, the
- * batch and the server's message; tables applied before stay applied.
- * Once stop (NULL = never) returns non-zero: ERR_INTERRUPTED at the next batch, the
- * open transactions rolled back, err naming where each connection stopped
- * and the rows applied of the total. */
+ * a table with over a quarter of the write bytes in two shards), raise
+ * AUTO_INCREMENT counters the range went past, then SET GLOBAL
+ * gtid_slave_pos = target_gtid and read it back into st->reached. On
+ * failure err names the table, the phase or shard, the batch and the
+ * server's message; tables applied before stay applied. Once stop (NULL =
+ * never; polled from the apply threads) returns non-zero: ERR_INTERRUPTED
+ * at the next batch, the open transactions rolled back, err naming where
+ * each connection stopped and the rows applied of the total. */
 typedef int (*RstNetStopFn)(void);
 int rst_net_send(RstNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
                  RstNetApplyStats *st, Err *err);
@@ -295,7 +296,7 @@ int rst_net_sql_moves(const char *q, size_t ql, const char *dflt, RstNetSqlMoveF
  * (end: without the checksum); false when it does not parse. */
 #define PITR_EV_EXECUTE_LOAD_QUERY 18
 bool rst_net_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
-                              const char **q, size_t *qlen);
+                                 const char **q, size_t *qlen);
 
 /* A printable start of the statement (at most 80 bytes), cut before
  * anything that may carry a password (IDENTIFIED, PASSWORD). */
