@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,87 +64,137 @@ static const char *state_dir(CliCtx *ctx)
 
 /* ---- restore db --to ... ---------------------------------------------------- */
 
-static const char *apply_name(RstPitrApply a)
+/* What the restore prints as it goes (text mode), between its steps. */
+typedef struct RestorePrint {
+    const char *target_db;
+    RstPitrApply apply;
+    bool plan_only;
+} RestorePrint;
+
+static void on_plan_ready(void *vp, const RstPitrRestoreReport *rep)
 {
-    return a == RST_PITR_APPLY_NET ? "net" : a == RST_PITR_APPLY_TRANSACTIONS ? "transactions" : "auto";
+    (void)vp;
+    rst_pitr_plan_print(&rep->plan, stdout);
+    fflush(stdout);
 }
 
-static const char *apply_plan_text(RstPitrApply a)
+static void on_target_checked(void *vp, const RstPitrRestoreReport *rep)
 {
-    switch (a) {
-    case RST_PITR_APPLY_NET:
-        return "net change per primary key (--apply net: refused after the load, before anything else is "
-               "written, when an event or the target does not allow it)";
-    case RST_PITR_APPLY_TRANSACTIONS:
-        return "transaction by transaction through the target's replica SQL thread (--apply transactions)";
-    default:
-        return "net change per primary key when every event allows it (decided after the load), else "
-               "transaction by transaction";
+    const RestorePrint *pr = vp;
+    const RstPitrTargetInfo *ti = &rep->target;
+    printf("target: server %s (server_id %u)%s%s\n", ti->version, ti->server_id,
+           pr->target_db ? ", database " : "", pr->target_db ? pr->target_db : "");
+    for (const char *s = ti->notes; *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        printf("target: note: %.*s\n", (int)len, s);
+        s += len + (nl ? 1 : 0);
     }
 }
 
-/* {"requested","path","reason","rows_written","rows_deleted","rows_updated","tables","ordered_rows",
- *  "ordered_tables","split_tables","fold_seconds","fold_overlapped_seconds","apply_seconds"}
- * fold_overlapped_seconds: the part of fold_seconds that ran beside the load's verification
- * (the run's replay_seconds holds only the rest, with the apply) */
-static json_t *apply_json(const RstPitrRunOptions *ro, const RstPitrResult *res)
+static void on_durability_decided(void *vp, const RstPitrRestoreReport *rep)
 {
-    const char *path = res->applied == RST_PITR_APPLY_NET            ? "net"
-                       : res->applied == RST_PITR_APPLY_TRANSACTIONS ? "transactions"
-                                                                     : "none";
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f}", "requested", apply_name(ro->apply),
-                     "path", path, "reason", res->apply_reason, "rows_written", (json_int_t)res->net_rows_written,
-                     "rows_deleted", (json_int_t)res->net_rows_deleted, "rows_updated",
-                     (json_int_t)res->net_rows_updated, "tables", (json_int_t)res->net_tables,
-                     "ordered_rows", (json_int_t)res->net_ordered_rows, "ordered_tables",
-                     (json_int_t)res->net_ordered_tables, "split_tables", (json_int_t)res->net_split_tables,
-                     "fold_seconds", res->fold_s, "fold_overlapped_seconds", res->fold_overlapped_s,
-                     "apply_seconds", res->apply_s);
+    const RestorePrint *pr = vp;
+    const RstPitrDurability *dur = &rep->durability;
+    if (rep->plan.replay) printf("apply: %s\n", rst_pitr_apply_plan_text(pr->apply));
+    printf("durability: %s\n", dur->reason);
+    if (dur->leftover)
+        printf("durability: note: %s; %s\n", dur->leftover_note,
+               pr->plan_only ? "a restore puts the original settings back first"
+                             : "putting the original settings back first");
 }
 
-
-/* After a failure past the start of the load: say what the target holds
- * now and how to start again (the restore refuses a non-empty database). */
-static void incomplete_hint(const json_t *item, const char *target_db)
+static void on_run_starting(void *vp, const RstPitrRestoreReport *rep)
 {
-    char names[512] = "";
-    size_t i, n = 0;
-    const json_t *jd;
-    json_array_foreach(json_object_get(item, "databases"), i, jd) {
-        const char *name = target_db ? target_db : json_string_value(json_object_get(jd, "name"));
-        if (!name || n >= sizeof names - 1) continue;
-        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", name);
-        if (target_db) break;
+    (void)vp;
+    (void)rep;
+    fflush(stdout);
+}
+
+/* The lines after a run (text mode): what was loaded, replayed, verified. */
+static void print_summary(const RstPitrRestoreReport *rep, RstPitrApply apply, int rc)
+{
+    const RstPitrPlan *plan = &rep->plan;
+    const RstPitrResult *res = &rep->result;
+    const RstPitrDurability *dur = &rep->durability;
+    if (res->refused) {
+        /* nothing was replayed: a refusal (the reason on stderr), not a verdict */
+        if (res->tables)
+            printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows, content hashes %s\n",
+                   plan->snap_hex, res->tables, res->rows, res->load_verified ? "verified" : "NOT verified");
+        printf("refused: --apply %s: nothing was replayed%s (the reason is on stderr); rerun with --apply auto "
+               "or --apply transactions\n", rst_pitr_apply_name(apply),
+               res->tables ? ", the target holds the snapshot only" : ", nothing was touched");
+        return;
     }
-    log_error("the target database%s %s now hold%s an incomplete restore: drop %s, or rerun the same command "
-              "with --drop-existing", strchr(names, ',') ? "s" : "", names, strchr(names, ',') ? "" : "s",
-              strchr(names, ',') ? "them" : "it");
+    printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
+           "content hashes %s (%s)\n", plan->snap_hex, res->tables, res->rows,
+           res->load_s + res->verify_s, res->load_verified ? "verified" : "NOT verified",
+           rst_db_item_comparison_id(plan->item));
+    if (plan->replay && res->applied == RST_PITR_APPLY_NET && rc) {
+        printf("summary: the net apply stopped after %" PRIu64 " of %" PRIu64 " rows of the net change of %"
+               PRIu64 " transactions (the error says where)\n", res->net_rows_applied, res->net_rows_total,
+               res->transactions);
+    } else if (plan->replay && res->applied == RST_PITR_APPLY_NET) {
+        char kept[200] = "";
+        if (res->net_ordered_tables)
+            snprintf(kept, sizeof kept, " (%" PRIu64 " rows of %" PRIu64 " table%s without a usable key kept "
+                     "in order)", res->net_ordered_rows, res->net_ordered_tables,
+                     res->net_ordered_tables == 1 ? "" : "s");
+        printf("summary: applied the net change of %" PRIu64 " transactions: %" PRIu64 " rows written, %"
+               PRIu64 " updated, %" PRIu64 " deleted over %" PRIu64 " tables%s in %.1f s after the verification "
+               "(read+fold %.1f s, of which %.1f s during the verification; apply %.1f s); position set to %s%s\n",
+               res->transactions, res->net_rows_written, res->net_rows_updated, res->net_rows_deleted,
+               res->net_tables, kept, res->replay_s, res->fold_s, res->fold_overlapped_s, res->apply_s,
+               res->reached_gtid[0] ? res->reached_gtid : "-", res->reached ? " = the target" : "");
+    } else if (plan->replay) {
+        printf("summary: replayed %" PRIu64 " transactions (%.1f MB) in %.1f s (%.0f tx/s); "
+               "position reached %s%s\n", res->transactions, (double)res->replay_bytes / 1e6,
+               res->replay_s, res->replay_s > 0 ? (double)res->transactions / res->replay_s : 0.0,
+               res->reached_gtid[0] ? res->reached_gtid : "-",
+               res->reached ? " = the target" : "");
+        if (res->apply_reason[0]) printf("summary: transaction by transaction because %s\n", res->apply_reason);
+    }
+    if (dur->restored)
+        printf("summary: durability put back (innodb_flush_log_at_trx_commit=%d, sync_binlog=%d), "
+               "redo log and binlog flushed\n", dur->flush_orig, dur->sync_orig);
+    if (plan->later_snapshot[0])
+        printf("summary: compared with snapshot %.12s (taken at exactly this position): %s\n",
+               plan->later_snapshot, res->later_verified ? "every table's content hash matches" : "FAILED");
+    if (!rc && plan->archive_end == RST_PITR_END_ACCEPTED)
+        printf("verification: OK up to the archive's end ONLY (--accept-archive-end): %s; transactions "
+               "committed after the archive's end (%s) are NOT in the result\n",
+               plan->replay ? "snapshot hashes verified and the archive's last GTID reached"
+                           : "every table's content hash matches the snapshot",
+               plan->archive_end_gtid);
+    else
+        printf("verification: %s\n", rc ? "FAILED" :
+               plan->later_snapshot[0] ? "OK, point-in-time restore proven against a later snapshot's hashes" :
+               plan->replay ? "OK, snapshot hashes verified and the exact target GTID reached"
+                           : "OK, every table's content hash matches the snapshot");
 }
+
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     const char *inst = NULL, *to = NULL, *to_gtid = NULL, *before = NULL, *snap = NULL;
     RstPitrRequest q;
     RstPitrRunOptions ro;
-    RstPitrRates rates;
-    RstPitrPlan plan;
-    RstPitrResult res;
-    RstPitrTargetInfo ti;
-    RstPitrDurability dur;
     RstPitrDurMode dmode = RST_PITR_DUR_DEFAULT;
+    RstPitrRestoreRequest req;
+    RstPitrRestoreReport rep;
+    RestorePrint pr;
+    RstPitrRestoreHooks hooks = {&pr, on_plan_ready, on_target_checked, on_durability_decided, on_run_starting};
     TargetOpts tgt;
     SrcDbConn conn;
     Repo *r = NULL;
-    BinlogCatalog *cat = NULL;
-    bool plan_only = false, have_plan = false;
+    bool plan_only = false;
     char zone[120] = "", tstr[100], spool[1024];
     int rc = 0, c, ntargets;
 
     memset(&q, 0, sizeof q);
     memset(&ro, 0, sizeof ro);
-    memset(&plan, 0, sizeof plan);
-    memset(&res, 0, sizeof res);
+    memset(&rep, 0, sizeof rep);
     memset(&tgt, 0, sizeof tgt);
-    memset(&dur, 0, sizeof dur);
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         if (target_opt(c, &tgt)) continue;
         switch (c) {
@@ -193,177 +244,27 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         q.kind = RST_PITR_SNAPSHOT;
     }
     if ((rc = target_conn(ctx, inst, &tgt, false, &conn, err))) goto out;
-    if (!ro.threads) ro.threads = 2;
     ro.progress = ctx->progress;
+    req = (RstPitrRestoreRequest){q, ro, dmode, state_dir(ctx), &conn, plan_only};
+    pr = (RestorePrint){ro.target_db, ro.apply, plan_only};
 
     if (q.kind == RST_PITR_TIME && !ctx->json) {
         rst_pitr_time_format(q.time, tstr, sizeof tstr);
         printf("target: %s read as %s = %s\n", to, zone, tstr);
     }
     if ((rc = cli_repo_open(ctx, &r, err))) goto out;
-    if ((rc = repo_lock(r, false, err))) goto out;
-    if ((rc = binlog_catalog_load(r, inst, &cat, err))) goto out;
-    rst_pitr_rates_load(state_dir(ctx), &rates);
-    if ((rc = rst_pitr_plan(r, cat, &q, &rates, &plan, err))) {
-        err_wrap(err, "refused (nothing was touched)");
-        goto out;
-    }
-    have_plan = true;
-    if (!ctx->json) {
-        rst_pitr_plan_print(&plan, stdout);
-        fflush(stdout);
-    }
-    {
-        uint32_t sid = plan.replay ? binlog_catalog_at(cat, plan.seg_from)->server_id : 0;
-        rc = rst_pitr_target_check(&conn, plan.item, ro.target_db, ro.drop_existing, plan.replay, sid,
-                                   &ti, err);
-        if (rc) {
-            err_wrap(err, "refused (nothing was touched)");
-            goto out;
-        }
-        if (!ctx->json) {
-            printf("target: server %s (server_id %u)%s%s\n", ti.version, ti.server_id,
-                   ro.target_db ? ", database " : "", ro.target_db ? ro.target_db : "");
-            for (const char *s = ti.notes; *s;) {
-                const char *nl = strchr(s, '\n');
-                size_t len = nl ? (size_t)(nl - s) : strlen(s);
-                printf("target: note: %.*s\n", (int)len, s);
-                s += len + (nl ? 1 : 0);
-            }
-        }
-        if (plan_only && (rc = rst_pitr_range_check(&conn, &plan, ro.target_db, ro.apply != RST_PITR_APPLY_NET, err))) {
-            err_wrap(err, "refused (nothing was touched)");
-            goto out;
-        }
-        rc = rst_pitr_durability_check(&conn, plan.item, ro.target_db, plan.replay, dmode, state_dir(ctx),
-                                       &dur, err);
-        if (rc) {
-            err_wrap(err, "refused (nothing was touched)");
-            goto out;
-        }
-        if (!ctx->json) {
-            if (plan.replay) printf("apply: %s\n", apply_plan_text(ro.apply));
-            printf("durability: %s\n", dur.reason);
-            if (dur.leftover)
-                printf("durability: note: %s; %s\n", dur.leftover_note,
-                       plan_only ? "a restore puts the original settings back first"
-                                 : "putting the original settings back first");
-        }
-    }
-    if (plan_only) {
-        if (ctx->json) {
-            json_t *j = rst_pitr_plan_json(&plan);
-            json_object_set_new(j, "plan_only", json_true());
-            json_object_set_new(j, "target_server", json_string(ti.version));
-            json_object_set_new(j, "target_notes", json_string(ti.notes));
-            json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
-            json_object_set_new(j, "apply", json_pack("{s:s,s:s}", "requested", apply_name(ro.apply), "plan",
-                                                      plan.replay ? apply_plan_text(ro.apply) : "no replay"));
-            cli_json_print(j);
-        } else {
-            printf("plan only: nothing was touched\n");
-        }
-        goto out;
-    }
-    if (dur.leftover) {
-        char msg[800];
-        if ((rc = rst_pitr_durability_recover(&conn, &dur, msg, sizeof msg, err))) goto out;
-        log_warn("%s", msg);
-    }
-    ro.durability = &dur;
-    fflush(stdout);
-    rc = rst_pitr_run(r, cat, &plan, &conn, &ro, &res, err);
-    if (rc && dur.restore_error[0] && !strstr(err->msg, dur.restore_error)) log_error("durability settings NOT put back: %s", dur.restore_error);
-    if (rc && res.tables > 0) incomplete_hint(plan.item, ro.target_db);
-    if (res.load_s > 0 || res.replay_s > 0) {
-        RstPitrRates m = {0};
-        /* small runs measure start-up costs, not rates: keep only meaningful ones */
-        if (res.load_s > 0 && res.load_bytes >= (10u << 20)) m.load_bytes_s = (double)res.load_bytes / res.load_s;
-        if (res.verify_s > 0 && res.load_bytes >= (10u << 20)) m.verify_bytes_s = (double)res.load_bytes / res.verify_s;
-        /* the net path's time is not a per-transaction rate of the SQL thread */
-        if (res.applied == RST_PITR_APPLY_TRANSACTIONS && res.replay_s > 1 && res.transactions >= 5000) {
-            m.replay_tx_s = (double)res.transactions / res.replay_s;
-            m.replay_bytes_s = (double)res.replay_bytes / res.replay_s;
-        }
-        if (res.applied == RST_PITR_APPLY_NET && res.replay_s > 0.5 && res.replay_bytes >= (10u << 20))
-            m.net_bytes_s = (double)res.replay_bytes / res.replay_s;
-        rst_pitr_rates_save(state_dir(ctx), &m);
-    }
-    const char *verdict = res.refused ? "refused" : rc ? "failed"
-                          : plan.archive_end == RST_PITR_END_ACCEPTED ? "verified up to the archive's end (loss accepted)"
-                                                                      : "verified";
-    if (ctx->json) {
-        json_t *j = json_pack("{s:o,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:s,s:b,s:b,s:b}",
-                              "plan", rst_pitr_plan_json(&plan), "verdict", verdict,
-                              "tables", (json_int_t)res.tables, "rows", (json_int_t)res.rows,
-                              "load_seconds", res.load_s, "verify_seconds", res.verify_s,
-                              "transactions", (json_int_t)res.transactions, "replay_bytes",
-                              (json_int_t)res.replay_bytes, "replay_seconds", res.replay_s,
-                              "reached_gtid", res.reached_gtid, "load_verified", res.load_verified,
-                              "reached", res.reached, "later_snapshot_verified", res.later_verified);
-        if (j) json_object_set_new(j, "tx_per_second", json_real(res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0));
-        if (j) json_object_set_new(j, "durability", rst_pitr_durability_json(&dur));
-        if (j && plan.replay) json_object_set_new(j, "apply", apply_json(&ro, &res));
-        if (j) json_object_set_new(j, "comparison", json_string(rst_db_item_comparison_id(plan.item)));
-        cli_json_print(j);
-    } else if (!ctx->quiet && res.refused) {
-        /* nothing was replayed: a refusal (the reason on stderr), not a verdict */
-        if (res.tables)
-            printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows, content hashes %s\n",
-                   plan.snap_hex, res.tables, res.rows, res.load_verified ? "verified" : "NOT verified");
-        printf("refused: --apply %s: nothing was replayed%s (the reason is on stderr); rerun with --apply auto "
-               "or --apply transactions\n", apply_name(ro.apply),
-               res.tables ? ", the target holds the snapshot only" : ", nothing was touched");
-    } else if (!ctx->quiet) {
-        printf("summary: snapshot %.12s loaded: %" PRIu64 " tables, %" PRIu64 " rows in %.1f s, "
-               "content hashes %s (%s)\n", plan.snap_hex, res.tables, res.rows,
-               res.load_s + res.verify_s, res.load_verified ? "verified" : "NOT verified",
-               rst_db_item_comparison_id(plan.item));
-        if (plan.replay && res.applied == RST_PITR_APPLY_NET && rc) {
-            printf("summary: the net apply stopped after %" PRIu64 " of %" PRIu64 " rows of the net change of %"
-                   PRIu64 " transactions (the error says where)\n", res.net_rows_applied, res.net_rows_total,
-                   res.transactions);
-        } else if (plan.replay && res.applied == RST_PITR_APPLY_NET) {
-            char kept[200] = "";
-            if (res.net_ordered_tables)
-                snprintf(kept, sizeof kept, " (%" PRIu64 " rows of %" PRIu64 " table%s without a usable key kept "
-                         "in order)", res.net_ordered_rows, res.net_ordered_tables,
-                         res.net_ordered_tables == 1 ? "" : "s");
-            printf("summary: applied the net change of %" PRIu64 " transactions: %" PRIu64 " rows written, %"
-                   PRIu64 " updated, %" PRIu64 " deleted over %" PRIu64 " tables%s in %.1f s after the verification "
-                   "(read+fold %.1f s, of which %.1f s during the verification; apply %.1f s); position set to %s%s\n",
-                   res.transactions, res.net_rows_written, res.net_rows_updated, res.net_rows_deleted,
-                   res.net_tables, kept, res.replay_s, res.fold_s, res.fold_overlapped_s, res.apply_s,
-                   res.reached_gtid[0] ? res.reached_gtid : "-", res.reached ? " = the target" : "");
-        } else if (plan.replay) {
-            printf("summary: replayed %" PRIu64 " transactions (%.1f MB) in %.1f s (%.0f tx/s); "
-                   "position reached %s%s\n", res.transactions, (double)res.replay_bytes / 1e6,
-                   res.replay_s, res.replay_s > 0 ? (double)res.transactions / res.replay_s : 0.0,
-                   res.reached_gtid[0] ? res.reached_gtid : "-",
-                   res.reached ? " = the target" : "");
-            if (res.apply_reason[0]) printf("summary: transaction by transaction because %s\n", res.apply_reason);
-        }
-        if (dur.restored)
-            printf("summary: durability put back (innodb_flush_log_at_trx_commit=%d, sync_binlog=%d), "
-                   "redo log and binlog flushed\n", dur.flush_orig, dur.sync_orig);
-        if (plan.later_snapshot[0])
-            printf("summary: compared with snapshot %.12s (taken at exactly this position): %s\n",
-                   plan.later_snapshot, res.later_verified ? "every table's content hash matches" : "FAILED");
-        if (!rc && plan.archive_end == RST_PITR_END_ACCEPTED)
-            printf("verification: OK up to the archive's end ONLY (--accept-archive-end): %s; transactions "
-                   "committed after the archive's end (%s) are NOT in the result\n",
-                   plan.replay ? "snapshot hashes verified and the archive's last GTID reached"
-                               : "every table's content hash matches the snapshot",
-                   plan.archive_end_gtid);
-        else
-            printf("verification: %s\n", rc ? "FAILED" :
-                   plan.later_snapshot[0] ? "OK, point-in-time restore proven against a later snapshot's hashes" :
-                   plan.replay ? "OK, snapshot hashes verified and the exact target GTID reached"
-                               : "OK, every table's content hash matches the snapshot");
-    }
+    rc = rst_pitr_restore(r, &req, ctx->json ? NULL : &hooks, &rep, err);
+    if (rep.not_put_back[0]) log_error("%s", rep.not_put_back);
+    if (rep.incomplete[0]) log_error("%s", rep.incomplete);
+    if (rc && !rep.ran) goto out;
+    if (ctx->json)
+        cli_json_print(rst_pitr_report_json(&req, &rep));
+    else if (plan_only)
+        printf("plan only: nothing was touched\n");
+    else if (!ctx->quiet)
+        print_summary(&rep, ro.apply, rc);
 out:
-    if (have_plan) rst_pitr_plan_free(&plan);
-    binlog_catalog_free(cat);
+    rst_pitr_restore_report_free(&rep);
     repo_free(r);
     target_free(&tgt);
     return rc;
@@ -416,7 +317,6 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
     RstSearchQuery q;
     SearchOut o;
     Repo *r = NULL;
-    BinlogCatalog *cat = NULL;
     uint64_t scanned = 0;
     int rc = 0, c;
 
@@ -456,14 +356,7 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
     o.json = ctx->json;
     if (o.json) o.arr = json_array();
     if ((rc = cli_repo_open(ctx, &r, err))) goto out;
-    if ((rc = repo_lock(r, false, err))) goto out;
-    if ((rc = binlog_catalog_load(r, inst, &cat, err))) goto out;
-    if (!binlog_catalog_count(cat)) {
-        rc = err_set(err, ERR_NOTFOUND, "instance %s has no archived binlog", inst);
-        goto out;
-    }
-    rc = rst_pitr_search(r, cat, &q, on_tx, &o, &scanned, err);
-    if (rc) goto out;
+    if ((rc = rst_pitr_search(r, inst, &q, on_tx, &o, &scanned, err))) goto out;
     if (o.json) {
         cli_json_print(o.arr);
         o.arr = NULL;
@@ -472,7 +365,6 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err)
     }
 out:
     json_decref(o.arr);
-    binlog_catalog_free(cat);
     repo_free(r);
     return rc;
 }
@@ -508,8 +400,7 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
     RstPitrRunOptions ro;
     ChainOut o;
     Repo *r = NULL;
-    BinlogCatalog *cat = NULL;
-    size_t pairs = 0;
+    size_t pairs = SIZE_MAX;   /* stays so when the chain never started: no document then */
     int rc = 0, c;
 
     memset(&tgt, 0, sizeof tgt);
@@ -527,15 +418,12 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = target_conn(ctx, inst, &tgt, true, &conn, err))) goto out;
-    if (!ro.threads) ro.threads = 2;
     ro.progress = ctx->progress;
     o.json = ctx->json;
     if (o.json) o.arr = json_array();
     if ((rc = cli_repo_open(ctx, &r, err))) goto out;
-    if ((rc = repo_lock(r, false, err))) goto out;
-    if ((rc = binlog_catalog_load(r, inst, &cat, err))) goto out;
-    rc = rst_pitr_verify_chain(r, cat, inst, from, &conn, &ro, on_pair, &o, &pairs, err);
-    if (o.json) {
+    rc = rst_pitr_verify_chain(r, inst, from, &conn, &ro, on_pair, &o, &pairs, err);
+    if (o.json && pairs != SIZE_MAX) {
         cli_json_print(json_pack("{s:o,s:I,s:b}", "pairs", o.arr, "count", (json_int_t)pairs, "ok", rc == 0));
         o.arr = NULL;
     } else if (rc == 0) {
@@ -543,7 +431,6 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
     }
 out:
     json_decref(o.arr);
-    binlog_catalog_free(cat);
     repo_free(r);
     target_free(&tgt);
     return rc;

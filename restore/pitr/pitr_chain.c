@@ -126,9 +126,9 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
     return rc;
 }
 
-int rst_pitr_verify_chain(Repo *r, const BinlogCatalog *c, const char *instance,
-                          const char *from, const SrcDbConn *conn, const RstPitrRunOptions *opt,
-                          RstChainFn fn, void *ctx, size_t *out_pairs, Err *err)
+static int verify_chain(Repo *r, const BinlogCatalog *c, const char *instance, const char *from,
+                        const SrcDbConn *conn, const RstPitrRunOptions *opt, RstChainFn fn, void *ctx,
+                        size_t *out_pairs, Err *err)
 {
     PitrSnapList l = {.instance = instance};
     size_t k0 = 0, pairs = 0, failed = 0;
@@ -159,5 +159,19 @@ int rst_pitr_verify_chain(Repo *r, const BinlogCatalog *c, const char *instance,
 out:
     if (out_pairs) *out_pairs = pairs;
     pitr_snaps_free(&l);
+    return rc;
+}
+
+int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const SrcDbConn *conn,
+                          const RstPitrRunOptions *opt, RstChainFn fn, void *ctx, size_t *out_pairs, Err *err)
+{
+    BinlogCatalog *c = NULL;
+    RstPitrRunOptions o = *opt;
+    int rc;
+    if (!o.threads) o.threads = 2;
+    if ((rc = repo_lock(r, false, err))) return rc;
+    if ((rc = binlog_catalog_load(r, instance, &c, err))) return rc;
+    rc = verify_chain(r, c, instance, from, conn, &o, fn, ctx, out_pairs, err);
+    binlog_catalog_free(c);
     return rc;
 }

@@ -20,59 +20,24 @@
  *     signal puts relaxed settings back from the guard thread and exits 130.
  * States: CHECKED -(rst_pitr_durability_relax)-> RELAXED
  *   -(rst_pitr_durability_restore | guard, second signal)-> RESTORED;
- *   LEFTOVER (file of a killed run) -(rst_pitr_durability_recover)-> CHECKED. */
+ *   LEFTOVER (file of a killed run) -(rst_pitr_durability_recover)-> CHECKED.
+ * This file: the plan phase's decision (rst_pitr_durability_check) and its
+ * JSON; the state file is pitr_dur_state.c, setting and putting back on the
+ * server pitr_dur_server.c, the signal guard pitr_dur_guard.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <mysql.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "engine/common/clock.h"
+#include "restore/pitr/pitr_dur_int.h"
 #include "restore/pitr/pitr_int.h"
 
-#define REPLAY_CONNECTION "tidemark_replay"   /* rst_replay's default connection name */
-#define ER_SPECIFIC_ACCESS_DENIED 1227
-
-struct PitrDurGuard {
-    pthread_t th;
-    pthread_mutex_t mu;        /* serialises putting back: main thread vs guard */
-    atomic_int stop;
-    atomic_int sig;            /* first signal taken (0 = none) */
-    bool replica;              /* the SQL-thread path: the first signal stops the replica */
-    int pipe_r;
-    struct sigaction old_int, old_term;
-    RstPitrDurability *d;
-};
-
-/* the handler's only state: one guarded window per process at a time */
-static int g_sig_pipe = -1;
-/* the first signal of the current (or last) guarded window, for rst_pitr_signal */
-static atomic_int g_signal;
-
-int rst_pitr_signal(void)
-{
-    return atomic_load(&g_signal);
-}
-
-static void on_signal(int s)
-{
-    int e = errno;
-    unsigned char b = (unsigned char)s;
-    if (write(g_sig_pipe, &b, 1) < 0) { /* nothing an async handler can do */ }
-    errno = e;
-}
-
 /* One row of n columns into cols (each cap bytes, "" for NULL). */
-static int fetch_row(MYSQL *m, const char *sql, char (*cols)[600], unsigned n, Err *err)
+int pitr_dur_fetch_row(MYSQL *m, const char *sql, char (*cols)[600], unsigned n, Err *err)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -157,195 +122,6 @@ static void grantee(const char *cu, char *out, size_t cap)
     else snprintf(out, cap, "'%.*s'@'%s'", (int)(at - cu), cu, at + 1);
 }
 
-static void fsync_dir_of(const char *path)
-{
-    char dir[600];
-    char *slash;
-    int fd;
-    snprintf(dir, sizeof dir, "%s", path);
-    slash = strrchr(dir, '/');
-    if (!slash) return;
-    *slash = 0;
-    fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* ---- the state file ------------------------------------------------------------ */
-
-static json_t *pair(int orig, int set)
-{
-    return orig < 0 ? json_null() : json_pack("{s:i,s:i}", "original", orig, "set", set);
-}
-
-static int state_write(const RstPitrDurability *d, Err *err)
-{
-    char tmp[640];
-    json_t *j;
-    char *text = NULL;
-    int fd = -1, rc = 0;
-    size_t len;
-
-    j = json_pack("{s:s,s:I,s:I,s:o,s:o,s:b}", "identity", d->identity, "pid", (json_int_t)getpid(),
-                  "started", (json_int_t)time(NULL), "innodb_flush_log_at_trx_commit",
-                  pair(d->set_flush ? d->flush_orig : -1, 2), "sync_binlog",
-                  pair(d->set_sync ? d->sync_orig : -1, 0), "log_bin", d->log_bin);
-    if (!j || !(text = json_dumps(j, JSON_INDENT(2)))) {
-        json_decref(j);
-        return err_set(err, ERR_NOMEM, "out of memory");
-    }
-    json_decref(j);
-    len = strlen(text);
-    snprintf(tmp, sizeof tmp, "%s.tmp", d->state_file);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = err_sys(err, errno, "record the original durability settings in %s", tmp);
-        goto out;
-    }
-    if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-        rc = err_sys(err, errno, "write %s", tmp);
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, d->state_file) != 0) {
-        rc = err_sys(err, errno, "rename %s", tmp);
-        goto out;
-    }
-    fsync_dir_of(d->state_file);
-out:
-    if (fd >= 0) close(fd);
-    if (rc) unlink(tmp);
-    free(text);
-    return rc;
-}
-
-static int pair_get(const json_t *j, const char *key, int *orig, int *set)
-{
-    const json_t *p = json_object_get(j, key);
-    *orig = *set = -1;
-    if (!p || json_is_null(p)) return 0;
-    if (!json_is_integer(json_object_get(p, "original")) || !json_is_integer(json_object_get(p, "set")))
-        return -1;
-    *orig = (int)json_integer_value(json_object_get(p, "original"));
-    *set = (int)json_integer_value(json_object_get(p, "set"));
-    return 0;
-}
-
-/* Read an interrupted run's file for this server into d->left_* (absent: no leftover). */
-static int state_read(RstPitrDurability *d, Err *err)
-{
-    json_error_t je;
-    json_t *j;
-    const char *id;
-    char when[64] = "?";
-    time_t started;
-    struct tm tm;
-
-    if (access(d->state_file, F_OK) != 0) return 0;
-    j = json_load_file(d->state_file, 0, &je);
-    if (!j)
-        return err_set(err, ERR_CORRUPT, "durability state file %s is unreadable (%s): check the target's "
-                       "innodb_flush_log_at_trx_commit and sync_binlog, then remove it", d->state_file, je.text);
-    id = json_string_value(json_object_get(j, "identity"));
-    if (!id || strcmp(id, d->identity) != 0) {   /* another server with the same file name: not ours */
-        json_decref(j);
-        return 0;
-    }
-    if (pair_get(j, "innodb_flush_log_at_trx_commit", &d->left_flush_orig, &d->left_flush_set) ||
-        pair_get(j, "sync_binlog", &d->left_sync_orig, &d->left_sync_set)) {
-        json_decref(j);
-        return err_set(err, ERR_CORRUPT, "durability state file %s: bad setting entry", d->state_file);
-    }
-    started = (time_t)json_integer_value(json_object_get(j, "started"));
-    if (localtime_r(&started, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(d->leftover_note, sizeof d->leftover_note, "an interrupted restore (pid %" JSON_INTEGER_FORMAT
-             ", started %s) left this server's durability relaxed", json_integer_value(json_object_get(j, "pid")),
-             when);
-    d->leftover = true;
-    json_decref(j);
-    return 0;
-}
-
-/* ---- putting the settings back --------------------------------------------------- */
-
-/* For each variable changed (orig >= 0): set it back when it still holds
- * `set`. Then make everything committed so far durable, and remove the file.
- *
- * Why these statements (checked with strace on MariaDB 10.11.19):
- *  - FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS makes InnoDB write its log buffer
- *    and fdatasync ib_logfile0 up to the current LSN, but durably only when
- *    innodb_flush_log_at_trx_commit is 1 again (InnoDB's flush_logs uses the
- *    setting), hence after the SET. Plain FLUSH ENGINE LOGS would also write
- *    a statement (with a GTID) to the target's binlog; NO_WRITE_TO_BINLOG
- *    does not, but then does not sync the binlog either.
- *  - FLUSH BINARY LOGS closes the current binlog file with an fdatasync (and
- *    the index), opening the next one: every replayed transaction the binlog
- *    holds (log_slave_updates) is then on disk. It is never binlogged and
- *    runs only when sync_binlog was relaxed and log_bin is on.
- * Both need RELOAD, which the plan checked. */
-static int put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
-                    bool log_bin, const char *file, char *done, size_t cap, Err *err)
-{
-    MYSQL *m = NULL;
-    char cols[2][600], sql[160];
-    size_t n = 0;
-    int rc;
-
-    done[0] = 0;
-    if ((rc = src_db_connect(conn, &m, err))) goto out;
-    if ((rc = fetch_row(m, "SELECT @@global.innodb_flush_log_at_trx_commit, @@global.sync_binlog", cols, 2, err)))
-        goto out;
-    if (flush_orig >= 0) {
-        if (atoi(cols[0]) == flush_set) {
-            snprintf(sql, sizeof sql, "SET GLOBAL innodb_flush_log_at_trx_commit = %d", flush_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
-            n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit=%d", flush_orig);
-        } else {
-            n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit left at %.20s (changed "
-                                  "since tidemark set it)", cols[0]);
-        }
-    }
-    if (sync_orig >= 0 && n < cap) {
-        if (atoi(cols[1]) == sync_set) {
-            snprintf(sql, sizeof sql, "SET GLOBAL sync_binlog = %d", sync_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
-            n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog=%d", n ? ", " : "", sync_orig);
-        } else {
-            n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog left at %.20s (changed since tidemark set "
-                                  "it)", n ? ", " : "", cols[1]);
-        }
-    }
-    if ((rc = src_db_exec(m, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", err))) goto out;
-    if (sync_orig >= 0 && log_bin && (rc = src_db_exec(m, "FLUSH BINARY LOGS", err))) goto out;
-    if (file && file[0] && unlink(file) != 0 && errno != ENOENT) {
-        rc = err_sys(err, errno, "remove durability state file %s", file);
-        goto out;
-    }
-    if (file && file[0]) fsync_dir_of(file);
-    rc = 0;
-out:
-    src_db_close(m);
-    if (rc) {
-        char fix[200];
-        size_t k = 0;
-        fix[0] = 0;
-        if (flush_orig >= 0) k += (size_t)snprintf(fix, sizeof fix, "SET GLOBAL innodb_flush_log_at_trx_commit=%d; ", flush_orig);
-        if (sync_orig >= 0 && k < sizeof fix) snprintf(fix + k, sizeof fix - k, "SET GLOBAL sync_binlog=%d; ", sync_orig);
-        err_wrap(err, "put back the target's durability settings (%s%s; the next restore against this "
-                 "server does it from %s)", fix, "then FLUSH ENGINE LOGS", file && file[0] ? file : "-");
-    }
-    return rc;
-}
-
-static int put_back_d(RstPitrDurability *d, char *done, size_t cap, Err *err)
-{
-    return put_back(d->conn, d->set_flush ? d->flush_orig : -1, 2, d->set_sync ? d->sync_orig : -1, 0,
-                    d->log_bin, d->state_file, done, cap, err);
-}
-
 /* ---- the plan ---------------------------------------------------------------------- */
 
 static void changes(const RstPitrDurability *d, char *out, size_t cap)
@@ -372,7 +148,7 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
         err_wrap(err, "target server");
         goto out;
     }
-    rc = fetch_row(m, "SELECT @@global.innodb_flush_log_at_trx_commit, @@global.sync_binlog, @@global.log_bin, "
+    rc = pitr_dur_fetch_row(m, "SELECT @@global.innodb_flush_log_at_trx_commit, @@global.sync_binlog, @@global.log_bin, "
                    "CURRENT_USER(), CONCAT(@@hostname, ':', @@port, ':', @@datadir)", cols, 5, err);
     if (rc) goto out;
     out->flush_orig = atoi(cols[0]);
@@ -384,7 +160,7 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
     if (state_dir) {
         snprintf(out->state_file, sizeof out->state_file, "%s/pitr-durability-%016" PRIx64 ".json", state_dir,
                  fnv1a(out->identity));
-        if ((rc = state_read(out, err))) goto out;
+        if ((rc = pitr_dur_state_read(out, err))) goto out;
         /* the values to decide on and to put back are the ones before that run */
         if (out->leftover && out->left_flush_orig >= 0 && out->flush_orig == out->left_flush_set)
             out->flush_orig = out->left_flush_orig;
@@ -470,204 +246,6 @@ decided:
     rc = 0;
 out:
     src_db_close(m);
-    return rc;
-}
-
-int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
-                                Err *err)
-{
-    char done[300];
-    int rc;
-    msg[0] = 0;
-    if (!d->leftover) return 0;
-    rc = put_back(conn, d->left_flush_orig, d->left_flush_set, d->left_sync_orig, d->left_sync_set, d->log_bin,
-                  d->state_file, done, sizeof done, err);
-    if (rc) return err_wrap(err, "%s", d->leftover_note);
-    snprintf(msg, cap, "%s: put back %s", d->leftover_note, done);
-    d->leftover = false;
-    return 0;
-}
-
-/* ---- while relaxed: the guard ------------------------------------------------------- */
-
-static void stop_replica(const SrcDbConn *conn)
-{
-    MYSQL *m = NULL;
-    Err e;
-    err_clear(&e);
-    if (src_db_connect(conn, &m, &e)) return;
-    /* fails harmlessly when the connection is not there (yet, or any more) */
-    src_db_exec(m, "STOP SLAVE '" REPLAY_CONNECTION "'", &e);
-    src_db_close(m);
-}
-
-static void *guard_main(void *arg)
-{
-    PitrDurGuard *g = arg;
-    double last_stop = 0;
-
-    while (!atomic_load(&g->stop)) {
-        struct pollfd pfd = {.fd = g->pipe_r, .events = POLLIN};
-        unsigned char b;
-        if (poll(&pfd, 1, 200) == 1 && read(g->pipe_r, &b, 1) == 1) {
-            if (!atomic_load(&g->sig)) {
-                atomic_store(&g->sig, (int)b);
-                atomic_store(&g_signal, (int)b);
-                fprintf(stderr, "tidemark: %s: stopping the %s%s (again to quit at once)\n",
-                        b == SIGINT ? "SIGINT" : "SIGTERM", g->replica ? "replay" : "restore",
-                        g->d->relaxed ? "; the target's durability settings are put back before exit" : "");
-                if (g->replica) stop_replica(g->d->conn);
-                last_stop = clock_mono_s();
-                continue;
-            }
-            /* second signal: put back now and leave; when the main thread
-             * is putting them back already, leave at once (the state file
-             * stays until that finished, so the next restore completes it) */
-            {
-                char done[300];
-                Err e;
-                err_clear(&e);
-                if (pthread_mutex_trylock(&g->mu) != 0) {
-                    fprintf(stderr, "tidemark: interrupted while putting the durability settings back; if "
-                            "%s remains, the next restore against this server puts them back\n",
-                            g->d->state_file);
-                } else if (g->d->relaxed) {
-                    if (put_back_d(g->d, done, sizeof done, &e) == 0)
-                        fprintf(stderr, "tidemark: interrupted: durability settings put back (%s)\n", done);
-                    else
-                        fprintf(stderr, "tidemark: interrupted: %s\n", e.msg);
-                }
-                fprintf(stderr, "tidemark: quit at once: the target holds an incomplete restore%s\n",
-                        g->replica ? "; the next restore removes the replication connection '"
-                                     REPLAY_CONNECTION "' if it is left" : "");
-                _exit(130);
-            }
-        }
-        /* START SLAVE may come after the first STOP: keep stopping it */
-        if (g->replica && atomic_load(&g->sig) && clock_mono_s() - last_stop >= 1.0) {
-            stop_replica(g->d->conn);
-            last_stop = clock_mono_s();
-        }
-    }
-    return NULL;
-}
-
-static void guard_stop(RstPitrDurability *d)
-{
-    PitrDurGuard *g = d->guard;
-    if (!g) return;
-    atomic_store(&g->stop, 1);
-    pthread_join(g->th, NULL);
-    sigaction(SIGINT, &g->old_int, NULL);
-    sigaction(SIGTERM, &g->old_term, NULL);
-    close(g->pipe_r);
-    close(g_sig_pipe);
-    g_sig_pipe = -1;
-    d->signal = atomic_load(&g->sig);
-    pthread_mutex_destroy(&g->mu);
-    free(g);
-    d->guard = NULL;
-}
-
-static int guard_start(RstPitrDurability *d, bool replica, Err *err)
-{
-    PitrDurGuard *g;
-    struct sigaction sa;
-    int fds[2];
-
-    if (g_sig_pipe >= 0) return err_set(err, ERR_INVALID, "durability: a guarded window is already open");
-    if (!(g = calloc(1, sizeof *g))) return err_set(err, ERR_NOMEM, "out of memory");
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        free(g);
-        return err_sys(err, errno, "durability: signal pipe");
-    }
-    g->pipe_r = fds[0];
-    g_sig_pipe = fds[1];
-    g->d = d;
-    g->replica = replica;
-    d->signal = 0;
-    atomic_store(&g_signal, 0);
-    pthread_mutex_init(&g->mu, NULL);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, &g->old_int);
-    sigaction(SIGTERM, &sa, &g->old_term);
-    d->guard = g;
-    if (pthread_create(&g->th, NULL, guard_main, g) != 0) {
-        sigaction(SIGINT, &g->old_int, NULL);
-        sigaction(SIGTERM, &g->old_term, NULL);
-        close(fds[0]);
-        close(fds[1]);
-        g_sig_pipe = -1;
-        pthread_mutex_destroy(&g->mu);
-        free(g);
-        d->guard = NULL;
-        return err_set(err, ERR_NOMEM, "durability: cannot start the signal guard thread");
-    }
-    return 0;
-}
-
-int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err)
-{
-    if (d->guard) {
-        d->guard->replica = d->guard->replica || replica;
-        return 0;
-    }
-    d->conn = conn;
-    return guard_start(d, replica, err);
-}
-
-int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err)
-{
-    MYSQL *m = NULL;
-    Err e2;
-    char done[300];
-    bool own_guard = !d->guard;
-    int rc;
-
-    if (!d->relax) return 0;
-    d->conn = conn;
-    if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "target server");
-    if ((rc = state_write(d, err))) goto out;   /* invariant 1: the file first */
-    if (own_guard && (rc = guard_start(d, true, err))) goto out;
-    pthread_mutex_lock(&d->guard->mu);
-    d->relaxed = true;
-    if (d->set_flush) rc = src_db_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
-    if (!rc && d->set_sync) rc = src_db_exec(m, "SET GLOBAL sync_binlog = 0", err);
-    pthread_mutex_unlock(&d->guard->mu);
-    if (rc) {
-        err_wrap(err, "relax the target's durability for the replay");
-        err_clear(&e2);
-        if (put_back_d(d, done, sizeof done, &e2) == 0) d->relaxed = false;   /* invariant 2 skips the unset one */
-        else snprintf(d->restore_error, sizeof d->restore_error, "%.599s", e2.msg);
-        if (own_guard) guard_stop(d);
-    }
-out:
-    if (rc && !d->relaxed) unlink(d->state_file);
-    src_db_close(m);
-    return rc;
-}
-
-int rst_pitr_durability_restore(RstPitrDurability *d, Err *err)
-{
-    char done[300];
-    int rc = 0;
-
-    if (!d->guard) return 0;
-    pthread_mutex_lock(&d->guard->mu);
-    if (d->relaxed) {
-        rc = put_back_d(d, done, sizeof done, err);
-        if (!rc) {
-            d->relaxed = false;
-            d->restored = true;
-        } else {
-            snprintf(d->restore_error, sizeof d->restore_error, "%.599s", err->msg);
-        }
-    }
-    pthread_mutex_unlock(&d->guard->mu);
-    guard_stop(d);
     return rc;
 }
 

@@ -13,28 +13,27 @@
 
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_qfilter.h"
-#include "restore/pitr/pitr_sql.h"
 
 /* An XA transaction prepared in the range; ended: the GTID of its XA
  * COMMIT / XA ROLLBACK when the stream has sent one ("" = none). Ended ones
  * are kept (up to XA_KEEP_ENDED) because the replica may stop before it
  * applies what the stream sent. */
 typedef struct OpenXa {
-    char xid[PITR_SQL_XID_MAX];
+    char xid[RST_NET_SQL_XID_MAX];
     char gtid[64];
     char ended[64];
 } OpenXa;
 #define XA_KEEP_ENDED 4096
 
 struct PitrQFilter {
-    PitrApplyDbs dbs;
+    RstNetDbs dbs;
     bool renamed;
     BinlogGtidSet start, target;
     RstEventNext next;
     void *next_ctx;
     PitrGroup g;
     bool counts;                    /* the group in progress is judged */
-    char pending[PITR_SQL_XID_MAX]; /* XA START of the group in progress */
+    char pending[RST_NET_SQL_XID_MAX]; /* XA START of the group in progress */
     OpenXa *open;
     size_t nopen, cap;
     uint64_t neutralized;
@@ -49,7 +48,7 @@ static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
     return 0;
 }
 
-int pitr_qfilter_open(const PitrApplyDbs *dbs, const char *start, const char *target, RstEventNext next,
+int pitr_qfilter_open(const RstNetDbs *dbs, const char *start, const char *target, RstEventNext next,
                       void *next_ctx, PitrQFilter **out, Err *err)
 {
     PitrQFilter *f = calloc(1, sizeof *f);
@@ -210,9 +209,9 @@ static int refuse_renamed(PitrQFilter *f, const char *q, size_t ql, Err *err)
     char gs[64], text[96];
     if (!f->renamed) return 0;
     for (size_t i = 0; i < f->dbs.n; i++) {
-        if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !pitr_sql_names_db(q, ql, f->dbs.from[i])) continue;
+        if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !rst_net_sql_names_db(q, ql, f->dbs.from[i])) continue;
         binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
-        pitr_sql_snippet(q, ql, text, sizeof text);
+        rst_net_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "the statement of GTID %s names database `%s` explicitly "
                        "(%s): replicate_rewrite_db renames only the default database, so under "
                        "--target-db %s the target would skip or misplace it; restore under the "
@@ -227,9 +226,9 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     size_t plen = *len, end;
     const char *db, *q;
     size_t dl, ql;
-    char xid[PITR_SQL_XID_MAX], gs[64];
+    char xid[RST_NET_SQL_XID_MAX], gs[64];
     uint8_t type = (*ev)[4];
-    PitrSqlKind kind;
+    RstNetSqlKind kind;
     int rc, k;
 
     if (type == PITR_EV_QUERY_COMPRESSED) {
@@ -241,17 +240,17 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     end = f->g.crc ? plen - 4 : plen;
     if (!pitr_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
-    kind = pitr_sql_kind(q, ql, xid, sizeof xid);
+    kind = rst_net_sql_kind(q, ql, xid, sizeof xid);
     switch (kind) {
-    case PITR_SQL_TXN:
-    case PITR_SQL_XA_END:
-    case PITR_SQL_XA_PREPARE:
-    case PITR_SQL_XA_COMMIT_1PC:
+    case RST_NET_SQL_TXN:
+    case RST_NET_SQL_XA_END:
+    case RST_NET_SQL_XA_PREPARE:
+    case RST_NET_SQL_XA_COMMIT_1PC:
         return 0;
-    case PITR_SQL_XA_START:
+    case RST_NET_SQL_XA_START:
         snprintf(f->pending, sizeof f->pending, "%s", xid);
         return 0;
-    case PITR_SQL_XA_COMMIT:
+    case RST_NET_SQL_XA_COMMIT:
         if ((k = find_open(f, xid)) >= 0) {
             end_open(f, (size_t)k);
             return 0;
@@ -263,7 +262,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
                        "before the snapshot's position: its changes are in neither the snapshot nor the "
                        "replayed range (the target would fail with XAER_NOTA); restore to a point before "
                        "%s, or from a snapshot taken after it", xid, gs, gs);
-    case PITR_SQL_XA_ROLLBACK:
+    case RST_NET_SQL_XA_ROLLBACK:
         if ((k = find_open(f, xid)) >= 0) {
             end_open(f, (size_t)k);
             return 0;
@@ -271,17 +270,17 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
         /* prepared before the snapshot: its changes were never in it, so
          * rolling it back changes nothing the restore holds */
         return neutralize(f, ev, len, (size_t)((const uint8_t *)q - plain), err);
-    case PITR_SQL_ACCOUNT:
+    case RST_NET_SQL_ACCOUNT:
         return neutralize(f, ev, len, (size_t)((const uint8_t *)q - plain), err);
-    case PITR_SQL_OTHER:
-    case PITR_SQL_TEMP_TABLE:
+    case RST_NET_SQL_OTHER:
+    case RST_NET_SQL_TEMP_TABLE:
         break;
     }
     /* a temporary table lives in the replica's session only: one named under
      * the source database is skipped by the replica's filter, which changes
      * nothing the restore holds */
-    if (kind != PITR_SQL_TEMP_TABLE && (rc = refuse_renamed(f, q, ql, err))) return rc;
-    if (restored(f, db, dl) || pitr_sql_names(q, ql, named_restored, f)) return 0;
+    if (kind != RST_NET_SQL_TEMP_TABLE && (rc = refuse_renamed(f, q, ql, err))) return rc;
+    if (restored(f, db, dl) || rst_net_sql_names(q, ql, named_restored, f)) return 0;
     return neutralize(f, ev, len, (size_t)((const uint8_t *)q - plain), err);
 }
 
@@ -303,7 +302,7 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
     }
     if (!f->counts || (fd != PITR_FEED_INSIDE && fd != PITR_FEED_END)) return 0;
     if (type == PITR_EV_XA_PREPARE) {
-        char xid[PITR_SQL_XID_MAX];
+        char xid[RST_NET_SQL_XID_MAX];
         if (!xa_prepare_id(*ev, f->g.crc ? *len - 4 : *len, xid, sizeof xid)) {
             if (!f->pending[0]) return err_set(err, ERR_CORRUPT, "replay filter: an XA_prepare event does not parse");
             snprintf(xid, sizeof xid, "%s", f->pending);
@@ -314,7 +313,7 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
     if (type == PITR_EV_EXECUTE_LOAD_QUERY) {   /* LOAD DATA: sent as it is (the table filter judges it) */
         const char *db, *q;
         size_t dl, ql;
-        if (!pitr_sql_load_query_text(*ev, f->g.crc ? *len - 4 : *len, &db, &dl, &q, &ql))
+        if (!rst_net_sql_load_query_text(*ev, f->g.crc ? *len - 4 : *len, &db, &dl, &q, &ql))
             return err_set(err, ERR_CORRUPT, "replay filter: an Execute_load_query event does not parse");
         return refuse_renamed(f, q, ql, err);
     }

@@ -15,14 +15,14 @@
 #ifndef TM_RESTORE_PITR_QFILTER_H
 #define TM_RESTORE_PITR_QFILTER_H
 
-#include "restore/pitr/pitr_apply.h"
+#include "restore/net/rst_net.h"
 #include "restore/replay/rst_replay.h"
 
 typedef struct PitrQFilter PitrQFilter;
 
 /* dbs is copied; next/next_ctx are borrowed until close. start and target
  * are GTID states ("d-s-n,..."). */
-int pitr_qfilter_open(const PitrApplyDbs *dbs, const char *start, const char *target, RstEventNext next,
+int pitr_qfilter_open(const RstNetDbs *dbs, const char *start, const char *target, RstEventNext next,
                       void *next_ctx, PitrQFilter **out, Err *err);
 /* RstEventNext; ctx is the PitrQFilter. */
 int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err);

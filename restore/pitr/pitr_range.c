@@ -19,7 +19,7 @@ void pitr_range_begin(PitrRange *rg, const json_t *item)
 
 typedef struct NameHit {
     const json_t *item;
-    char db[PITR_SQL_XID_MAX];
+    char db[RST_NET_SQL_XID_MAX];
 } NameHit;
 
 static int restored_name(void *ctx, const char *name, size_t len)
@@ -39,7 +39,7 @@ static int restored_name(void *ctx, const char *name, size_t len)
 
 typedef struct Cross {
     const json_t *item;
-    char to[PITR_SQL_XID_MAX], from[PITR_SQL_XID_MAX];
+    char to[RST_NET_SQL_XID_MAX], from[RST_NET_SQL_XID_MAX];
     bool move;
 } Cross;
 
@@ -70,11 +70,11 @@ static void on_crossing(PitrRange *rg, const PitrGroup *g, const char *db, size_
     const char *in, *out;
     if (rg->grp.crossing[0] || rg->info.crossing[0]) return;
     snprintf(dflt, sizeof dflt, "%.*s", (int)(dl < 255 ? dl : 255), db ? db : "");
-    if (!pitr_sql_moves(q, ql, dflt, crossing, &c)) return;
+    if (!rst_net_sql_moves(q, ql, dflt, crossing, &c)) return;
     in = is_restored(rg->item, c.to) ? c.to : c.from;
     out = in == c.to ? c.from : c.to;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
-    pitr_sql_snippet(q, ql, text, sizeof text);
+    rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s %s restored database `%.64s` "
              "%s database `%.64s`, which is not restored (%s): the target would lack `%.64s` (its replica would "
              "stop with error 1025 or 1146); restore both databases together (`databases = %.64s %.64s` in the "
@@ -103,9 +103,9 @@ static void on_alter_sequence(PitrRange *rg, const PitrGroup *g, const char *db,
     NameHit h = {rg->item, ""};
     if (rg->grp.crossing[0] || rg->info.crossing[0] || !is_alter_sequence(q, ql)) return;
     snprintf(dflt, sizeof dflt, "%.*s", (int)(dl < 255 ? dl : 255), db ? db : "");
-    if (!is_restored(rg->item, dflt) && !pitr_sql_names(q, ql, restored_name, &h)) return;
+    if (!is_restored(rg->item, dflt) && !rst_net_sql_names(q, ql, restored_name, &h)) return;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
-    pitr_sql_snippet(q, ql, text, sizeof text);
+    rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s alters a sequence of a "
              "restored database (%s): the replay's table filter (replicate_wild_do_table) makes the target's "
              "replica skip a statement that updates no table, so the sequence would stay as it was; restore "
@@ -116,29 +116,29 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
 {
     const char *db, *q;
     size_t dl, ql;
-    char xid[PITR_SQL_XID_MAX], gs[64], text[96];
+    char xid[RST_NET_SQL_XID_MAX], gs[64], text[96];
     NameHit h = {rg->item, ""};
     if (ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
-        if (!pitr_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
+        if (!rst_net_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
     } else if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
         return;
     }
-    switch (pitr_sql_kind(q, ql, xid, sizeof xid)) {
-    case PITR_SQL_XA_COMMIT:
-    case PITR_SQL_XA_ROLLBACK:
+    switch (rst_net_sql_kind(q, ql, xid, sizeof xid)) {
+    case RST_NET_SQL_XA_COMMIT:
+    case RST_NET_SQL_XA_ROLLBACK:
         snprintf(rg->grp_ended, sizeof rg->grp_ended, "%s", xid);
-        rg->grp_rollback = pitr_sql_kind(q, ql, NULL, 0) == PITR_SQL_XA_ROLLBACK;
+        rg->grp_rollback = rst_net_sql_kind(q, ql, NULL, 0) == RST_NET_SQL_XA_ROLLBACK;
         return;
-    case PITR_SQL_OTHER:
+    case RST_NET_SQL_OTHER:
         break;
     default:   /* transaction control, accounts (no-ops in the replay), temporary tables */
         return;
     }
     on_crossing(rg, g, db, dl, q, ql);
     on_alter_sequence(rg, g, db, dl, q, ql);
-    if (rg->grp.named_db[0] || rg->info.named_db[0] || !pitr_sql_names(q, ql, restored_name, &h)) return;
+    if (rg->grp.named_db[0] || rg->info.named_db[0] || !rst_net_sql_names(q, ql, restored_name, &h)) return;
     binlog_gtid_format(&g->gtid, gs, sizeof gs);
-    pitr_sql_snippet(q, ql, text, sizeof text);
+    rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.named_db, sizeof rg->grp.named_db, "the statement of GTID %s names database `%.64s` "
              "explicitly (%s)", gs, h.db, text);
 }
@@ -175,20 +175,20 @@ static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_
         if (PITR_HDR + 9 + dl > end || restored_name(&h, (const char *)ev + PITR_HDR + 9, dl)) rg->grp_touches = true;
     } else if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
         bool ok = ev[4] == PITR_EV_QUERY ? pitr_query_text(ev, end, &db, &dl, &q, &ql)
-                                         : pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
+                                         : rst_net_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
         if (!ok) {
             rg->grp_touches = true;
         } else {
-            char xid[PITR_SQL_XID_MAX];
-            PitrSqlKind k = pitr_sql_kind(q, ql, xid, sizeof xid);
-            if (k == PITR_SQL_XA_COMMIT || k == PITR_SQL_XA_ROLLBACK)   /* ended before the snapshot */
+            char xid[RST_NET_SQL_XID_MAX];
+            RstNetSqlKind k = rst_net_sql_kind(q, ql, xid, sizeof xid);
+            if (k == RST_NET_SQL_XA_COMMIT || k == RST_NET_SQL_XA_ROLLBACK)   /* ended before the snapshot */
                 for (size_t i = 0; i < rg->npre; i++)
                     if (!strcasecmp(rg->pre[i].xid, xid)) {
                         rg->pre[i] = rg->pre[--rg->npre];
                         break;
                     }
-            if ((k == PITR_SQL_OTHER || k == PITR_SQL_TEMP_TABLE) &&
-                (restored_name(&h, db, dl) || pitr_sql_names(q, ql, restored_name, &h)))
+            if ((k == RST_NET_SQL_OTHER || k == RST_NET_SQL_TEMP_TABLE) &&
+                (restored_name(&h, db, dl) || rst_net_sql_names(q, ql, restored_name, &h)))
                 rg->grp_touches = true;
         }
     } else if (ev[4] == PITR_EV_QUERY_COMPRESSED) {
@@ -227,7 +227,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
     if (!a->named_db[0] && b->named_db[0]) snprintf(a->named_db, sizeof a->named_db, "%s", b->named_db);
     if (!a->crossing[0] && b->crossing[0]) snprintf(a->crossing, sizeof a->crossing, "%s", b->crossing);
     if (rg->grp_prepared[0]) {
-        if (rg->nxa < PITR_RANGE_XA_MAX) snprintf(rg->xa[rg->nxa++], PITR_SQL_XID_MAX, "%s", rg->grp_prepared);
+        if (rg->nxa < PITR_RANGE_XA_MAX) snprintf(rg->xa[rg->nxa++], RST_NET_SQL_XID_MAX, "%s", rg->grp_prepared);
         else rg->xa_overflow = true;
     }
     if (rg->grp_ended[0]) {
@@ -237,7 +237,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
         for (i = 0; i < rg->nxa; i++)
             if (!strcasecmp(rg->xa[i], xid)) break;
         if (i < rg->nxa) {
-            memmove(rg->xa[i], rg->xa[--rg->nxa], PITR_SQL_XID_MAX);
+            memmove(rg->xa[i], rg->xa[--rg->nxa], RST_NET_SQL_XID_MAX);
         } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0] && !noop_commit(rg, a, xid)) {
             char gs[64];
             binlog_gtid_format(&g->gtid, gs, sizeof gs);

@@ -12,7 +12,7 @@
 #define TM_RESTORE_PITR_RANGE_H
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/rst_net.h"
 
 #define PITR_RANGE_XA_MAX 32
 
@@ -20,15 +20,15 @@ typedef struct PitrRange {
     const json_t *item;                 /* the snapshot's database item (borrowed) */
     RstPitrRangeInfo info;                /* what the completed groups showed */
     RstPitrRangeInfo grp;                 /* the group in progress (merged at its end) */
-    char xa[PITR_RANGE_XA_MAX][PITR_SQL_XID_MAX];   /* prepared in the range, not ended */
+    char xa[PITR_RANGE_XA_MAX][RST_NET_SQL_XID_MAX];   /* prepared in the range, not ended */
     size_t nxa;
     bool xa_overflow;
-    char grp_prepared[PITR_SQL_XID_MAX];/* the group in progress prepares this XA */
-    char grp_ended[PITR_SQL_XID_MAX];   /* ... or commits / rolls back this one */
+    char grp_prepared[RST_NET_SQL_XID_MAX];/* the group in progress prepares this XA */
+    char grp_ended[RST_NET_SQL_XID_MAX];   /* ... or commits / rolls back this one */
     bool grp_rollback;                  /* grp_ended is rolled back */
     bool grp_touches;                   /* a group before the snapshot touches a restored database */
     struct {
-        char xid[PITR_SQL_XID_MAX];
+        char xid[RST_NET_SQL_XID_MAX];
         bool touches;                   /* its Table_maps or statements name a restored database */
     } pre[PITR_RANGE_XA_MAX];           /* XA prepared before the snapshot and not ended there, in
                                            the segments scanned before it (pitr_plan.c) */

@@ -2,7 +2,7 @@
  * verified by content hash; when the net path may run, the archive is read
  * and folded on its own thread while that verification runs, and joined
  * before anything else is written), bring it to the target GTID either as
- * the net change per primary key in bulk (pitr_apply*.c) or transaction by
+ * the net change per primary key in bulk (restore/net, read by pitr_fold.c) or transaction by
  * transaction through the target's own replica SQL thread (restore/replay),
  * check the position reached, and prove the result against a later
  * snapshot when the target is exactly its coordinates.
@@ -27,10 +27,9 @@
 #include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "restore/db/rst_db.h"
-#include "restore/pitr/pitr_apply.h"
+#include "restore/pitr/pitr_fold.h"
 #include "restore/pitr/pitr_int.h"
 #include "restore/pitr/pitr_qfilter.h"
-#include "restore/pitr/pitr_sql.h"
 #include "restore/replay/rst_replay.h"
 
 /* "db1,db2" of the item's databases (through target_db). */
@@ -148,7 +147,7 @@ static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed,
 {
     MYSQL *m = NULL;
     const char *xid, *gtid, *ended;
-    char sql[PITR_SQL_XID_MAX + 40], *pos = NULL;
+    char sql[RST_NET_SQL_XID_MAX + 40], *pos = NULL;
     BinlogGtidSet at;
     int rc = 0;
     if (!pitr_qfilter_xa(qf, 0, &xid, &gtid, &ended)) return 0;
@@ -209,7 +208,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
     RstReplayStats st;
     RstPitrSource *src = NULL;
     PitrQFilter *qf = NULL;
-    PitrApplyDbs adbs;
+    RstNetDbs adbs;
     char dbs[600], from_db[200];
     const BinlogSegInfo *first = binlog_catalog_at(c, plan->seg_from);
     int rc;
@@ -252,7 +251,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
         ps.ms = strchr(pause, ':') ? strtol(strchr(pause, ':') + 1, NULL, 10) : 0;
     }
     if (rst_pitr_signal()) return err_set(err, ERR_INTERRUPTED, "stopped before the replay started");
-    if ((rc = pitr_apply_dbs(plan->item, opt->target_db, &adbs, err))) return err_wrap(err, "replay");
+    if ((rc = rst_net_dbs(plan->item, opt->target_db, &adbs, err))) return err_wrap(err, "replay");
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "replay");
     rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
     if (!rc) {
@@ -291,10 +290,10 @@ typedef struct FoldJob {
     const BinlogCatalog *c;
     const RstPitrPlan *plan;
     const SrcDbConn *conn;
-    const PitrApplyDbs *dbs;
+    const RstNetDbs *dbs;
     const char *tmpdir;
     bool progress;
-    PitrNet *net;             /* the result (rc 0) */
+    RstNet *net;             /* the result (rc 0) */
     PitrFoldStats st;
     double t0, t1;            /* monotonic start and end */
     int rc;
@@ -315,7 +314,7 @@ static void *fold_main(void *arg)
 /* After the fold thread ended: whether the net path may run: *ok, or the
  * reason in res->apply_reason. On success with *ok, *out holds the folded
  * range (taken from the job). */
-static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, PitrNet **out, bool *ok, Err *err)
+static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, RstNet **out, bool *ok, Err *err)
 {
     int rc = j->rc;
 
@@ -332,7 +331,7 @@ static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, Pi
         *err = j->err;
         return err_wrap(err, "read and fold the archive");
     }
-    rc = pitr_apply_check_packet(conn, j->st.max_rows_event, ok, res->apply_reason, sizeof res->apply_reason, err);
+    rc = rst_net_check_packet(conn, j->st.max_rows_event, ok, res->apply_reason, sizeof res->apply_reason, err);
     if (!rc && *ok) {
         *out = j->net;
         j->net = NULL;
@@ -341,7 +340,7 @@ static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, Pi
 }
 
 /* The load's verification, with the fold running beside it when fold is
- * set (pitr_apply_check_fks allowed it). The fold is joined before this
+ * set (rst_net_check_fks allowed it). The fold is joined before this
  * returns; a failed verification fails the run and the fold's result is
  * left in the job for the caller to close. *verify_end: when the
  * verification ended (the start of what remains on the critical path). */
@@ -382,18 +381,18 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
 }
 
 /* The net path: the folded range applied in bulk, durability relaxed around it. */
-static int run_net(PitrNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+static int run_net(RstNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
                    RstPitrResult *res, Err *err)
 {
     RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
-    PitrApplyStats as;
+    RstNetApplyStats as;
     int rc;
 
     memset(&as, 0, sizeof as);
     res->applied = RST_PITR_APPLY_NET;
     if (rst_pitr_signal()) return err_set(err, ERR_INTERRUPTED, "stopped before the bulk apply started");
     if (dur && (rc = rst_pitr_durability_relax(conn, dur, err))) return err_wrap(err, "net apply");
-    rc = pitr_apply_send(n, conn, plan->target_gtid, opt->progress, &as, err);
+    rc = rst_net_send(n, conn, plan->target_gtid, opt->progress, rst_pitr_signal, &as, err);
     res->apply_s = as.seconds;
     res->net_rows_written = as.rows_written;
     res->net_rows_deleted = as.rows_deleted;
@@ -421,8 +420,8 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
 {
     RstDbOptions lo;
     RstDbStats ls;
-    PitrApplyDbs dbs;
-    PitrNet *net = NULL;
+    RstNetDbs dbs;
+    RstNet *net = NULL;
     FoldJob fj;
     json_t *later = NULL;
     bool try_net = plan->replay && opt->apply != RST_PITR_APPLY_TRANSACTIONS, ok = false;
@@ -438,8 +437,8 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     if (rc) return err_wrap(err, "refused (nothing was touched)");
     if (try_net) {
         /* before the load: --apply net without the privilege is refused untouched */
-        rc = pitr_apply_dbs(plan->item, opt->target_db, &dbs, err);
-        if (!rc) rc = pitr_apply_check_privileges(conn, &ok, res->apply_reason, sizeof res->apply_reason, err);
+        rc = rst_net_dbs(plan->item, opt->target_db, &dbs, err);
+        if (!rc) rc = rst_net_check_privileges(conn, &ok, res->apply_reason, sizeof res->apply_reason, err);
         if (rc) return rc;
         if (!ok && opt->apply == RST_PITR_APPLY_NET) {
             res->refused = true;
@@ -461,7 +460,7 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     if (rc) return err_wrap(err, "load snapshot %.12s", plan->snap_hex);
     if (try_net) {
         /* no cascading foreign key: fold while the load is verified */
-        rc = pitr_apply_check_fks(conn, &dbs, &ok, res->apply_reason, sizeof res->apply_reason, err);
+        rc = rst_net_check_fks(conn, &dbs, &ok, res->apply_reason, sizeof res->apply_reason, err);
         if (rc) return rc;
         fj = (FoldJob){.r = r, .c = c, .plan = plan, .conn = conn, .dbs = &dbs, .tmpdir = opt->tmpdir,
                        .progress = opt->progress};
@@ -533,8 +532,8 @@ int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const
     rc = 0;
 out:
     rc = guard_end(opt->durability, rc, stage, plan, res, err);   /* a failure between the guard's start and the replay */
-    pitr_net_close(net);
-    pitr_net_close(fj.net);
+    rst_net_close(net);
+    rst_net_close(fj.net);
     json_decref(later);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* pitr_rows.c: walking row images from a Table_map's column types and
  * metadata: where each column of an image lies and how long the image is
  * (nothing is decoded). `binlog search` counts rows with it, the net-change
- * fold (pitr_net.c) cuts keys and images with it.
+ * fold (restore/net/net_fold.c) cuts keys and images with it.
  * Invariant: never reads past the event; a type it cannot size is
  * reported as such (ERR_UNSUPPORTED for the row count). */
 #include <string.h>

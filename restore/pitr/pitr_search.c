@@ -314,8 +314,8 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
     return 0;
 }
 
-int rst_pitr_search(Repo *r, const BinlogCatalog *c, const RstSearchQuery *q, RstSearchFn fn,
-                    void *ctx, uint64_t *out_scanned, Err *err)
+static int search_catalog(Repo *r, const BinlogCatalog *c, const RstSearchQuery *q, RstSearchFn fn,
+                          void *ctx, uint64_t *out_scanned, Err *err)
 {
     Search s;
     size_t n = binlog_catalog_count(c), from = 0;
@@ -339,5 +339,20 @@ int rst_pitr_search(Repo *r, const BinlogCatalog *c, const RstSearchQuery *q, Rs
     reset_tx(&s);
     buf_free(&s.plain);
     if (out_scanned) *out_scanned = s.scanned;
+    return rc;
+}
+
+int rst_pitr_search(Repo *r, const char *instance, const RstSearchQuery *q, RstSearchFn fn, void *ctx,
+                    uint64_t *out_scanned, Err *err)
+{
+    BinlogCatalog *c = NULL;
+    int rc;
+    if ((rc = repo_lock(r, false, err))) return rc;
+    if ((rc = binlog_catalog_load(r, instance, &c, err))) return rc;
+    if (!binlog_catalog_count(c))
+        rc = err_set(err, ERR_NOTFOUND, "instance %s has no archived binlog", instance);
+    else
+        rc = search_catalog(r, c, q, fn, ctx, out_scanned, err);
+    binlog_catalog_free(c);
     return rc;
 }

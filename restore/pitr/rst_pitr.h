@@ -350,6 +350,69 @@ typedef struct RstPitrResult {
 int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err);
 
+/* ---- the whole restore (pitr_protocol.c) ---------------------------------- */
+
+/* What a point-in-time restore of one instance is asked to do: the CLI's
+ * `restore db --to/--to-gtid/--before-gtid/--snapshot`, a drill, the daemon. */
+typedef struct RstPitrRestoreRequest {
+    RstPitrRequest target;           /* instance, target kind and value, snapshot, spool_dir,
+                                        accept_archive_end (borrowed strings) */
+    RstPitrRunOptions run;           /* threads 0 = 2; run.durability is set by the restore */
+    RstPitrDurMode durability;       /* --durability */
+    const char *state_dir;           /* rates and the durability state file; NULL = none */
+    const SrcDbConn *conn;           /* the target server (borrowed) */
+    bool plan_only;                  /* plan and checks only: nothing is written */
+} RstPitrRestoreRequest;
+
+/* Everything a restore decided and did, for printing or a JSON report. */
+typedef struct RstPitrRestoreReport {
+    bool have_plan;                  /* plan is set (and owned: rst_pitr_restore_report_free) */
+    RstPitrPlan plan;
+    RstPitrTargetInfo target;        /* set once the target was checked */
+    RstPitrDurability durability;    /* set once the durability was decided */
+    bool ran;                        /* rst_pitr_run was called: result and verdict say how it went */
+    RstPitrResult result;
+    const char *verdict;             /* "verified", "verified up to the archive's end (loss accepted)",
+                                        "failed", "refused" (static; NULL unless ran) */
+    char not_put_back[700];          /* "durability settings NOT put back: ..." when the failure's
+                                        message does not say it already ("" = none) */
+    char incomplete[700];            /* after a failure past the start of the load: what the target
+                                        holds now and how to start again ("" = none) */
+} RstPitrRestoreReport;
+
+/* Optional callbacks, each called at most once, in this order, with the
+ * report so far (borrowed during the call); any may be NULL. */
+typedef struct RstPitrRestoreHooks {
+    void *ctx;
+    void (*plan_ready)(void *ctx, const RstPitrRestoreReport *rep);       /* before the target is read */
+    void (*target_checked)(void *ctx, const RstPitrRestoreReport *rep);   /* target info set */
+    void (*durability_decided)(void *ctx, const RstPitrRestoreReport *rep);   /* before anything is written */
+    void (*run_starting)(void *ctx, const RstPitrRestoreReport *rep);     /* after a leftover's recovery */
+} RstPitrRestoreHooks;
+
+/* The restore protocol: take r's shared lock, load the instance's catalog,
+ * plan (with the rates of state_dir), check the target and the range (the
+ * range only for plan_only: the run checks it itself), decide the
+ * durability; with plan_only stop there (0). Else put back what an
+ * interrupted restore left relaxed (a warning says so), run, fold the
+ * measured rates into state_dir, set the verdict. A refusal before the run
+ * is wrapped "refused (nothing was touched)". On failure out says how far it
+ * got (ran, result, not_put_back, incomplete); err the reason. out is
+ * always initialised: free it with rst_pitr_restore_report_free. */
+int rst_pitr_restore(Repo *r, const RstPitrRestoreRequest *req, const RstPitrRestoreHooks *hooks,
+                     RstPitrRestoreReport *out, Err *err);
+void rst_pitr_restore_report_free(RstPitrRestoreReport *rep);   /* accepts a zeroed report */
+
+/* The report as the CLI's --json prints it (new reference): the plan only
+ * with plan_only ({"plan_only":true,...} on the plan's JSON), else the run's
+ * verdict, counts, durability, apply path and comparison. */
+json_t *rst_pitr_report_json(const RstPitrRestoreRequest *req, const RstPitrRestoreReport *rep);
+
+/* "auto", "net", "transactions". */
+const char *rst_pitr_apply_name(RstPitrApply a);
+/* What the apply option means, as the plan says it ("apply: ..."). */
+const char *rst_pitr_apply_plan_text(RstPitrApply a);
+
 /* ---- binlog search -------------------------------------------------------- */
 
 enum { RST_SEARCH_INSERT = 1, RST_SEARCH_UPDATE = 2, RST_SEARCH_DELETE = 4, RST_SEARCH_DDL = 8 };
@@ -366,8 +429,11 @@ typedef struct RstSearchQuery {
  * types, tables [{name, insert, update, delete}], statements). Borrowed
  * during the call; return non-zero to stop. */
 typedef int (*RstSearchFn)(void *ctx, const json_t *tx, Err *err);
-int rst_pitr_search(Repo *r, const BinlogCatalog *c, const RstSearchQuery *q, RstSearchFn fn,
-                    void *ctx, uint64_t *out_scanned, Err *err);
+/* Takes r's shared lock and reads the instance's catalog: ERR_NOTFOUND when
+ * the instance has no archived binlog. out_scanned (may be NULL): the
+ * transactions read. */
+int rst_pitr_search(Repo *r, const char *instance, const RstSearchQuery *q, RstSearchFn fn, void *ctx,
+                    uint64_t *out_scanned, Err *err);
 
 /* ---- verify-chain ------------------------------------------------------------ */
 
@@ -384,9 +450,12 @@ typedef void (*RstChainFn)(void *ctx, const RstChainPair *pair);
 /* For each consecutive pair of the instance's snapshots (from `from` on,
  * or all): load N into a throw-away database on conn, replay to N+1's
  * coordinates, compare with N+1's hashes, drop the database. fn gets each
- * verdict. Returns ERR_VERIFY when any pair failed, 0 when all passed. */
-int rst_pitr_verify_chain(Repo *r, const BinlogCatalog *c, const char *instance,
-                          const char *from, const SrcDbConn *conn, const RstPitrRunOptions *opt,
-                          RstChainFn fn, void *ctx, size_t *out_pairs, Err *err);
+ * verdict. Takes r's shared lock and reads the instance's catalog; opt's
+ * threads 0 = 2. *out_pairs: the pairs tried, set once the catalog was read
+ * (left as it was when the lock or the catalog failed: the caller can tell
+ * a chain that failed from one that never started). Returns ERR_VERIFY when
+ * any pair failed, 0 when all passed. */
+int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const SrcDbConn *conn,
+                          const RstPitrRunOptions *opt, RstChainFn fn, void *ctx, size_t *out_pairs, Err *err);
 
 #endif

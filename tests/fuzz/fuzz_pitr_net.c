@@ -1,5 +1,5 @@
-/* fuzz_pitr_net.c: libFuzzer harness of the net-change fold (pitr_net_feed,
- * pitr_net_finish, pitr_net_emit_phase) and of the group tracker
+/* fuzz_pitr_net.c: libFuzzer harness of the net-change fold (rst_net_feed,
+ * rst_net_finish, rst_net_emit_phase) and of the group tracker
  * (pitr_group_feed) over a sequence of events.
  * Input: 8 configuration bytes, then events, each a 2-byte little-endian
  * length and that many bytes. cfg[0] bit 0: the Format_description the
@@ -19,7 +19,7 @@
 #include <zlib.h>
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/binlog_events.h"
 
@@ -39,7 +39,7 @@ static uint8_t next_byte(Fz *z)
     return z->cfg[1 + k % 7] ^ (uint8_t)(k / 7 * 37u);   /* cfg[1..7] as is, then varied */
 }
 
-static int define(void *ctx, const char *db, const char *table, PitrNetTableDef *out, Err *err)
+static int define(void *ctx, const char *db, const char *table, RstNetTableDef *out, Err *err)
 {
     Fz *z = ctx;
     uint8_t b = next_byte(z);
@@ -57,7 +57,7 @@ static int define(void *ctx, const char *db, const char *table, PitrNetTableDef 
     if ((b & 0x18) == 0x18) nc++;           /* sometimes the target differs */
     out->ncols = nc;
     if (!nc) return 0;
-    out->npk = 1 + next_byte(z) % (nc < PITR_NET_PK_MAX ? nc : PITR_NET_PK_MAX);
+    out->npk = 1 + next_byte(z) % (nc < RST_NET_PK_MAX ? nc : RST_NET_PK_MAX);
     for (uint32_t i = 0; i < out->npk; i++) out->pk[i] = next_byte(z) % nc;
     uint8_t a = next_byte(z);
     out->autoinc = (int32_t)(a % (nc + 1)) - 1;
@@ -112,7 +112,7 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Fz z;
-    PitrNet *n = NULL;
+    RstNet *n = NULL;
     PitrGroup g;
     PitrFeed f;
     Err err;
@@ -128,12 +128,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 8;
     size -= 8;
     err_clear(&err);
-    if (pitr_net_open(NULL, define, &z, &n, &err)) return 0;
+    if (rst_net_open(NULL, define, &z, &n, &err)) return 0;
 
     ev_header(&g_ev, PITR_EV_FORMAT_DESC, 1700000000u, 1, 0);
     ev_format_desc_body(&g_ev, z.crc);
     ev_finish(&g_ev, z.crc);
-    FZ_CHECK(pitr_net_feed(n, "fuzz", pos, g_ev.b, g_ev.n, &err) == 0);
+    FZ_CHECK(rst_net_feed(n, "fuzz", pos, g_ev.b, g_ev.n, &err) == 0);
     FZ_CHECK(pitr_group_feed(&g, g_ev.b, g_ev.n, &f, &err) == 0);
 
     while (size >= 2) {
@@ -164,30 +164,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(c);
             memcpy(c, g_ev.b, l);
             err_clear(&err);
-            ok = pitr_net_feed(n, "fuzz", pos, c, l, &err) == 0;
+            ok = rst_net_feed(n, "fuzz", pos, c, l, &err) == 0;
             FZ_CHECK(ok || err.code != 0);
             free(c);
         }
         pos += l;
     }
     err_clear(&err);
-    if (pitr_net_finish(n, &err) == 0) {
+    if (rst_net_finish(n, &err) == 0) {
         FZ_CHECK(ok);
         unsigned nsh = 1 + z.cfg[1] % 3;
         size_t max = (size_t)64 << (z.cfg[2] % 12);
-        for (size_t i = 0; i < pitr_net_table_count(n); i++) {
-            const PitrNetTableInfo *ti = pitr_net_table(n, i);
+        for (size_t i = 0; i < rst_net_table_count(n); i++) {
+            const RstNetTableInfo *ti = rst_net_table(n, i);
             FZ_CHECK(ti && ti->def.restore);
             err_clear(&err);
-            if (pitr_net_emit_phase(n, i, PITR_NET_PHASE_PREPARE, 0, nsh, max, on_batch, &z, &err)) continue;
+            if (rst_net_emit_phase(n, i, RST_NET_PHASE_PREPARE, 0, nsh, max, on_batch, &z, &err)) continue;
             for (unsigned s = 0; s < nsh; s++) {
                 err_clear(&err);
-                if (pitr_net_emit_phase(n, i, PITR_NET_PHASE_WRITE, s, nsh, max, on_batch, &z, &err)) break;
+                if (rst_net_emit_phase(n, i, RST_NET_PHASE_WRITE, s, nsh, max, on_batch, &z, &err)) break;
             }
         }
     } else {
         FZ_CHECK(err.code != 0);
     }
-    pitr_net_close(n);
+    rst_net_close(n);
     return 0;
 }

@@ -104,3 +104,12 @@ target_include_directories(inst_lib PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(inst_lib PRIVATE tm_instance)
 tm_integration_test(inst_lib COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/inst_lib.sh $<TARGET_FILE:inst_lib>
   LABELS db binlog TIMEOUT 300)
+
+# The point-in-time restore as a library (issue 11, acceptance 2): pitr_library
+# calls rst_pitr_restore without the tidemark binary; label pitr.
+add_executable(pitr_library integration/pitr_library.c)
+target_compile_options(pitr_library PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(pitr_library PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(pitr_library PRIVATE tm_rst_pitr tm_sto_open)
+tm_integration_test(pitr_library COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_library.sh
+  $<TARGET_FILE:pitr_library> LABELS pitr TIMEOUT 600)

@@ -1,7 +1,7 @@
 /* test_pitr_net.c: the net-change fold. Each case builds binlog events the
  * way the server writes them (Format_description with and without CRC32,
  * Table_maps, v1/v2/compressed rows events, Query, Intvar), feeds them to a
- * PitrNet, emits the result and decodes the emitted batches with the small
+ * RstNet, emits the result and decodes the emitted batches with the small
  * decoder below (lengths, CRC32, Table_map first, flags, row images) to
  * check what the target would be asked to delete, update and write, per
  * emission phase and write shard.
@@ -24,7 +24,7 @@
 #include <zlib.h>
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 
 #define TST_EV_ASSERT(c) assert_true(c)
 #include "tests/support/binlog_events.h"
@@ -139,7 +139,7 @@ static void query_event(Ev *e, const char *db, const char *text)
     finish(e);
 }
 
-static int define(void *ctx, const char *db, const char *table, PitrNetTableDef *out, Err *err)
+static int define(void *ctx, const char *db, const char *table, RstNetTableDef *out, Err *err)
 {
     (void)err;
     int *calls = ctx;
@@ -178,7 +178,7 @@ static int define(void *ctx, const char *db, const char *table, PitrNetTableDef 
 }
 
 typedef struct Fx {
-    PitrNet *n;
+    RstNet *n;
     int calls;
     Err err;
     Ev e;
@@ -187,7 +187,7 @@ typedef struct Fx {
 static int feed(Fx *f)
 {
     g_pos += 1000;
-    return pitr_net_feed(f->n, "binlog.000001", g_pos, f->e.b, f->e.n, &f->err);
+    return rst_net_feed(f->n, "binlog.000001", g_pos, f->e.b, f->e.n, &f->err);
 }
 
 /* Open f with t1 mapped; t1 (and t2 later) get nu unique-key columns u,
@@ -201,7 +201,7 @@ static void open_fx_uniq(Fx *f, bool crc, uint32_t nu, const uint32_t *u, bool u
     g_uniq.unknown = unknown;
     g_crc = crc;
     g_pos = 0;
-    assert_int_equal(pitr_net_open(NULL, define, &f->calls, &f->n, &f->err), 0);
+    assert_int_equal(rst_net_open(NULL, define, &f->calls, &f->n, &f->err), 0);
     fd_event(&f->e);
     assert_int_equal(feed(f), 0);
     table_map(&f->e, 101, "erp", "t1", 3);
@@ -328,14 +328,14 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
 }
 
 /* Emit the restored table named t of f (after finish) into o. */
-static const PitrNetTableInfo *emit(Fx *f, const char *t, size_t max, Out *o)
+static const RstNetTableInfo *emit(Fx *f, const char *t, size_t max, Out *o)
 {
     memset(o, 0, sizeof *o);
     o->crc = g_crc;
-    for (size_t i = 0; i < pitr_net_table_count(f->n); i++) {
-        const PitrNetTableInfo *ti = pitr_net_table(f->n, i);
+    for (size_t i = 0; i < rst_net_table_count(f->n); i++) {
+        const RstNetTableInfo *ti = rst_net_table(f->n, i);
         if (strcmp(ti->table, t)) continue;
-        assert_int_equal(pitr_net_emit(f->n, i, max, on_batch, o, &f->err), 0);
+        assert_int_equal(rst_net_emit(f->n, i, max, on_batch, o, &f->err), 0);
         return ti;
     }
     fail_msg("table %s not listed", t);
@@ -345,18 +345,18 @@ static const PitrNetTableInfo *emit(Fx *f, const char *t, size_t max, Out *o)
 /* The index of restored table t in f. */
 static size_t table_index(Fx *f, const char *t)
 {
-    for (size_t i = 0; i < pitr_net_table_count(f->n); i++)
-        if (!strcmp(pitr_net_table(f->n, i)->table, t)) return i;
+    for (size_t i = 0; i < rst_net_table_count(f->n); i++)
+        if (!strcmp(rst_net_table(f->n, i)->table, t)) return i;
     fail_msg("table %s not listed", t);
     return 0;
 }
 
 /* Emit one phase/shard of table t, appending to o (not reset). */
-static void emit_phase(Fx *f, const char *t, PitrNetPhase ph, unsigned shard, unsigned nshards, size_t max,
+static void emit_phase(Fx *f, const char *t, RstNetPhase ph, unsigned shard, unsigned nshards, size_t max,
                        Out *o)
 {
     o->crc = g_crc;
-    assert_int_equal(pitr_net_emit_phase(f->n, table_index(f, t), ph, shard, nshards, max, on_batch, o, &f->err),
+    assert_int_equal(rst_net_emit_phase(f->n, table_index(f, t), ph, shard, nshards, max, on_batch, o, &f->err),
                      0);
 }
 
@@ -381,7 +381,7 @@ static void op_is(const Out *o, size_t i, uint8_t type, int32_t id, const char *
     assert_int_equal(o->ops[i].r.n, n);
 }
 
-static void finish_fx(Fx *f) { assert_int_equal(pitr_net_finish(f->n, &f->err), 0); }
+static void finish_fx(Fx *f) { assert_int_equal(rst_net_finish(f->n, &f->err), 0); }
 
 /* ---- cases ---- */
 
@@ -396,7 +396,7 @@ static void test_inserts_become_one_write_batch_in_target_db(void **state)
         feed_rows(&f, PITR_EV_WRITE_V1, 101, r, 2);
         feed_rows(&f, PITR_EV_WRITE_V2, 101, r + 2, 1);
         finish_fx(&f);
-        const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+        const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
         assert_string_equal(o.db, "erp_new");
         assert_int_equal(o.batches, 1);
         assert_int_equal(o.nops, 3);
@@ -407,14 +407,14 @@ static void test_inserts_become_one_write_batch_in_target_db(void **state)
         assert_int_equal(ti->rows_write, 3);
         assert_int_equal(ti->rows_delete, 0);
         size_t fl;
-        const uint8_t *fd = pitr_net_format_desc(f.n, &fl);
+        const uint8_t *fd = rst_net_format_desc(f.n, &fl);
         assert_non_null(fd);
         assert_int_equal(fd[4], PITR_EV_FORMAT_DESC);
-        PitrNetStats st;
-        pitr_net_stats(f.n, &st);
+        RstNetStats st;
+        rst_net_stats(f.n, &st);
         assert_int_equal(st.rows, 3);
         assert_int_equal(st.row_events, 2);
-        pitr_net_close(f.n);
+        rst_net_close(f.n);
     }
 }
 
@@ -432,7 +432,7 @@ static void test_repeated_updates_give_one_write(void **state)
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 1);
     op_is(&o, 0, PITR_EV_WRITE_V1, 1, "c", 3);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_insert_then_delete_gives_nothing(void **state)
@@ -445,11 +445,11 @@ static void test_insert_then_delete_gives_nothing(void **state)
     feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
     feed_rows(&f, PITR_EV_DELETE_V1, 101, w, 1);
     finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.batches, 0);
     assert_int_equal(ti->keys, 1);
     assert_int_equal(ti->rows_write + ti->rows_delete, 0);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_delete_of_a_start_row_deletes_its_start_image(void **state)
@@ -465,7 +465,7 @@ static void test_delete_of_a_start_row_deletes_its_start_image(void **state)
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 1);
     op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_pk_change_deletes_old_and_writes_new(void **state)
@@ -482,7 +482,7 @@ static void test_pk_change_deletes_old_and_writes_new(void **state)
     assert_int_equal(o.batches, 2);   /* deletes and writes are separate batches */
     op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
     op_is(&o, 1, PITR_EV_WRITE_V1, 6, "x", 9);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state)
@@ -499,7 +499,7 @@ static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state
         feed_rows(&f, PITR_EV_DELETE_V1, 101, same, 1);
         feed_rows(&f, PITR_EV_WRITE_V1, 101, same, 1);
         finish_fx(&f);
-        const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+        const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
         assert_int_equal(ti->keys, 2);
         if (!unknown) {
             /* no unique key: present at both ends with other values = one update */
@@ -517,7 +517,7 @@ static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state
             assert_int_equal(ti->rows_write, 1);
             assert_int_equal(ti->rows_update, 0);
         }
-        pitr_net_close(f.n);
+        rst_net_close(f.n);
     }
 }
 
@@ -533,7 +533,7 @@ static void test_update_back_to_start_gives_nothing(void **state)
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.batches, 0);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_autoinc_is_the_largest_written(void **state)
@@ -548,11 +548,11 @@ static void test_autoinc_is_the_largest_written(void **state)
     feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
     feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
     finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_true(ti->autoinc_seen);
     assert_int_equal(ti->autoinc_max, 12);
     assert_int_equal(o.nops, 3);   /* 3, 10, -5: 7 moved to 12, then deleted */
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_composite_key_folds_per_key(void **state)
@@ -567,12 +567,12 @@ static void test_composite_key_folds_per_key(void **state)
     feed_rows(&f, PITR_EV_WRITE_V1, 102, w, 2);
     feed_rows(&f, PITR_EV_UPDATE_V1, 102, u, 2);
     finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t2", 1 << 20, &o);
+    const RstNetTableInfo *ti = emit(&f, "t2", 1 << 20, &o);
     assert_int_equal(ti->keys, 2);
     assert_int_equal(o.nops, 2);
     op_is(&o, 0, PITR_EV_WRITE_V1, 1, "x", 3);
     op_is(&o, 1, PITR_EV_WRITE_V1, 1, "y", 1);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_statement_on_restored_db_is_unsupported_with_position(void **state)
@@ -597,14 +597,14 @@ static void test_statement_on_restored_db_is_unsupported_with_position(void **st
     /* after an error only close is accepted */
     query_event(&f.e, "erp", "BEGIN");
     assert_int_equal(feed(&f), ERR_INVALID);
-    assert_int_equal(pitr_net_finish(f.n, &f.err), ERR_INVALID);
-    pitr_net_close(f.n);
+    assert_int_equal(rst_net_finish(f.n, &f.err), ERR_INVALID);
+    rst_net_close(f.n);
 
     open_fx(&f, true);
     query_event(&f.e, "erp", "CREATE USER u IDENTIFIED BY 'secret-pw'");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_null(strstr(f.err.msg, "secret-pw"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void gtid_event(Ev *e)
@@ -633,10 +633,10 @@ static void test_rollback_refused_only_after_restored_rows(void **state)
     query_event(&f.e, "other", "ROLLBACK");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "ROLLBACK"));
-    PitrNetStats st;
-    pitr_net_stats(f.n, &st);
+    RstNetStats st;
+    rst_net_stats(f.n, &st);
     assert_int_equal(st.transactions, 2);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_table_definition_change_is_refused(void **state)
@@ -654,7 +654,7 @@ static void test_table_definition_change_is_refused(void **state)
     finish(&f.e);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "definition change"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_intvar_and_unknown_events_are_unsupported(void **state)
@@ -679,7 +679,7 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     query_event(&f.e, "erp", "INSERT INTO t1 VALUES (RAND())");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "restored database `erp`"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     /* ... and refused when anything but a Query follows it */
     open_fx(&f, true);
@@ -696,7 +696,7 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     table_map(&f.e, 101, "erp", "t1", 3);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "Intvar"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     open_fx(&f, false);
     header(&f.e, 200);
@@ -704,7 +704,7 @@ static void test_intvar_and_unknown_events_are_unsupported(void **state)
     finish(&f.e);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "200"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void load_query_event(Ev *e, const char *db, const char *text)
@@ -750,14 +750,14 @@ static void test_load_data_judged_by_its_statement(void **state)
     load_query_event(&f.e, "other", "LOAD DATA INFILE '/tmp/SQL_LOAD-1-2-3.data' INTO TABLE erp.t1");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "naming restored database `erp`"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     open_fx(&f, true);   /* a file whose statement never comes */
     load_blocks(&f.e, &f);
     query_event(&f.e, "other", "COMMIT");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "Begin_load_query"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_partial_image_on_fold_table_is_unsupported(void **state)
@@ -769,7 +769,7 @@ static void test_partial_image_on_fold_table_is_unsupported(void **state)
     rows_event(&f.e, PITR_EV_WRITE_V1, 101, 0x03, w, 1);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "not a full row image"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_column_count_mismatch_is_refused(void **state)
@@ -781,7 +781,7 @@ static void test_column_count_mismatch_is_refused(void **state)
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "`erp`.`bad`"));
     assert_non_null(strstr(f.err.msg, "columns"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_other_db_is_skipped_and_not_listed(void **state)
@@ -799,11 +799,11 @@ static void test_other_db_is_skipped_and_not_listed(void **state)
     int calls = f.calls;
     finish_fx(&f);
     assert_int_equal(calls, 2);   /* t1 and other.t once each */
-    assert_int_equal(pitr_net_table_count(f.n), 1);
-    PitrNetStats st;
-    pitr_net_stats(f.n, &st);
+    assert_int_equal(rst_net_table_count(f.n), 1);
+    RstNetStats st;
+    rst_net_stats(f.n, &st);
     assert_int_equal(st.rows, 0);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_ordered_table_keeps_events_in_order(void **state)
@@ -822,7 +822,7 @@ static void test_ordered_table_keeps_events_in_order(void **state)
     rows_event2(&f.e, PITR_EV_DELETE_V1, 105, d, 1);
     assert_int_equal(feed(&f), 0);
     finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t3", 1 << 20, &o);
+    const RstNetTableInfo *ti = emit(&f, "t3", 1 << 20, &o);
     assert_int_equal(ti->ordered_events, 3);
     assert_int_equal(ti->ordered_rows, 5);
     assert_int_equal(o.batches, 1);
@@ -838,7 +838,7 @@ static void test_ordered_table_keeps_events_in_order(void **state)
     assert_int_equal(o.batches, 3);
     assert_int_equal(o.nops, 5);
     assert_int_equal(o.ops[4].type, PITR_EV_DELETE_V1);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 static void test_batches_split_at_max_bytes(void **state)
@@ -861,7 +861,7 @@ static void test_batches_split_at_max_bytes(void **state)
         /* a row larger than max_bytes goes alone */
         emit(&f, "t1", 10, &o);
         assert_int_equal(o.batches, 100);
-        pitr_net_close(f.n);
+        rst_net_close(f.n);
     }
 }
 
@@ -891,7 +891,7 @@ static void test_compressed_rows_fold_like_plain(void **state)
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 2);
     op_is(&o, 1, PITR_EV_WRITE_V1, 2, "zzz", 6);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 /* Keys updated from start image b[i] to end image a[i] (one Update_rows
@@ -915,7 +915,7 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     Row b1[] = {{1, "a", 1}, {2, "b", 1}, {3, "c", -1}}, a1[] = {{1, "a", 2}, {2, "B", 1}, {3, "c", 3}};
     feed_updates(&f, b1, a1, 3);
     finish_fx(&f);
-    const PitrNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
+    const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 4);
     op_is(&o, 0, PITR_EV_DELETE_V1, 2, "b", 1);      /* s changed: delete + write */
     upd_is(&o, 1, b1[0], a1[0]);                      /* s kept: update, before = start, after = end */
@@ -925,7 +925,7 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     assert_int_equal(ti->rows_update, 2);
     assert_int_equal(ti->rows_delete, 1);
     assert_int_equal(ti->rows_write, 1);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     /* unique key on n (column 2, NULL-able): NULL-ness counts */
     open_fx_uniq(&f, false, 1, (uint32_t[]){2}, false);
@@ -946,7 +946,7 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     op_is(&o, 5, PITR_EV_WRITE_V1, 2, "a", 0);
     op_is(&o, 6, PITR_EV_WRITE_V1, 3, "a", -1);
     op_is(&o, 7, PITR_EV_WRITE_V1, 4, "a", 6);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     /* two unique keys (s and n): any of them changed is enough */
     open_fx_uniq(&f, true, 2, (uint32_t[]){2, 1}, false);
@@ -958,7 +958,7 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     assert_int_equal(ti->rows_delete, 2);
     assert_int_equal(ti->rows_write, 2);
     assert_int_equal(o.nops, 4);
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 
     /* the same changes under uniq_unknown: delete + write; without unique
      * keys: always an update */
@@ -973,7 +973,7 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
         assert_int_equal(o.nops, unknown ? 6 : 3);
         if (!unknown)
             for (size_t i = 0; i < 3; i++) upd_is(&o, i, b1[i], a1[i]);
-        pitr_net_close(f.n);
+        rst_net_close(f.n);
     }
 
 }
@@ -989,7 +989,7 @@ static void test_bad_unique_column_is_refused(void **state)
     assert_int_equal(feed(&f), ERR_INVALID);
     assert_non_null(strstr(f.err.msg, "`erp`.`t2`"));
     assert_non_null(strstr(f.err.msg, "unique-key column 3"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 /* A fixture for the phases: t1 with a unique key on s: key 20 updated (s
@@ -1026,14 +1026,14 @@ static void test_phases_prepare_then_write_shards(void **state)
         Fx f;
         Out o, w;
         phases_fx(&f, crc);
-        const PitrNetTableInfo *ti = pitr_net_table(f.n, table_index(&f, "t1"));
+        const RstNetTableInfo *ti = rst_net_table(f.n, table_index(&f, "t1"));
         assert_int_equal(ti->rows_update, 1);
         assert_int_equal(ti->rows_delete, 2);
         assert_int_equal(ti->rows_write, 11);
 
         /* prepare: deletes (21, 22) then the update (20); only shard 0 */
         memset(&o, 0, sizeof o);
-        emit_phase(&f, "t1", PITR_NET_PHASE_PREPARE, 0, 1, 1 << 20, &o);
+        emit_phase(&f, "t1", RST_NET_PHASE_PREPARE, 0, 1, 1 << 20, &o);
         assert_int_equal(o.nops, 3);
         assert_int_equal(o.batches, 2);
         op_is(&o, 0, PITR_EV_DELETE_V1, 21, "d", 1);
@@ -1043,13 +1043,13 @@ static void test_phases_prepare_then_write_shards(void **state)
         size_t prep = o.bytes;
         for (unsigned sh = 1; sh < 3; sh++) {
             memset(&o, 0, sizeof o);
-            emit_phase(&f, "t1", PITR_NET_PHASE_PREPARE, sh, 3, 1 << 20, &o);
+            emit_phase(&f, "t1", RST_NET_PHASE_PREPARE, sh, 3, 1 << 20, &o);
             assert_int_equal(o.batches, 0);
         }
 
         /* write: one shard = every key to write, first touch first */
         memset(&w, 0, sizeof w);
-        emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
+        emit_phase(&f, "t1", RST_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
         assert_int_equal(w.nops, 11);
         assert_int_equal(w.bytes, ti->write_bytes);
         assert_int_equal(ti->emit_bytes, ti->prepare_bytes + ti->write_bytes);
@@ -1062,7 +1062,7 @@ static void test_phases_prepare_then_write_shards(void **state)
         size_t per[3];
         for (unsigned sh = 0; sh < 3; sh++) {
             size_t before = o.nops;
-            emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, sh, 3, 120, &o);
+            emit_phase(&f, "t1", RST_NET_PHASE_WRITE, sh, 3, 120, &o);
             per[sh] = o.nops - before;
             assert_true(per[sh] >= 3 && per[sh] <= 4);   /* split evenly by count */
         }
@@ -1076,11 +1076,11 @@ static void test_phases_prepare_then_write_shards(void **state)
         assert_true(o.batches > 3);
         /* more shards than keys: some shards empty, still each key once */
         memset(&o, 0, sizeof o);
-        for (unsigned sh = 0; sh < 16; sh++) emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, sh, 16, 1 << 20, &o);
+        for (unsigned sh = 0; sh < 16; sh++) emit_phase(&f, "t1", RST_NET_PHASE_WRITE, sh, 16, 1 << 20, &o);
         assert_int_equal(o.nops, 11);
         assert_int_equal(o.ops[10].r.id, 10);
 
-        /* pitr_net_emit = prepare then write */
+        /* rst_net_emit = prepare then write */
         Out all;
         emit(&f, "t1", 1 << 20, &all);
         assert_int_equal(all.nops, 14);
@@ -1089,31 +1089,31 @@ static void test_phases_prepare_then_write_shards(void **state)
         op_is(&all, 3, PITR_EV_WRITE_V1, 22, "p", 1);
 
         /* ordered table: everything in prepare shard 0, nothing elsewhere */
-        const PitrNetTableInfo *t3 = pitr_net_table(f.n, table_index(&f, "t3"));
+        const RstNetTableInfo *t3 = rst_net_table(f.n, table_index(&f, "t3"));
         assert_int_equal(t3->prepare_bytes, t3->emit_bytes);
         assert_int_equal(t3->write_bytes, 0);
         assert_int_equal(t3->rows_update, 0);
         memset(&o, 0, sizeof o);
-        emit_phase(&f, "t3", PITR_NET_PHASE_PREPARE, 0, 2, 1 << 20, &o);
+        emit_phase(&f, "t3", RST_NET_PHASE_PREPARE, 0, 2, 1 << 20, &o);
         assert_int_equal(o.nops, 4);
         assert_int_equal(o.ops[2].type, PITR_EV_UPDATE_V1);
         assert_int_equal(o.ops[2].v[0], 20);
-        emit_phase(&f, "t3", PITR_NET_PHASE_PREPARE, 1, 2, 1 << 20, &o);
-        for (unsigned sh = 0; sh < 2; sh++) emit_phase(&f, "t3", PITR_NET_PHASE_WRITE, sh, 2, 1 << 20, &o);
+        emit_phase(&f, "t3", RST_NET_PHASE_PREPARE, 1, 2, 1 << 20, &o);
+        for (unsigned sh = 0; sh < 2; sh++) emit_phase(&f, "t3", RST_NET_PHASE_WRITE, sh, 2, 1 << 20, &o);
         assert_int_equal(o.nops, 4);
         assert_int_equal(o.batches, 1);
 
         /* a shard out of range */
-        assert_int_equal(pitr_net_emit_phase(f.n, 0, PITR_NET_PHASE_WRITE, 3, 3, 1 << 20, on_batch, &o, &f.err),
+        assert_int_equal(rst_net_emit_phase(f.n, 0, RST_NET_PHASE_WRITE, 3, 3, 1 << 20, on_batch, &o, &f.err),
                          ERR_INVALID);
-        assert_int_equal(pitr_net_emit_phase(f.n, 0, PITR_NET_PHASE_WRITE, 0, 0, 1 << 20, on_batch, &o, &f.err),
+        assert_int_equal(rst_net_emit_phase(f.n, 0, RST_NET_PHASE_WRITE, 0, 0, 1 << 20, on_batch, &o, &f.err),
                          ERR_INVALID);
-        pitr_net_close(f.n);
+        rst_net_close(f.n);
     }
 }
 
 typedef struct ShardJob {
-    PitrNet *n;
+    RstNet *n;
     size_t table;
     unsigned shard;
     Out o;
@@ -1125,7 +1125,7 @@ static void *shard_run(void *arg)
 {
     ShardJob *j = arg;
     j->o.crc = g_crc;
-    j->rc = pitr_net_emit_phase(j->n, j->table, PITR_NET_PHASE_WRITE, j->shard, 2, 100, on_batch, &j->o, &j->err);
+    j->rc = rst_net_emit_phase(j->n, j->table, RST_NET_PHASE_WRITE, j->shard, 2, 100, on_batch, &j->o, &j->err);
     return NULL;
 }
 
@@ -1136,7 +1136,7 @@ static void test_write_shards_run_at_once(void **state)
     Out w;
     phases_fx(&f, true);
     memset(&w, 0, sizeof w);
-    emit_phase(&f, "t1", PITR_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
+    emit_phase(&f, "t1", RST_NET_PHASE_WRITE, 0, 1, 1 << 20, &w);
     static ShardJob j[2];
     pthread_t th[2];
     for (unsigned i = 0; i < 2; i++) {
@@ -1156,7 +1156,7 @@ static void test_write_shards_run_at_once(void **state)
         assert_int_equal(x->r.id, w.ops[i].r.id);
         assert_int_equal(x->r.n, w.ops[i].r.n);
     }
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 /* Feed f->e from a copy that ends right before an unreadable page, so a
@@ -1171,7 +1171,7 @@ static int feed_guarded(Fx *f)
     uint8_t *ev = m + pg - f->e.n;
     memcpy(ev, f->e.b, f->e.n);
     g_pos += 1000;
-    int rc = pitr_net_feed(f->n, "binlog.000001", g_pos, ev, f->e.n, &f->err);
+    int rc = rst_net_feed(f->n, "binlog.000001", g_pos, ev, f->e.n, &f->err);
     munmap(m, 2 * (size_t)pg);
     return rc;
 }
@@ -1188,12 +1188,12 @@ static void test_refused_statement_snippet_stays_inside_the_event(void **state)
     query_event(&f.e, "erp", "GRANT ALL ON erp.* TO u@h IDENTIF");
     assert_int_equal(feed_guarded(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "GRANT ALL ON erp.* TO u@h IDENTIF"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
     open_fx(&f, false);
     query_event(&f.e, "erp", "DROP USER fuzz@h PASSWO");
     assert_int_equal(feed_guarded(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "DROP USER fuzz@h PASSWO"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 /* Found by tests/fuzz (regress/pitr_rows/empty-image-no-progress): a rows
@@ -1219,7 +1219,7 @@ static void test_rows_event_without_present_columns_is_corrupt(void **state)
     alarm(0);
     assert_non_null(strstr(f.err.msg, "no column in its row image"));
     assert_non_null(strstr(f.err.msg, "`erp`.`t3`"));
-    pitr_net_close(f.n);
+    rst_net_close(f.n);
 }
 
 int main(void)

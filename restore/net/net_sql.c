@@ -1,5 +1,5 @@
-/* pitr_sql.c: a tokenizer just good enough to classify a binlogged
- * statement and list the names it qualifies objects with (pitr_sql.h).
+/* net_sql.c: a tokenizer just good enough to classify a binlogged
+ * statement and list the names it qualifies objects with (rst_net.h).
  * String literals and comments are skipped; MariaDB's executable comments
  * (slash-star-bang, slash-star-M-bang) count as code. */
 #include <ctype.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/rst_net.h"
 
 typedef enum { TK_END, TK_WORD, TK_QUOTED, TK_CHAR } TokType;
 
@@ -111,7 +111,7 @@ static bool all_digits(const Tok *t)
 }
 
 /* Hand a name token to fn, unquoted. */
-static int emit(const Tok *t, PitrSqlNameFn fn, void *ctx)
+static int emit(const Tok *t, RstNetSqlNameFn fn, void *ctx)
 {
     char name[256];
     size_t k = 0;
@@ -123,7 +123,7 @@ static int emit(const Tok *t, PitrSqlNameFn fn, void *ctx)
     return fn(ctx, name, k);
 }
 
-int pitr_sql_names(const char *q, size_t ql, PitrSqlNameFn fn, void *ctx)
+int rst_net_sql_names(const char *q, size_t ql, RstNetSqlNameFn fn, void *ctx)
 {
     Lex x = {q, ql, 0};
     Tok prev = {TK_END, NULL, 0, 0}, t;
@@ -156,10 +156,10 @@ static int has_db(void *ctx, const char *name, size_t len)
     return len == h->len && !memcmp(name, h->db, len);
 }
 
-bool pitr_sql_names_db(const char *q, size_t ql, const char *db)
+bool rst_net_sql_names_db(const char *q, size_t ql, const char *db)
 {
     HasDb h = {db, strlen(db)};
-    return pitr_sql_names(q, ql, has_db, &h) != 0;
+    return rst_net_sql_names(q, ql, has_db, &h) != 0;
 }
 
 /* A table reference at the lexer: name or db.name. db gets the qualifier
@@ -200,7 +200,7 @@ static void skip_words(Lex *x, const char *const *words)
 
 typedef struct Moves {
     const char *dflt;
-    PitrSqlMoveFn fn;
+    RstNetSqlMoveFn fn;
     void *ctx;
 } Moves;
 
@@ -247,7 +247,7 @@ static int reads(const Moves *m, Lex *x, const char *to_db)
     return 0;
 }
 
-int pitr_sql_moves(const char *q, size_t ql, const char *dflt, PitrSqlMoveFn fn, void *ctx)
+int rst_net_sql_moves(const char *q, size_t ql, const char *dflt, RstNetSqlMoveFn fn, void *ctx)
 {
     static const char *const if_exists[] = {"IF", "NOT", "EXISTS", NULL};
     static const char *const alter_mods[] = {"ONLINE", "IGNORE", NULL};
@@ -333,7 +333,7 @@ static void xa_id(Lex *x, char *out, size_t cap, bool *one_phase)
     out[k] = 0;
 }
 
-PitrSqlKind pitr_sql_kind(const char *q, size_t ql, char *xid, size_t xcap)
+RstNetSqlKind rst_net_sql_kind(const char *q, size_t ql, char *xid, size_t xcap)
 {
     Lex x = {q, ql, 0};
     Tok a = next_tok(&x), b;
@@ -341,36 +341,36 @@ PitrSqlKind pitr_sql_kind(const char *q, size_t ql, char *xid, size_t xcap)
     if (xid && xcap) xid[0] = 0;
     if (is_word(&a, "BEGIN") || is_word(&a, "COMMIT") || is_word(&a, "ROLLBACK") || is_word(&a, "SAVEPOINT") ||
         is_word(&a, "RELEASE"))
-        return PITR_SQL_TXN;
-    if (is_word(&a, "GRANT") || is_word(&a, "REVOKE")) return PITR_SQL_ACCOUNT;
+        return RST_NET_SQL_TXN;
+    if (is_word(&a, "GRANT") || is_word(&a, "REVOKE")) return RST_NET_SQL_ACCOUNT;
     b = next_tok(&x);
     if (is_word(&a, "XA")) {
         bool one = false;
-        char tmp[PITR_SQL_XID_MAX];
+        char tmp[RST_NET_SQL_XID_MAX];
         Lex rest = x;
         xa_id(&rest, tmp, sizeof tmp, &one);
         if (xid && xcap) snprintf(xid, xcap, "%s", tmp);
-        if (is_word(&b, "START") || is_word(&b, "BEGIN")) return PITR_SQL_XA_START;
-        if (is_word(&b, "END")) return PITR_SQL_XA_END;
-        if (is_word(&b, "PREPARE")) return PITR_SQL_XA_PREPARE;
-        if (is_word(&b, "COMMIT")) return one ? PITR_SQL_XA_COMMIT_1PC : PITR_SQL_XA_COMMIT;
-        if (is_word(&b, "ROLLBACK")) return PITR_SQL_XA_ROLLBACK;
-        return PITR_SQL_OTHER;
+        if (is_word(&b, "START") || is_word(&b, "BEGIN")) return RST_NET_SQL_XA_START;
+        if (is_word(&b, "END")) return RST_NET_SQL_XA_END;
+        if (is_word(&b, "PREPARE")) return RST_NET_SQL_XA_PREPARE;
+        if (is_word(&b, "COMMIT")) return one ? RST_NET_SQL_XA_COMMIT_1PC : RST_NET_SQL_XA_COMMIT;
+        if (is_word(&b, "ROLLBACK")) return RST_NET_SQL_XA_ROLLBACK;
+        return RST_NET_SQL_OTHER;
     }
-    if (is_word(&a, "SET") && (is_word(&b, "PASSWORD") || is_word(&b, "DEFAULT"))) return PITR_SQL_ACCOUNT;
+    if (is_word(&a, "SET") && (is_word(&b, "PASSWORD") || is_word(&b, "DEFAULT"))) return RST_NET_SQL_ACCOUNT;
     if (is_word(&a, "CREATE") || is_word(&a, "DROP") || is_word(&a, "ALTER") || is_word(&a, "RENAME")) {
         if (is_word(&b, "OR")) {   /* CREATE OR REPLACE USER */
             next_tok(&x);
             b = next_tok(&x);
         }
-        if (is_word(&b, "USER") || is_word(&b, "ROLE")) return PITR_SQL_ACCOUNT;
-        if (is_word(&b, "TEMPORARY") && (is_word(&a, "CREATE") || is_word(&a, "DROP"))) return PITR_SQL_TEMP_TABLE;
+        if (is_word(&b, "USER") || is_word(&b, "ROLE")) return RST_NET_SQL_ACCOUNT;
+        if (is_word(&b, "TEMPORARY") && (is_word(&a, "CREATE") || is_word(&a, "DROP"))) return RST_NET_SQL_TEMP_TABLE;
     }
     (void)after_a;
-    return PITR_SQL_OTHER;
+    return RST_NET_SQL_OTHER;
 }
 
-void pitr_sql_snippet(const char *q, size_t ql, char *out, size_t cap)
+void rst_net_sql_snippet(const char *q, size_t ql, char *out, size_t cap)
 {
     size_t k = 0;
     while (ql && isspace((unsigned char)*q)) q++, ql--;
@@ -386,8 +386,8 @@ void pitr_sql_snippet(const char *q, size_t ql, char *out, size_t cap)
     out[k] = 0;
 }
 
-bool pitr_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
-                              const char **q, size_t *qlen)
+bool rst_net_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
+                                 const char **q, size_t *qlen)
 {
     size_t p = 19, status_len, dl;
     if (end < p + 26) return false;

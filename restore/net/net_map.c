@@ -1,4 +1,4 @@
-/* pitr_net_map.c: which tables and databases the fold works on: a
+/* net_map.c: which tables and databases the fold works on: a
  * Table_map binds its table id to a (db, table) known by name (the define
  * callback asked once), a Query's default database is asked about once.
  * Invariant: a restored table's column definitions (types, metadata,
@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "restore/pitr/pitr_net_int.h"
+#include "restore/net/net_int.h"
 
 static uint64_t name_hash(const uint8_t *db, size_t dl, const uint8_t *t, size_t tl)
 {
-    uint8_t b[2 * PITR_NET_NAME_MAX + 1];
+    uint8_t b[2 * RST_NET_NAME_MAX + 1];
     memcpy(b, db, dl);
     b[dl] = 0;
     memcpy(b + dl + 1, t, tl);
-    return pitr_net_hash(b, dl + 1 + tl);
+    return net_hash(b, dl + 1 + tl);
 }
 
 static bool name_eq(const NetTable *t, const uint8_t *db, size_t dl, const uint8_t *tb, size_t tl)
@@ -25,7 +25,7 @@ static bool name_eq(const NetTable *t, const uint8_t *db, size_t dl, const uint8
            !memcmp(t->info.table, tb, tl);
 }
 
-static int names_rehash(PitrNet *n, Err *err)
+static int names_rehash(RstNet *n, Err *err)
 {
     size_t cap = n->names_cap ? n->names_cap * 2 : 64;
     uint32_t *s = calloc(cap, sizeof *s);
@@ -43,7 +43,7 @@ static int names_rehash(PitrNet *n, Err *err)
     return 0;
 }
 
-static int ids_set(PitrNet *n, uint64_t id, size_t tab, Err *err)
+static int ids_set(RstNet *n, uint64_t id, size_t tab, Err *err)
 {
     if ((n->nids + 1) * 2 > n->ids_cap) {
         size_t cap = n->ids_cap ? n->ids_cap * 2 : 64;
@@ -51,7 +51,7 @@ static int ids_set(PitrNet *n, uint64_t id, size_t tab, Err *err)
         if (!s) return err_set(err, ERR_NOMEM, "net change: table ids");
         for (size_t i = 0; i < n->ids_cap; i++) {
             if (!n->ids[i].tab) continue;
-            size_t j = pitr_net_hash(&n->ids[i].id, 8) & (cap - 1);
+            size_t j = net_hash(&n->ids[i].id, 8) & (cap - 1);
             while (s[j].tab) j = (j + 1) & (cap - 1);
             s[j] = n->ids[i];
         }
@@ -59,7 +59,7 @@ static int ids_set(PitrNet *n, uint64_t id, size_t tab, Err *err)
         n->ids = s;
         n->ids_cap = cap;
     }
-    size_t j = pitr_net_hash(&id, 8) & (n->ids_cap - 1);
+    size_t j = net_hash(&id, 8) & (n->ids_cap - 1);
     while (n->ids[j].tab && n->ids[j].id != id) j = (j + 1) & (n->ids_cap - 1);
     if (!n->ids[j].tab) n->nids++;
     n->ids[j].id = id;
@@ -67,10 +67,10 @@ static int ids_set(PitrNet *n, uint64_t id, size_t tab, Err *err)
     return 0;
 }
 
-NetTable *pitr_net_table_by_id(const PitrNet *n, uint64_t id)
+NetTable *net_table_by_id(const RstNet *n, uint64_t id)
 {
     if (!n->ids_cap) return NULL;
-    size_t j = pitr_net_hash(&id, 8) & (n->ids_cap - 1);
+    size_t j = net_hash(&id, 8) & (n->ids_cap - 1);
     while (n->ids[j].tab) {
         if (n->ids[j].id == id) return n->tabs[n->ids[j].tab - 1];
         j = (j + 1) & (n->ids_cap - 1);
@@ -80,7 +80,7 @@ NetTable *pitr_net_table_by_id(const PitrNet *n, uint64_t id)
 
 static int def_check(const NetTable *t, uint64_t ncols, Err *err)
 {
-    const PitrNetTableDef *d = &t->info.def;
+    const RstNetTableDef *d = &t->info.def;
     if (d->ncols != ncols)
         return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: the binlog has %" PRIu64 " columns, the "
                        "target %" PRIu32, t->info.db, t->info.table, ncols, d->ncols);
@@ -88,7 +88,7 @@ static int def_check(const NetTable *t, uint64_t ncols, Err *err)
         return err_set(err, ERR_INVALID, "table `%s`.`%s`: AUTO_INCREMENT column %" PRId32 " of %" PRIu64,
                        t->info.db, t->info.table, d->autoinc, ncols);
     if (!d->fold) return 0;
-    if (d->npk < 1 || d->npk > PITR_NET_PK_MAX)
+    if (d->npk < 1 || d->npk > RST_NET_PK_MAX)
         return err_set(err, ERR_INVALID, "table `%s`.`%s`: %" PRIu32 " primary key columns to fold on",
                        t->info.db, t->info.table, d->npk);
     for (uint32_t i = 0; i < d->npk; i++)
@@ -96,9 +96,9 @@ static int def_check(const NetTable *t, uint64_t ncols, Err *err)
             return err_set(err, ERR_INVALID, "table `%s`.`%s`: primary key column %" PRIu32 " of %" PRIu64,
                            t->info.db, t->info.table, d->pk[i], ncols);
     if (d->uniq_unknown) return 0;
-    if (d->nuniq > PITR_NET_UNIQ_MAX)
+    if (d->nuniq > RST_NET_UNIQ_MAX)
         return err_set(err, ERR_INVALID, "table `%s`.`%s`: %" PRIu32 " unique-key columns (at most %d, "
-                       "else uniq_unknown)", t->info.db, t->info.table, d->nuniq, PITR_NET_UNIQ_MAX);
+                       "else uniq_unknown)", t->info.db, t->info.table, d->nuniq, RST_NET_UNIQ_MAX);
     for (uint32_t i = 0; i < d->nuniq; i++)
         if (d->uniq[i] >= ncols)
             return err_set(err, ERR_INVALID, "table `%s`.`%s`: unique-key column %" PRIu32 " of %" PRIu64,
@@ -122,7 +122,7 @@ static int table_keep_map(NetTable *t, const uint8_t *ev, size_t end, Err *err)
     return 0;
 }
 
-int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+int net_on_table_map(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     static __thread PitrCols c;
     uint64_t id;
@@ -131,13 +131,13 @@ int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
 
     if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short Table_map (%zu bytes)", end);
     id = pitr_get48(ev + PITR_HDR);
-    t = pitr_net_table_by_id(n, id);
+    t = net_table_by_id(n, id);
     /* the usual case: the same map again */
     if (t && t->info.def.restore && t->tmap_len == end &&
         !memcmp(t->tmap + PITR_HDR, ev + PITR_HDR, end - PITR_HDR))
         return 0;
     if (pitr_cols_parse(ev, end, &c)) return err_set(err, ERR_CORRUPT, "Table_map does not parse");
-    if (c.db_len >= PITR_NET_NAME_MAX || c.table_len >= PITR_NET_NAME_MAX || c.table_len == 0)
+    if (c.db_len >= RST_NET_NAME_MAX || c.table_len >= RST_NET_NAME_MAX || c.table_len == 0)
         return err_set(err, ERR_CORRUPT, "Table_map: table name of %zu bytes", c.table_len);
     t = NULL;
     size_t slot = 0;
@@ -155,7 +155,7 @@ int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
     if (!t) {
         size_t idx = n->ntabs;
         if ((n->ntabs + 1) * 2 > n->names_cap && (rc = names_rehash(n, err))) return rc;
-        if ((rc = pitr_net_grow((void **)&n->tabs, &n->cap_tabs, n->ntabs + 1, sizeof *n->tabs, err))) return rc;
+        if ((rc = net_grow((void **)&n->tabs, &n->cap_tabs, n->ntabs + 1, sizeof *n->tabs, err))) return rc;
         t = calloc(1, sizeof *t);
         if (!t) return err_set(err, ERR_NOMEM, "net change: table");
         t->index = (uint32_t)idx;
@@ -173,7 +173,7 @@ int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
             t->cols = malloc(sizeof *t->cols);
             if (!t->cols) return err_set(err, ERR_NOMEM, "net change: columns");
             if ((rc = table_keep_map(t, ev, end, err))) return rc;
-            if ((rc = pitr_net_grow((void **)&n->pub, &n->cap_pub, n->npub + 1, sizeof *n->pub, err))) return rc;
+            if ((rc = net_grow((void **)&n->pub, &n->cap_pub, n->npub + 1, sizeof *n->pub, err))) return rc;
             n->pub[n->npub++] = idx;
         }
     } else if (t->info.def.restore) {
@@ -187,17 +187,17 @@ int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
     return ids_set(n, id, t->index, err);
 }
 
-int pitr_net_db_restored(PitrNet *n, const char *db, size_t dl, bool *out, Err *err)
+int net_db_restored(RstNet *n, const char *db, size_t dl, bool *out, Err *err)
 {
-    PitrNetTableDef d;
+    RstNetTableDef d;
     int rc;
-    if (dl >= PITR_NET_NAME_MAX) return err_set(err, ERR_CORRUPT, "Query: database name of %zu bytes", dl);
+    if (dl >= RST_NET_NAME_MAX) return err_set(err, ERR_CORRUPT, "Query: database name of %zu bytes", dl);
     for (size_t i = 0; i < n->ndbs; i++)
         if (strlen(n->dbs[i].name) == dl && !memcmp(n->dbs[i].name, db, dl)) {
             *out = n->dbs[i].restore;
             return 0;
         }
-    if ((rc = pitr_net_grow((void **)&n->dbs, &n->cap_dbs, n->ndbs + 1, sizeof *n->dbs, err))) return rc;
+    if ((rc = net_grow((void **)&n->dbs, &n->cap_dbs, n->ndbs + 1, sizeof *n->dbs, err))) return rc;
     NetDb *x = &n->dbs[n->ndbs];
     memset(x, 0, sizeof *x);
     memcpy(x->name, db, dl);

@@ -1,23 +1,23 @@
-/* pitr_net_emit.c: a folded table back to row events, in batches the
+/* net_emit.c: a folded table back to row events, in batches the
  * target applies as BINLOG statements: Table_map (database renamed, our
  * table id) then rows events, NO_FOREIGN_KEY_CHECKS_F on each, STMT_END_F
  * on the batch's last one. Two phases: prepare (Delete_rows, then
  * Update_rows; an ordered table's events) and write (Write_rows, a shard
- * of the table's list of keys to write), as pitr_net_finish planned them.
- * Invariant: only reads the PitrNet (pread on its image file), so calls
+ * of the table's list of keys to write), as rst_net_finish planned them.
+ * Invariant: only reads the RstNet (pread on its image file), so calls
  * for different (table, phase, shard) may run at once. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "restore/pitr/pitr_net_int.h"
+#include "restore/net/net_int.h"
 
 typedef struct Batch {
-    const PitrNet *n;
+    const RstNet *n;
     const NetTable *t;
     size_t max;
-    PitrNetBatchFn fn;
+    RstNetBatchFn fn;
     void *ctx;
     Buf b;                 /* the batch */
     size_t last;           /* offset of the last event begun (0: none) */
@@ -44,7 +44,7 @@ static void put48(uint8_t *p, uint64_t v)
     put16(p + 4, (uint32_t)(v >> 32));
 }
 
-static void header(const PitrNet *n, uint8_t *h, uint8_t type)
+static void header(const RstNet *n, uint8_t *h, uint8_t type)
 {
     put32(h, n->timestamp);
     h[4] = type;
@@ -160,19 +160,19 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, cons
 }
 
 /* Read an image of the file into a (a->len stays 0). */
-static int image_read(const PitrNet *n, uint64_t off, uint32_t len, Buf *a, Err *err)
+static int image_read(const RstNet *n, uint64_t off, uint32_t len, Buf *a, Err *err)
 {
     int rc;
     buf_reset(a);
     if ((rc = buf_reserve(a, len, err))) return rc;
-    return pitr_net_pread(n, off, a->data, len, err);
+    return net_pread(n, off, a->data, len, err);
 }
 
 /* Prepare phase of a fold table: the Delete_rows of start images, then
  * the Update_rows (start -> end), each in first-touch order. */
 static int emit_prepare(Batch *bt, Err *err)
 {
-    const PitrNet *n = bt->n;
+    const RstNet *n = bt->n;
     const NetTable *t = bt->t;
     Buf a, b;
     int rc = 0;
@@ -202,7 +202,7 @@ static int emit_prepare(Batch *bt, Err *err)
  * in [lo, hi) of its list of keys to write. */
 static int emit_write(Batch *bt, size_t lo, size_t hi, Err *err)
 {
-    const PitrNet *n = bt->n;
+    const RstNet *n = bt->n;
     const NetTable *t = bt->t;
     Buf a;
     int rc = 0;
@@ -220,7 +220,7 @@ static int emit_write(Batch *bt, size_t lo, size_t hi, Err *err)
 
 static int emit_ordered(Batch *bt, Err *err)
 {
-    const PitrNet *n = bt->n;
+    const RstNet *n = bt->n;
     const NetTable *t = bt->t;
     size_t crc = n->fdesc_crc ? 4 : 0;
     int rc = 0;
@@ -231,7 +231,7 @@ static int emit_ordered(Batch *bt, Err *err)
         if (!bt->last && (rc = table_map(bt, err))) break;
         size_t off = bt->b.len;
         if ((rc = buf_reserve(&bt->b, x->len + crc, err))) break;
-        if ((rc = pitr_net_pread(n, x->off, bt->b.data + off, x->len, err))) break;
+        if ((rc = net_pread(n, x->off, bt->b.data + off, x->len, err))) break;
         bt->b.len += x->len;
         uint8_t *ev = bt->b.data + off;
         put48(ev + PITR_HDR, bt->table_id);
@@ -245,15 +245,15 @@ static int emit_ordered(Batch *bt, Err *err)
     return rc;
 }
 
-int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned shard, unsigned nshards,
-                        size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err)
+int rst_net_emit_phase(RstNet *n, size_t table, RstNetPhase phase, unsigned shard, unsigned nshards,
+                       size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err)
 {
     Batch bt;
     int rc;
 
     if (!n->finished) return err_set(err, ERR_INVALID, "net change: emit before finish");
     if (table >= n->npub) return err_set(err, ERR_INVALID, "net change: no table %zu", table);
-    if (phase != PITR_NET_PHASE_PREPARE && phase != PITR_NET_PHASE_WRITE)
+    if (phase != RST_NET_PHASE_PREPARE && phase != RST_NET_PHASE_WRITE)
         return err_set(err, ERR_INVALID, "net change: no emission phase %d", (int)phase);
     if (!nshards || shard >= nshards)
         return err_set(err, ERR_INVALID, "net change: shard %u of %u", shard, nshards);
@@ -265,12 +265,12 @@ int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned s
     bt.ctx = ctx;
     bt.table_id = table + 1;
     /* the prepare phase is not split: shard 0 emits it all */
-    if (phase == PITR_NET_PHASE_PREPARE && shard) return 0;
-    if (phase == PITR_NET_PHASE_WRITE && !bt.t->info.def.fold) return 0;
+    if (phase == RST_NET_PHASE_PREPARE && shard) return 0;
+    if (phase == RST_NET_PHASE_WRITE && !bt.t->info.def.fold) return 0;
     buf_init(&bt.b, (size_t)2 * PITR_UNCOMPRESS_MAX);
     if (!bt.t->info.def.fold) {
         rc = emit_ordered(&bt, err);
-    } else if (phase == PITR_NET_PHASE_PREPARE) {
+    } else if (phase == RST_NET_PHASE_PREPARE) {
         rc = emit_prepare(&bt, err);
     } else {
         size_t nw = bt.t->nwlist;
@@ -280,13 +280,13 @@ int pitr_net_emit_phase(PitrNet *n, size_t table, PitrNetPhase phase, unsigned s
     buf_free(&bt.b);
     if (rc)
         return err_wrap(err, "emit table `%s`.`%s` (%s, shard %u of %u)", bt.t->info.db, bt.t->info.table,
-                        phase == PITR_NET_PHASE_PREPARE ? "prepare" : "write", shard, nshards);
+                        phase == RST_NET_PHASE_PREPARE ? "prepare" : "write", shard, nshards);
     return 0;
 }
 
-int pitr_net_emit(PitrNet *n, size_t table, size_t max_bytes, PitrNetBatchFn fn, void *ctx, Err *err)
+int rst_net_emit(RstNet *n, size_t table, size_t max_bytes, RstNetBatchFn fn, void *ctx, Err *err)
 {
-    int rc = pitr_net_emit_phase(n, table, PITR_NET_PHASE_PREPARE, 0, 1, max_bytes, fn, ctx, err);
-    if (!rc) rc = pitr_net_emit_phase(n, table, PITR_NET_PHASE_WRITE, 0, 1, max_bytes, fn, ctx, err);
+    int rc = rst_net_emit_phase(n, table, RST_NET_PHASE_PREPARE, 0, 1, max_bytes, fn, ctx, err);
+    if (!rc) rc = rst_net_emit_phase(n, table, RST_NET_PHASE_WRITE, 0, 1, max_bytes, fn, ctx, err);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* pitr_net.c: the net-change fold of a range of row events (see
- * pitr_net.h): events are read one by one, each row of a fold table lands
+/* net_fold.c: the net-change fold of a range of row events (see
+ * rst_net.h): events are read one by one, each row of a fold table lands
  * on its primary-key entry (first before-image, last after-image, both in
  * the unlinked image file), each row event of an ordered table is kept
  * whole; anything else that changes data refuses the range.
@@ -14,13 +14,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "restore/pitr/pitr_net_int.h"
-#include "restore/pitr/pitr_sql.h"
+#include "restore/net/net_int.h"
 
 #define NET_WBUF ((size_t)1 << 20)
 #define NET_KEY_MAX ((size_t)1 << 20)
 
-uint64_t pitr_net_hash(const void *p, size_t n)
+uint64_t net_hash(const void *p, size_t n)
 {
     const uint8_t *b = p;
     uint64_t h = 0x9e3779b97f4a7c15u ^ (n * 0xff51afd7ed558ccdu), w;
@@ -39,7 +38,7 @@ uint64_t pitr_net_hash(const void *p, size_t n)
     return h ^ (h >> 32);
 }
 
-int pitr_net_pread(const PitrNet *n, uint64_t off, void *dst, size_t len, Err *err)
+int net_pread(const RstNet *n, uint64_t off, void *dst, size_t len, Err *err)
 {
     uint8_t *d = dst;
     while (len) {
@@ -56,7 +55,7 @@ int pitr_net_pread(const PitrNet *n, uint64_t off, void *dst, size_t len, Err *e
 
 /* ---- the image file ---- */
 
-static int file_flush(PitrNet *n, Err *err)
+static int file_flush(RstNet *n, Err *err)
 {
     size_t done = 0;
     while (done < n->wlen) {
@@ -71,7 +70,7 @@ static int file_flush(PitrNet *n, Err *err)
 }
 
 /* Append len bytes; *off = where they are in the file. */
-static int file_put(PitrNet *n, const void *p, size_t len, uint64_t *off, Err *err)
+static int file_put(RstNet *n, const void *p, size_t len, uint64_t *off, Err *err)
 {
     int rc;
     if (n->wlen + len > NET_WBUF) {
@@ -97,7 +96,7 @@ static int file_put(PitrNet *n, const void *p, size_t len, uint64_t *off, Err *e
     return 0;
 }
 
-int pitr_net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err)
+int net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err)
 {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap : 16;
@@ -111,7 +110,7 @@ int pitr_net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err)
 
 /* ---- fold ---- */
 
-static int entries_rehash(PitrNet *n, Err *err)
+static int entries_rehash(RstNet *n, Err *err)
 {
     size_t cap = n->slots_cap ? n->slots_cap * 2 : 1024;
     uint64_t *s = calloc(cap, sizeof *s);
@@ -120,7 +119,7 @@ static int entries_rehash(PitrNet *n, Err *err)
         uint64_t v = n->slots[i];
         if (!v) continue;
         const NetEntry *e = &n->ents[(uint32_t)v - 1];
-        size_t j = pitr_net_hash(n->keys + e->key_off, e->key_len) & (cap - 1);
+        size_t j = net_hash(n->keys + e->key_off, e->key_len) & (cap - 1);
         while (s[j]) j = (j + 1) & (cap - 1);
         s[j] = v;
     }
@@ -131,13 +130,13 @@ static int entries_rehash(PitrNet *n, Err *err)
 }
 
 /* The entry of the key in n->key (created at its first touch). */
-static int entry_get(PitrNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool *fresh, Err *err)
+static int entry_get(RstNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool *fresh, Err *err)
 {
     const uint8_t *k = n->key.data;
     size_t kl = n->key.len;
     int rc;
     if ((n->nents + 1) * 2 > n->slots_cap && (rc = entries_rehash(n, err))) return rc;
-    uint64_t h = pitr_net_hash(k, kl), tag = (h >> 32) << 32;
+    uint64_t h = net_hash(k, kl), tag = (h >> 32) << 32;
     size_t j = h & (n->slots_cap - 1);
     while (n->slots[j]) {
         uint64_t v = n->slots[j];
@@ -152,9 +151,9 @@ static int entry_get(PitrNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool 
         j = (j + 1) & (n->slots_cap - 1);
     }
     if (n->nents >= UINT32_MAX - 1) return err_set(err, ERR_NOMEM, "net change: over 4 billion keys");
-    if ((rc = pitr_net_grow((void **)&n->ents, &n->cap_ents, n->nents + 1, sizeof *n->ents, err)) ||
-        (rc = pitr_net_grow((void **)&n->keys, &n->keys_cap, n->keys_len + kl, 1, err)) ||
-        (rc = pitr_net_grow((void **)&t->order, &t->cap_order, t->norder + 1, sizeof *t->order, err)))
+    if ((rc = net_grow((void **)&n->ents, &n->cap_ents, n->nents + 1, sizeof *n->ents, err)) ||
+        (rc = net_grow((void **)&n->keys, &n->keys_cap, n->keys_len + kl, 1, err)) ||
+        (rc = net_grow((void **)&t->order, &t->cap_order, t->norder + 1, sizeof *t->order, err)))
         return rc;
     NetEntry *e = &n->ents[n->nents];
     memset(e, 0, sizeof *e);
@@ -175,7 +174,7 @@ static int entry_get(PitrNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool 
 
 /* Key of an image whose columns are in f: table index, then each primary
  * key column's length (4 bytes) and bytes. */
-static int key_build(PitrNet *n, const NetTable *t, uint32_t ti, const uint8_t *img, const PitrField *f,
+static int key_build(RstNet *n, const NetTable *t, uint32_t ti, const uint8_t *img, const PitrField *f,
                      Err *err)
 {
     uint8_t b4[4];
@@ -198,7 +197,7 @@ static int key_build(PitrNet *n, const NetTable *t, uint32_t ti, const uint8_t *
 /* The AUTO_INCREMENT column's value in a written image. */
 static void autoinc_note(NetTable *t, const uint8_t *img, const PitrField *f)
 {
-    const PitrNetTableDef *d = &t->info.def;
+    const RstNetTableDef *d = &t->info.def;
     if (d->autoinc < 0) return;
     const PitrField *x = &f[d->autoinc];
     uint32_t l = x->len;
@@ -212,17 +211,17 @@ static void autoinc_note(NetTable *t, const uint8_t *img, const PitrField *f)
     t->info.autoinc_seen = true;
 }
 
-static int image_put(PitrNet *n, const uint8_t *img, size_t len, uint64_t *off, uint32_t *olen,
+static int image_put(RstNet *n, const uint8_t *img, size_t len, uint64_t *off, uint32_t *olen,
                      uint64_t *hash, Err *err)
 {
     int rc = file_put(n, img, len, off, err);
     if (rc) return rc;
     *olen = (uint32_t)len;
-    *hash = pitr_net_hash(img, len);
+    *hash = net_hash(img, len);
     return 0;
 }
 
-static int fold_before(PitrNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
+static int fold_before(RstNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
                        const PitrField *f, Err *err)
 {
     NetEntry *e;
@@ -235,7 +234,7 @@ static int fold_before(PitrNet *n, NetTable *t, uint32_t ti, const uint8_t *img,
     return rc;
 }
 
-static int fold_after(PitrNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
+static int fold_after(RstNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
                       const PitrField *f, Err *err)
 {
     NetEntry *e;
@@ -270,7 +269,7 @@ static int walk_error(const NetTable *t, int w, Err *err)
                    t->info.table);
 }
 
-static int on_rows(PitrNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *err)
+static int on_rows(RstNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *err)
 {
     const uint8_t *p, *e = ev + end, *bm1, *bm2 = NULL;
     uint64_t ncols, np1, np2 = 0, rows = 0;
@@ -279,7 +278,7 @@ static int on_rows(PitrNet *n, const uint8_t *ev, size_t end, uint8_t type, Err 
     int rc, w;
 
     if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short rows event (%zu bytes)", end);
-    NetTable *t = pitr_net_table_by_id(n, pitr_get48(ev + PITR_HDR));
+    NetTable *t = net_table_by_id(n, pitr_get48(ev + PITR_HDR));
     if (!t) {
         /* the server's end-of-statement marker for no table carries STMT_END_F */
         if (pitr_get16(ev + PITR_HDR + 6) & NET_STMT_END_F) return 0;
@@ -326,7 +325,7 @@ static int on_rows(PitrNet *n, const uint8_t *ev, size_t end, uint8_t type, Err 
             rows++;
         }
         NetEvent *x;
-        if ((rc = pitr_net_grow((void **)&t->evs, &t->cap_evs, t->nevs + 1, sizeof *t->evs, err))) return rc;
+        if ((rc = net_grow((void **)&t->evs, &t->cap_evs, t->nevs + 1, sizeof *t->evs, err))) return rc;
         x = &t->evs[t->nevs];
         if ((rc = file_put(n, ev, end, &x->off, err))) return rc;
         x->len = (uint32_t)end;
@@ -371,29 +370,29 @@ static bool word_is(const char *q, size_t ql, const char *w)
 }
 
 typedef struct NamedCtx {
-    PitrNet *n;
+    RstNet *n;
     Err *err;
     int rc;
-    char name[PITR_NET_NAME_MAX];
+    char name[RST_NET_NAME_MAX];
 } NamedCtx;
 
-/* pitr_sql_names callback: 1 when name is a restored database, -1 on an
+/* rst_net_sql_names callback: 1 when name is a restored database, -1 on an
  * error of the define callback (in rc/err). */
 static int named_restored(void *ctx, const char *name, size_t len)
 {
     NamedCtx *c = ctx;
     bool r = false;
-    if (len >= PITR_NET_NAME_MAX) return 0;   /* not a database name */
-    if ((c->rc = pitr_net_db_restored(c->n, name, len, &r, c->err))) return -1;
+    if (len >= RST_NET_NAME_MAX) return 0;   /* not a database name */
+    if ((c->rc = net_db_restored(c->n, name, len, &r, c->err))) return -1;
     if (r) snprintf(c->name, sizeof c->name, "%s", name);
     return r ? 1 : 0;
 }
 
 /* A statement (a Query's, or LOAD DATA's of an Execute_load_query): 0 when
  * it changes nothing restored (transaction control, another database). */
-static int on_statement(PitrNet *n, const char *db, size_t dl, const char *q, size_t ql, Err *err)
+static int on_statement(RstNet *n, const char *db, size_t dl, const char *q, size_t ql, Err *err)
 {
-    PitrSqlKind kind;
+    RstNetSqlKind kind;
     bool restored = true;
     char text[96];
     int rc;
@@ -408,33 +407,33 @@ static int on_statement(PitrNet *n, const char *db, size_t dl, const char *q, si
      * precedes it (its non-transactional changes stay): not a net change */
     if (word_is(q, ql, "ROLLBACK")) {
         if (!n->tx_rows) return 0;
-        pitr_sql_snippet(q, ql, text, sizeof text);
+        rst_net_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "a transaction that changed restored tables ends with: %s", text);
     }
     /* XA: its transaction may span the snapshot's position (prepared before,
      * committed after), whatever database is selected */
-    kind = pitr_sql_kind(q, ql, NULL, 0);
-    if (kind >= PITR_SQL_XA_START && kind <= PITR_SQL_XA_ROLLBACK) {
-        pitr_sql_snippet(q, ql, text, sizeof text);
+    kind = rst_net_sql_kind(q, ql, NULL, 0);
+    if (kind >= RST_NET_SQL_XA_START && kind <= RST_NET_SQL_XA_ROLLBACK) {
+        rst_net_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "an XA transaction is not a net change: %s", text);
     }
-    if ((rc = pitr_net_db_restored(n, db, dl, &restored, err))) return rc;
+    if ((rc = net_db_restored(n, db, dl, &restored, err))) return rc;
     if (!restored) {
         /* a statement naming a restored database from another (or no)
          * default database: ALTER TABLE c5.t1 under USE other */
         NamedCtx nc = {n, err, 0, ""};
-        if ((rc = pitr_sql_names(q, ql, named_restored, &nc)) < 0) return nc.rc;
+        if ((rc = rst_net_sql_names(q, ql, named_restored, &nc)) < 0) return nc.rc;
         if (!rc) return 0;
-        pitr_sql_snippet(q, ql, text, sizeof text);
+        rst_net_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "a statement naming restored database `%s` is not a row "
                        "change: %s", nc.name, text);
     }
-    pitr_sql_snippet(q, ql, text, sizeof text);
+    rst_net_sql_snippet(q, ql, text, sizeof text);
     return err_set(err, ERR_UNSUPPORTED, "a statement on restored database `%.*s` is not a row change: %s",
                    (int)dl, db, text);
 }
 
-static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+static int on_query(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     const char *db, *q;
     size_t dl, ql;
@@ -444,11 +443,11 @@ static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
 
 /* LOAD DATA written as a statement: its file's blocks came before (held
  * back as context), the statement judges them */
-static int on_load_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
+static int on_load_query(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     const char *db, *q;
     size_t dl, ql;
-    if (!pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql))
+    if (!rst_net_sql_load_query_text(ev, end, &db, &dl, &q, &ql))
         return err_set(err, ERR_CORRUPT, "Execute_load_query does not parse");
     return on_statement(n, db, dl, q, ql, err);
 }
@@ -472,7 +471,7 @@ static const char *type_name(uint8_t t)
     }
 }
 
-static int on_format_desc(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
+static int on_format_desc(RstNet *n, const uint8_t *ev, size_t len, Err *err)
 {
     bool crc = len >= PITR_HDR + 5 && ev[len - 5] == 1;
     if (len < PITR_HDR + 57) return err_set(err, ERR_CORRUPT, "short Format_description (%zu bytes)", len);
@@ -487,7 +486,7 @@ static int on_format_desc(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
     return 0;
 }
 
-static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
+static int feed(RstNet *n, const uint8_t *ev, size_t len, Err *err)
 {
     uint8_t type;
     size_t end;
@@ -535,7 +534,7 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
     case PITR_EV_QUERY:
         return on_query(n, ev, end, err);
     case PITR_EV_TABLE_MAP:
-        return pitr_net_on_table_map(n, ev, end, err);
+        return net_on_table_map(n, ev, end, err);
     case PITR_EV_WRITE_V1: case PITR_EV_UPDATE_V1: case PITR_EV_DELETE_V1:
     case PITR_EV_WRITE_V2: case PITR_EV_UPDATE_V2: case PITR_EV_DELETE_V2:
         return on_rows(n, ev, end, type, err);
@@ -550,7 +549,7 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
     }
 }
 
-int pitr_net_feed(PitrNet *n, const char *file, uint64_t pos, const uint8_t *ev, size_t len, Err *err)
+int rst_net_feed(RstNet *n, const char *file, uint64_t pos, const uint8_t *ev, size_t len, Err *err)
 {
     if (n->failed || n->finished)
         return err_set(err, ERR_INVALID, "net change: feed after %s", n->failed ? "an error" : "finish");
@@ -564,10 +563,10 @@ int pitr_net_feed(PitrNet *n, const char *file, uint64_t pos, const uint8_t *ev,
 
 /* ---- life cycle ---- */
 
-int pitr_net_open(const char *tmpdir, PitrNetDefineFn define, void *ctx, PitrNet **out, Err *err)
+int rst_net_open(const char *tmpdir, RstNetDefineFn define, void *ctx, RstNet **out, Err *err)
 {
     char path[4096];
-    PitrNet *n;
+    RstNet *n;
     int rc = 0;
 
     *out = NULL;
@@ -597,42 +596,42 @@ int pitr_net_open(const char *tmpdir, PitrNetDefineFn define, void *ctx, PitrNet
     unlink(path);
     *out = n;
 out:
-    if (rc) pitr_net_close(n);
+    if (rc) rst_net_close(n);
     return rc;
 }
 
 /* Bytes of one emitted Table_map of t, and of a rows event's header
  * (bitmaps: 1, or 2 for Update_rows), checksums included. */
-static uint64_t map_bytes(const PitrNet *n, const NetTable *t)
+static uint64_t map_bytes(const RstNet *n, const NetTable *t)
 {
     const char *db = t->info.def.target_db[0] ? t->info.def.target_db : t->info.db;
     return PITR_HDR + 8 + 1 + strlen(db) + 1 + 1 + t->cols->table_len + 1 + (t->tmap_len - t->cols->cols_off) +
            (n->fdesc_crc ? 4 : 0);
 }
 
-static uint64_t rows_hdr_bytes(const PitrNet *n, const NetTable *t, unsigned bitmaps)
+static uint64_t rows_hdr_bytes(const RstNet *n, const NetTable *t, unsigned bitmaps)
 {
     uint64_t nc = t->cols->n;
     return PITR_HDR + 8 + (nc < 251 ? 1 : 3) + bitmaps * ((nc + 7) / 8) + (n->fdesc_crc ? 4 : 0);
 }
 
 /* Read an image of the file into b (b->len stays 0). */
-static int image_read(const PitrNet *n, uint64_t off, uint32_t len, Buf *b, Err *err)
+static int image_read(const RstNet *n, uint64_t off, uint32_t len, Buf *b, Err *err)
 {
     int rc;
     buf_reset(b);
     if ((rc = buf_reserve(b, len, err))) return rc;
-    return pitr_net_pread(n, off, b->data, len, err);
+    return net_pread(n, off, b->data, len, err);
 }
 
 /* Whether every unique-key column of t is identical (bytes and NULL-ness)
  * in the start and end images of e, read into a and b. */
-static int uniq_same(PitrNet *n, const NetTable *t, const NetEntry *e, const Buf *a, const Buf *b, bool *out,
+static int uniq_same(RstNet *n, const NetTable *t, const NetEntry *e, const Buf *a, const Buf *b, bool *out,
                      Err *err)
 {
     uint8_t ones[PITR_COLS_MAX / 8];
     const uint8_t *pa = a->data, *pb = b->data;
-    const PitrNetTableDef *d = &t->info.def;
+    const RstNetTableDef *d = &t->info.def;
     uint64_t nc = t->cols->n;
 
     memset(ones, 0xff, sizeof ones);
@@ -653,9 +652,9 @@ static int uniq_same(PitrNet *n, const NetTable *t, const NetEntry *e, const Buf
 
 /* Decide what emission does with each key of fold table t (NetEntry.kind),
  * list the keys to write, count rows and bytes per phase. */
-static int table_plan(PitrNet *n, NetTable *t, Buf *a, Buf *b, Err *err)
+static int table_plan(RstNet *n, NetTable *t, Buf *a, Buf *b, Err *err)
 {
-    PitrNetTableInfo *in = &t->info;
+    RstNetTableInfo *in = &t->info;
     uint64_t del = 0, upd = 0, wr = 0;
     int rc;
 
@@ -664,7 +663,7 @@ static int table_plan(PitrNet *n, NetTable *t, Buf *a, Buf *b, Err *err)
         return 0;
     }
     size_t cap = 0;
-    if (t->norder && (rc = pitr_net_grow((void **)&t->wlist, &cap, t->norder, sizeof *t->wlist, err))) return rc;
+    if (t->norder && (rc = net_grow((void **)&t->wlist, &cap, t->norder, sizeof *t->wlist, err))) return rc;
     for (size_t i = 0; i < t->norder; i++) {
         NetEntry *e = &n->ents[t->order[i]];
         bool read = false, same = false;
@@ -728,7 +727,7 @@ static int table_plan(PitrNet *n, NetTable *t, Buf *a, Buf *b, Err *err)
     return 0;
 }
 
-int pitr_net_finish(PitrNet *n, Err *err)
+int rst_net_finish(RstNet *n, Err *err)
 {
     int rc;
     if (n->failed || n->finished)
@@ -755,22 +754,22 @@ int pitr_net_finish(PitrNet *n, Err *err)
     return 0;
 }
 
-size_t pitr_net_table_count(const PitrNet *n) { return n->npub; }
+size_t rst_net_table_count(const RstNet *n) { return n->npub; }
 
-const PitrNetTableInfo *pitr_net_table(const PitrNet *n, size_t i)
+const RstNetTableInfo *rst_net_table(const RstNet *n, size_t i)
 {
     return i < n->npub ? &n->tabs[n->pub[i]]->info : NULL;
 }
 
-void pitr_net_stats(const PitrNet *n, PitrNetStats *out) { *out = n->st; }
+void rst_net_stats(const RstNet *n, RstNetStats *out) { *out = n->st; }
 
-const uint8_t *pitr_net_format_desc(const PitrNet *n, size_t *len)
+const uint8_t *rst_net_format_desc(const RstNet *n, size_t *len)
 {
     *len = n->fdesc_len;
     return n->fdesc;
 }
 
-void pitr_net_close(PitrNet *n)
+void rst_net_close(RstNet *n)
 {
     if (!n) return;
     if (n->fd >= 0) close(n->fd);

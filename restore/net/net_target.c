@@ -1,13 +1,8 @@
-/* pitr_apply.c: the net-change path's decisions and its fold: whether the
- * target allows it (privileges, cascading foreign keys, packet size), the
- * define callback pitr_net asks about each table (from the target's
- * information_schema, after the load), and the read of the archived range
- * into pitr_net with the transaction tracking that decides where it ends.
- * Invariant: nothing here writes to the target; a range stops exactly after
- * the transaction whose completion makes the GTID state plan->target_gtid,
- * and groups at or before the snapshot's state are skipped as a replica
- * connecting at that state skips them. The read stops at the next event
- * once rst_pitr_signal() is set. */
+/* net_target.c: what the target must allow for the net-change path
+ * (privileges, cascading foreign keys, packet size) and the define callback
+ * the fold asks about each table (from the target's information_schema,
+ * after the load).
+ * Invariant: nothing here writes to the target. */
 #include <inttypes.h>
 #include <mysql.h>
 #include <sodium.h>
@@ -17,16 +12,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "engine/common/clock.h"
-#include "engine/common/progress.h"
-#include "restore/pitr/pitr_apply.h"
-#include "restore/pitr/pitr_int.h"
+#include "restore/net/rst_net.h"
 
 #define ER_SPECIFIC_ACCESS_DENIED 1227
 #define ER_PARSE_ERROR 1064
 #define ER_SYNTAX_ERROR 1149
 
-int pitr_apply_dbs(const json_t *item, const char *target_db, PitrApplyDbs *out, Err *err)
+int rst_net_dbs(const json_t *item, const char *target_db, RstNetDbs *out, Err *err)
 {
     const json_t *dbs = json_object_get(item, "databases"), *jd;
     size_t i;
@@ -38,10 +30,10 @@ int pitr_apply_dbs(const json_t *item, const char *target_db, PitrApplyDbs *out,
         const char *to = target_db ? target_db : name;
         if (!name) continue;
         if (out->n == 16) return err_set(err, ERR_INVALID, "more than 16 databases in the snapshot");
-        if (strlen(name) >= PITR_NET_NAME_MAX || strlen(to) >= PITR_NET_NAME_MAX)
+        if (strlen(name) >= RST_NET_NAME_MAX || strlen(to) >= RST_NET_NAME_MAX)
             return err_set(err, ERR_INVALID, "database name %s is longer than 64 bytes", name);
-        snprintf(out->from[out->n], PITR_NET_NAME_MAX, "%s", name);
-        snprintf(out->to[out->n], PITR_NET_NAME_MAX, "%s", to);
+        snprintf(out->from[out->n], RST_NET_NAME_MAX, "%s", name);
+        snprintf(out->to[out->n], RST_NET_NAME_MAX, "%s", to);
         out->n++;
     }
     return 0;
@@ -62,7 +54,7 @@ static void current_grantee(MYSQL *m, char *out, size_t cap)
     free(cu);
 }
 
-int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
+int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     char who[300];
@@ -103,19 +95,19 @@ out:
 }
 
 /* "'a','b'" of the target names, escaped. */
-static void in_list(MYSQL *m, const PitrApplyDbs *dbs, char *out, size_t cap)
+static void in_list(MYSQL *m, const RstNetDbs *dbs, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
-    for (size_t i = 0; i < dbs->n && n + 2 * PITR_NET_NAME_MAX + 4 < cap; i++) {
-        char esc[2 * PITR_NET_NAME_MAX + 1];
+    for (size_t i = 0; i < dbs->n && n + 2 * RST_NET_NAME_MAX + 4 < cap; i++) {
+        char esc[2 * RST_NET_NAME_MAX + 1];
         mysql_real_escape_string(m, esc, dbs->to[i], strlen(dbs->to[i]));
         n += (size_t)snprintf(out + n, cap - n, "%s'%s'", i ? "," : "", esc);
     }
 }
 
-int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *ok, char *reason,
-                         size_t cap, Err *err)
+int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
+                      size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     MYSQL_RES *res = NULL;
@@ -153,8 +145,8 @@ out:
     return rc;
 }
 
-int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
-                            size_t cap, Err *err)
+int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
+                         size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     char *v = NULL;
@@ -188,13 +180,13 @@ out:
 
 /* ---- the define callback ---------------------------------------------------- */
 
-typedef struct DefineCtx {
+struct RstNetDescriber {
     MYSQL *m;
-    const PitrApplyDbs *dbs;
-} DefineCtx;
+    RstNetDbs dbs;
+};
 
 /* Primary key types whose row-image bytes are equal exactly when the
- * values are (no collation, no -0.0/0.0): pitr_net.h's "byte-comparable". */
+ * values are (no collation, no -0.0/0.0): rst_net.h's "byte-comparable". */
 static bool byte_comparable(const char *t)
 {
     static const char *const ok[] = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
@@ -216,9 +208,9 @@ static int query(MYSQL *m, const char *sql, MYSQL_RES **out, const char *what, E
  * order the columns were counted in). Anything unclear makes the table
  * uniq_unknown (always Delete + Write, the safe emission): a column the
  * index names that the table does not list, a position past the columns,
- * more columns than PITR_NET_UNIQ_MAX. A prefix key (SUB_PART) still counts
+ * more columns than RST_NET_UNIQ_MAX. A prefix key (SUB_PART) still counts
  * its whole column: equal column bytes imply equal prefixes. */
-static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTableDef *out, const char *what,
+static int unique_columns(MYSQL *m, const char *edb, const char *etb, RstNetTableDef *out, const char *what,
                           Err *err)
 {
     MYSQL_RES *res = NULL;
@@ -242,7 +234,7 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTab
         }
         for (uint32_t k = 0; k < out->nuniq && !seen; k++) seen = out->uniq[k] == (uint32_t)(pos - 1);
         if (seen) continue;
-        if (out->nuniq == PITR_NET_UNIQ_MAX) {
+        if (out->nuniq == RST_NET_UNIQ_MAX) {
             out->uniq_unknown = true;
             break;
         }
@@ -257,13 +249,13 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTab
     return rc;
 }
 
-static int define(void *vctx, const char *db, const char *table, PitrNetTableDef *out, Err *err)
+int rst_net_describe(void *vctx, const char *db, const char *table, RstNetTableDef *out, Err *err)
 {
-    DefineCtx *x = vctx;
+    RstNetDescriber *x = vctx;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    char edb[2 * PITR_NET_NAME_MAX + 1], etb[2 * PITR_NET_NAME_MAX + 1], sql[1200], what[300];
-    char pkname[PITR_NET_PK_MAX][PITR_NET_NAME_MAX];
+    char edb[2 * RST_NET_NAME_MAX + 1], etb[2 * RST_NET_NAME_MAX + 1], sql[1200], what[300];
+    char pkname[RST_NET_PK_MAX][RST_NET_NAME_MAX];
     const char *to = NULL;
     bool fold = true, versioned = false;
     uint32_t col = 0;
@@ -271,13 +263,13 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
 
     memset(out, 0, sizeof *out);
     out->autoinc = -1;
-    for (size_t i = 0; i < x->dbs->n && !to; i++)
-        if (!strcmp(db, x->dbs->from[i])) to = x->dbs->to[i];
+    for (size_t i = 0; i < x->dbs.n && !to; i++)
+        if (!strcmp(db, x->dbs.from[i])) to = x->dbs.to[i];
     if (!to) return 0;   /* not restored: skipped, as replicate_do_db skips it */
     out->restore = true;
     snprintf(out->target_db, sizeof out->target_db, "%s", to);
     if (!*table) return 0;   /* a Query's default database: only restore is read */
-    if (strlen(table) >= PITR_NET_NAME_MAX)
+    if (strlen(table) >= RST_NET_NAME_MAX)
         return err_set(err, ERR_CORRUPT, "table name %.80s is longer than 64 bytes", table);
     snprintf(what, sizeof what, "target server: describe %s.%s", to, table);
     mysql_real_escape_string(x->m, edb, to, strlen(to));
@@ -308,12 +300,12 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
                  edb, etb);
         if ((rc = query(x->m, sql, &pk, what, err))) goto out;
         while ((pr = mysql_fetch_row(pk))) {
-            if (out->npk == PITR_NET_PK_MAX) {
+            if (out->npk == RST_NET_PK_MAX) {
                 fold = false;
                 break;
             }
             if (pr[1]) fold = false;   /* a prefix key: equal prefixes are one row */
-            snprintf(pkname[out->npk++], PITR_NET_NAME_MAX, "%s", pr[0] ? pr[0] : "");
+            snprintf(pkname[out->npk++], RST_NET_NAME_MAX, "%s", pr[0] ? pr[0] : "");
         }
         mysql_free_result(pk);
     }
@@ -321,7 +313,7 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
     while ((row = mysql_fetch_row(res))) {
         const char *name = row[0] ? row[0] : "", *dtype = row[1] ? row[1] : "",
                    *ctype = row[2] ? row[2] : "", *extra = row[3] ? row[3] : "";
-        for (uint32_t k = 0; k < out->npk && k < PITR_NET_PK_MAX; k++) {
+        for (uint32_t k = 0; k < out->npk && k < RST_NET_PK_MAX; k++) {
             if (strcmp(pkname[k], name)) continue;
             out->pk[k] = col;
             if (!byte_comparable(dtype)) fold = false;
@@ -345,117 +337,24 @@ out:
     return rc;
 }
 
-/* ---- the fold ---------------------------------------------------------------- */
-
-static bool is_rows_event(uint8_t t)
+int rst_net_describer_open(const SrcDbConn *conn, const RstNetDbs *dbs, RstNetDescriber **out, Err *err)
 {
-    return (t >= PITR_EV_WRITE_V1 && t <= PITR_EV_DELETE_V1) || (t >= PITR_EV_WRITE_V2 && t <= PITR_EV_DELETE_V2) ||
-           (t >= PITR_EV_WRITE_COMP_V1 && t <= PITR_EV_DELETE_COMP_V2);
-}
-
-static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->g[i].domain == domain) return s->g[i].seq;
+    RstNetDescriber *d = calloc(1, sizeof *d);
+    int rc;
+    *out = NULL;
+    if (!d) return err_set(err, ERR_NOMEM, "out of memory");
+    d->dbs = *dbs;
+    if ((rc = src_db_connect(conn, &d->m, err))) {
+        free(d);
+        return err_wrap(err, "net apply: connect to read the tables' definitions");
+    }
+    *out = d;
     return 0;
 }
 
-int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
-                    const PitrApplyDbs *dbs, const char *tmpdir, bool progress, PitrNet **out,
-                    PitrFoldStats *st, Err *err)
+void rst_net_describer_close(RstNetDescriber *d)
 {
-    RstPitrSource *src = NULL;
-    PitrNet *n = NULL;
-    Progress *pg = NULL;
-    DefineCtx dx = {.dbs = dbs};
-    PitrGroup g;
-    BinlogGtidSet state, target;
-    char file[BINLOG_FILE_MAX];
-    bool skip = false, reached;
-    double t0 = clock_mono_s();
-    int rc;
-
-    *out = NULL;
-    memset(st, 0, sizeof st[0]);
-    memset(&g, 0, sizeof g);
-    rc = binlog_gtid_set_parse(plan->snap_gtid, &state, err);
-    if (!rc) rc = binlog_gtid_set_parse(plan->target_gtid, &target, err);
-    if (rc) return err_wrap(err, "net apply: GTID positions of the plan");
-    reached = pitr_gtid_set_eq(&state, &target);
-    snprintf(file, sizeof file, "%s", binlog_catalog_at(c, plan->seg_from)->file);
-
-    rc = src_db_connect(conn, &dx.m, err);
-    if (rc) {
-        err_wrap(err, "net apply: connect to read the tables' definitions");
-        goto out;
-    }
-    rc = pitr_net_open(tmpdir, define, &dx, &n, err);
-    if (rc) goto out;
-    rc = rst_pitr_source_open(r, c, plan->seg_from, plan->seg_to, plan->snap_pos, &src, err);
-    if (rc) {
-        err_wrap(err, "net apply: read the archive");
-        goto out;
-    }
-    pg = progress_new("read+fold", plan->seg_bytes, 0, progress);
-    while (!reached) {
-        const uint8_t *ev = NULL;
-        size_t len = 0;
-        PitrFeed f;
-        uint64_t pos;
-        if (rst_pitr_signal()) {   /* docs/OPERATIONS.md "Interrupting a restore" */
-            rc = err_set(err, ERR_INTERRUPTED, "read+fold stopped in %s after %" PRIu64 " transactions "
-                         "(%.1f of %.1f MB of the range read); nothing beyond the load was written", file,
-                         st->transactions, (double)st->bytes / 1e6, (double)plan->seg_bytes / 1e6);
-            goto out;
-        }
-        rc = rst_pitr_source_next(src, &ev, &len, err);
-        if (rc) {
-            err_wrap(err, "net apply: read the archive");
-            goto out;
-        }
-        if (!ev) {
-            rc = err_set(err, ERR_CORRUPT, "net apply: the archive ended before the target %s", plan->target_gtid);
-            goto out;
-        }
-        st->bytes += len;
-        if (len < PITR_HDR) {
-            rc = err_set(err, ERR_CORRUPT, "net apply: short event (%zu bytes) in %s", len, file);
-            goto out;
-        }
-        pos = pitr_get32(ev + 13) >= len ? pitr_get32(ev + 13) - len : 0;
-        rc = pitr_group_feed(&g, ev, len, &f, err);
-        if (rc) {
-            err_wrap(err, "%s:%" PRIu64, file, pos);
-            goto out;
-        }
-        if (f == PITR_FEED_BEGIN) skip = g.gtid.seq <= seq_in(&state, g.gtid.domain);
-        if (!(skip && f != PITR_FEED_OTHER)) {
-            if (is_rows_event(ev[4]) && len > st->max_rows_event) st->max_rows_event = len;
-            rc = pitr_net_feed(n, file, pos, ev, len, err);
-            if (rc) goto out;
-        }
-        if (ev[4] == PITR_EV_ROTATE) {
-            size_t end = pitr_body_end(&g, len);
-            if (end > PITR_HDR + 8 && end - PITR_HDR - 8 < sizeof file)
-                snprintf(file, sizeof file, "%.*s", (int)(end - PITR_HDR - 8), (const char *)ev + PITR_HDR + 8);
-        }
-        if (f == PITR_FEED_END && !skip) {
-            binlog_gtid_set_update(&state, &g.gtid);
-            st->transactions++;
-            reached = pitr_gtid_set_eq(&state, &target);
-        }
-        if (f == PITR_FEED_END) skip = false;
-        progress_add(pg, len, f == PITR_FEED_END ? 1 : 0);
-    }
-    rc = pitr_net_finish(n, err);
-    if (rc) goto out;
-    *out = n;
-    n = NULL;
-out:
-    progress_done(pg);
-    rst_pitr_source_close(src);
-    pitr_net_close(n);
-    src_db_close(dx.m);
-    st->seconds = clock_mono_s() - t0;
-    return rc;
+    if (!d) return;
+    src_db_close(d->m);
+    free(d);
 }

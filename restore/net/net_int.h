@@ -1,18 +1,18 @@
-/* pitr_net_int.h: the state of the net-change fold shared by the feed
- * (pitr_net.c) and the emission (pitr_net_emit.c). No other file includes it.
- * Invariant: after pitr_net_finish nothing here changes any more, so the
+/* net_int.h: the state of the net-change fold shared by the feed
+ * (net_fold.c) and the emission (net_emit.c). No other file includes it.
+ * Invariant: after rst_net_finish nothing here changes any more, so the
  * emission only reads it (pread on the image file) and may run on several
  * tables at once. */
-#ifndef TM_RESTORE_PITR_NET_INT_H
-#define TM_RESTORE_PITR_NET_INT_H
+#ifndef TM_RESTORE_NET_NET_INT_H
+#define TM_RESTORE_NET_NET_INT_H
 
 #include "restore/pitr/pitr_int.h"
-#include "restore/pitr/pitr_net.h"
+#include "restore/net/rst_net.h"
 
 #define NET_NO_FK_F 0x0002u       /* rows event flag NO_FOREIGN_KEY_CHECKS_F */
 #define NET_STMT_END_F 0x0001u    /* rows event flag STMT_END_F */
 
-/* What emission does with a key (decided by pitr_net_finish, which
+/* What emission does with a key (decided by rst_net_finish, which
  * compares the images' bytes where the kind depends on them). */
 enum {
     NET_K_NONE = 0,    /* absent at both ends, or the same image: nothing */
@@ -28,12 +28,12 @@ enum {
  * tell identical images apart without reading them (confirmed by a
  * comparison before a key is left out). */
 typedef struct NetEntry {
-    uint64_t key_off;             /* in PitrNet.keys */
+    uint64_t key_off;             /* in RstNet.keys */
     uint64_t start_off, end_off;
     uint64_t start_hash, end_hash;
     uint32_t key_len, start_len, end_len;
-    uint32_t table;               /* index in PitrNet.tabs */
-    uint8_t kind;                 /* NET_K_*, set by pitr_net_finish */
+    uint32_t table;               /* index in RstNet.tabs */
+    uint8_t kind;                 /* NET_K_*, set by rst_net_finish */
 } NetEntry;
 
 /* A row event of an ordered table, as kept in the image file (the plain
@@ -45,8 +45,8 @@ typedef struct NetEvent {
 } NetEvent;
 
 typedef struct NetTable {
-    PitrNetTableInfo info;
-    uint32_t index;               /* in PitrNet.tabs */
+    RstNetTableInfo info;
+    uint32_t index;               /* in RstNet.tabs */
     uint8_t *tmap;                /* latest Table_map, without checksum (restored tables) */
     size_t tmap_len;
     PitrCols *cols;               /* parsed from tmap */
@@ -59,7 +59,7 @@ typedef struct NetTable {
 } NetTable;
 
 typedef struct NetDb {
-    char name[PITR_NET_NAME_MAX];
+    char name[RST_NET_NAME_MAX];
     bool restore;
 } NetDb;
 
@@ -68,8 +68,8 @@ typedef struct NetId {
     uint32_t tab;                 /* index in tabs + 1; 0 = free slot */
 } NetId;
 
-struct PitrNet {
-    PitrNetDefineFn define;
+struct RstNet {
+    RstNetDefineFn define;
     void *ctx;
     int fd;                        /* the unlinked image file */
     uint8_t *wbuf;                 /* write buffer, NET_WBUF bytes */
@@ -104,22 +104,22 @@ struct PitrNet {
     Buf unz;                       /* an uncompressed event */
     Buf key;                       /* the key being built */
     PitrField *fa, *fb;            /* PITR_COLS_MAX columns each */
-    PitrNetStats st;
+    RstNetStats st;
 };
 
 /* Make room for need elements of elem bytes in *v (capacity *cap). */
-int pitr_net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err);
-/* pitr_net_map.c: a Table_map (end = without checksum) binds its id. */
-int pitr_net_on_table_map(PitrNet *n, const uint8_t *ev, size_t end, Err *err);
+int net_grow(void **v, size_t *cap, size_t need, size_t elem, Err *err);
+/* net_map.c: a Table_map (end = without checksum) binds its id. */
+int net_on_table_map(RstNet *n, const uint8_t *ev, size_t end, Err *err);
 /* The table a table id is bound to; NULL when none. */
-NetTable *pitr_net_table_by_id(const PitrNet *n, uint64_t id);
+NetTable *net_table_by_id(const RstNet *n, uint64_t id);
 /* Whether statements under default database db (dl bytes) apply to the
  * restored databases (the define callback, asked once per database). */
-int pitr_net_db_restored(PitrNet *n, const char *db, size_t dl, bool *out, Err *err);
+int net_db_restored(RstNet *n, const char *db, size_t dl, bool *out, Err *err);
 
 /* 64-bit hash of n bytes (keys, images). */
-uint64_t pitr_net_hash(const void *p, size_t n);
+uint64_t net_hash(const void *p, size_t n);
 /* Read exactly len bytes at off of the image file into dst. */
-int pitr_net_pread(const PitrNet *n, uint64_t off, void *dst, size_t len, Err *err);
+int net_pread(const RstNet *n, uint64_t off, void *dst, size_t len, Err *err);
 
 #endif

@@ -1,5 +1,5 @@
-/* pitr_apply_send.c: the bulk apply of a folded range over two connections
- * to the target, in two phases (pitr_net.h PitrNetPhase): first every
+/* rst_net_send.c: the bulk apply of a folded range over two connections
+ * to the target, in two phases (rst_net.h RstNetPhase): first every
  * table's PREPARE (deletes, then updates; ordered tables whole), tables
  * dealt by size; after both connections finish, the WRITE shards (a table
  * holding over a quarter of the write bytes is split in two shards, one per
@@ -11,7 +11,7 @@
  * before its first write and sends the range's Format_description before
  * any batch; a table's PREPARE is committed before any of its WRITE shards
  * starts (the phase barrier); a unit's batches go in emission order on one
- * connection; once rst_pitr_signal() is set no batch is sent: each worker
+ * connection; once the caller's stop function says so no batch is sent: each worker
  * rolls its open transaction back and the apply fails ERR_INTERRUPTED
  * naming where it stopped; a batch in flight is ended by KILL QUERY from
  * a third connection (a 16 MiB batch of 65,792 rows took 1-2 s, 4.6-5.5 s
@@ -30,8 +30,8 @@
 
 #include "engine/common/clock.h"
 #include "engine/common/log.h"
-#include "restore/pitr/pitr_apply.h"
-#include "restore/pitr/pitr_int.h"
+#include "engine/source/binlog/src_binlog.h"
+#include "restore/net/rst_net.h"
 
 #define NCONN 2
 #define BATCH_MAX ((size_t)16 << 20)
@@ -53,7 +53,10 @@ typedef struct ApplyProgress {
     unsigned long long pause_after;
     long pause_ms;
     atomic_int paused;
+    RstNetStopFn stop;        /* the caller's "stop now" (NULL = never) */
 } ApplyProgress;
+
+static bool stopped(const ApplyProgress *p) { return p->stop && p->stop(); }
 
 static void progress_draw(ApplyProgress *p, bool final)
 {
@@ -88,13 +91,13 @@ static void progress_rows(ApplyProgress *p, uint64_t rows)
  * updates; all events of an ordered table) or one WRITE shard of it. */
 typedef struct Unit {
     size_t table;
-    PitrNetPhase phase;
+    RstNetPhase phase;
     unsigned shard, nshards;
     uint64_t bytes;
 } Unit;
 
 typedef struct Worker {
-    PitrNet *n;
+    RstNet *n;
     MYSQL *m;
     Unit *units;              /* this phase's units, in order */
     size_t nunits;
@@ -105,7 +108,7 @@ typedef struct Worker {
     char *sql;                /* "BINLOG '<base64>'" */
     size_t sqlcap;
     /* the unit in progress */
-    const PitrNetTableInfo *ti;
+    const RstNetTableInfo *ti;
     char what[64];            /* "prepare" / "write shard 2/2" */
     uint64_t batch, tx_bytes, tx_rows;
     uint64_t committed, skip; /* batches of the unit committed; to skip on a retry */
@@ -158,7 +161,7 @@ static void test_pause(ApplyProgress *p)
     unsigned long long n = atomic_fetch_add(&p->batches, 1) + 1;
     if (!p->pause_ms || n != p->pause_after || atomic_exchange(&p->paused, 1)) return;
     fprintf(stderr, "tidemark: test: apply paused after batch %llu for %ld ms\n", n, p->pause_ms);
-    for (long left = p->pause_ms; left > 0 && !rst_pitr_signal(); left -= 50) {
+    for (long left = p->pause_ms; left > 0 && !stopped(p); left -= 50) {
         struct timespec ts = {0, (left < 50 ? left : 50) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -170,7 +173,7 @@ static int on_batch(void *ctx, const uint8_t *events, size_t len, uint64_t rows,
     double t0;
     int rc;
     if (++w->batch <= w->skip) return 0;   /* committed before a retried deadlock */
-    if (rst_pitr_signal()) {
+    if (stopped(w->pg)) {
         w->interrupted = true;
         w->stop_batch = w->batch;
         return err_set(err, ERR_INTERRUPTED, "stopped at batch %" PRIu64 " of %s.%s (%s)", w->batch,
@@ -233,9 +236,9 @@ static int run_unit(Worker *w, const Unit *u, Err *err)
         w->tx_bytes = 0;
         w->tx_rows = 0;
         rc = exec_in(w, "START TRANSACTION", "begin", err);
-        if (!rc) rc = pitr_net_emit_phase(w->n, u->table, u->phase, u->shard, u->nshards, w->max_bytes, on_batch, w, err);
+        if (!rc) rc = rst_net_emit_phase(w->n, u->table, u->phase, u->shard, u->nshards, w->max_bytes, on_batch, w, err);
         if (!rc) rc = exec_in(w, "COMMIT", "commit", err);
-        if (rc && rst_pitr_signal()) {   /* stopped before a batch, or the batch killed (KILL QUERY) */
+        if (rc && stopped(w->pg)) {   /* stopped before a batch, or the batch killed (KILL QUERY) */
             if (!w->interrupted) {
                 w->interrupted = true;
                 w->stop_batch = w->batch ? w->batch : 1;
@@ -261,8 +264,8 @@ static void *worker_main(void *arg)
     Worker *w = arg;
     for (size_t k = 0; k < w->nunits && !w->rc; k++) {
         const Unit *u = &w->units[k];
-        w->ti = pitr_net_table(w->n, u->table);
-        if (u->phase == PITR_NET_PHASE_PREPARE)
+        w->ti = rst_net_table(w->n, u->table);
+        if (u->phase == RST_NET_PHASE_PREPARE)
             snprintf(w->what, sizeof w->what, "prepare");
         else
             snprintf(w->what, sizeof w->what, "write shard %u/%u", u->shard + 1, u->nshards);
@@ -295,7 +298,7 @@ static void kill_queries(const SrcDbConn *conn, Worker *w)
 
 /* A connection ready for BINLOG statements: no binlog, no FK checks, the
  * range's Format_description sent. */
-static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
+static int session_open(const SrcDbConn *conn, RstNet *n, Worker *w, Err *err)
 {
     const uint8_t *fd;
     size_t fdlen = 0;
@@ -315,7 +318,7 @@ static int session_open(const SrcDbConn *conn, PitrNet *n, Worker *w, Err *err)
     free(v);
     w->max_bytes = w->max_packet > 8192 ? (size_t)((w->max_packet - 4096) * 3 / 4) : 4096;
     if (w->max_bytes > BATCH_MAX) w->max_bytes = BATCH_MAX;
-    fd = pitr_net_format_desc(n, &fdlen);
+    fd = rst_net_format_desc(n, &fdlen);
     if (!fd) return err_set(err, ERR_CORRUPT, "net apply: the range has no Format_description event");
     rc = send_binlog(w, fd, fdlen, err);
     if (rc) return err_wrap(err, "net apply: send the Format_description");
@@ -383,7 +386,7 @@ static int run_phase(const SrcDbConn *conn, Worker *w, Err *err)
     /* wait for both, ending their statements in flight on a signal */
     while (atomic_load(&w[0].running) || atomic_load(&w[1].running)) {
         struct timespec ts = {0, 50 * 1000000L};
-        if (!killed && rst_pitr_signal()) {
+        if (!killed && stopped(w[0].pg)) {
             kill_queries(conn, w);
             killed = true;
         }
@@ -419,11 +422,11 @@ static void interrupted_at(const Worker *w, const ApplyProgress *pg, Err *err)
 
 /* Raise AUTO_INCREMENT where the range wrote a higher value than the
  * counter holds now (rows inserted at the top and deleted again). */
-static int raise_autoinc(MYSQL *m, PitrNet *n, PitrApplyStats *st, Err *err)
+static int raise_autoinc(MYSQL *m, RstNet *n, RstNetApplyStats *st, Err *err)
 {
-    for (size_t i = 0; i < pitr_net_table_count(n); i++) {
-        const PitrNetTableInfo *ti = pitr_net_table(n, i);
-        char edb[2 * PITR_NET_NAME_MAX + 1], etb[2 * PITR_NET_NAME_MAX + 1], sql[600], *v = NULL;
+    for (size_t i = 0; i < rst_net_table_count(n); i++) {
+        const RstNetTableInfo *ti = rst_net_table(n, i);
+        char edb[2 * RST_NET_NAME_MAX + 1], etb[2 * RST_NET_NAME_MAX + 1], sql[600], *v = NULL;
         uint64_t cur;
         int rc;
         if (!ti->def.restore || !ti->autoinc_seen || ti->autoinc_max == UINT64_MAX) continue;
@@ -468,7 +471,7 @@ static uint64_t domain_seq(const char *pos, uint32_t domain)
 static int set_position(MYSQL *m, const char *target, char *reached, size_t cap, Err *err)
 {
     BinlogGtidSet t;
-    char *strict = NULL, *binpos = NULL, *v = NULL, sql[RST_PITR_GTID_MAX + 64];
+    char *strict = NULL, *binpos = NULL, *v = NULL, sql[RST_NET_GTID_MAX + 64];
     bool relax = false;
     int rc = binlog_gtid_set_parse(target, &t, err);
     if (rc) return rc;
@@ -499,12 +502,12 @@ out:
     return rc;
 }
 
-int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress,
-                    PitrApplyStats *st, Err *err)
+int rst_net_send(RstNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
+                 RstNetApplyStats *st, Err *err)
 {
     Worker w[NCONN];
     ApplyProgress pg;
-    size_t nt = pitr_net_table_count(n), np = 0, nw = 0;
+    size_t nt = rst_net_table_count(n), np = 0, nw = 0;
     Unit *prep = NULL, *wr = NULL;
     uint64_t write_total = 0;
     double t0 = clock_mono_s();
@@ -515,6 +518,7 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
     memset(&pg, 0, sizeof pg);
     pthread_mutex_init(&pg.mu, NULL);
     pg.enabled = progress;
+    pg.stop = stop;
     pg.start = pg.last = clock_mono_s();
     if (getenv("TIDEMARK_TEST_PAUSE_APPLY")) {
         const char *v = getenv("TIDEMARK_TEST_PAUSE_APPLY"), *colon = strchr(v, ':');
@@ -529,7 +533,7 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
         goto out;
     }
     for (size_t i = 0; i < nt; i++) {
-        const PitrNetTableInfo *ti = pitr_net_table(n, i);
+        const RstNetTableInfo *ti = rst_net_table(n, i);
         uint64_t rows = ti->def.fold ? ti->rows_write + ti->rows_delete + ti->rows_update : ti->ordered_rows;
         if (!ti->def.restore || (!rows && !ti->ordered_events)) continue;
         pg.total += rows;
@@ -539,15 +543,15 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
             st->rows_deleted += ti->rows_delete;
             st->rows_updated += ti->rows_update;
             if (ti->rows_delete || ti->rows_update)
-                prep[np++] = (Unit){i, PITR_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes};
+                prep[np++] = (Unit){i, RST_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes};
             if (ti->rows_write) {
-                wr[nw++] = (Unit){i, PITR_NET_PHASE_WRITE, 0, 1, ti->write_bytes};
+                wr[nw++] = (Unit){i, RST_NET_PHASE_WRITE, 0, 1, ti->write_bytes};
                 write_total += ti->write_bytes;
             }
         } else {
             st->ordered_rows += ti->ordered_rows;
             st->ordered_tables++;
-            prep[np++] = (Unit){i, PITR_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes ? ti->prepare_bytes
+            prep[np++] = (Unit){i, RST_NET_PHASE_PREPARE, 0, 1, ti->prepare_bytes ? ti->prepare_bytes
                                                                                    : ti->emit_bytes};
         }
     }
@@ -555,10 +559,10 @@ int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, 
      * connection, so that it does not end the apply alone */
     for (size_t i = 0, k = nw; i < k; i++) {
         if (wr[i].bytes <= write_total / 4 || wr[i].bytes < 2) continue;
-        const PitrNetTableInfo *ti = pitr_net_table(n, wr[i].table);
+        const RstNetTableInfo *ti = rst_net_table(n, wr[i].table);
         wr[i].nshards = 2;
         wr[i].bytes = ti->write_bytes / 2;
-        wr[nw++] = (Unit){wr[i].table, PITR_NET_PHASE_WRITE, 1, 2, ti->write_bytes - wr[i].bytes};
+        wr[nw++] = (Unit){wr[i].table, RST_NET_PHASE_WRITE, 1, 2, ti->write_bytes - wr[i].bytes};
         st->split_tables++;
         log_debug("net apply: %s.%s written in 2 shards (%" PRIu64 " of %" PRIu64 " write bytes)",
                   ti->def.target_db, ti->table, ti->write_bytes, write_total);
