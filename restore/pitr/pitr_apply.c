@@ -56,13 +56,13 @@ static void current_grantee(MYSQL *m, char *out, size_t cap)
     Err e;
     const char *at;
     snprintf(out, cap, "<the restore's account>");
-    if (src_db_value(m, "SELECT CURRENT_USER()", &cu, &e) || !cu) return;
+    if (mdb_value(m, "SELECT CURRENT_USER()", &cu, &e) || !cu) return;
     at = strrchr(cu, '@');
     if (at) snprintf(out, cap, "'%.*s'@'%s'", (int)(at - cu), cu, at + 1);
     free(cu);
 }
 
-int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
+int pitr_apply_check_privileges(const MdbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     char who[300];
@@ -70,7 +70,7 @@ int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, s
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
     if (rc) return err_wrap(err, "target server: privilege check for the net apply");
     /* BINLOG with an empty string fails after the privilege check: a syntax
      * error says the account may, 1227 says it may not; nothing runs */
@@ -82,7 +82,7 @@ int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, s
                  "needs (GRANT BINLOG REPLAY ON *.* TO %s)", who);
         goto out;
     } else if (mysql_errno(m) != ER_SYNTAX_ERROR && mysql_errno(m) != ER_PARSE_ERROR) {
-        rc = src_db_err(m, err, "target server: BINLOG privilege probe");
+        rc = mdb_err(m, err, "target server: BINLOG privilege probe");
         goto out;
     }
     /* setting sql_log_bin to its own value: the same privilege as turning it off */
@@ -93,12 +93,12 @@ int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, s
                      "(GRANT BINLOG ADMIN ON *.* TO %s)", who);
             goto out;
         }
-        rc = src_db_err(m, err, "target server: sql_log_bin privilege probe");
+        rc = mdb_err(m, err, "target server: sql_log_bin privilege probe");
         goto out;
     }
     *ok = true;
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
@@ -114,7 +114,7 @@ static void in_list(MYSQL *m, const PitrApplyDbs *dbs, char *out, size_t cap)
     }
 }
 
-int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *ok, char *reason,
+int pitr_apply_check_fks(const MdbConn *conn, const PitrApplyDbs *dbs, bool *ok, char *reason,
                          size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -125,7 +125,7 @@ int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *o
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
     if (rc) return err_wrap(err, "target server: foreign key check for the net apply");
     in_list(m, dbs, list, sizeof list);
     snprintf(sql, sizeof sql,
@@ -135,7 +135,7 @@ int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *o
              "(DELETE_RULE NOT IN ('RESTRICT','NO ACTION') OR UPDATE_RULE NOT IN ('RESTRICT','NO ACTION')) "
              "ORDER BY 1, 2, 3 LIMIT 1", list, list);
     if (mysql_query(m, sql) || !(res = mysql_store_result(m))) {
-        rc = src_db_err(m, err, "target server: read information_schema.REFERENTIAL_CONSTRAINTS");
+        rc = mdb_err(m, err, "target server: read information_schema.REFERENTIAL_CONSTRAINTS");
         goto out;
     }
     if ((row = mysql_fetch_row(res))) {
@@ -149,11 +149,11 @@ int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *o
     *ok = true;
 out:
     mysql_free_result(res);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
-int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
+int pitr_apply_check_packet(const MdbConn *conn, size_t max_rows_event, bool *ok, char *reason,
                             size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -163,8 +163,8 @@ int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
-    if (!rc) rc = src_db_value(m, "SELECT @@global.max_allowed_packet", &v, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
+    if (!rc) rc = mdb_value(m, "SELECT @@global.max_allowed_packet", &v, err);
     if (rc) {
         err_wrap(err, "target server: read max_allowed_packet");
         goto out;
@@ -182,7 +182,7 @@ int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *
     *ok = true;
 out:
     free(v);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
@@ -207,7 +207,7 @@ static bool byte_comparable(const char *t)
 
 static int query(MYSQL *m, const char *sql, MYSQL_RES **out, const char *what, Err *err)
 {
-    if (mysql_query(m, sql) || !(*out = mysql_store_result(m))) return src_db_err(m, err, what);
+    if (mysql_query(m, sql) || !(*out = mysql_store_result(m))) return mdb_err(m, err, what);
     return 0;
 }
 
@@ -248,7 +248,7 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTab
         }
         out->uniq[out->nuniq++] = (uint32_t)(pos - 1);
     }
-    if (mysql_errno(m)) rc = src_db_err(m, err, what);
+    if (mysql_errno(m)) rc = mdb_err(m, err, what);
     mysql_free_result(res);
     if (out->uniq_unknown) {
         out->nuniq = 0;
@@ -349,18 +349,18 @@ out:
 
 static bool is_rows_event(uint8_t t)
 {
-    return (t >= PITR_EV_WRITE_V1 && t <= PITR_EV_DELETE_V1) || (t >= PITR_EV_WRITE_V2 && t <= PITR_EV_DELETE_V2) ||
-           (t >= PITR_EV_WRITE_COMP_V1 && t <= PITR_EV_DELETE_COMP_V2);
+    return (t >= MDB_EV_WRITE_V1 && t <= MDB_EV_DELETE_V1) || (t >= MDB_EV_WRITE_V2 && t <= MDB_EV_DELETE_V2) ||
+           (t >= MDB_EV_WRITE_COMP_V1 && t <= MDB_EV_DELETE_COMP_V2);
 }
 
-static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t seq_in(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
     return 0;
 }
 
-int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                     const PitrApplyDbs *dbs, const char *tmpdir, bool progress, PitrNet **out,
                     PitrFoldStats *st, Err *err)
 {
@@ -369,7 +369,7 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     Progress *pg = NULL;
     DefineCtx dx = {.dbs = dbs};
     PitrGroup g;
-    BinlogGtidSet state, target;
+    MdbGtidSet state, target;
     char file[BINLOG_FILE_MAX];
     bool skip = false, reached;
     double t0 = clock_mono_s();
@@ -378,13 +378,13 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     *out = NULL;
     memset(st, 0, sizeof st[0]);
     memset(&g, 0, sizeof g);
-    rc = binlog_gtid_set_parse(plan->snap_gtid, &state, err);
-    if (!rc) rc = binlog_gtid_set_parse(plan->target_gtid, &target, err);
+    rc = mdb_gtid_set_parse(plan->snap_gtid, &state, err);
+    if (!rc) rc = mdb_gtid_set_parse(plan->target_gtid, &target, err);
     if (rc) return err_wrap(err, "net apply: GTID positions of the plan");
     reached = pitr_gtid_set_eq(&state, &target);
     snprintf(file, sizeof file, "%s", binlog_catalog_at(c, plan->seg_from)->file);
 
-    rc = src_db_connect(conn, &dx.m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &dx.m, err);
     if (rc) {
         err_wrap(err, "net apply: connect to read the tables' definitions");
         goto out;
@@ -418,11 +418,11 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
             goto out;
         }
         st->bytes += len;
-        if (len < PITR_HDR) {
+        if (len < MDB_HDR_LEN) {
             rc = err_set(err, ERR_CORRUPT, "net apply: short event (%zu bytes) in %s", len, file);
             goto out;
         }
-        pos = pitr_get32(ev + 13) >= len ? pitr_get32(ev + 13) - len : 0;
+        pos = mdb_le32(ev + 13) >= len ? mdb_le32(ev + 13) - len : 0;
         rc = pitr_group_feed(&g, ev, len, &f, err);
         if (rc) {
             err_wrap(err, "%s:%" PRIu64, file, pos);
@@ -434,13 +434,13 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
             rc = pitr_net_feed(n, file, pos, ev, len, err);
             if (rc) goto out;
         }
-        if (ev[4] == PITR_EV_ROTATE) {
+        if (ev[4] == MDB_EV_ROTATE) {
             size_t end = pitr_body_end(&g, len);
-            if (end > PITR_HDR + 8 && end - PITR_HDR - 8 < sizeof file)
-                snprintf(file, sizeof file, "%.*s", (int)(end - PITR_HDR - 8), (const char *)ev + PITR_HDR + 8);
+            if (end > MDB_HDR_LEN + 8 && end - MDB_HDR_LEN - 8 < sizeof file)
+                snprintf(file, sizeof file, "%.*s", (int)(end - MDB_HDR_LEN - 8), (const char *)ev + MDB_HDR_LEN + 8);
         }
         if (f == PITR_FEED_END && !skip) {
-            binlog_gtid_set_update(&state, &g.gtid);
+            mdb_gtid_set_update(&state, &g.gtid);
             st->transactions++;
             reached = pitr_gtid_set_eq(&state, &target);
         }
@@ -455,7 +455,7 @@ out:
     progress_done(pg);
     rst_pitr_source_close(src);
     pitr_net_close(n);
-    src_db_close(dx.m);
+    mdb_close(dx.m);
     st->seconds = clock_mono_s() - t0;
     return rc;
 }

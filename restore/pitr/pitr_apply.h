@@ -28,12 +28,12 @@ int pitr_apply_dbs(const json_t *item, const char *target_db, PitrApplyDbs *out,
 /* Whether the target's account may run BINLOG statements and turn
  * sql_log_bin off (no-op probes, nothing changes). *ok false: reason says
  * what is missing and the GRANT that gives it. Errors: connection only. */
-int pitr_apply_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err);
+int pitr_apply_check_privileges(const MdbConn *conn, bool *ok, char *reason, size_t cap, Err *err);
 
 /* After the load: false with the reason when a foreign key of (or into) a
  * restored database has a DELETE_RULE or UPDATE_RULE other than RESTRICT/NO
  * ACTION (the server applies those changes itself, unlogged). */
-int pitr_apply_check_fks(const SrcDbConn *conn, const PitrApplyDbs *dbs, bool *ok, char *reason,
+int pitr_apply_check_fks(const MdbConn *conn, const PitrApplyDbs *dbs, bool *ok, char *reason,
                          size_t cap, Err *err);
 
 typedef struct PitrFoldStats {
@@ -48,13 +48,13 @@ typedef struct PitrFoldStats {
  * plan->target_gtid. *out (on success) is finished, ready to emit; the
  * caller closes it. ERR_UNSUPPORTED: the range cannot be folded (err names
  * the event); the caller falls back. */
-int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                     const PitrApplyDbs *dbs, const char *tmpdir, bool progress, PitrNet **out,
                     PitrFoldStats *st, Err *err);
 
 /* Whether the largest rows event fits a BINLOG statement under the target's
  * max_allowed_packet; *ok false with the reason otherwise. */
-int pitr_apply_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
+int pitr_apply_check_packet(const MdbConn *conn, size_t max_rows_event, bool *ok, char *reason,
                             size_t cap, Err *err);
 
 typedef struct PitrApplyStats {
@@ -76,7 +76,7 @@ typedef struct PitrApplyStats {
  * Once rst_pitr_signal() is set: ERR_INTERRUPTED at the next batch, the
  * open transactions rolled back, err naming where each connection stopped
  * and the rows applied of the total. */
-int pitr_apply_send(PitrNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress,
+int pitr_apply_send(PitrNet *n, const MdbConn *conn, const char *target_gtid, bool progress,
                     PitrApplyStats *st, Err *err);
 
 #endif

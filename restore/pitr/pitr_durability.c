@@ -77,7 +77,7 @@ static int fetch_row(MYSQL *m, const char *sql, char (*cols)[600], unsigned n, E
     MYSQL_RES *res;
     MYSQL_ROW row;
     if (mysql_query(m, sql) || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, "target server: read the durability settings");
+        return mdb_err(m, err, "target server: read the durability settings");
     row = mysql_fetch_row(res);
     for (unsigned i = 0; i < n; i++)
         snprintf(cols[i], 600, "%s", row && i < mysql_num_fields(res) && row[i] ? row[i] : "");
@@ -120,7 +120,7 @@ static int other_databases(MYSQL *m, const json_t *item, const char *target_db, 
     size_t n = 0;
     out[0] = 0;
     if (mysql_query(m, "SHOW DATABASES") || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, "target server: SHOW DATABASES");
+        return mdb_err(m, err, "target server: SHOW DATABASES");
     while ((row = mysql_fetch_row(res))) {
         if (!row[0] || is_system_db(row[0]) || is_restored_db(item, target_db, row[0])) continue;
         if (n + strlen(row[0]) + 6 >= cap) {
@@ -146,7 +146,7 @@ static int probe(MYSQL *m, const char *sql, bool *denied, Err *err)
         *denied = true;
         return 0;
     }
-    return src_db_err(m, err, "target server: privilege check");
+    return mdb_err(m, err, "target server: privilege check");
 }
 
 /* "'user'@'host'" from CURRENT_USER()'s "user@host". */
@@ -286,7 +286,7 @@ static int state_read(RstPitrDurability *d, Err *err)
  *    holds (log_slave_updates) is then on disk. It is never binlogged and
  *    runs only when sync_binlog was relaxed and log_bin is on.
  * Both need RELOAD, which the plan checked. */
-static int put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
+static int put_back(const MdbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
                     bool log_bin, const char *file, char *done, size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -295,13 +295,13 @@ static int put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sy
     int rc;
 
     done[0] = 0;
-    if ((rc = src_db_connect(conn, &m, err))) goto out;
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) goto out;
     if ((rc = fetch_row(m, "SELECT @@global.innodb_flush_log_at_trx_commit, @@global.sync_binlog", cols, 2, err)))
         goto out;
     if (flush_orig >= 0) {
         if (atoi(cols[0]) == flush_set) {
             snprintf(sql, sizeof sql, "SET GLOBAL innodb_flush_log_at_trx_commit = %d", flush_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
+            if ((rc = mdb_exec(m, sql, err))) goto out;
             n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit=%d", flush_orig);
         } else {
             n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit left at %.20s (changed "
@@ -311,15 +311,15 @@ static int put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sy
     if (sync_orig >= 0 && n < cap) {
         if (atoi(cols[1]) == sync_set) {
             snprintf(sql, sizeof sql, "SET GLOBAL sync_binlog = %d", sync_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
+            if ((rc = mdb_exec(m, sql, err))) goto out;
             n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog=%d", n ? ", " : "", sync_orig);
         } else {
             n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog left at %.20s (changed since tidemark set "
                                   "it)", n ? ", " : "", cols[1]);
         }
     }
-    if ((rc = src_db_exec(m, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", err))) goto out;
-    if (sync_orig >= 0 && log_bin && (rc = src_db_exec(m, "FLUSH BINARY LOGS", err))) goto out;
+    if ((rc = mdb_exec(m, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", err))) goto out;
+    if (sync_orig >= 0 && log_bin && (rc = mdb_exec(m, "FLUSH BINARY LOGS", err))) goto out;
     if (file && file[0] && unlink(file) != 0 && errno != ENOENT) {
         rc = err_sys(err, errno, "remove durability state file %s", file);
         goto out;
@@ -327,7 +327,7 @@ static int put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sy
     if (file && file[0]) fsync_dir_of(file);
     rc = 0;
 out:
-    src_db_close(m);
+    mdb_close(m);
     if (rc) {
         char fix[200];
         size_t k = 0;
@@ -356,7 +356,7 @@ static void changes(const RstPitrDurability *d, char *out, size_t cap)
     if (d->set_sync && n < cap) snprintf(out + n, cap - n, "%ssync_binlog %d -> 0", n ? ", " : "", d->sync_orig);
 }
 
-int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+int rst_pitr_durability_check(const MdbConn *conn, const json_t *item, const char *target_db,
                               bool replay, RstPitrDurMode requested, const char *state_dir,
                               RstPitrDurability *out, Err *err)
 {
@@ -368,7 +368,7 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
     out->requested = requested;
     out->flush_orig = out->sync_orig = -1;
     out->left_flush_orig = out->left_flush_set = out->left_sync_orig = out->left_sync_set = -1;
-    if ((rc = src_db_connect(conn, &m, err))) {
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) {
         err_wrap(err, "target server");
         goto out;
     }
@@ -469,11 +469,11 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
 decided:
     rc = 0;
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
-int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
+int rst_pitr_durability_recover(const MdbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
                                 Err *err)
 {
     char done[300];
@@ -490,15 +490,15 @@ int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, cha
 
 /* ---- while relaxed: the guard ------------------------------------------------------- */
 
-static void stop_replica(const SrcDbConn *conn)
+static void stop_replica(const MdbConn *conn)
 {
     MYSQL *m = NULL;
     Err e;
     err_clear(&e);
-    if (src_db_connect(conn, &m, &e)) return;
+    if (mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, &e)) return;
     /* fails harmlessly when the connection is not there (yet, or any more) */
-    src_db_exec(m, "STOP SLAVE '" REPLAY_CONNECTION "'", &e);
-    src_db_close(m);
+    mdb_exec(m, "STOP SLAVE '" REPLAY_CONNECTION "'", &e);
+    mdb_close(m);
 }
 
 static void *guard_main(void *arg)
@@ -609,7 +609,7 @@ static int guard_start(RstPitrDurability *d, bool replica, Err *err)
     return 0;
 }
 
-int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err)
+int rst_pitr_durability_guard(const MdbConn *conn, RstPitrDurability *d, bool replica, Err *err)
 {
     if (d->guard) {
         d->guard->replica = d->guard->replica || replica;
@@ -619,7 +619,7 @@ int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool 
     return guard_start(d, replica, err);
 }
 
-int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err)
+int rst_pitr_durability_relax(const MdbConn *conn, RstPitrDurability *d, Err *err)
 {
     MYSQL *m = NULL;
     Err e2;
@@ -629,13 +629,13 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
 
     if (!d->relax) return 0;
     d->conn = conn;
-    if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "target server");
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) return err_wrap(err, "target server");
     if ((rc = state_write(d, err))) goto out;   /* invariant 1: the file first */
     if (own_guard && (rc = guard_start(d, true, err))) goto out;
     pthread_mutex_lock(&d->guard->mu);
     d->relaxed = true;
-    if (d->set_flush) rc = src_db_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
-    if (!rc && d->set_sync) rc = src_db_exec(m, "SET GLOBAL sync_binlog = 0", err);
+    if (d->set_flush) rc = mdb_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
+    if (!rc && d->set_sync) rc = mdb_exec(m, "SET GLOBAL sync_binlog = 0", err);
     pthread_mutex_unlock(&d->guard->mu);
     if (rc) {
         err_wrap(err, "relax the target's durability for the replay");
@@ -646,7 +646,7 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
     }
 out:
     if (rc && !d->relaxed) unlink(d->state_file);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 

@@ -12,17 +12,17 @@
 static bool part_of_group(uint8_t type)
 {
     /* GTID, Intvar, Rand, User_var, Table_map, Annotate_rows */
-    return type == PITR_EV_GTID || type == 5 || type == 13 || type == 14 ||
-           type == PITR_EV_TABLE_MAP || type == PITR_EV_ANNOTATE_ROWS;
+    return type == MDB_EV_GTID || type == 5 || type == 13 || type == 14 ||
+           type == MDB_EV_TABLE_MAP || type == MDB_EV_ANNOTATE_ROWS;
 }
 
 bool pitr_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
                      const char **q, size_t *qlen)
 {
-    size_t p = PITR_HDR, status_len, dl;
+    size_t p = MDB_HDR_LEN, status_len, dl;
     if (end < p + 13) return false;
     dl = ev[p + 8];
-    status_len = pitr_get16(ev + p + 11);
+    status_len = mdb_le16(ev + p + 11);
     p += 13 + status_len;
     if (p + dl + 1 > end) return false;
     *db = (const char *)ev + p;
@@ -41,29 +41,29 @@ static bool is_commit_rollback(const uint8_t *ev, size_t end)
     return (ql == 6 && !strncasecmp(q, "COMMIT", 6)) || (ql == 8 && !strncasecmp(q, "ROLLBACK", 8));
 }
 
-static void state_set(BinlogGtidSet *s, const BinlogGtid *g)
+static void state_set(MdbGtidSet *s, const MdbGtid *g)
 {
-    binlog_gtid_set_update(s, g);
+    mdb_gtid_set_update(s, g);
 }
 
 int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, Err *err)
 {
     uint8_t type = ev[4];
     size_t end;
-    int64_t ts = (int64_t)pitr_get32(ev);
+    int64_t ts = (int64_t)mdb_le32(ev);
 
-    if (type == PITR_EV_FORMAT_DESC) {
-        g->crc = len >= PITR_HDR + 5 && ev[len - 5] == 1;
+    if (type == MDB_EV_FORMAT_DESC) {
+        g->crc = len >= MDB_HDR_LEN + 5 && ev[len - 5] == 1;
         *out = PITR_FEED_OTHER;
         return 0;
     }
     end = pitr_body_end(g, len);
-    if (type == PITR_EV_GTID) {
-        if (end < PITR_HDR + 13) return err_set(err, ERR_CORRUPT, "short GTID event (%zu bytes)", len);
-        g->gtid.seq = pitr_get64(ev + PITR_HDR);
-        g->gtid.domain = pitr_get32(ev + PITR_HDR + 8);
-        g->gtid.server = pitr_get32(ev + 5);
-        g->standalone = (ev[PITR_HDR + 12] & PITR_GTID_FL_STANDALONE) != 0;
+    if (type == MDB_EV_GTID) {
+        if (end < MDB_HDR_LEN + 13) return err_set(err, ERR_CORRUPT, "short GTID event (%zu bytes)", len);
+        g->gtid.seq = mdb_le64(ev + MDB_HDR_LEN);
+        g->gtid.domain = mdb_le32(ev + MDB_HDR_LEN + 8);
+        g->gtid.server = mdb_le32(ev + 5);
+        g->standalone = (ev[MDB_HDR_LEN + 12] & MDB_GTID_FL_STANDALONE) != 0;
         g->in_group = true;
         g->max_time = ts;
         *out = PITR_FEED_BEGIN;
@@ -75,8 +75,8 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
     }
     if (ts > g->max_time) g->max_time = ts;
     bool ends = g->standalone ? !part_of_group(type)
-                              : type == PITR_EV_XID || type == PITR_EV_XA_PREPARE ||
-                                    (type == PITR_EV_QUERY && is_commit_rollback(ev, end));
+                              : type == MDB_EV_XID || type == MDB_EV_XA_PREPARE ||
+                                    (type == MDB_EV_QUERY && is_commit_rollback(ev, end));
     if (ends) {
         g->in_group = false;
         state_set(&g->state, &g->gtid);
@@ -87,7 +87,7 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
     return 0;
 }
 
-void pitr_gtid_set_merge(BinlogGtidSet *a, const BinlogGtidSet *b)
+void pitr_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         bool found = false;
@@ -96,25 +96,25 @@ void pitr_gtid_set_merge(BinlogGtidSet *a, const BinlogGtidSet *b)
             found = true;
             if (b->g[i].seq > a->g[j].seq) a->g[j] = b->g[i];
         }
-        if (!found) binlog_gtid_set_update(a, &b->g[i]);
+        if (!found) mdb_gtid_set_update(a, &b->g[i]);
     }
 }
 
-static uint64_t seq_of(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t seq_of(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
     return 0;
 }
 
-bool pitr_gtid_set_le(const BinlogGtidSet *a, const BinlogGtidSet *b)
+bool pitr_gtid_set_le(const MdbGtidSet *a, const MdbGtidSet *b)
 {
     for (size_t i = 0; i < a->n; i++)
         if (a->g[i].seq > seq_of(b, a->g[i].domain)) return false;
     return true;
 }
 
-bool pitr_gtid_set_eq(const BinlogGtidSet *a, const BinlogGtidSet *b)
+bool pitr_gtid_set_eq(const MdbGtidSet *a, const MdbGtidSet *b)
 {
     return pitr_gtid_set_le(a, b) && pitr_gtid_set_le(b, a);
 }

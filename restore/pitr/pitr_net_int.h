@@ -49,7 +49,7 @@ typedef struct NetTable {
     uint32_t index;               /* in PitrNet.tabs */
     uint8_t *tmap;                /* latest Table_map, without checksum (restored tables) */
     size_t tmap_len;
-    PitrCols *cols;               /* parsed from tmap */
+    MdbCols *cols;               /* parsed from tmap */
     uint32_t *order;              /* fold: entry indexes, first touch first */
     size_t norder, cap_order;
     uint32_t *wlist;              /* fold: entries to write (NET_K_WRITE/DW), first touch first */
@@ -103,7 +103,7 @@ struct PitrNet {
 
     Buf unz;                       /* an uncompressed event */
     Buf key;                       /* the key being built */
-    PitrField *fa, *fb;            /* PITR_COLS_MAX columns each */
+    MdbField *fa, *fb;            /* MDB_COLS_MAX columns each */
     PitrNetStats st;
 };
 

@@ -31,7 +31,7 @@ static void test_every_captured_event_parses_and_passes_crc(void **state)
     (void)state;
     Err e;
     size_t pos = 4, n = 0;
-    assert_memory_equal(binlog_sample, BINLOG_MAGIC, 4);
+    assert_memory_equal(binlog_sample, MDB_BINLOG_MAGIC, 4);
     while (pos < sizeof binlog_sample) {
         BinlogEventHdr h;
         size_t len = rd32(binlog_sample + pos + 9);
@@ -70,12 +70,12 @@ static void test_fd_gtid_and_rotate_fields(void **state)
     err_clear(&e);
     assert_int_equal(binlog_event_fd_checksum(binlog_sample + 4, 252, &alg, &e), 0);
     assert_int_equal(alg, 1);
-    BinlogGtid g;
+    MdbGtid g;
     uint8_t fl = 0;
     assert_int_equal(binlog_event_gtid(binlog_sample + 379, 42, &g, &fl, &e), 0);
     assert_int_equal(g.domain, 0);
     assert_int_equal(g.server, 1);
-    assert_true(fl & BINLOG_GTID_FL_STANDALONE);   /* the CREATE TABLE */
+    assert_true(fl & MDB_GTID_FL_STANDALONE);   /* the CREATE TABLE */
     char name[64];
     uint64_t p = 0;
     assert_int_equal(binlog_event_rotate(binlog_sample + 1317, 44, 4, name, sizeof name, &p, &e), 0);
@@ -159,7 +159,7 @@ static void test_artificial_events_are_not_archived(void **state)
     memcpy(rot, binlog_sample + 1317, 44);
     put32(rot, 0);
     put32(rot + 13, 0);
-    rot[17] |= BINLOG_FLAG_ARTIFICIAL;
+    rot[17] |= MDB_FLAG_ARTIFICIAL;
     memcpy(rot + 27, "binlog.000007", 13);
     put32(rot + 19, 559 - 1);
     binlog_seg_init(&s, "binlog.000007", 558, NULL);
@@ -182,16 +182,16 @@ static void test_artificial_events_are_not_archived(void **state)
 static void test_gtid_set_roundtrip(void **state)
 {
     (void)state;
-    BinlogGtidSet set;
+    MdbGtidSet set;
     Err e;
     char out[256];
     err_clear(&e);
-    assert_int_equal(binlog_gtid_set_parse("0-1-5,1-2-9", &set, &e), 0);
-    BinlogGtid g = {0, 3, 7};
-    binlog_gtid_set_update(&set, &g);
-    binlog_gtid_set_format(&set, out, sizeof out);
+    assert_int_equal(mdb_gtid_set_parse("0-1-5,1-2-9", &set, &e), 0);
+    MdbGtid g = {0, 3, 7};
+    mdb_gtid_set_update(&set, &g);
+    mdb_gtid_set_format(&set, out, sizeof out);
     assert_string_equal(out, "0-3-7,1-2-9");
-    assert_int_equal(binlog_gtid_parse("0-1", &g, &e), ERR_INVALID);
+    assert_int_equal(mdb_gtid_parse("0-1", &g, &e), ERR_INVALID);
 }
 
 static json_t *status_of(long long pid, const char *state, time_t updated)

@@ -30,9 +30,9 @@ static int query(MYSQL *m, const char *sql, MYSQL_RES **out, Err *err)
 
     snprintf(what, sizeof what, "%.100s", sql);
     *out = NULL;
-    if (mysql_real_query(m, sql, strlen(sql))) return src_db_err(m, err, what);
+    if (mysql_real_query(m, sql, strlen(sql))) return mdb_err(m, err, what);
     *out = mysql_store_result(m);
-    if (!*out) return src_db_err(m, err, what);
+    if (!*out) return mdb_err(m, err, what);
     return 0;
 }
 
@@ -62,7 +62,7 @@ int dump_show_create(MYSQL *m, const char *kind, const char *name, json_t **out,
 
     buf_init(&sql, 1 << 16);
     *out = NULL;
-    if (buf_printf(&sql, err, "SHOW CREATE %s ", kind) || src_sql_ident(&sql, name, err)) {
+    if (buf_printf(&sql, err, "SHOW CREATE %s ", kind) || mdb_ident_quote(&sql, name, err)) {
         rc = err->code;
         goto out;
     }
@@ -314,7 +314,7 @@ static int versioned_shape(DumpTable *t, const json_t *o, Err *err)
          * ids): no server loads those; the load refuses the table */
         Buf pat;
         buf_init(&pat, 1 << 16);
-        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !src_sql_ident(&pat, names[0], &(Err){0}) &&
+        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !mdb_ident_quote(&pat, names[0], &(Err){0}) &&
             !buf_append_str(&pat, " bigint", &(Err){0}) && strstr(create, (char *)pat.data))
             json_object_set_new(t->shape, "history_trx_id", json_true());
         buf_free(&pat);
@@ -336,8 +336,8 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
 
     buf_init(&sql, 1 << 16);
     /* SHOW CREATE VIEW writes unqualified names for the current database */
-    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = src_sql_ident(&sql, db, err))) goto out;
-    if ((rc = src_db_exec(m, (char *)sql.data, err))) goto out;
+    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = mdb_ident_quote(&sql, db, err))) goto out;
+    if ((rc = mdb_exec(m, (char *)sql.data, err))) goto out;
 
     schema = json_pack("{s:s,s:s,s:[],s:[],s:[],s:[],s:[]}", "format", "tidemark-mariadb-schema-1",
                        "database", db, "tables", "views", "triggers", "routines", "events");

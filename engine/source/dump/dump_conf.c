@@ -56,7 +56,7 @@ static int get_flag(const Conf *conf, const char *inst, const char *key, bool *o
     return conf_get_bool(conf, inst, key, out, err);
 }
 
-int src_db_conn_from_conf(const Conf *conf, const char *instance, SrcDbConn *out,
+int src_db_conn_from_conf(const Conf *conf, const char *instance, MdbConn *out,
                           char **out_secret, Err *err)
 {
     const char *pwfile;
