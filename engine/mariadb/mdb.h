@@ -208,6 +208,53 @@ static inline void mdb_put_le64(uint8_t *p, uint64_t v)
 /* CRC-32 as binlog checksums use it (zlib's crc32()); crc 0 to start. */
 uint32_t mdb_crc32(uint32_t crc, const void *p, size_t n);
 
+/* ---- event fields (mdb_event.c): pure, bounds checked ---------------------- */
+
+typedef struct MdbEventHdr {
+    uint32_t timestamp;
+    uint8_t type;
+    uint32_t server_id;
+    uint32_t length;      /* whole event, checksum included */
+    uint32_t next_pos;    /* end of the event in its file; 0 when not in a file */
+    uint16_t flags;
+} MdbEventHdr;
+
+/* Parse the 19-byte header of ev (len bytes, len must equal the event
+ * length the header announces). ERR_CORRUPT otherwise. */
+int mdb_event_header(const uint8_t *ev, size_t len, MdbEventHdr *out, Err *err);
+/* An event written in the server's file (not artificial, not a heartbeat,
+ * with a file position). */
+bool mdb_event_is_real(const MdbEventHdr *h);
+/* Checksum algorithm a Format_description event announces: 0 none, 1 CRC32. */
+int mdb_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err);
+/* Verify the trailing CRC32 of ev. ERR_CORRUPT naming the type when wrong. */
+int mdb_event_crc_check(const uint8_t *ev, size_t len, Err *err);
+/* Rotate: next file name and position. csum_len is 4 with CRC32, else 0. */
+int mdb_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
+                     uint64_t *out_pos, Err *err);
+/* MariaDB GTID event: the GTID (server id from the header) and flags2
+ * (may be NULL). ERR_CORRUPT "gtid event too short" when len cannot hold it. */
+int mdb_event_gtid(const uint8_t *ev, size_t len, MdbGtid *out, uint8_t *out_flags, Err *err);
+/* Gtid_list event: calls fn for each GTID, in order; stops at fn's first
+ * non-zero return and returns it. ERR_CORRUPT when len cannot hold the
+ * count or the entries it announces. */
+int mdb_event_gtid_list(const uint8_t *ev, size_t len,
+                        int (*fn)(void *ctx, const MdbGtid *g, Err *err), void *ctx, Err *err);
+/* Query event whose statement is exactly `word` (case-insensitive), e.g.
+ * "COMMIT", "ROLLBACK". False for anything unparsable. */
+bool mdb_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word);
+/* Query event text and its default database (pointers into ev, not
+ * NUL-terminated); end = the event length without its checksum. False
+ * when it does not parse. */
+bool mdb_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
+                    const char **q, size_t *qlen);
+/* Does an event of type (ev, end as for mdb_query_text) end the GTID group
+ * it belongs to? A standalone group (DDL) ends at its first event that is
+ * not a GTID, Intvar, Rand, User_var, Table_map or Annotate_rows; any other
+ * at an XID, an XA PREPARE or a COMMIT/ROLLBACK Query. The plan, the search
+ * and the replay source decide transaction ends with this one function. */
+bool mdb_event_ends_group(uint8_t type, const uint8_t *ev, size_t end, bool standalone);
+
 /* ---- row images (mdb_rows.c) ---------------------------------------------- */
 
 /* A Table_map's columns, for walking row images. Pointers borrow the

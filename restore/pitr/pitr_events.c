@@ -1,45 +1,9 @@
-/* pitr_events.c: reading event bytes for the plan and the search: where a
- * transaction (GTID group) begins and ends, Query event text, GTID state
- * arithmetic.
- * Invariant: group boundaries are decided exactly as the replay source
- * decides them (restore/replay/rst_srcdump.c), so a position the plan
- * computes is one the replay can stop at. */
-#include <string.h>
-#include <strings.h>
-
+/* pitr_events.c: the transaction tracker of the plan and the search (where
+ * a GTID group begins and ends) and GTID state arithmetic.
+ * Invariant: group boundaries are decided by mdb_event_ends_group, as the
+ * replay source (restore/replay/rst_srcdump.c) decides them, so a position
+ * the plan computes is one the replay can stop at. */
 #include "restore/pitr/pitr_int.h"
-
-static bool part_of_group(uint8_t type)
-{
-    /* GTID, Intvar, Rand, User_var, Table_map, Annotate_rows */
-    return type == MDB_EV_GTID || type == 5 || type == 13 || type == 14 ||
-           type == MDB_EV_TABLE_MAP || type == MDB_EV_ANNOTATE_ROWS;
-}
-
-bool pitr_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
-                     const char **q, size_t *qlen)
-{
-    size_t p = MDB_HDR_LEN, status_len, dl;
-    if (end < p + 13) return false;
-    dl = ev[p + 8];
-    status_len = mdb_le16(ev + p + 11);
-    p += 13 + status_len;
-    if (p + dl + 1 > end) return false;
-    *db = (const char *)ev + p;
-    *dblen = dl;
-    p += dl + 1;
-    *q = (const char *)ev + p;
-    *qlen = end - p;
-    return true;
-}
-
-static bool is_commit_rollback(const uint8_t *ev, size_t end)
-{
-    const char *db, *q;
-    size_t dl, ql;
-    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return false;
-    return (ql == 6 && !strncasecmp(q, "COMMIT", 6)) || (ql == 8 && !strncasecmp(q, "ROLLBACK", 8));
-}
 
 static void state_set(MdbGtidSet *s, const MdbGtid *g)
 {
@@ -59,11 +23,9 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
     }
     end = pitr_body_end(g, len);
     if (type == MDB_EV_GTID) {
-        if (end < MDB_HDR_LEN + 13) return err_set(err, ERR_CORRUPT, "short GTID event (%zu bytes)", len);
-        g->gtid.seq = mdb_le64(ev + MDB_HDR_LEN);
-        g->gtid.domain = mdb_le32(ev + MDB_HDR_LEN + 8);
-        g->gtid.server = mdb_le32(ev + 5);
-        g->standalone = (ev[MDB_HDR_LEN + 12] & MDB_GTID_FL_STANDALONE) != 0;
+        uint8_t flags2 = 0;
+        if (mdb_event_gtid(ev, end, &g->gtid, &flags2, err)) return err->code;
+        g->standalone = (flags2 & MDB_GTID_FL_STANDALONE) != 0;
         g->in_group = true;
         g->max_time = ts;
         *out = PITR_FEED_BEGIN;
@@ -74,10 +36,7 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
         return 0;
     }
     if (ts > g->max_time) g->max_time = ts;
-    bool ends = g->standalone ? !part_of_group(type)
-                              : type == MDB_EV_XID || type == MDB_EV_XA_PREPARE ||
-                                    (type == MDB_EV_QUERY && is_commit_rollback(ev, end));
-    if (ends) {
+    if (mdb_event_ends_group(type, ev, end, g->standalone)) {
         g->in_group = false;
         state_set(&g->state, &g->gtid);
         *out = PITR_FEED_END;

@@ -34,10 +34,6 @@ typedef enum PitrFeed {
 int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, Err *err);
 /* Length of ev without its checksum. */
 static inline size_t pitr_body_end(const PitrGroup *g, size_t len) { return g->crc && len >= MDB_HDR_LEN + 4 ? len - 4 : len; }
-/* Query event text (and its database), pointers into ev; false when unparsable. */
-bool pitr_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
-                     const char **q, size_t *qlen);
-
 /* Merge b into a keeping the highest seq per domain. */
 void pitr_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b);
 /* a <= b in every domain of a (a domain missing from b counts as 0). */

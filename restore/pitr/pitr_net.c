@@ -438,7 +438,7 @@ static int on_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     const char *db, *q;
     size_t dl, ql;
-    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    if (!mdb_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     return on_statement(n, db, dl, q, ql, err);
 }
 

@@ -239,7 +239,7 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
         plen = f->unz.len;
     }
     end = f->g.crc ? plen - 4 : plen;
-    if (!pitr_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    if (!mdb_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     mdb_gtid_format(&f->g.gtid, gs, sizeof gs);
     kind = pitr_sql_kind(q, ql, xid, sizeof xid);
     switch (kind) {

@@ -120,7 +120,7 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
     NameHit h = {rg->item, ""};
     if (ev[4] == MDB_EV_EXECUTE_LOAD_QUERY) {
         if (!pitr_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
-    } else if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
+    } else if (!mdb_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
         return;
     }
     switch (pitr_sql_kind(q, ql, xid, sizeof xid)) {
@@ -174,7 +174,7 @@ static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_
         dl = ev[MDB_HDR_LEN + 8];
         if (MDB_HDR_LEN + 9 + dl > end || restored_name(&h, (const char *)ev + MDB_HDR_LEN + 9, dl)) rg->grp_touches = true;
     } else if (ev[4] == MDB_EV_QUERY || ev[4] == MDB_EV_EXECUTE_LOAD_QUERY) {
-        bool ok = ev[4] == MDB_EV_QUERY ? pitr_query_text(ev, end, &db, &dl, &q, &ql)
+        bool ok = ev[4] == MDB_EV_QUERY ? mdb_query_text(ev, end, &db, &dl, &q, &ql)
                                          : pitr_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
         if (!ok) {
             rg->grp_touches = true;

@@ -289,7 +289,7 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
     case MDB_EV_QUERY: {
         const char *db, *q;
         size_t dl, ql;
-        if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) break;
+        if (!mdb_query_text(ev, end, &db, &dl, &q, &ql)) break;
         if ((ql == 5 && !strncasecmp(q, "BEGIN", 5)) || (ql == 6 && !strncasecmp(q, "COMMIT", 6))) break;
         unsigned k = classify(q, ql);
         if (s->g.standalone && !k) k = RST_SEARCH_DDL;   /* GRANT, SET PASSWORD, ... */

@@ -58,33 +58,9 @@ static double since(const struct timespec *t)
     return (double)(n.tv_sec - t->tv_sec) + (double)(n.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-static bool is_part_of_group(uint8_t type)
-{
-    return type == MDB_EV_GTID || type == MDB_EV_INTVAR || type == MDB_EV_RAND ||
-           type == MDB_EV_USER_VAR || type == MDB_EV_TABLE_MAP || type == MDB_EV_ANNOTATE_ROWS;
-}
-
-/* Query event whose text is exactly COMMIT or ROLLBACK (a transaction end). */
-static bool is_commit_rollback(const uint8_t *ev, size_t len, bool crc)
-{
-    size_t end = len - (crc ? 4 : 0), p = MDB_HDR_LEN;
-    size_t db_len, status_len, qlen;
-    const char *qt;
-    if (end < p + 13) return false;
-    db_len = ev[p + 8];
-    status_len = mdb_le16(ev + p + 11);
-    p += 13 + status_len + db_len + 1;
-    if (p > end) return false;
-    qt = (const char *)ev + p;
-    qlen = end - p;
-    return (qlen == 6 && !memcmp(qt, "COMMIT", 6)) || (qlen == 8 && !memcmp(qt, "ROLLBACK", 8));
-}
-
 static bool ends_group(Dump *d, uint8_t type, const uint8_t *ev, size_t len, bool standalone)
 {
-    if (standalone) return !is_part_of_group(type);
-    return type == MDB_EV_XID || type == MDB_EV_XA_PREPARE ||
-           (type == MDB_EV_QUERY && is_commit_rollback(ev, len, d->s->crc));
+    return mdb_event_ends_group(type, ev, len - (d->s->crc ? 4 : 0), standalone);
 }
 
 static void fix_crc(uint8_t *ev, size_t len)
@@ -251,33 +227,35 @@ static int check_crc(Dump *d, const uint8_t *ev, size_t len, bool crc, Err *err)
     return 0;
 }
 
+/* One GTID of the file's Gtid_list (mdb_event_gtid_list callback). */
+static int gtid_list_entry(void *ctx, const MdbGtid *entry, Err *err)
+{
+    Dump *d = ctx;
+    RstSrcServer *s = d->s;
+    MdbGtid g = *entry;
+    MdbGtid *have = mdb_gtid_set_find(&s->binlog_state, g.domain);
+    if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
+    if (!have || have->seq < g.seq)
+        if (mdb_gtid_set_put(&s->binlog_state, &g, err)) return err->code;
+    if (!d->first_gtid_list_seen) {
+        /* The stream must start at or before the replica's position. */
+        MdbGtid *want = mdb_gtid_set_find(&d->connect, g.domain);
+        if (want && g.seq > want->seq)
+            return err_set(err, ERR_GAP,
+                           "the binlog stream starts after the target's position: it begins at "
+                           "%u-%u-%llu in %s but the target is at %u-%u-%llu",
+                           g.domain, g.server, (unsigned long long)g.seq, s->log_name,
+                           want->domain, want->server, (unsigned long long)want->seq);
+    }
+    return 0;
+}
+
 static int load_gtid_list(Dump *d, const uint8_t *ev, size_t len, Err *err)
 {
     RstSrcServer *s = d->s;
-    size_t end = len - (s->crc ? 4 : 0);
-    uint32_t n;
-    if (end < MDB_HDR_LEN + 4) return err_set(err, ERR_CORRUPT, "short Gtid_list event in %s", s->log_name);
-    n = mdb_le32(ev + MDB_HDR_LEN) & 0x0fffffffu;
-    if (MDB_HDR_LEN + 4 + 16 * (size_t)n > end)
-        return err_set(err, ERR_CORRUPT, "truncated Gtid_list event in %s", s->log_name);
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *p = ev + MDB_HDR_LEN + 4 + 16 * i;
-        MdbGtid g = {mdb_le32(p), mdb_le32(p + 4), mdb_le64(p + 8)};
-        MdbGtid *have = mdb_gtid_set_find(&s->binlog_state, g.domain);
-        if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
-        if (!have || have->seq < g.seq)
-            if (mdb_gtid_set_put(&s->binlog_state, &g, err)) return err->code;
-        if (!d->first_gtid_list_seen) {
-            /* The stream must start at or before the replica's position. */
-            MdbGtid *want = mdb_gtid_set_find(&d->connect, g.domain);
-            if (want && g.seq > want->seq)
-                return err_set(err, ERR_GAP,
-                               "the binlog stream starts after the target's position: it begins at "
-                               "%u-%u-%llu in %s but the target is at %u-%u-%llu",
-                               g.domain, g.server, (unsigned long long)g.seq, s->log_name,
-                               want->domain, want->server, (unsigned long long)want->seq);
-        }
-    }
+    int rc = mdb_event_gtid_list(ev, len - (s->crc ? 4 : 0), gtid_list_entry, d, err);
+    if (rc == ERR_CORRUPT) return err_wrap(err, "in %s", s->log_name);
+    if (rc) return rc;
     d->first_gtid_list_seen = true;
     return 0;
 }
@@ -288,12 +266,8 @@ static int on_gtid(Dump *d, const uint8_t *ev, size_t len, Err *err)
     RstSrcServer *s = d->s;
     MdbGtid g, *c, *u;
     uint8_t flags2;
-    if (len < MDB_HDR_LEN + 13) return err_set(err, ERR_CORRUPT, "short GTID event in %s", s->log_name);
-    g.seq = mdb_le64(ev + MDB_HDR_LEN);
-    g.domain = mdb_le32(ev + MDB_HDR_LEN + 8);
-    g.server = mdb_le32(ev + MDB_HDR_SERVER_OFF);
+    if (mdb_event_gtid(ev, len, &g, &flags2, err)) return err_wrap(err, "in %s", s->log_name);
     if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
-    flags2 = ev[MDB_HDR_LEN + 12];
     d->group_standalone = (flags2 & MDB_GTID_FL_STANDALONE) != 0;
     d->cur = g;
     s->in_group = true;

@@ -1,6 +1,6 @@
 /* fuzz_pitr_rows.c: libFuzzer harness of the row walk (mdb_cols_parse,
  * mdb_rows_count, mdb_row_image, mdb_packed) and of the event readers
- * the search uses on single events (pitr_query_text, pitr_group_feed).
+ * the search uses on single events (mdb_query_text, pitr_group_feed).
  * Input: one byte picking the rows event type (23-25, 30-32; bit 7: the
  * group tracker reads CRC32s), a 2-byte
  * little-endian Table_map length, the Table_map, then the rows event.
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const char *db, *q;
     size_t dl, ql;
-    if (pitr_query_text(evc, el, &db, &dl, &q, &ql))
+    if (mdb_query_text(evc, el, &db, &dl, &q, &ql))
         FZ_CHECK(db + dl <= (const char *)evc + el && q + ql == (const char *)evc + el);
     memset(&g, 0, sizeof g);
     g.crc = sel & 0x80;

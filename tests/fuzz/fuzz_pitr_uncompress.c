@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (type == MDB_EV_QUERY) {
         const char *db, *q;
         size_t dl, ql;
-        FZ_CHECK(pitr_query_text(out.data, out.len - (crc ? 4 : 0), &db, &dl, &q, &ql));
+        FZ_CHECK(mdb_query_text(out.data, out.len - (crc ? 4 : 0), &db, &dl, &q, &ql));
         FZ_CHECK(q + ql <= (const char *)out.data + out.len);
     }
     free(g_ev);

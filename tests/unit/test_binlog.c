@@ -33,13 +33,13 @@ static void test_every_captured_event_parses_and_passes_crc(void **state)
     size_t pos = 4, n = 0;
     assert_memory_equal(binlog_sample, MDB_BINLOG_MAGIC, 4);
     while (pos < sizeof binlog_sample) {
-        BinlogEventHdr h;
+        MdbEventHdr h;
         size_t len = rd32(binlog_sample + pos + 9);
         err_clear(&e);
-        assert_int_equal(binlog_event_header(binlog_sample + pos, len, &h, &e), 0);
-        assert_true(binlog_event_is_real(&h));
+        assert_int_equal(mdb_event_header(binlog_sample + pos, len, &h, &e), 0);
+        assert_true(mdb_event_is_real(&h));
         assert_int_equal(h.next_pos, pos + len);
-        assert_int_equal(binlog_event_crc_check(binlog_sample + pos, len, &e), 0);
+        assert_int_equal(mdb_event_crc_check(binlog_sample + pos, len, &e), 0);
         pos += len;
         n++;
     }
@@ -56,10 +56,10 @@ static void test_flipped_byte_fails_crc_naming_the_event(void **state)
     memcpy(ev, binlog_sample + at, len);
     ev[25] ^= 1;
     err_clear(&e);
-    assert_int_equal(binlog_event_crc_check(ev, len, &e), ERR_CORRUPT);
+    assert_int_equal(mdb_event_crc_check(ev, len, &e), ERR_CORRUPT);
     assert_non_null(strstr(e.msg, "fails its CRC32"));
-    BinlogEventHdr h;
-    assert_int_equal(binlog_event_header(ev, len - 1, &h, &e), ERR_CORRUPT);
+    MdbEventHdr h;
+    assert_int_equal(mdb_event_header(ev, len - 1, &h, &e), ERR_CORRUPT);
 }
 
 static void test_fd_gtid_and_rotate_fields(void **state)
@@ -68,20 +68,20 @@ static void test_fd_gtid_and_rotate_fields(void **state)
     Err e;
     unsigned alg = 9;
     err_clear(&e);
-    assert_int_equal(binlog_event_fd_checksum(binlog_sample + 4, 252, &alg, &e), 0);
+    assert_int_equal(mdb_event_fd_checksum(binlog_sample + 4, 252, &alg, &e), 0);
     assert_int_equal(alg, 1);
     MdbGtid g;
     uint8_t fl = 0;
-    assert_int_equal(binlog_event_gtid(binlog_sample + 379, 42, &g, &fl, &e), 0);
+    assert_int_equal(mdb_event_gtid(binlog_sample + 379, 42, &g, &fl, &e), 0);
     assert_int_equal(g.domain, 0);
     assert_int_equal(g.server, 1);
     assert_true(fl & MDB_GTID_FL_STANDALONE);   /* the CREATE TABLE */
     char name[64];
     uint64_t p = 0;
-    assert_int_equal(binlog_event_rotate(binlog_sample + 1317, 44, 4, name, sizeof name, &p, &e), 0);
+    assert_int_equal(mdb_event_rotate(binlog_sample + 1317, 44, 4, name, sizeof name, &p, &e), 0);
     assert_string_equal(name, "binlog.000008");
     assert_int_equal(p, 4);
-    assert_true(binlog_event_query_is(binlog_sample + 421, 137, 4, "COMMIT") == false);
+    assert_true(mdb_event_query_is(binlog_sample + 421, 137, 4, "COMMIT") == false);
 }
 
 /* Feed the whole file; record where boundaries are reported. */

@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "engine/mariadb/mdb.h"
+
+#define TST_EV_ASSERT(c) assert_true(c)
+#include "tests/support/binlog_events.h"
 
 static void test_crc32_check_value(void **state)
 {
@@ -119,6 +124,81 @@ static void test_le_readers_and_writers_agree(void **state)
     assert_int_equal(mdb_le32(p + 4), 0xdeadbeefu);
 }
 
+static Ev g_ev;
+
+static bool query_ends(const char *text, bool crc)
+{
+    ev_header(&g_ev, MDB_EV_QUERY, 1700000000u, 1, 500);
+    ev_query_body(&g_ev, NULL, 0, "shop", text, strlen(text));
+    ev_finish(&g_ev, crc);
+    return mdb_event_ends_group(MDB_EV_QUERY, g_ev.b, g_ev.n - (crc ? 4 : 0), false);
+}
+
+/* The plan, the search and the replay source share this decision: a
+ * difference between them would be a point the replay cannot stop at. */
+static void test_ends_group_xid_commit_rollback_and_standalone(void **state)
+{
+    const char *db, *q;
+    size_t dl, ql;
+    (void)state;
+    assert_true(query_ends("COMMIT", true));
+    assert_true(query_ends("commit", false));
+    assert_true(query_ends("ROLLBACK", true));
+    assert_false(query_ends("COMMIT ", true));
+    assert_false(query_ends("INSERT INTO t VALUES (1)", true));
+    assert_true(mdb_query_text(g_ev.b, g_ev.n - 4, &db, &dl, &q, &ql));
+    assert_int_equal(dl, 4);
+    assert_memory_equal(db, "shop", 4);
+    assert_int_equal(ql, 24);
+    /* a Query cut inside its database name does not parse */
+    assert_false(mdb_query_text(g_ev.b, MDB_HDR_LEN + 15, &db, &dl, &q, &ql));
+    assert_true(mdb_event_ends_group(MDB_EV_XID, NULL, 0, false));
+    assert_true(mdb_event_ends_group(MDB_EV_XA_PREPARE, NULL, 0, false));
+    assert_false(mdb_event_ends_group(MDB_EV_TABLE_MAP, NULL, 0, false));
+    /* standalone (DDL): the statement after the GTID's companions ends it */
+    assert_false(mdb_event_ends_group(MDB_EV_INTVAR, NULL, 0, true));
+    assert_false(mdb_event_ends_group(MDB_EV_ANNOTATE_ROWS, NULL, 0, true));
+    assert_true(query_ends("CREATE TABLE t (id INT)", true) == false);
+    assert_true(mdb_event_ends_group(MDB_EV_QUERY, g_ev.b, g_ev.n - 4, true));
+}
+
+static int collect(void *ctx, const MdbGtid *g, Err *err)
+{
+    MdbGtidSet *set = ctx;
+    if (g->domain == 7) return err_set(err, ERR_GAP, "domain 7 refused");
+    mdb_gtid_set_update(set, g);
+    return 0;
+}
+
+static void test_gtid_and_gtid_list_events(void **state)
+{
+    MdbGtid g;
+    MdbGtidSet set;
+    uint8_t fl = 0;
+    Err e;
+    (void)state;
+    ev_header(&g_ev, MDB_EV_GTID, 1700000000u, 42, 600);
+    ev_put32(&g_ev, 9); ev_put32(&g_ev, 0);       /* seq 9 */
+    ev_put32(&g_ev, 3);                            /* domain 3 */
+    ev_put8(&g_ev, MDB_GTID_FL_STANDALONE);
+    ev_finish(&g_ev, true);
+    assert_int_equal(mdb_event_gtid(g_ev.b, g_ev.n, &g, &fl, &e), 0);
+    assert_true(g.domain == 3 && g.server == 42 && g.seq == 9 && fl == MDB_GTID_FL_STANDALONE);
+    assert_int_equal(mdb_event_gtid(g_ev.b, MDB_HDR_LEN + 12, &g, &fl, &e), ERR_CORRUPT);
+    /* Gtid_list: 2 entries, flags in the count's top bits */
+    ev_header(&g_ev, MDB_EV_GTID_LIST, 1700000000u, 42, 700);
+    ev_put32(&g_ev, 2u | MDB_GTID_LIST_UNTIL_REACHED);
+    ev_put32(&g_ev, 0); ev_put32(&g_ev, 1); ev_put32(&g_ev, 5); ev_put32(&g_ev, 0);
+    ev_put32(&g_ev, 7); ev_put32(&g_ev, 2); ev_put32(&g_ev, 6); ev_put32(&g_ev, 0);
+    ev_finish(&g_ev, false);
+    memset(&set, 0, sizeof set);
+    assert_int_equal(mdb_event_gtid_list(g_ev.b, g_ev.n, collect, &set, &e), ERR_GAP);
+    assert_int_equal(set.n, 1);   /* stopped at the refused entry */
+    assert_true(set.g[0].seq == 5);
+    assert_int_equal(mdb_event_gtid_list(g_ev.b, g_ev.n - 1, collect, &set, &e), ERR_CORRUPT);
+    assert_non_null(strstr(e.msg, "announces 2 entries"));
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -128,6 +208,8 @@ int main(void)
         cmocka_unit_test(test_gtid_set_keeps_one_per_domain_and_refuses_overflow),
         cmocka_unit_test(test_escape_and_ident_quote),
         cmocka_unit_test(test_le_readers_and_writers_agree),
+        cmocka_unit_test(test_ends_group_xid_commit_rollback_and_standalone),
+        cmocka_unit_test(test_gtid_and_gtid_list_events),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -225,7 +225,7 @@ static bool is_noop(const Ev *e)
     assert_int_equal(crc32(0L, e->b, (uInt)(e->n - 4)),
                      (uLong)e->b[e->n - 4] | (uLong)e->b[e->n - 3] << 8 | (uLong)e->b[e->n - 2] << 16 |
                          (uLong)e->b[e->n - 1] << 24);
-    assert_true(pitr_query_text(e->b, e->n - 4, &db, &dl, &q, &ql));
+    assert_true(mdb_query_text(e->b, e->n - 4, &db, &dl, &q, &ql));
     return ql >= 4 && !memcmp(q, "DO 0", 4) && strspn(q + 4, " ") == ql - 4;
 }
 

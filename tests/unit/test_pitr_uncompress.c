@@ -109,7 +109,7 @@ static void test_query_text_comes_back_with_a_fresh_crc(void **state)
     size_t dl, ql;
     buf_init(&out, 1 << 20);
     assert_int_equal(mdb_event_inflate(comp.b, comp.n, true, &out, &type, &e), 0);
-    assert_true(pitr_query_text(out.data, out.len - 4, &db, &dl, &q, &ql));
+    assert_true(mdb_query_text(out.data, out.len - 4, &db, &dl, &q, &ql));
     assert_int_equal(dl, 4);
     assert_memory_equal(db, "shop", 4);
     assert_int_equal(ql, sizeof sql - 1);

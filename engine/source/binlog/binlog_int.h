@@ -13,39 +13,8 @@
 #include "engine/common/err.h"
 #include "engine/source/binlog/src_binlog.h"
 
-/* ---- event bytes (binlog_event.c) ------------------------------------- */
-
-typedef struct BinlogEventHdr {
-    uint32_t timestamp;
-    uint8_t type;
-    uint32_t server_id;
-    uint32_t length;      /* whole event, checksum included */
-    uint32_t next_pos;    /* end of the event in its file; 0 when not in a file */
-    uint16_t flags;
-} BinlogEventHdr;
-
-/* Parse the 19-byte header of ev (len bytes, len must equal the event
- * length the header announces). ERR_CORRUPT otherwise. */
-int binlog_event_header(const uint8_t *ev, size_t len, BinlogEventHdr *out, Err *err);
-/* An event written in the server's file (not artificial, not a heartbeat,
- * with a file position). */
-bool binlog_event_is_real(const BinlogEventHdr *h);
-/* Checksum algorithm a Format_description event announces: 0 none, 1 CRC32. */
-int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err);
-/* Verify the trailing CRC32 of ev. ERR_CORRUPT naming the type when wrong. */
-int binlog_event_crc_check(const uint8_t *ev, size_t len, Err *err);
-/* Rotate: next file name and position. csum_len is 4 with CRC32, else 0. */
-int binlog_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
-                        uint64_t *out_pos, Err *err);
-/* MariaDB GTID event: the GTID (server id from the header) and flags2. */
-int binlog_event_gtid(const uint8_t *ev, size_t len, MdbGtid *out, uint8_t *out_flags,
-                      Err *err);
-/* Gtid_list event: calls fn for each GTID; stops on non-zero. */
-int binlog_event_gtid_list(const uint8_t *ev, size_t len, void (*fn)(void *ctx,
-                           const MdbGtid *g), void *ctx, Err *err);
-/* Query event whose statement is exactly `word` (case-insensitive), e.g.
- * "COMMIT", "ROLLBACK". False for anything unparsable. */
-bool binlog_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word);
+/* Event fields (header, Rotate, GTID, Gtid_list, checksums): mdb_event_*
+ * (engine/mariadb/mdb.h). */
 
 /* ---- segmenter (binlog_segmenter.c): pure, no I/O ---------------------- */
 

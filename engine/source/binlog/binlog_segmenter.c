@@ -32,18 +32,20 @@ void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos,
         s->state = *state;
 }
 
-static void state_add(void *ctx, const MdbGtid *g)
+static int state_add(void *ctx, const MdbGtid *g, Err *err)
 {
+    (void)err;
     mdb_gtid_set_update(ctx, g);
+    return 0;
 }
 
-static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const uint8_t *ev,
+static int feed_artificial(BinlogSegmenter *s, const MdbEventHdr *h, const uint8_t *ev,
                            size_t len, BinlogFeed *out, Err *err)
 {
     if (h->type == MDB_EV_ROTATE) {
         char name[BINLOG_FILE_MAX];
         uint64_t pos = 0;
-        int rc = binlog_event_rotate(ev, len, s->csum_len, name, sizeof name, &pos, err);
+        int rc = mdb_event_rotate(ev, len, s->csum_len, name, sizeof name, &pos, err);
         if (rc)
             return rc;
         if (strcmp(name, s->file) == 0)
@@ -65,7 +67,7 @@ static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const ui
     }
     if (h->type == MDB_EV_FORMAT_DESC) {
         unsigned alg = 0;
-        int rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        int rc = mdb_event_fd_checksum(ev, len, &alg, err);
         if (rc)
             return rc;
         s->csum_len = alg == 1 ? 4 : 0;
@@ -81,11 +83,11 @@ static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const ui
 
 int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFeed *out, Err *err)
 {
-    BinlogEventHdr h;
+    MdbEventHdr h;
     int rc = 0;
 
     memset(out, 0, sizeof *out);
-    rc = binlog_event_header(ev, len, &h, err);
+    rc = mdb_event_header(ev, len, &h, err);
     if (rc)
         return rc;
 
@@ -101,7 +103,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         out->heartbeat = true;
         return 0;
     }
-    if (!binlog_event_is_real(&h))
+    if (!mdb_event_is_real(&h))
         return feed_artificial(s, &h, ev, len, out, err);
 
     uint64_t start = (uint64_t)h.next_pos - h.length;
@@ -111,7 +113,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
 
     if (h.type == MDB_EV_FORMAT_DESC) {
         unsigned alg = 0;
-        rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        rc = mdb_event_fd_checksum(ev, len, &alg, err);
         if (rc)
             return rc;
         s->csum_len = alg == 1 ? 4 : 0;
@@ -139,7 +141,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
                        s->file, (unsigned long long)s->pos, (unsigned long long)start);
     }
     if (s->csum_len && s->verify_crc) {
-        rc = binlog_event_crc_check(ev, len, err);
+        rc = mdb_event_crc_check(ev, len, err);
         if (rc)
             return err_wrap(err, "%s at %llu", s->file, (unsigned long long)start);
     }
@@ -174,7 +176,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
     case MDB_EV_GTID: {
         MdbGtid g;
         uint8_t fl = 0;
-        rc = binlog_event_gtid(ev, len, &g, &fl, err);
+        rc = mdb_event_gtid(ev, len, &g, &fl, err);
         if (rc)
             return rc;
         s->in_group = true;
@@ -192,8 +194,8 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         break;
     case MDB_EV_QUERY:
         if (s->in_group &&
-            (s->standalone || binlog_event_query_is(ev, len, s->csum_len, "COMMIT") ||
-             binlog_event_query_is(ev, len, s->csum_len, "ROLLBACK")))
+            (s->standalone || mdb_event_query_is(ev, len, s->csum_len, "COMMIT") ||
+             mdb_event_query_is(ev, len, s->csum_len, "ROLLBACK")))
             s->in_group = false;
         break;
     case MDB_EV_QUERY_COMPRESSED:
@@ -201,13 +203,13 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
             s->in_group = false;
         break;
     case MDB_EV_GTID_LIST:
-        rc = binlog_event_gtid_list(ev, len, state_add, &s->state, err);
+        rc = mdb_event_gtid_list(ev, len, state_add, &s->state, err);
         if (rc)
             return rc;
         break;
     case MDB_EV_ROTATE: {
         uint64_t npos = 0;
-        rc = binlog_event_rotate(ev, len, s->csum_len, s->pending_file, sizeof s->pending_file,
+        rc = mdb_event_rotate(ev, len, s->csum_len, s->pending_file, sizeof s->pending_file,
                                  &npos, err);
         if (rc)
             return rc;

@@ -1,15 +1,16 @@
-/* binlog_event.c: read the few fields the archive needs from raw binlog
- * events (header, Format_description checksum byte, Rotate, GTID,
- * Gtid_list, COMMIT/ROLLBACK queries) and check their CRC32.
+/* mdb_event.c: the fields of raw binlog events the follower, the plan, the
+ * search and the replay read (header, Format_description checksum byte,
+ * Rotate, GTID, Gtid_list, Query text, where a transaction ends) and their
+ * CRC32.
  * Invariant: pure functions over borrowed bytes; every read is bounds
  * checked against the event's own length, so a corrupt event is ERR_CORRUPT,
  * never an out-of-bounds read. */
 #include <string.h>
 #include <strings.h>
 
-#include "engine/source/binlog/binlog_int.h"
+#include "engine/mariadb/mdb.h"
 
-int binlog_event_header(const uint8_t *ev, size_t len, BinlogEventHdr *out, Err *err)
+int mdb_event_header(const uint8_t *ev, size_t len, MdbEventHdr *out, Err *err)
 {
     if (len < MDB_HDR_LEN)
         return err_set(err, ERR_CORRUPT, "binlog event of %zu bytes is shorter than its header",
@@ -27,13 +28,13 @@ int binlog_event_header(const uint8_t *ev, size_t len, BinlogEventHdr *out, Err 
     return 0;
 }
 
-bool binlog_event_is_real(const BinlogEventHdr *h)
+bool mdb_event_is_real(const MdbEventHdr *h)
 {
     return h->type != MDB_EV_HEARTBEAT && !(h->flags & MDB_FLAG_ARTIFICIAL) &&
            h->next_pos != 0;
 }
 
-int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err)
+int mdb_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err)
 {
     /* header, binlog version (2), server version (50), create time (4),
      * header length (1), post-header lengths..., checksum alg (1), crc (4):
@@ -47,7 +48,7 @@ int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, E
     return 0;
 }
 
-int binlog_event_crc_check(const uint8_t *ev, size_t len, Err *err)
+int mdb_event_crc_check(const uint8_t *ev, size_t len, Err *err)
 {
     if (len < MDB_HDR_LEN + 4)
         return err_set(err, ERR_CORRUPT, "binlog event too short for a checksum");
@@ -70,7 +71,7 @@ int binlog_event_crc_check(const uint8_t *ev, size_t len, Err *err)
     return 0;
 }
 
-int binlog_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
+int mdb_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
                         uint64_t *out_pos, Err *err)
 {
     if (len < MDB_HDR_LEN + 8 + csum_len + 1)
@@ -87,7 +88,7 @@ int binlog_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *na
     return 0;
 }
 
-int binlog_event_gtid(const uint8_t *ev, size_t len, MdbGtid *out, uint8_t *out_flags,
+int mdb_event_gtid(const uint8_t *ev, size_t len, MdbGtid *out, uint8_t *out_flags,
                       Err *err)
 {
     if (len < MDB_HDR_LEN + 13)
@@ -100,8 +101,8 @@ int binlog_event_gtid(const uint8_t *ev, size_t len, MdbGtid *out, uint8_t *out_
     return 0;
 }
 
-int binlog_event_gtid_list(const uint8_t *ev, size_t len,
-                           void (*fn)(void *ctx, const MdbGtid *g), void *ctx, Err *err)
+int mdb_event_gtid_list(const uint8_t *ev, size_t len,
+                        int (*fn)(void *ctx, const MdbGtid *g, Err *err), void *ctx, Err *err)
 {
     if (len < MDB_HDR_LEN + 4)
         return err_set(err, ERR_CORRUPT, "gtid list event too short (%zu bytes)", len);
@@ -112,24 +113,50 @@ int binlog_event_gtid_list(const uint8_t *ev, size_t len,
     const uint8_t *p = ev + MDB_HDR_LEN + 4;
     for (uint32_t i = 0; i < n; i++, p += 16) {
         MdbGtid g = {.domain = mdb_le32(p), .server = mdb_le32(p + 4), .seq = mdb_le64(p + 8)};
-        fn(ctx, &g);
+        int rc = fn(ctx, &g, err);
+        if (rc) return rc;
     }
     return 0;
 }
 
-bool binlog_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word)
+bool mdb_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
+                    const char **q, size_t *qlen)
 {
     /* post-header: thread id 4, exec time 4, db length 1, error 2, status
      * vars length 2; then status vars, db name, NUL, statement */
-    const size_t ph = 13;
-    if (len < MDB_HDR_LEN + ph + csum_len)
+    size_t p = MDB_HDR_LEN, status_len, dl;
+    if (end < p + 13) return false;
+    dl = ev[p + 8];
+    status_len = mdb_le16(ev + p + 11);
+    p += 13 + status_len;
+    if (p + dl + 1 > end) return false;
+    *db = (const char *)ev + p;
+    *dblen = dl;
+    p += dl + 1;
+    *q = (const char *)ev + p;
+    *qlen = end - p;
+    return true;
+}
+
+bool mdb_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word)
+{
+    const char *db, *q;
+    size_t dl, ql, wlen = strlen(word);
+    if (len < MDB_HDR_LEN + 13 + csum_len || !mdb_query_text(ev, len - csum_len, &db, &dl, &q, &ql))
         return false;
-    size_t db_len = ev[MDB_HDR_LEN + 8];
-    size_t sv_len = (size_t)(ev[MDB_HDR_LEN + 11] | ev[MDB_HDR_LEN + 12] << 8);
-    size_t off = MDB_HDR_LEN + ph + sv_len + db_len + 1;
-    size_t end = len - csum_len;
-    if (off > end)
-        return false;
-    size_t wlen = strlen(word);
-    return end - off == wlen && strncasecmp((const char *)ev + off, word, wlen) == 0;
+    return ql == wlen && strncasecmp(q, word, wlen) == 0;
+}
+
+static bool part_of_group(uint8_t type)
+{
+    return type == MDB_EV_GTID || type == MDB_EV_INTVAR || type == MDB_EV_RAND ||
+           type == MDB_EV_USER_VAR || type == MDB_EV_TABLE_MAP || type == MDB_EV_ANNOTATE_ROWS;
+}
+
+bool mdb_event_ends_group(uint8_t type, const uint8_t *ev, size_t end, bool standalone)
+{
+    if (standalone) return !part_of_group(type);
+    if (type == MDB_EV_XID || type == MDB_EV_XA_PREPARE) return true;
+    return type == MDB_EV_QUERY && (mdb_event_query_is(ev, end, 0, "COMMIT") ||
+                                    mdb_event_query_is(ev, end, 0, "ROLLBACK"));
 }
