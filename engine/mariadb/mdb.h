@@ -135,16 +135,22 @@ enum {
     MDB_EV_STOP = 3,
     MDB_EV_ROTATE = 4,
     MDB_EV_INTVAR = 5,
+    MDB_EV_APPEND_BLOCK = 9,
+    MDB_EV_DELETE_FILE = 11,
     MDB_EV_RAND = 13,
     MDB_EV_USER_VAR = 14,
     MDB_EV_FORMAT_DESC = 15,
     MDB_EV_XID = 16,
     MDB_EV_BEGIN_LOAD_QUERY = 17,
+    MDB_EV_EXECUTE_LOAD_QUERY = 18,
     MDB_EV_TABLE_MAP = 19,
     MDB_EV_WRITE_V1 = 23,
     MDB_EV_UPDATE_V1 = 24,
     MDB_EV_DELETE_V1 = 25,
+    MDB_EV_INCIDENT = 26,
     MDB_EV_HEARTBEAT = 27,
+    MDB_EV_IGNORABLE = 28,
+    MDB_EV_ROWS_QUERY = 29,
     MDB_EV_WRITE_V2 = 30,
     MDB_EV_UPDATE_V2 = 31,
     MDB_EV_DELETE_V2 = 32,
@@ -198,6 +204,11 @@ static inline void mdb_put_le32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
+}
+static inline void mdb_put_le48(uint8_t *p, uint64_t v)
+{
+    mdb_put_le32(p, (uint32_t)v);
+    mdb_put_le16(p + 4, (uint16_t)(v >> 32));
 }
 static inline void mdb_put_le64(uint8_t *p, uint64_t v)
 {

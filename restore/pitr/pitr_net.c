@@ -458,16 +458,16 @@ static int on_load_query(PitrNet *n, const uint8_t *ev, size_t end, Err *err)
 static const char *type_name(uint8_t t)
 {
     switch (t) {
-    case 5: return "Intvar";
-    case 9: return "Append_block";
-    case 11: return "Delete_file";
-    case 13: return "Rand";
-    case 14: return "User_var";
-    case 17: return "Begin_load_query";
-    case 18: return "Execute_load_query";
-    case 26: return "Incident";
+    case MDB_EV_INTVAR: return "Intvar";
+    case MDB_EV_APPEND_BLOCK: return "Append_block";
+    case MDB_EV_DELETE_FILE: return "Delete_file";
+    case MDB_EV_RAND: return "Rand";
+    case MDB_EV_USER_VAR: return "User_var";
+    case MDB_EV_BEGIN_LOAD_QUERY: return "Begin_load_query";
+    case MDB_EV_EXECUTE_LOAD_QUERY: return "Execute_load_query";
+    case MDB_EV_INCIDENT: return "Incident";
     case MDB_EV_XA_PREPARE: return "XA_prepare";
-    case 164: return "Start_encryption";
+    case MDB_EV_START_ENCRYPTION: return "Start_encryption";
     default: return "unknown";
     }
 }
@@ -516,15 +516,17 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
      * that follows them: judged by that statement (one on a database that
      * is not restored changes nothing here), refused when anything else
      * follows */
-    if (type == 5 || type == 13 || type == 14 || type == 17 || (type == 9 && n->ctx_event == 17)) {
-        if (type != 9) n->ctx_event = type;
+    if (type == MDB_EV_INTVAR || type == MDB_EV_RAND || type == MDB_EV_USER_VAR ||
+        type == MDB_EV_BEGIN_LOAD_QUERY ||
+        (type == MDB_EV_APPEND_BLOCK && n->ctx_event == MDB_EV_BEGIN_LOAD_QUERY)) {
+        if (type != MDB_EV_APPEND_BLOCK) n->ctx_event = type;
         return 0;
     }
     if (n->ctx_event) {
         uint8_t t = n->ctx_event;
         n->ctx_event = 0;
         if (type == MDB_EV_EXECUTE_LOAD_QUERY) return on_load_query(n, ev, end, err);
-        if (type != MDB_EV_QUERY || t == 17)
+        if (type != MDB_EV_QUERY || t == MDB_EV_BEGIN_LOAD_QUERY)
             return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", t, type_name(t));
     }
     switch (type) {
@@ -539,9 +541,9 @@ static int feed(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
     case MDB_EV_WRITE_V1: case MDB_EV_UPDATE_V1: case MDB_EV_DELETE_V1:
     case MDB_EV_WRITE_V2: case MDB_EV_UPDATE_V2: case MDB_EV_DELETE_V2:
         return on_rows(n, ev, end, type, err);
-    case MDB_EV_STOP: case MDB_EV_ROTATE: case MDB_EV_XID: case 27 /* Heartbeat */:
-    case 28 /* Ignorable */: case 29 /* Rows_query */: case MDB_EV_ANNOTATE_ROWS:
-    case 161 /* Binlog_checkpoint */: case MDB_EV_GTID_LIST:
+    case MDB_EV_STOP: case MDB_EV_ROTATE: case MDB_EV_XID: case MDB_EV_HEARTBEAT:
+    case MDB_EV_IGNORABLE: case MDB_EV_ROWS_QUERY: case MDB_EV_ANNOTATE_ROWS:
+    case MDB_EV_CHECKPOINT: case MDB_EV_GTID_LIST:
         return 0;
     default:
         if (!strcmp(type_name(type), "unknown") && (mdb_le16(ev + 17) & 0x0080u))

@@ -26,32 +26,14 @@ typedef struct Batch {
     uint64_t table_id;
 } Batch;
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
-}
-
-static void put48(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put16(p + 4, (uint32_t)(v >> 32));
-}
-
 static void header(const PitrNet *n, uint8_t *h, uint8_t type)
 {
-    put32(h, n->timestamp);
+    mdb_put_le32(h, n->timestamp);
     h[4] = type;
-    put32(h + 5, n->server_id);
-    put32(h + 9, 0);            /* length, set when the event is closed */
-    put32(h + 13, 0);
-    put16(h + 17, 0);
+    mdb_put_le32(h + 5, n->server_id);
+    mdb_put_le32(h + 9, 0);            /* length, set when the event is closed */
+    mdb_put_le32(h + 13, 0);
+    mdb_put_le16(h + 17, 0);
 }
 
 /* Set the length of the event at off (ending at the buffer's end, without
@@ -60,10 +42,10 @@ static int event_close(Batch *bt, size_t off, Err *err)
 {
     size_t len = bt->b.len - off + (bt->n->fdesc_crc ? 4 : 0);
     if (len > UINT32_MAX) return err_set(err, ERR_NOMEM, "an event of %zu bytes", len);
-    put32(bt->b.data + off + 9, (uint32_t)len);
+    mdb_put_le32(bt->b.data + off + 9, (uint32_t)len);
     if (!bt->n->fdesc_crc) return 0;
     uint8_t c[4];
-    put32(c, (uint32_t)crc32(0L, bt->b.data + off, (uInt)(len - 4)));
+    mdb_put_le32(c, (uint32_t)crc32(0L, bt->b.data + off, (uInt)(len - 4)));
     return buf_append(&bt->b, c, 4, err);
 }
 
@@ -79,7 +61,7 @@ static int table_map(Batch *bt, Err *err)
 
     header(bt->n, h, MDB_EV_TABLE_MAP);
     memcpy(h + MDB_HDR_LEN, t->tmap + MDB_HDR_LEN, 8);
-    put48(h + MDB_HDR_LEN, bt->table_id);
+    mdb_put_le48(h + MDB_HDR_LEN, bt->table_id);
     uint8_t l = (uint8_t)dl, z = 0, tl = (uint8_t)c->table_len;
     if ((rc = buf_append(&bt->b, h, sizeof h, err)) || (rc = buf_append(&bt->b, &l, 1, err)) ||
         (rc = buf_append(&bt->b, db, dl, err)) || (rc = buf_append(&bt->b, &z, 1, err)) ||
@@ -101,8 +83,8 @@ static int batch_flush(Batch *bt, Err *err)
     }
     uint8_t *ev = bt->b.data + bt->last;
     size_t len = mdb_le32(ev + 9);
-    put16(ev + MDB_HDR_LEN + 6, mdb_le16(ev + MDB_HDR_LEN + 6) | NET_STMT_END_F);
-    if (bt->n->fdesc_crc) put32(ev + len - 4, (uint32_t)crc32(0L, ev, (uInt)(len - 4)));
+    mdb_put_le16(ev + MDB_HDR_LEN + 6, (uint16_t)(mdb_le16(ev + MDB_HDR_LEN + 6) | NET_STMT_END_F));
+    if (bt->n->fdesc_crc) mdb_put_le32(ev + len - 4, (uint32_t)crc32(0L, ev, (uInt)(len - 4)));
     rc = bt->fn(bt->ctx, bt->b.data, bt->b.len, bt->rows, err);
     buf_reset(&bt->b);
     bt->last = 0;
@@ -137,13 +119,13 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, cons
         uint8_t h[MDB_HDR_LEN + 8 + 9], bm[MDB_COLS_MAX / 8];
         size_t hl = MDB_HDR_LEN + 8, bl = (size_t)(ncols + 7) / 8;
         header(bt->n, h, type);
-        put48(h + MDB_HDR_LEN, bt->table_id);
-        put16(h + MDB_HDR_LEN + 6, NET_NO_FK_F);
+        mdb_put_le48(h + MDB_HDR_LEN, bt->table_id);
+        mdb_put_le16(h + MDB_HDR_LEN + 6, NET_NO_FK_F);
         if (ncols < 251) {
             h[hl++] = (uint8_t)ncols;
         } else {
             h[hl++] = 252;
-            put16(h + hl, (uint32_t)ncols);
+            mdb_put_le16(h + hl, (uint16_t)ncols);
             hl += 2;
         }
         memset(bm, 0, bl);
@@ -234,9 +216,10 @@ static int emit_ordered(Batch *bt, Err *err)
         if ((rc = pitr_net_pread(n, x->off, bt->b.data + off, x->len, err))) break;
         bt->b.len += x->len;
         uint8_t *ev = bt->b.data + off;
-        put48(ev + MDB_HDR_LEN, bt->table_id);
-        put16(ev + MDB_HDR_LEN + 6, (mdb_le16(ev + MDB_HDR_LEN + 6) & ~NET_STMT_END_F) | NET_NO_FK_F);
-        put32(ev + 13, 0);
+        mdb_put_le48(ev + MDB_HDR_LEN, bt->table_id);
+        mdb_put_le16(ev + MDB_HDR_LEN + 6,
+                     (uint16_t)((mdb_le16(ev + MDB_HDR_LEN + 6) & ~NET_STMT_END_F) | NET_NO_FK_F));
+        mdb_put_le32(ev + 13, 0);
         bt->last = off;
         if ((rc = event_close(bt, off, err))) break;
         bt->rows += x->rows;

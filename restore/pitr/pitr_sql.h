@@ -59,7 +59,6 @@ int pitr_sql_moves(const char *q, size_t ql, const char *dflt, PitrSqlMoveFn fn,
  * statement; type 18): its post-header is 26 bytes, the Query's 13 plus
  * file id, file name start and end, duplicate handling. Pointers into ev
  * (end: without the checksum); false when it does not parse. */
-#define MDB_EV_EXECUTE_LOAD_QUERY 18
 bool pitr_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
                               const char **q, size_t *qlen);
 

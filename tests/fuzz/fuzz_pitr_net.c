@@ -80,9 +80,9 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
     while (off < len) {
         const uint8_t *e = ev + off;
         FZ_CHECK(len - off >= MDB_HDR_LEN + cl);
-        size_t el = fz_get32(e + 9);
+        size_t el = mdb_le32(e + 9);
         FZ_CHECK(el >= MDB_HDR_LEN + cl && el <= len - off);
-        if (cl) FZ_CHECK(fz_get32(e + el - 4) == (uint32_t)crc32(0L, e, (uInt)(el - 4)));
+        if (cl) FZ_CHECK(mdb_le32(e + el - 4) == (uint32_t)crc32(0L, e, (uInt)(el - 4)));
         size_t end = el - cl;
         if (nev == 0) {
             FZ_CHECK(e[4] == MDB_EV_TABLE_MAP);
@@ -95,7 +95,7 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
             FZ_CHECK((t >= MDB_EV_WRITE_V1 && t <= MDB_EV_DELETE_V1) ||
                      (t >= MDB_EV_WRITE_V2 && t <= MDB_EV_DELETE_V2));
             FZ_CHECK(end >= MDB_HDR_LEN + 8);
-            uint32_t fl = fz_get16(e + MDB_HDR_LEN + 6);
+            uint32_t fl = mdb_le16(e + MDB_HDR_LEN + 6);
             FZ_CHECK(fl & 0x0002);                                  /* NO_FOREIGN_KEY_CHECKS_F */
             FZ_CHECK(((fl & 0x0001) != 0) == (off + el == len));    /* STMT_END_F on the last */
             FZ_CHECK(mdb_rows_count(tm, tml, e, end, t, &r, err) == 0);
@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(pitr_group_feed(&g, g_ev.b, g_ev.n, &f, &err) == 0);
 
     while (size >= 2) {
-        size_t l = fz_get16(data);
+        size_t l = mdb_le16(data);
         data += 2;
         size -= 2;
         if (l > size) l = size;
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_ev.n = l;
         data += l;
         size -= l;
-        if (patch && l >= 13) fz_set32(g_ev.b + 9, (uint32_t)l);
+        if (patch && l >= 13) mdb_put_le32(g_ev.b + 9, (uint32_t)l);
         if (l >= MDB_HDR_LEN) {
             size_t end = z.crc && l >= MDB_HDR_LEN + 4 ? l - 4 : l;
             if (g_ev.b[4] == MDB_EV_TABLE_MAP && !mdb_cols_parse(g_ev.b, end, &g_cols))

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 3) return 0;
     uint8_t sel = data[0], type = k_types[sel % 6];
-    size_t tl = fz_get16(data + 1);
+    size_t tl = mdb_le16(data + 1);
     data += 3;
     size -= 3;
     if (tl > size) tl = size;

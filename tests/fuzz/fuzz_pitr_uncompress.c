@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(g_ev, data, size);
     if (size >= 13 && !(fl & 0x10)) {
         g_ev[4] = (uint8_t)(MDB_EV_QUERY_COMPRESSED + (fl >> 1 & 7) % 7);
-        fz_set32(g_ev + 9, (uint32_t)size);
+        mdb_put_le32(g_ev + 9, (uint32_t)size);
     }
     err_clear(&err);
     int rc = mdb_event_inflate(g_ev, size, crc, &out, &type, &err);
@@ -47,12 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FZ_CHECK(out.len >= MDB_HDR_LEN + (crc ? 4 : 0));
-    FZ_CHECK(fz_get32(out.data + 9) == out.len);
+    FZ_CHECK(mdb_le32(out.data + 9) == out.len);
     FZ_CHECK(out.data[4] == type);
     FZ_CHECK(type == MDB_EV_QUERY || (type >= MDB_EV_WRITE_V1 && type <= MDB_EV_DELETE_V1) ||
              (type >= MDB_EV_WRITE_V2 && type <= MDB_EV_DELETE_V2));
     FZ_CHECK(!memcmp(out.data, g_ev, 4) && !memcmp(out.data + 5, g_ev + 5, 4));
-    if (crc) FZ_CHECK(fz_get32(out.data + out.len - 4) == (uint32_t)crc32(0L, out.data, (uInt)(out.len - 4)));
+    if (crc) FZ_CHECK(mdb_le32(out.data + out.len - 4) == (uint32_t)crc32(0L, out.data, (uInt)(out.len - 4)));
     if (type == MDB_EV_QUERY) {
         const char *db, *q;
         size_t dl, ql;

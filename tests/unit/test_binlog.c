@@ -16,15 +16,6 @@
 #include "engine/source/binlog/binlog_int.h"
 #include "tests/unit/binlog_sample.inc"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void test_every_captured_event_parses_and_passes_crc(void **state)
 {
@@ -34,7 +25,7 @@ static void test_every_captured_event_parses_and_passes_crc(void **state)
     assert_memory_equal(binlog_sample, MDB_BINLOG_MAGIC, 4);
     while (pos < sizeof binlog_sample) {
         MdbEventHdr h;
-        size_t len = rd32(binlog_sample + pos + 9);
+        size_t len = mdb_le32(binlog_sample + pos + 9);
         err_clear(&e);
         assert_int_equal(mdb_event_header(binlog_sample + pos, len, &h, &e), 0);
         assert_true(mdb_event_is_real(&h));
@@ -98,7 +89,7 @@ static void test_segmenter_cuts_only_between_transactions(void **state)
     binlog_seg_init(&s, "binlog.000007", 4, NULL);
     s.csum_len = 4;
     while (pos < sizeof binlog_sample) {
-        size_t len = rd32(binlog_sample + pos + 9);
+        size_t len = mdb_le32(binlog_sample + pos + 9);
         err_clear(&e);
         assert_int_equal(binlog_seg_feed(&s, binlog_sample + pos, len, &f, &e), 0);
         assert_int_equal(f.kind, BINLOG_FEED_APPEND);
@@ -154,14 +145,14 @@ static void test_artificial_events_are_not_archived(void **state)
     uint8_t fd[256], rot[64];
     /* the FD the server sends when a dump starts mid-file: next_pos 0 */
     memcpy(fd, binlog_sample + 4, 252);
-    put32(fd + 13, 0);
+    mdb_put_le32(fd + 13, 0);
     /* an artificial Rotate: flag 0x20, timestamp 0 */
     memcpy(rot, binlog_sample + 1317, 44);
-    put32(rot, 0);
-    put32(rot + 13, 0);
+    mdb_put_le32(rot, 0);
+    mdb_put_le32(rot + 13, 0);
     rot[17] |= MDB_FLAG_ARTIFICIAL;
     memcpy(rot + 27, "binlog.000007", 13);
-    put32(rot + 19, 559 - 1);
+    mdb_put_le32(rot + 19, 559 - 1);
     binlog_seg_init(&s, "binlog.000007", 558, NULL);
     s.csum_len = 4;
     err_clear(&e);
