@@ -1,4 +1,4 @@
-/* test_pitr_uncompress.c: MariaDB compressed binlog events back to plain
+/* test_mdb_inflate.c: MariaDB compressed binlog events back to plain
  * ones. Each case builds a plain event, makes its compressed twin the way
  * the server frames it (uncompressed part, then 0x80|n, the length on n
  * bytes big-endian, a zlib stream), and checks that mdb_event_inflate
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 
 #define TST_EV_ASSERT(c) assert_true(c)
 #include "tests/support/binlog_events.h"

@@ -1,4 +1,4 @@
-/* fuzz_pitr_uncompress.c: libFuzzer harness of mdb_event_inflate
+/* fuzz_mdb_inflate.c: libFuzzer harness of mdb_event_inflate
  * (MariaDB compressed events back to plain ones).
  * Input: one flags byte (bit 0: the event carries a CRC32; bits 1-3 pick
  * the compressed type 165..171; bit 4: the length field is left as given),
@@ -11,7 +11,7 @@
 
 #include <zlib.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 #include "tests/fuzz/fuzz_common.h"
 
 
