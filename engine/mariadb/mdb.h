@@ -24,7 +24,7 @@ typedef struct st_mysql MYSQL;
 /* How to reach a server. All strings borrowed; NULL = not set. The password
  * is never taken from argv: the caller reads it from a file or the config. */
 typedef struct MdbConn {
-    const char *host;            /* NULL or "" with socket set: unix socket */
+    const char *host;            /* NULL, "" or "localhost" with socket set: the socket */
     unsigned port;               /* 0 = default (3306 / option file) */
     const char *socket;
     const char *user;
@@ -44,8 +44,9 @@ typedef struct MdbConn {
 /* Read/write timeout of the dump and load sessions. */
 #define MDB_CLIENT_TIMEOUT_S 3600u
 
-/* Open a connection to c: host (when set and not empty) over TCP, else the
- * socket, else the option file's defaults; the option file, TLS (required
+/* Open a connection to c: the socket when there is no host or the host is
+ * "localhost" (as the mariadb client decides), else TCP to host:port, else
+ * the option file's defaults; the option file, TLS (required
  * when tls or a CA/certificate is set) and the connect timeout from c; no
  * automatic reconnect (it would lose a session's snapshot). rw_timeout_s:
  * read/write timeout in seconds (0 = libmariadb's default). On 0 *out is the
@@ -55,7 +56,8 @@ typedef struct MdbConn {
  * password. On error *out is NULL. */
 int mdb_connect(const MdbConn *c, unsigned flags, unsigned rw_timeout_s, MYSQL **out, Err *err);
 void mdb_close(MYSQL *m);   /* accepts NULL */
-/* "user@host:port", "user@unix:SOCKET" or "user@(option file defaults)". */
+/* Where mdb_connect goes: "user@unix:SOCKET", "user@host:port" or
+ * "user@(option file defaults)". */
 const char *mdb_conn_where(const MdbConn *c, char *buf, size_t cap);
 /* Translate the connection's last error into err (ERR_DB, ERR_NET (retryable)
  * for a lost server, ERR_LOCKED for lock wait timeouts, ERR_AUTH for a bad

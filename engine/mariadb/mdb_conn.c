@@ -15,13 +15,20 @@ static bool has_host(const MdbConn *c)
     return c->host && *c->host;
 }
 
+/* libmariadb's rule, as the mariadb client's: the socket when there is no
+ * host or the host is "localhost", else TCP. */
+static bool uses_socket(const MdbConn *c)
+{
+    return c->socket && *c->socket && (!has_host(c) || strcmp(c->host, "localhost") == 0);
+}
+
 const char *mdb_conn_where(const MdbConn *c, char *buf, size_t cap)
 {
     const char *u = c->user ? c->user : "(default user)";
-    if (has_host(c))
-        snprintf(buf, cap, "%s@%s:%u", u, c->host, c->port ? c->port : 3306);
-    else if (c->socket)
+    if (uses_socket(c))
         snprintf(buf, cap, "%s@unix:%s", u, c->socket);
+    else if (has_host(c))
+        snprintf(buf, cap, "%s@%s:%u", u, c->host, c->port ? c->port : 3306);
     else
         snprintf(buf, cap, "%s@(option file defaults)", u);
     return buf;
@@ -145,7 +152,7 @@ int mdb_connect(const MdbConn *c, unsigned flags, unsigned rw_timeout_s, MYSQL *
         mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, c->tls_verify ? &on : &off);
     }
     if (!mysql_real_connect(m, has_host(c) ? c->host : NULL, c->user, c->password, NULL, c->port,
-                            has_host(c) ? NULL : c->socket,
+                            c->socket && *c->socket ? c->socket : NULL,
                             (flags & MDB_CONNECT_CLIENT) ? CLIENT_MULTI_RESULTS : 0)) {
         char what[300];
         snprintf(what, sizeof what, "connect to %s", mdb_conn_where(c, w, sizeof w));

@@ -199,6 +199,23 @@ static void test_gtid_and_gtid_list_events(void **state)
     assert_non_null(strstr(e.msg, "announces 2 entries"));
 }
 
+/* The socket wins for "localhost" only, as in the mariadb client. */
+static void test_conn_where_names_the_route(void **state)
+{
+    char w[128];
+    MdbConn c = {.host = "localhost", .socket = "/run/db.sock", .user = "tm"};
+    (void)state;
+    assert_string_equal(mdb_conn_where(&c, w, sizeof w), "tm@unix:/run/db.sock");
+    c.host = "127.0.0.1";
+    c.port = 3307;
+    assert_string_equal(mdb_conn_where(&c, w, sizeof w), "tm@127.0.0.1:3307");
+    c.host = "";
+    assert_string_equal(mdb_conn_where(&c, w, sizeof w), "tm@unix:/run/db.sock");
+    c.socket = NULL;
+    c.user = NULL;
+    assert_string_equal(mdb_conn_where(&c, w, sizeof w), "(default user)@(option file defaults)");
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -210,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_le_readers_and_writers_agree),
         cmocka_unit_test(test_ends_group_xid_commit_rollback_and_standalone),
         cmocka_unit_test(test_gtid_and_gtid_list_events),
+        cmocka_unit_test(test_conn_where_names_the_route),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

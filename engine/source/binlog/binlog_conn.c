@@ -21,7 +21,7 @@ struct BinlogConn {
     MARIADB_RPL *rpl;
     char identity[BINLOG_IDENTITY_MAX];
     char account[200];      /* CURRENT_USER() as 'user'@'host' for GRANT hints */
-    char where[300];        /* socket or host:port, for messages */
+    char where[300];        /* user@unix:SOCKET or user@host:port, for messages */
     uint32_t server_id;
     unsigned checksum;
 };
@@ -77,13 +77,7 @@ int binlog_conn_open(const MdbConn *o, unsigned read_timeout_s, BinlogConn **out
 
     if (!c)
         return err_set(err, ERR_NOMEM, "replication connection");
-    /* where mdb_connect goes: the host when set, else the socket */
-    if (o->host && *o->host)
-        snprintf(c->where, sizeof c->where, "%s:%u", o->host, o->port ? o->port : 3306);
-    else if (o->socket && *o->socket)
-        snprintf(c->where, sizeof c->where, "%s", o->socket);
-    else
-        snprintf(c->where, sizeof c->where, "(option file defaults)");
+    mdb_conn_where(o, c->where, sizeof c->where);   /* user@unix:SOCKET, user@host:port */
     /* the option file and TLS settings apply as for the dump */
     if ((rc = mdb_connect(o, MDB_CONNECT_BIG_PACKETS, read_timeout_s, &c->my, err))) {
         err_wrap(err, "connect for replication");
