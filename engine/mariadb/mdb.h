@@ -112,6 +112,12 @@ MdbGtid *mdb_gtid_set_find(MdbGtidSet *set, uint32_t domain);
 bool mdb_gtid_set_update(MdbGtidSet *set, const MdbGtid *g);
 /* The same, ERR_UNSUPPORTED "more than N replication domains" when full. */
 int mdb_gtid_set_put(MdbGtidSet *set, const MdbGtid *g, Err *err);
+/* Merge b into a keeping the highest seq per domain (a domain that does
+ * not fit is left out, as by mdb_gtid_set_update). */
+void mdb_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b);
+/* a <= b in every domain of a (a domain missing from b counts as 0). */
+bool mdb_gtid_set_le(const MdbGtidSet *a, const MdbGtidSet *b);
+bool mdb_gtid_set_eq(const MdbGtidSet *a, const MdbGtidSet *b);
 
 /* ---- binlog event layout ----------------------------------------------------- */
 

@@ -118,3 +118,35 @@ int mdb_gtid_set_put(MdbGtidSet *set, const MdbGtid *g, Err *err)
                        MDB_GTID_DOMAINS_MAX);
     return 0;
 }
+
+void mdb_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < a->n; j++) {
+            if (a->g[j].domain != b->g[i].domain) continue;
+            found = true;
+            if (b->g[i].seq > a->g[j].seq) a->g[j] = b->g[i];
+        }
+        if (!found) mdb_gtid_set_update(a, &b->g[i]);
+    }
+}
+
+static uint64_t seq_of(const MdbGtidSet *s, uint32_t domain)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->g[i].domain == domain) return s->g[i].seq;
+    return 0;
+}
+
+bool mdb_gtid_set_le(const MdbGtidSet *a, const MdbGtidSet *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->g[i].seq > seq_of(b, a->g[i].domain)) return false;
+    return true;
+}
+
+bool mdb_gtid_set_eq(const MdbGtidSet *a, const MdbGtidSet *b)
+{
+    return mdb_gtid_set_le(a, b) && mdb_gtid_set_le(b, a);
+}

@@ -381,7 +381,7 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     rc = mdb_gtid_set_parse(plan->snap_gtid, &state, err);
     if (!rc) rc = mdb_gtid_set_parse(plan->target_gtid, &target, err);
     if (rc) return err_wrap(err, "net apply: GTID positions of the plan");
-    reached = pitr_gtid_set_eq(&state, &target);
+    reached = mdb_gtid_set_eq(&state, &target);
     snprintf(file, sizeof file, "%s", binlog_catalog_at(c, plan->seg_from)->file);
 
     rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &dx.m, err);
@@ -442,7 +442,7 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
         if (f == PITR_FEED_END && !skip) {
             mdb_gtid_set_update(&state, &g.gtid);
             st->transactions++;
-            reached = pitr_gtid_set_eq(&state, &target);
+            reached = mdb_gtid_set_eq(&state, &target);
         }
         if (f == PITR_FEED_END) skip = false;
         progress_add(pg, len, f == PITR_FEED_END ? 1 : 0);

@@ -65,7 +65,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
     for (size_t i = 0; i < b->gtid.n; i++)
         advanced |= gtid_seq(&a->gtid, b->gtid.g[i].domain) < b->gtid.g[i].seq;
     rc = ERR_VERIFY;
-    if (pitr_gtid_set_eq(&a->gtid, &b->gtid)) {
+    if (mdb_gtid_set_eq(&a->gtid, &b->gtid)) {
         /* no transaction between them: N loaded alone must hash as N+1 (its
          * GTID need not be archived: the follower may start at N) */
         memset(&q, 0, sizeof q);
@@ -96,7 +96,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
             continue;
         }
         MdbGtidSet tg;
-        if (!mdb_gtid_set_parse(plan.target_gtid, &tg, &e) && pitr_gtid_set_eq(&tg, &b->gtid)) {
+        if (!mdb_gtid_set_parse(plan.target_gtid, &tg, &e) && mdb_gtid_set_eq(&tg, &b->gtid)) {
             /* several snapshots may share N+1's position: compare with N+1's own hashes */
             snprintf(plan.later_snapshot, sizeof plan.later_snapshot, "%s", b->hex);
             break;

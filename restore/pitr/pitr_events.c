@@ -1,5 +1,5 @@
 /* pitr_events.c: the transaction tracker of the plan and the search (where
- * a GTID group begins and ends) and GTID state arithmetic.
+ * a GTID group begins and ends).
  * Invariant: group boundaries are decided by mdb_event_ends_group, as the
  * replay source (restore/replay/rst_srcdump.c) decides them, so a position
  * the plan computes is one the replay can stop at. */
@@ -44,36 +44,4 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
         *out = PITR_FEED_INSIDE;
     }
     return 0;
-}
-
-void pitr_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        bool found = false;
-        for (size_t j = 0; j < a->n; j++) {
-            if (a->g[j].domain != b->g[i].domain) continue;
-            found = true;
-            if (b->g[i].seq > a->g[j].seq) a->g[j] = b->g[i];
-        }
-        if (!found) mdb_gtid_set_update(a, &b->g[i]);
-    }
-}
-
-static uint64_t seq_of(const MdbGtidSet *s, uint32_t domain)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->g[i].domain == domain) return s->g[i].seq;
-    return 0;
-}
-
-bool pitr_gtid_set_le(const MdbGtidSet *a, const MdbGtidSet *b)
-{
-    for (size_t i = 0; i < a->n; i++)
-        if (a->g[i].seq > seq_of(b, a->g[i].domain)) return false;
-    return true;
-}
-
-bool pitr_gtid_set_eq(const MdbGtidSet *a, const MdbGtidSet *b)
-{
-    return pitr_gtid_set_le(a, b) && pitr_gtid_set_le(b, a);
 }

@@ -34,12 +34,6 @@ typedef enum PitrFeed {
 int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, Err *err);
 /* Length of ev without its checksum. */
 static inline size_t pitr_body_end(const PitrGroup *g, size_t len) { return g->crc && len >= MDB_HDR_LEN + 4 ? len - 4 : len; }
-/* Merge b into a keeping the highest seq per domain. */
-void pitr_gtid_set_merge(MdbGtidSet *a, const MdbGtidSet *b);
-/* a <= b in every domain of a (a domain missing from b counts as 0). */
-bool pitr_gtid_set_le(const MdbGtidSet *a, const MdbGtidSet *b);
-bool pitr_gtid_set_eq(const MdbGtidSet *a, const MdbGtidSet *b);
-
 /* A snapshot usable as a replay start (a database item with binlog
  * coordinates), from pitr_snaps.c. */
 typedef struct PitrSnap {

@@ -106,11 +106,11 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
     if (f == PITR_FEED_END) {
         if (!s->group_counts) {
             if (q->kind == RST_PITR_TIME) s->pre_time = s->g.max_time;   /* the last one wins */
-            pitr_gtid_set_merge(&s->target, &s->g.state);
+            mdb_gtid_set_merge(&s->target, &s->g.state);
             return 0;
         }
         s->tx++;
-        pitr_gtid_set_merge(&s->target, &s->g.state);
+        mdb_gtid_set_merge(&s->target, &s->g.state);
         mdb_gtid_format(&s->g.gtid, s->last_gtid, sizeof s->last_gtid);
         s->last_time = s->g.max_time;
         s->last_end = pos + len;
@@ -539,7 +539,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
     for (size_t k = 0; k < sl.n; k++) {
         if (k == pick) continue;
         MdbGtidSet t = s.target;
-        if (pitr_gtid_set_eq(&sl.v[k].gtid, &t)) snprintf(p->later_snapshot, sizeof p->later_snapshot, "%s", sl.v[k].hex);
+        if (mdb_gtid_set_eq(&sl.v[k].gtid, &t)) snprintf(p->later_snapshot, sizeof p->later_snapshot, "%s", sl.v[k].hex);
     }
 
 estimate:

@@ -405,7 +405,7 @@ static int run_net(PitrNet *n, const RstPitrPlan *plan, const MdbConn *conn, con
         MdbGtidSet want, got;
         Err e;
         if (mdb_gtid_set_parse(plan->target_gtid, &want, &e) || mdb_gtid_set_parse(as.reached, &got, &e) ||
-            !pitr_gtid_set_eq(&want, &got))
+            !mdb_gtid_set_eq(&want, &got))
             rc = err_set(err, ERR_VERIFY, "net apply: gtid_slave_pos reads %s after setting it to %s",
                          as.reached[0] ? as.reached : "''", plan->target_gtid);
     }

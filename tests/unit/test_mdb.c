@@ -199,6 +199,23 @@ static void test_gtid_and_gtid_list_events(void **state)
     assert_non_null(strstr(e.msg, "announces 2 entries"));
 }
 
+static void test_gtid_set_merge_and_order(void **state)
+{
+    MdbGtidSet a, b;
+    Err e;
+    char s[256];
+    (void)state;
+    assert_int_equal(mdb_gtid_set_parse("0-1-10,1-2-5", &a, &e), 0);
+    assert_int_equal(mdb_gtid_set_parse("1-3-7,2-1-1", &b, &e), 0);
+    assert_false(mdb_gtid_set_le(&a, &b));   /* domain 0 missing from b counts as 0 */
+    mdb_gtid_set_merge(&a, &b);
+    mdb_gtid_set_format(&a, s, sizeof s);
+    assert_string_equal(s, "0-1-10,1-3-7,2-1-1");
+    assert_true(mdb_gtid_set_le(&b, &a));
+    assert_false(mdb_gtid_set_eq(&b, &a));
+    assert_true(mdb_gtid_set_eq(&a, &a));
+}
+
 /* The socket wins for "localhost" only, as in the mariadb client. */
 static void test_conn_where_names_the_route(void **state)
 {
@@ -228,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_ends_group_xid_commit_rollback_and_standalone),
         cmocka_unit_test(test_gtid_and_gtid_list_events),
         cmocka_unit_test(test_conn_where_names_the_route),
+        cmocka_unit_test(test_gtid_set_merge_and_order),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
