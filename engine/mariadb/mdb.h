@@ -224,6 +224,14 @@ static inline void mdb_put_le64(uint8_t *p, uint64_t v)
     mdb_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Does a Format_description event (len bytes) announce CRC32 checksums?
+ * Its checksum algorithm byte sits 5 bytes from its end (alg, then the
+ * event's own CRC32, always written by servers that know checksums). */
+static inline bool mdb_fd_has_crc(const uint8_t *fd, size_t len)
+{
+    return len >= MDB_HDR_LEN + 5 && fd[len - 5] == 1;
+}
+
 /* CRC-32 as binlog checksums use it (zlib's crc32()); crc 0 to start. */
 uint32_t mdb_crc32(uint32_t crc, const void *p, size_t n);
 

@@ -17,7 +17,7 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
     int64_t ts = (int64_t)mdb_le32(ev);
 
     if (type == MDB_EV_FORMAT_DESC) {
-        g->crc = len >= MDB_HDR_LEN + 5 && ev[len - 5] == 1;
+        g->crc = mdb_fd_has_crc(ev, len);
         *out = PITR_FEED_OTHER;
         return 0;
     }

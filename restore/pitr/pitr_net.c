@@ -474,7 +474,7 @@ static const char *type_name(uint8_t t)
 
 static int on_format_desc(PitrNet *n, const uint8_t *ev, size_t len, Err *err)
 {
-    bool crc = len >= MDB_HDR_LEN + 5 && ev[len - 5] == 1;
+    bool crc = mdb_fd_has_crc(ev, len);
     if (len < MDB_HDR_LEN + 57) return err_set(err, ERR_CORRUPT, "short Format_description (%zu bytes)", len);
     n->crc = crc;
     if (n->fdesc) return 0;

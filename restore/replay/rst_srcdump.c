@@ -187,7 +187,7 @@ static int send_fd(Dump *d, const uint8_t *fd, size_t len, bool reconnect, Err *
     rc = buf_append(&d->scratch, fd, len, err);
     if (rc) return rc;
     e = d->scratch.data;
-    crc = e[len - 5] == 1;
+    crc = mdb_fd_has_crc(e, len);
     e[MDB_HDR_FLAGS_OFF] &= (uint8_t)~MDB_FLAG_IN_USE;
     mdb_put_le32(e + FD_CREATED_OFF, 0);
     if (reconnect) mdb_put_le32(e + MDB_HDR_POS_OFF, 0);
@@ -353,7 +353,7 @@ static int stream(Dump *d, Err *err)
         if (!ev) break;
         type = ev[MDB_HDR_TYPE_OFF];
         if (type == MDB_EV_FORMAT_DESC) {
-            s->crc = ev[len - 5] == 1;
+            s->crc = mdb_fd_has_crc(ev, len);
             rc = check_crc(d, ev, len, s->crc, err);
             if (!rc) {
                 buf_reset(&s->fd_ev);
@@ -502,7 +502,7 @@ int rst_srcdump_serve(RstSrcServer *s, RstConn *c, const RstSlaveVars *vars, Err
             goto fail;
         }
         s->stream_begun = true;
-        s->crc = ev[len - 5] == 1;
+        s->crc = mdb_fd_has_crc(ev, len);
         rc = check_crc(&d, ev, len, s->crc, err);
         if (!rc) rc = buf_append(&s->fd_ev, ev, len, err);
         if (!rc) rc = send_fake_rotate(&d, 4, err);
