@@ -159,6 +159,7 @@ int mdb_connect(const MdbConn *c, unsigned flags, unsigned rw_timeout_s, MYSQL *
         rc = mdb_err(m, err, what);
         if (rc == ERR_DB && mysql_errno(m) >= 2000 && mysql_errno(m) < 3000) {
             err->code = ERR_NET;   /* client-side errors: unreachable, TLS, socket */
+            err->retryable = true;
             rc = ERR_NET;
         }
         goto out;
