@@ -4,11 +4,14 @@
 # mdb_connect). Through binlog_conn_probe (the follower's binlog_conn_open
 # with the settings read by src_db_conn_from_conf): (1) db_defaults_file
 # alone (socket, user and password in the option file) reaches the server
-# and reads its binlog; (2) an account that REQUIREs SSL, db_tls +
-# db_tls_verify + db_tls_ca: the binlog is read over verified TLS; (3) a
-# certificate from another CA is refused (exit 4, the connect named).
+# and reads its binlog; (2) db_host = localhost with db_socket set goes to
+# that socket, for the follower and (through the CLI) for the dump; (3) an
+# account that REQUIREs SSL, db_tls + db_tls_verify + db_tls_ca: the binlog
+# is read over verified TLS; (4) a certificate from another CA is refused
+# (exit 4, the connect named).
 # Before issue 11 the follower's connection knew host/port/socket/user/
-# password only: (1) found no server, (2) was refused by the account.
+# password only: (1) found no server, (3) was refused by the account; the
+# dump of (2) went to the default socket.
 source "$(dirname "$0")/lib.sh"
 PROBE=${1:?usage: binlog_conn.sh BINLOG_CONN_PROBE}
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
@@ -49,7 +52,26 @@ out=$("$PROBE" "$T/dflt.conf" it) || fail "the follower's connection through db_
 case "$out" in "connected "*" gtids "[1-9]*) ;; *) fail "binlog not read: $out";; esac
 pass "db_defaults_file alone: $out"
 
-# (2) an account that requires TLS, the certificate verified
+# (2) db_host = localhost with db_socket set: the socket (the mariadb
+# client's rule), for the follower and for the dump alike (the dump went to
+# the default socket before issue 11 and could not connect)
+cat > "$T/local.conf" <<CONF
+[instance it]
+db_host = localhost
+db_socket = $TM_DB_SOCKET
+db_user = tidemark
+db_password_file = $TM_DB_PASSWORD_FILE
+databases = shop
+CONF
+out=$("$PROBE" "$T/local.conf" it) || fail "the follower's connection to localhost with db_socket"
+pass "db_host = localhost + db_socket, follower: $out"
+setup_repo
+TIDEMARK_CONFIG="$T/local.conf" "$TM_BIN" -q --instance it backup db --threads 1 \
+  || fail "backup db with db_host = localhost and db_socket"
+pass "db_host = localhost + db_socket, dump: the socket is used"
+unset TIDEMARK_CONFIG
+
+# (3) an account that requires TLS, the certificate verified
 sql -e "ALTER USER 'tidemark'@'%' REQUIRE SSL; ALTER USER 'tidemark'@'localhost' REQUIRE SSL"
 tls_conf() {   # CA: the instance over TCP with TLS verified against CA
   cat > "$T/tls.conf" <<CONF
@@ -68,7 +90,7 @@ out=$("$PROBE" "$T/tls.conf" it) || fail "the follower's connection over verifie
 case "$out" in "connected "*" gtids "[1-9]*) ;; *) fail "binlog not read over TLS: $out";; esac
 pass "TLS required by the account, certificate verified: $out"
 
-# (3) another CA: refused before any binlog is read
+# (4) another CA: refused before any binlog is read
 tls_conf "$C/otherca.pem"
 expect_fail 4 "connect to tidemark@127.0.0.1" "$PROBE" "$T/tls.conf" it
 pass "a certificate from another CA is refused (exit 4): $(tail -1 "$T/err")"
