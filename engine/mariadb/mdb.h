@@ -18,6 +18,7 @@
 #include "engine/common/err.h"
 
 typedef struct st_mysql MYSQL;
+typedef struct st_mysql_res MYSQL_RES;
 
 /* ---- connection (mdb_conn.c) ------------------------------------------- */
 
@@ -66,6 +67,10 @@ const char *mdb_conn_where(const MdbConn *c, char *buf, size_t cap);
 int mdb_err(MYSQL *m, Err *err, const char *what);
 /* Run sql, discarding any result. ERR_DB naming the statement's first words. */
 int mdb_exec(MYSQL *m, const char *sql, Err *err);
+/* Run sql and store its whole result in *out (the caller's:
+ * mysql_free_result). Errors name what, or the statement's first 100
+ * bytes when what is NULL; *out is NULL then. */
+int mdb_query(MYSQL *m, const char *sql, const char *what, MYSQL_RES **out, Err *err);
 /* Fetch the first column of the first row of sql as a malloc'd string
  * (NULL value or no row -> *out NULL). */
 int mdb_value(MYSQL *m, const char *sql, char **out, Err *err);

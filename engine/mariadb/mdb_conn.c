@@ -91,6 +91,21 @@ int mdb_exec(MYSQL *m, const char *sql, Err *err)
     return 0;
 }
 
+int mdb_query(MYSQL *m, const char *sql, const char *what, MYSQL_RES **out, Err *err)
+{
+    char w[120];
+
+    *out = NULL;
+    if (!what) {
+        snprintf(w, sizeof w, "%.100s", sql);
+        what = w;
+    }
+    if (mysql_real_query(m, sql, strlen(sql))) return mdb_err(m, err, what);
+    *out = mysql_store_result(m);
+    if (!*out) return mdb_err(m, err, what);
+    return 0;
+}
+
 int mdb_value(MYSQL *m, const char *sql, char **out, Err *err)
 {
     MYSQL_RES *res = NULL;

@@ -205,12 +205,6 @@ static bool byte_comparable(const char *t)
     return false;
 }
 
-static int query(MYSQL *m, const char *sql, MYSQL_RES **out, const char *what, Err *err)
-{
-    if (mysql_query(m, sql) || !(*out = mysql_store_result(m))) return mdb_err(m, err, what);
-    return 0;
-}
-
 /* def->uniq: the union of the columns of every UNIQUE index other than the
  * primary key, as positions in the row image (ORDINAL_POSITION - 1, the
  * order the columns were counted in). Anything unclear makes the table
@@ -231,7 +225,7 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, PitrNetTab
              "s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME WHERE "
              "s.TABLE_SCHEMA = '%s' AND s.TABLE_NAME = '%s' AND s.NON_UNIQUE = 0 AND s.INDEX_NAME <> 'PRIMARY' "
              "ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX", edb, etb);
-    if ((rc = query(m, sql, &res, what, err))) return rc;
+    if ((rc = mdb_query(m, sql, what, &res, err))) return rc;
     while ((row = mysql_fetch_row(res)) && !out->uniq_unknown) {
         char *end = NULL;
         unsigned long long pos = row[2] ? strtoull(row[2], &end, 10) : 0;
@@ -285,7 +279,7 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
 
     snprintf(sql, sizeof sql, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' "
              "AND TABLE_NAME = '%s'", edb, etb);
-    if ((rc = query(x->m, sql, &res, what, err))) goto out;
+    if ((rc = mdb_query(x->m, sql, what, &res, err))) goto out;
     if (!(row = mysql_fetch_row(res))) {
         rc = err_set(err, ERR_UNSUPPORTED, "table %s.%s of the range does not exist on the target after "
                      "the load", to, table);
@@ -297,7 +291,7 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
 
     snprintf(sql, sizeof sql, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS "
              "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' ORDER BY ORDINAL_POSITION", edb, etb);
-    if ((rc = query(x->m, sql, &res, what, err))) goto out;
+    if ((rc = mdb_query(x->m, sql, what, &res, err))) goto out;
     /* the PK's names first (below) would need a second pass; keep the
      * columns' names and types in order while counting */
     {
@@ -306,7 +300,7 @@ static int define(void *vctx, const char *db, const char *table, PitrNetTableDef
         snprintf(sql, sizeof sql, "SELECT COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE "
                  "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
                  edb, etb);
-        if ((rc = query(x->m, sql, &pk, what, err))) goto out;
+        if ((rc = mdb_query(x->m, sql, what, &pk, err))) goto out;
         while ((pr = mysql_fetch_row(pk))) {
             if (out->npk == PITR_NET_PK_MAX) {
                 fold = false;
