@@ -2,7 +2,7 @@
  * each transaction: GTID, commit time, tables with row counts per kind
  * (from Table_map + Write/Update/Delete_rows v1/v2), statement text (Query
  * events, Annotate_rows), so the operator can find the bad transaction.
- * Compressed events (log_bin_compress) are inflated first (pitr_uncompress.c)
+ * Compressed events (log_bin_compress) are inflated first (mdb_event_inflate)
  * and read like the plain ones.
  * Invariant: read-only; a part it cannot decode (an unknown column type or
  * compression algorithm) is reported as such, never guessed; a compressed
