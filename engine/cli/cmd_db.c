@@ -73,7 +73,7 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     const char *inst = NULL, *tags[MAX_LIST];
     size_t ntags = 0;
     SrcDumpOptions o = {0};
-    const SrcDbConn *conn = NULL;
+    const MdbConn *conn = NULL;
     InstBackupOptions bo;
     InstBackupResult res = {0};
     Inst *in = NULL;
@@ -201,8 +201,8 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     const char *inst = NULL, *snap = NULL, *pwfile = NULL;
     RstDbOptions o = {0};
     RstDbStats st = {0};
-    SrcDbConn conn;
-    SrcDbConn over = {0};
+    MdbConn conn;
+    MdbConn over = {0};
     InstTarget tgt;
     char hex[ID_HEX_LEN + 1];
     Inst *in = NULL;
@@ -280,7 +280,7 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     unsigned threads = 2;
     char hex[ID_HEX_LEN + 1];
-    const SrcDbConn *conn = NULL;
+    const MdbConn *conn = NULL;
     Inst *in = NULL;
     RstDbStats st = {0};
     Repo *r = NULL;

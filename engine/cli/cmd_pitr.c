@@ -22,13 +22,13 @@
 /* Target connection: the instance's own unless --host/--socket/--defaults-file
  * (inst_target_conn). */
 typedef struct TargetOpts {
-    SrcDbConn over;
+    MdbConn over;
     const char *pwfile;
     Inst *in;
 } TargetOpts;
 
 static int target_conn(CliCtx *ctx, const char *inst, TargetOpts *t, bool require_explicit,
-                       SrcDbConn *conn, Err *err)
+                       MdbConn *conn, Err *err)
 {
     InstTarget it = {.host = t->over.host, .socket = t->over.socket,
                      .defaults_file = t->over.defaults_file, .port = t->over.port,
@@ -185,7 +185,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
     RestorePrint pr;
     RstPitrRestoreHooks hooks = {&pr, on_plan_ready, on_target_checked, on_durability_decided, on_run_starting};
     TargetOpts tgt;
-    SrcDbConn conn;
+    MdbConn conn;
     Repo *r = NULL;
     bool plan_only = false;
     char zone[120] = "", tstr[100], spool[1024];
@@ -238,7 +238,7 @@ int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
         if ((rc = rst_pitr_time_parse(to, &q.time, zone, sizeof zone, err))) return rc;
     } else if (to_gtid || before) {
         q.kind = to_gtid ? RST_PITR_GTID : RST_PITR_BEFORE_GTID;
-        if ((rc = binlog_gtid_parse(to_gtid ? to_gtid : before, &q.gtid, err)))
+        if ((rc = mdb_gtid_parse(to_gtid ? to_gtid : before, &q.gtid, err)))
             return err_wrap(err, "%s", to_gtid ? "--to-gtid" : "--before-gtid");
     } else {
         q.kind = RST_PITR_SNAPSHOT;
@@ -396,7 +396,7 @@ int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     const char *inst = NULL, *from = NULL;
     TargetOpts tgt;
-    SrcDbConn conn;
+    MdbConn conn;
     RstPitrRunOptions ro;
     ChainOut o;
     Repo *r = NULL;

@@ -79,7 +79,7 @@ const char *inst_spool_dir(const Inst *in);
  * read from db_password_file is held by in. ERR_INVALID when none is
  * configured ("instance X: no database connection configured ..."), for a
  * bad db_port and for a missing or empty db_password_file. */
-int inst_db_conn(Inst *in, const SrcDbConn **out, Err *err);
+int inst_db_conn(Inst *in, const MdbConn **out, Err *err);
 
 /* load_threads of the instance (default 2). */
 int inst_load_threads(const Inst *in, unsigned *out, Err *err);
@@ -270,6 +270,6 @@ typedef struct InstTarget {
  * the secret reader and held by in. *out's strings are borrowed from in and
  * t. ERR_INVALID when require_explicit and no address is given, or when the
  * instance has no connection and none is given. */
-int inst_target_conn(Inst *in, const InstTarget *t, SrcDbConn *out, Err *err);
+int inst_target_conn(Inst *in, const InstTarget *t, MdbConn *out, Err *err);
 
 #endif

@@ -87,7 +87,7 @@ static int dump_options(Inst *in, const InstBackupOptions *o, SrcDumpOptions *d,
 
 int inst_backup(Inst *in, Repo *r, const InstBackupOptions *o, InstBackupResult *out, Err *err)
 {
-    const SrcDbConn *conn = NULL;
+    const MdbConn *conn = NULL;
     SrcDumpOptions d;
     char **dbs = NULL;
     json_t *manifest = NULL, *item = NULL, *px;

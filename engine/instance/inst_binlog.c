@@ -14,10 +14,10 @@
 /* FILE:POS, a GTID (d-s-n), "YYYY-MM-DD HH:MM:SS" (UTC) or @epoch. */
 static int locate(const BinlogCatalog *cat, const char *spec, bool is_to, size_t *out, Err *err)
 {
-    BinlogGtid g;
+    MdbGtid g;
     Err tmp;
     err_clear(&tmp);
-    if (binlog_gtid_parse(spec, &g, &tmp) == 0) return binlog_catalog_find_gtid(cat, &g, out, err);
+    if (mdb_gtid_parse(spec, &g, &tmp) == 0) return binlog_catalog_find_gtid(cat, &g, out, err);
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *e = strptime(spec, "%Y-%m-%d %H:%M:%S", &tm);

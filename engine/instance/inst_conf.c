@@ -207,11 +207,11 @@ static int db_password(Inst *in, const char **out, Err *err)
     return 0;
 }
 
-int inst_db_conn(Inst *in, const SrcDbConn **out, Err *err)
+int inst_db_conn(Inst *in, const MdbConn **out, Err *err)
 {
     const Conf *conf = in->conf;
     const char *name = in->name;
-    SrcDbConn *c = &in->db;
+    MdbConn *c = &in->db;
     uint64_t port = 0;
     int rc;
 
@@ -250,22 +250,17 @@ int inst_db_conn(Inst *in, const SrcDbConn **out, Err *err)
 
 int inst_follow_options(Inst *in, BinlogFollowOpts *o, Err *err)
 {
-    const char *name = in->name, *port;
+    const char *name = in->name;
+    const MdbConn *db = NULL;
     uint64_t u;
     int rc;
 
     memset(o, 0, sizeof *o);
     if ((rc = inst_need_name(in, err))) return rc;
     o->instance = name;
-    o->db.host = conf_get(in->conf, name, "db_host");
-    o->db.socket = conf_get(in->conf, name, "db_socket");
-    o->db.user = conf_get(in->conf, name, "db_user");
-    port = conf_get(in->conf, name, "db_port");
-    o->db.port = port ? (unsigned)strtoul(port, NULL, 10) : 0;
-    if ((rc = db_password(in, &o->db.password, err))) return rc;
-    if (!o->db.socket && !o->db.host)
-        return err_set(err, ERR_INVALID, "instance %s: no database connection configured (set "
-                       "db_socket or db_host)", name);
+    /* the dump's connection: socket/TCP, option file, TLS (one rule, mdb_connect) */
+    if ((rc = inst_db_conn(in, &db, err))) return rc;
+    o->db = *db;
     if ((rc = inst_uint(in, "binlog_server_id", 0, &u, err))) return rc;
     if (u == 0) {
         /* stable per instance, away from the small ids people hand out */

@@ -11,7 +11,7 @@ struct Inst {
     RepoOptions repo_opts;
     StoS3Options s3;         /* strings borrowed from conf */
     char spool[1024];
-    SrcDbConn db;            /* built by inst_db_conn */
+    MdbConn db;            /* built by inst_db_conn */
     bool db_ready;
     char *db_secret;         /* db_password_file's content (sodium_malloc'd) */
     char *target_secret;     /* --password-file's content (sodium_malloc'd) */

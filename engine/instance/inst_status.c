@@ -10,7 +10,7 @@
 
 #include "engine/instance/inst_int.h"
 
-static void gtid_list(const BinlogGtidSet *s, char *g, size_t cap)
+static void gtid_list(const MdbGtidSet *s, char *g, size_t cap)
 {
     size_t k = 0;
     for (size_t d = 0; d < s->n && k < cap; d++)
@@ -49,7 +49,7 @@ static void window(const BinlogCatalog *cat, InstBinlogStatus *st)
     w->to = b->last_time;
     snprintf(w->from_position, sizeof w->from_position, "%s", a->file);
     w->from_start = a->start;
-    binlog_gtid_set_format(&a->gtid_first, w->from_gtid, sizeof w->from_gtid);
+    mdb_gtid_set_format(&a->gtid_first, w->from_gtid, sizeof w->from_gtid);
     snprintf(w->to_position, sizeof w->to_position, "%s", b->file);
     w->to_end = b->end;
     gtid_list(&b->gtid_state, w->to_gtid, sizeof w->to_gtid);
@@ -85,7 +85,7 @@ int inst_binlog_status(Inst *in, Repo *r, InstBinlogStatus *out, Err *err)
     out->segments = binlog_catalog_count(cat);
     last = out->segments ? binlog_catalog_at(cat, out->segments - 1) : NULL;
     if (last) {
-        binlog_gtid_set_format(&last->gtid_state, out->last_gtid, sizeof out->last_gtid);
+        mdb_gtid_set_format(&last->gtid_state, out->last_gtid, sizeof out->last_gtid);
         out->last_time = last->last_time;
     }
     out->problem = alarm               ? alarm

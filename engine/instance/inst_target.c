@@ -7,9 +7,9 @@
 #include "engine/common/secret.h"
 #include "engine/instance/inst_int.h"
 
-int inst_target_conn(Inst *in, const InstTarget *t, SrcDbConn *out, Err *err)
+int inst_target_conn(Inst *in, const InstTarget *t, MdbConn *out, Err *err)
 {
-    const SrcDbConn *own = NULL;
+    const MdbConn *own = NULL;
     Err e2;
     bool have;
     int rc;

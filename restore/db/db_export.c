@@ -74,7 +74,7 @@ static int one_line(Ex *x, char *line, size_t len, Err *err)
             continue;
         }
         if (buf_append_str(&x->stmt, x->text[i] ? "_utf8mb4'" : "'", err) ||
-            src_sql_escape(&x->stmt, x->fields[i], x->lens[i], err) ||
+            mdb_escape(&x->stmt, x->fields[i], x->lens[i], err) ||
             buf_append_str(&x->stmt, "'", err))
             return err->code;
     }
@@ -125,7 +125,7 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
                 if (!rc) rc = out_str(out, "INSERT INTO ", err);
                 if (!rc) {
                     buf_reset(&x.head);
-                    rc = src_sql_ident(&x.head, table, err);
+                    rc = mdb_ident_quote(&x.head, table, err);
                 }
                 if (!rc) rc = out_write(out, x.head.data, x.head.len, err);
                 if (!rc) rc = out_str(out, " () VALUES ()", err);
@@ -146,13 +146,13 @@ static int export_rows(Repo *r, FILE *out, const char *table, const json_t *tinf
         goto out;
     }
     if ((rc = buf_append_str(&x.head, "INSERT INTO ", err)) ||
-        (rc = src_sql_ident(&x.head, table, err)) || (rc = buf_append_str(&x.head, " (", err)))
+        (rc = mdb_ident_quote(&x.head, table, err)) || (rc = buf_append_str(&x.head, " (", err)))
         goto out;
     json_array_foreach(cols, i, c) {
         x.text[i] = db_is_text_column(sinfo, json_string_value(c));
         x.idx[i] = src_dump_shape_has(sinfo, "index_columns", json_string_value(c));
         if ((i && (rc = buf_append_str(&x.head, ",", err))) ||
-            (rc = src_sql_ident(&x.head, json_string_value(c), err)))
+            (rc = mdb_ident_quote(&x.head, json_string_value(c), err)))
             goto out;
     }
     if ((rc = buf_append_str(&x.head, ") VALUES ", err))) goto out;
@@ -246,7 +246,7 @@ int rst_db_export_sql(Repo *r, const json_t *item, const char *target_db, FILE *
             if (p) opts = p;
         }
         buf_reset(&id);
-        rc = src_sql_ident(&id, tdb, err);
+        rc = mdb_ident_quote(&id, tdb, err);
         if (!rc && fprintf(out, "\n-- database %s\nCREATE DATABASE %s %s;\nUSE %s;\n",
                            (char *)id.data, (char *)id.data, opts, (char *)id.data) < 0)
             rc = err_sys(err, errno, "write SQL output");

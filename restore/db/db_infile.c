@@ -75,7 +75,7 @@ int db_infile_load(MYSQL *m, Repo *r, const json_t *part, const char *load_sql, 
             *err = f.err;
             rc = err_wrap(err, "read rows from the repository");
         } else {
-            rc = src_db_err(m, err, "LOAD DATA");
+            rc = mdb_err(m, err, "LOAD DATA");
         }
     } else if (f.next < f.ref.nchunks || f.off < f.blob.len) {
         rc = err_set(err, ERR_DB, "LOAD DATA ended before the end of the rows stream");

@@ -50,14 +50,14 @@ int db_apply_object(MYSQL *m, const json_t *obj, Err *err);
 /* Connect and set the load session up (time_zone, sql_mode, checks off;
  * sql_log_bin=0 unless write_binlog, when the account may: like myloader,
  * a restore is not replicated and not archived by the binlog follower). */
-int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err);
+int db_load_session(const MdbConn *c, bool write_binlog, MYSQL **out, Err *err);
 
 /* Run fn(m, i, ctx) for i in [0, ntasks) on n connections to c (each set
  * up by db_load_session, or by src_dump_session_setup for DB_SESS_VERIFY),
  * tasks handed out in order; the first error stops the rest and is returned. */
 typedef int (*DbTaskFn)(MYSQL *m, size_t i, void *ctx, Err *err);
 enum { DB_SESS_LOAD, DB_SESS_LOAD_BINLOG, DB_SESS_VERIFY };
-int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
+int db_parallel(const MdbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
                 Err *err);
 
 /* Sequences (db_sequence.c). The schema document's "sequences" (absent in
@@ -72,14 +72,14 @@ int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskF
  * nextval(`tdb`. (malloc'd; NULL out of memory). */
 int db_sequences_create(MYSQL *m, const json_t *schema, const char *tdb, Err *err);
 int db_sequence_insert_sql(const json_t *seq, const char *tdb, Buf *out, Err *err);
-int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *target,
+int db_sequences_verify(const json_t *item, json_t **schemas, const MdbConn *target,
                         const char *target_db, size_t *out_checked, size_t *out_bad, Err *err);
 char *db_sequence_retarget(const char *create, const char *src, const char *tdb);
 
 /* Verify with the schema documents already read (one per item database).
  * load_warnings (may be NULL): {"tdb\ttable": "the load's first warning"}:
  * such a table fails, its warning named, even where the hashes agree. */
-int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
+int db_verify_with(const json_t *item, json_t **schemas, const MdbConn *target,
                    const char *target_db, unsigned threads, const json_t *load_warnings,
                    RstDbStats *stats, Err *err);
 

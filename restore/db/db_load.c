@@ -58,8 +58,8 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
     bool any_text = false;
 
     if (buf_append_str(b, "LOAD DATA LOCAL INFILE 'tidemark-stream' INTO TABLE ", err) ||
-        src_sql_ident(b, t->tdb, err) || buf_append_str(b, ".", err) ||
-        src_sql_ident(b, t->table, err) ||
+        mdb_ident_quote(b, t->tdb, err) || buf_append_str(b, ".", err) ||
+        mdb_ident_quote(b, t->table, err) ||
         buf_append_str(b, " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
                           "LINES TERMINATED BY '\\n' (", err))
         return err->code;
@@ -71,7 +71,7 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
              * would be taken as the type's 16-byte binary form) */
             if (buf_printf(b, err, "@tm_c%zu", i)) return err->code;
             any_text = true;
-        } else if (src_sql_ident(b, json_string_value(c), err)) {
+        } else if (mdb_ident_quote(b, json_string_value(c), err)) {
             return err->code;
         }
     }
@@ -86,7 +86,7 @@ static int load_sql(const LTask *t, Buf *b, Err *err)
         bool idx = src_dump_shape_has(t->sinfo, "index_columns", json_string_value(c));
         if (!text && !idx) continue;
         if ((any_text && buf_append_str(b, ", ", err)) ||
-            src_sql_ident(b, json_string_value(c), err) ||
+            mdb_ident_quote(b, json_string_value(c), err) ||
             buf_printf(b, err, text ? " = CONVERT(@tm_c%zu USING utf8mb4)"
                                     : " = CAST(@tm_c%zu AS UNSIGNED)", i))
             return err->code;
@@ -102,12 +102,12 @@ static int alter(MYSQL *m, const char *tdb, const char *table, const char *what,
 
     buf_init(&b, 16u << 20);
     rc = buf_append_str(&b, "ALTER TABLE ", err);
-    if (!rc) rc = src_sql_ident(&b, tdb, err);
+    if (!rc) rc = mdb_ident_quote(&b, tdb, err);
     if (!rc) rc = buf_append_str(&b, ".", err);
-    if (!rc) rc = src_sql_ident(&b, table, err);
+    if (!rc) rc = mdb_ident_quote(&b, table, err);
     if (!rc) rc = buf_append_str(&b, " ", err);
     if (!rc) rc = buf_append_str(&b, what, err);
-    if (!rc && mysql_real_query(m, (char *)b.data, b.len)) rc = src_db_err(m, err, "ALTER TABLE");
+    if (!rc && mysql_real_query(m, (char *)b.data, b.len)) rc = mdb_err(m, err, "ALTER TABLE");
     buf_free(&b);
     return rc;
 }
@@ -125,13 +125,13 @@ static int insert_default_rows(MYSQL *m, const char *tdb, const char *table, uin
         uint64_t n = rows < 1000 ? rows : 1000;
         buf_reset(&b);
         rc = buf_append_str(&b, "INSERT INTO ", err);
-        if (!rc) rc = src_sql_ident(&b, tdb, err);
+        if (!rc) rc = mdb_ident_quote(&b, tdb, err);
         if (!rc) rc = buf_append_str(&b, ".", err);
-        if (!rc) rc = src_sql_ident(&b, table, err);
+        if (!rc) rc = mdb_ident_quote(&b, table, err);
         if (!rc) rc = buf_append_str(&b, " () VALUES ()", err);
         for (uint64_t k = 1; !rc && k < n; k++) rc = buf_append_str(&b, ",()", err);
         if (!rc && mysql_real_query(m, (char *)b.data, b.len))
-            rc = src_db_err(m, err, "insert rows of defaults");
+            rc = mdb_err(m, err, "insert rows of defaults");
         rows -= n;
     }
     buf_free(&b);
@@ -152,7 +152,7 @@ static int load_warnings(MYSQL *m, LTask *t, pthread_mutex_t *mu, Err *err)
 
     if (total == 0) return 0;
     if (mysql_query(m, "SHOW WARNINGS") || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, "read the load's warnings");
+        return mdb_err(m, err, "read the load's warnings");
     while ((row = mysql_fetch_row(res))) {
         const char *code = row[1] ? row[1] : "", *msg = row[2] ? row[2] : "";
         const char *q = strstr(msg, "for column '");
@@ -194,7 +194,7 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
         bool history = json_object_get(t->sinfo, "history") != NULL;
         if ((rc = db_history_loadable(t->sinfo, err))) goto out;
         if ((rc = load_sql(t, &sql, err))) goto out;
-        if (history && (rc = src_db_exec(m, "SET SESSION system_versioning_insert_history = 1",
+        if (history && (rc = mdb_exec(m, "SET SESSION system_versioning_insert_history = 1",
                                          err))) {
             if (err->code == ERR_DB) err->code = ERR_VERSION;
             err_wrap(err, "the table keeps its row history (WITH SYSTEM VERSIONING) and the "
@@ -205,7 +205,7 @@ static int load_task(MYSQL *m, size_t i, void *vctx, Err *err)
         rc = db_infile_load(m, ctx->r, part, (char *)sql.data, ctx->prog, err);
         unsigned eno = rc ? mysql_errno(m) : 0;
         if (!rc) rc = load_warnings(m, t, &ctx->mu, err);
-        if (history) src_db_exec(m, "SET SESSION system_versioning_insert_history = 0", &(Err){0});
+        if (history) mdb_exec(m, "SET SESSION system_versioning_insert_history = 0", &(Err){0});
         if (rc) {
             /* 1290: secure_timestamp forbids it; 1227: a privilege is missing;
              * 1906: the row start/end values were not taken */
@@ -248,7 +248,7 @@ static int by_bytes_desc(const void *a, const void *b)
 
 static int exec_buf(MYSQL *m, Buf *b, Err *err)
 {
-    return src_db_exec(m, (char *)b->data, err);
+    return mdb_exec(m, (char *)b->data, err);
 }
 
 /* Refuse a non-empty target unless drop; create it with the source's
@@ -273,7 +273,7 @@ static int prepare_db(MYSQL *m, const json_t *schema, const char *src, const cha
                          "COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '%s')",
                          esc, esc, esc, esc)))
         goto out;
-    if ((rc = src_db_value(m, (char *)sql.data, &cnt, err))) goto out;
+    if ((rc = mdb_value(m, (char *)sql.data, &cnt, err))) goto out;
     unsigned long long v = cnt ? strtoull(cnt, NULL, 10) : 0;
     bool exists = v >= 1000000000ull;
     unsigned long long objects = v % 1000000000ull;
@@ -296,20 +296,20 @@ static int prepare_db(MYSQL *m, const json_t *schema, const char *src, const cha
     buf_reset(&sql);
     if (exists && objects > 0) {
         if ((rc = buf_append_str(&sql, "DROP DATABASE ", err)) ||
-            (rc = src_sql_ident(&sql, tdb, err)) || (rc = exec_buf(m, &sql, err)))
+            (rc = mdb_ident_quote(&sql, tdb, err)) || (rc = exec_buf(m, &sql, err)))
             goto out;
         exists = false;
         buf_reset(&sql);
     }
     if ((rc = buf_append_str(&sql, exists ? "ALTER DATABASE " : "CREATE DATABASE ", err)) ||
-        (rc = src_sql_ident(&sql, tdb, err)) || (rc = buf_append_str(&sql, " ", err)) ||
+        (rc = mdb_ident_quote(&sql, tdb, err)) || (rc = buf_append_str(&sql, " ", err)) ||
         (rc = buf_append_str(&sql, opts, err)))
         goto out;
     if (exists && !*opts) goto use;
     if ((rc = exec_buf(m, &sql, err))) goto out;
 use:
     buf_reset(&sql);
-    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = src_sql_ident(&sql, tdb, err)) ||
+    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = mdb_ident_quote(&sql, tdb, err)) ||
         (rc = exec_buf(m, &sql, err)))
         goto out;
 out:
@@ -376,10 +376,10 @@ static int apply_grants(Repo *r, MYSQL *m, const json_t *ref, Err *err)
             Buf q;
             buf_init(&q, 1 << 20);
             rc = buf_printf(&q, err, "CREATE USER IF NOT EXISTS %s", p + 12);
-            if (!rc) rc = src_db_exec(m, (char *)q.data, err);
+            if (!rc) rc = mdb_exec(m, (char *)q.data, err);
             buf_free(&q);
             if (rc) goto out;
-        } else if (*p && (rc = src_db_exec(m, p, err))) {
+        } else if (*p && (rc = mdb_exec(m, p, err))) {
             goto out;
         }
     }
@@ -390,7 +390,7 @@ out:
     return rc;
 }
 
-int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstDbOptions *opt,
+int rst_db_load(Repo *r, const json_t *item, const MdbConn *target, const RstDbOptions *opt,
                 RstDbStats *stats, Err *err)
 {
     const json_t *dbs = json_object_get(item, "databases");
@@ -477,7 +477,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
             if (!rc && mysql_real_query(m, cr2, strlen(cr2))) {
                 char what[600];
                 snprintf(what, sizeof what, "create table %s.%s", tdb, tn);
-                rc = src_db_err(m, err, what);
+                rc = mdb_err(m, err, what);
             }
             free(cr2);
             if (rc) goto out;
@@ -537,7 +537,7 @@ int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstD
         Buf use;
         buf_init(&use, 4096);
         rc = buf_append_str(&use, "USE ", err);
-        if (!rc) rc = src_sql_ident(&use, tdb, err);
+        if (!rc) rc = mdb_ident_quote(&use, tdb, err);
         if (!rc) rc = exec_buf(m, &use, err);
         buf_free(&use);
         if (rc) goto out;
@@ -587,6 +587,6 @@ out:
     free(ctx.parts);
     for (size_t d = 0; schemas && d < ndb; d++) json_decref(schemas[d]);
     free(schemas);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }

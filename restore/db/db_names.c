@@ -58,12 +58,12 @@ static int server_lower(MYSQL *m, const NameSet *s, char ***out, Err *err)
     if (!low) return err_set(err, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->n && !rc; i++) {
         rc = buf_printf(&sql, err, "%sSELECT %zu, LOWER(CONVERT(_binary'", i ? " UNION ALL " : "", i);
-        if (!rc) rc = src_sql_escape(&sql, s->names[i], strlen(s->names[i]), err);
+        if (!rc) rc = mdb_escape(&sql, s->names[i], strlen(s->names[i]), err);
         if (!rc) rc = buf_append_str(&sql, "' USING utf8mb4))", err);
     }
     if (rc) goto out;
     if (mysql_real_query(m, (char *)sql.data, sql.len) || !(res = mysql_store_result(m))) {
-        rc = src_db_err(m, err, "target server: fold names to lower case");
+        rc = mdb_err(m, err, "target server: fold names to lower case");
         goto out;
     }
     while ((row = mysql_fetch_row(res))) {
@@ -123,7 +123,7 @@ int rst_db_names_check(MYSQL *m, const json_t *item, json_t *const *schemas,
     size_t i, k;
     int lctn, rc;
 
-    if ((rc = src_db_value(m, "SELECT @@lower_case_table_names", &v, err)))
+    if ((rc = mdb_value(m, "SELECT @@lower_case_table_names", &v, err)))
         return err_wrap(err, "target server");
     lctn = v ? atoi(v) : 0;
     free(v);

@@ -8,7 +8,7 @@
 #include "restore/db/db_int.h"
 
 typedef struct Pool {
-    const SrcDbConn *c;
+    const MdbConn *c;
     int mode;
     size_t ntasks;
     DbTaskFn fn;
@@ -37,7 +37,7 @@ static void *pool_run(void *arg)
 
     err_clear(&e);
     if (p->mode == DB_SESS_VERIFY) {
-        if (src_db_connect(p->c, &m, &e) || src_dump_session_setup(m, &e)) {
+        if (mdb_connect(p->c, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, &e) || src_dump_session_setup(m, &e)) {
             pool_fail(p, &e);
             goto out;
         }
@@ -60,11 +60,11 @@ static void *pool_run(void *arg)
         }
     }
 out:
-    src_db_close(m);
+    mdb_close(m);
     return NULL;
 }
 
-int db_parallel(const SrcDbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
+int db_parallel(const MdbConn *c, unsigned n, int mode, size_t ntasks, DbTaskFn fn, void *ctx,
                 Err *err)
 {
     Pool p;

@@ -160,48 +160,48 @@ int db_apply_object(MYSQL *m, const json_t *obj, Err *err)
     if (!create) return err_set(err, ERR_CORRUPT, "object %s has no definition", name ? name : "?");
     if (mode && !strchr(mode, '\'')) {
         snprintf(sql, sizeof sql, "SET SESSION sql_mode = '%s'", mode);
-        if ((rc = src_db_exec(m, sql, err))) goto out;
+        if ((rc = mdb_exec(m, sql, err))) goto out;
     }
     if (csc && coll && !strchr(csc, '\'') && !strchr(coll, '\'')) {
         snprintf(sql, sizeof sql, "SET NAMES '%s' COLLATE '%s'", csc, coll);
-        if ((rc = src_db_exec(m, sql, err))) goto out;
+        if ((rc = mdb_exec(m, sql, err))) goto out;
     }
     if (tz && !strchr(tz, '\'')) {
         snprintf(sql, sizeof sql, "SET time_zone = '%s'", tz);
-        if ((rc = src_db_exec(m, sql, err))) goto out;
+        if ((rc = mdb_exec(m, sql, err))) goto out;
     }
     if (mysql_real_query(m, create, n)) {
         char what[300];
         snprintf(what, sizeof what, "create %s", name ? name : "object");
-        rc = src_db_err(m, err, what);
+        rc = mdb_err(m, err, what);
     }
     /* back to the load session's settings */
-    src_db_exec(m, "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO'",
+    mdb_exec(m, "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO'",
                 &(Err){0});
 out:
     free(create);
     return rc;
 }
 
-int db_load_session(const SrcDbConn *c, bool write_binlog, MYSQL **out, Err *err)
+int db_load_session(const MdbConn *c, bool write_binlog, MYSQL **out, Err *err)
 {
-    int rc = src_db_connect(c, out, err);
+    int rc = mdb_connect(c, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, out, err);
     if (rc) return rc;
-    rc = src_db_exec(*out,
+    rc = mdb_exec(*out,
                      "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO', "
                      "foreign_key_checks = 0, unique_checks = 0, check_constraint_checks = 0, "
                      "max_error_count = 65535, "
                      "SESSION net_read_timeout = 3600, SESSION net_write_timeout = 3600",
                      err);
     if (rc) {
-        src_db_close(*out);
+        mdb_close(*out);
         *out = NULL;
         return err_wrap(err, "set up load session");
     }
     if (!write_binlog) {
         Err e2;
         /* without SUPER/BINLOG ADMIN the load is simply binlogged */
-        src_db_exec(*out, "SET SESSION sql_log_bin = 0", &e2);
+        mdb_exec(*out, "SET SESSION sql_log_bin = 0", &e2);
     }
     return 0;
 }

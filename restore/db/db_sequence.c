@@ -33,8 +33,8 @@ int db_sequence_insert_sql(const json_t *seq, const char *tdb, Buf *out, Err *er
 
     if (!name) return err_set(err, ERR_CORRUPT, "a sequence without a name in the schema document");
     if (buf_append_str(out, "INSERT INTO ", err)) return err->code;
-    if (tdb && (src_sql_ident(out, tdb, err) || buf_append_str(out, ".", err))) return err->code;
-    if (src_sql_ident(out, name, err) || buf_append_str(out, " VALUES (", err)) return err->code;
+    if (tdb && (mdb_ident_quote(out, tdb, err) || buf_append_str(out, ".", err))) return err->code;
+    if (mdb_ident_quote(out, name, err) || buf_append_str(out, " VALUES (", err)) return err->code;
     for (size_t i = 0; i < NSEQ_COLS; i++) {
         const char *v = json_string_value(json_object_get(st, seq_cols[i]));
         if (!is_number(v))
@@ -59,7 +59,7 @@ int db_sequences_create(MYSQL *m, const json_t *schema, const char *tdb, Err *er
         if ((rc = db_apply_object(m, o, err))) goto fail;
         if ((rc = db_sequence_insert_sql(o, tdb, &sql, err))) goto fail;
         if (mysql_real_query(m, (char *)sql.data, sql.len)) {
-            rc = src_db_err(m, err, "set its state");
+            rc = mdb_err(m, err, "set its state");
             goto fail;
         }
         continue;
@@ -89,9 +89,9 @@ static int verify_one(MYSQL *m, const json_t *seq, const char *tdb, bool *differ
     for (size_t i = 0; !rc && i < NSEQ_COLS; i++)
         rc = buf_printf(&sql, err, "%s%s", i ? ", " : "", seq_cols[i]);
     if (!rc) rc = buf_append_str(&sql, " FROM ", err);
-    if (!rc) rc = src_sql_ident(&sql, tdb, err);
+    if (!rc) rc = mdb_ident_quote(&sql, tdb, err);
     if (!rc) rc = buf_append_str(&sql, ".", err);
-    if (!rc) rc = src_sql_ident(&sql, name ? name : "", err);
+    if (!rc) rc = mdb_ident_quote(&sql, name ? name : "", err);
     if (rc) goto out;
     if (mysql_real_query(m, (char *)sql.data, sql.len) || !(res = mysql_store_result(m))) {
         if (mysql_errno(m) == 1146) {   /* ER_NO_SUCH_TABLE: the sequence is missing */
@@ -104,7 +104,7 @@ static int verify_one(MYSQL *m, const json_t *seq, const char *tdb, bool *differ
             snprintf(what, cap, "%s.%s (not a sequence)", tdb, name);
             goto out;
         }
-        rc = src_db_err(m, err, "read the sequence's state");
+        rc = mdb_err(m, err, "read the sequence's state");
         goto out;
     }
     row = mysql_fetch_row(res);
@@ -124,7 +124,7 @@ out:
     return rc;
 }
 
-int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *target,
+int db_sequences_verify(const json_t *item, json_t **schemas, const MdbConn *target,
                         const char *target_db, size_t *out_checked, size_t *out_bad, Err *err)
 {
     const json_t *dbs = json_object_get(item, "databases");
@@ -141,7 +141,7 @@ int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *t
         json_t *o;
         json_array_foreach(json_object_get(schemas[d], "sequences"), i, o) {
             bool differs = false;
-            if (!m && (rc = src_db_connect(target, &m, err))) goto out;
+            if (!m && (rc = mdb_connect(target, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) goto out;
             if ((rc = verify_one(m, o, tdb, &differs, one, sizeof one, err))) goto out;
             checked++;
             if (!differs) continue;
@@ -159,7 +159,7 @@ int db_sequences_verify(const json_t *item, json_t **schemas, const SrcDbConn *t
         rc = err_set(err, ERR_VERIFY, "verification failed: %zu of %zu sequences differ: %s%s",
                      bad, checked, list, bad > shown ? ", ..." : "");
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
@@ -176,9 +176,9 @@ char *db_sequence_retarget(const char *create, const char *src, const char *tdb)
     err_clear(&e);
     /* SHOW CREATE TABLE writes a DEFAULT NEXTVAL's sequence qualified with
      * its database: nextval(`src`.`seq`) */
-    if (buf_append_str(&from, "nextval(", &e) || src_sql_ident(&from, src, &e) ||
+    if (buf_append_str(&from, "nextval(", &e) || mdb_ident_quote(&from, src, &e) ||
         buf_append_str(&from, ".", &e) || buf_append_str(&to, "nextval(", &e) ||
-        src_sql_ident(&to, tdb, &e) || buf_append_str(&to, ".", &e))
+        mdb_ident_quote(&to, tdb, &e) || buf_append_str(&to, ".", &e))
         goto out;
     while ((hit = strstr(p, (char *)from.data))) {
         if (buf_append(&out, p, (size_t)(hit - p), &e) || buf_append(&out, to.data, to.len, &e))

@@ -49,7 +49,7 @@ static int has_float(MYSQL *m, VTask *t, Err *err)
                          "'%s' AND TABLE_NAME = '%s' AND DATA_TYPE = 'float'",
                          a, b)))
         goto out;
-    if ((rc = src_db_value(m, (char *)sql.data, &v, err))) goto out;
+    if ((rc = mdb_value(m, (char *)sql.data, &v, err))) goto out;
     t->has_float = v && strcmp(v, "0") != 0;
 out:
     free(v);
@@ -91,7 +91,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int db_verify_with(const json_t *item, json_t **schemas, const SrcDbConn *target,
+int db_verify_with(const json_t *item, json_t **schemas, const MdbConn *target,
                    const char *target_db, unsigned threads, const json_t *load_warnings,
                    RstDbStats *stats, Err *err)
 {
@@ -196,7 +196,7 @@ out:
     return rc;
 }
 
-int rst_db_verify(Repo *r, const json_t *item, const SrcDbConn *target, const char *target_db,
+int rst_db_verify(Repo *r, const json_t *item, const MdbConn *target, const char *target_db,
                   unsigned threads, RstDbStats *stats, Err *err)
 {
     const json_t *dbs = json_object_get(item, "databases");

@@ -63,12 +63,12 @@ const char *rst_db_item_comparison_id(const json_t *item);
 /* Load the item's databases into the server at target. On ERR_VERIFY the
  * data is loaded but differs (err names the tables); other errors leave a
  * partly loaded target database. stats may be NULL. */
-int rst_db_load(Repo *r, const json_t *item, const SrcDbConn *target, const RstDbOptions *opt,
+int rst_db_load(Repo *r, const json_t *item, const MdbConn *target, const RstDbOptions *opt,
                 RstDbStats *stats, Err *err);
 
 /* Verify only: compare the item's hashes with the server's tables
  * (database names mapped through target_db as in rst_db_load). */
-int rst_db_verify(Repo *r, const json_t *item, const SrcDbConn *target, const char *target_db,
+int rst_db_verify(Repo *r, const json_t *item, const MdbConn *target, const char *target_db,
                   unsigned threads, RstDbStats *stats, Err *err);
 
 /* Write the item as plain SQL that the stock `mariadb` client loads

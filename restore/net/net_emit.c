@@ -26,32 +26,14 @@ typedef struct Batch {
     uint64_t table_id;
 } Batch;
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
-}
-
-static void put48(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put16(p + 4, (uint32_t)(v >> 32));
-}
-
 static void header(const RstNet *n, uint8_t *h, uint8_t type)
 {
-    put32(h, n->timestamp);
+    mdb_put_le32(h, n->timestamp);
     h[4] = type;
-    put32(h + 5, n->server_id);
-    put32(h + 9, 0);            /* length, set when the event is closed */
-    put32(h + 13, 0);
-    put16(h + 17, 0);
+    mdb_put_le32(h + 5, n->server_id);
+    mdb_put_le32(h + 9, 0);            /* length, set when the event is closed */
+    mdb_put_le32(h + 13, 0);
+    mdb_put_le16(h + 17, 0);
 }
 
 /* Set the length of the event at off (ending at the buffer's end, without
@@ -60,10 +42,10 @@ static int event_close(Batch *bt, size_t off, Err *err)
 {
     size_t len = bt->b.len - off + (bt->n->fdesc_crc ? 4 : 0);
     if (len > UINT32_MAX) return err_set(err, ERR_NOMEM, "an event of %zu bytes", len);
-    put32(bt->b.data + off + 9, (uint32_t)len);
+    mdb_put_le32(bt->b.data + off + 9, (uint32_t)len);
     if (!bt->n->fdesc_crc) return 0;
     uint8_t c[4];
-    put32(c, (uint32_t)crc32(0L, bt->b.data + off, (uInt)(len - 4)));
+    mdb_put_le32(c, (uint32_t)crc32(0L, bt->b.data + off, (uInt)(len - 4)));
     return buf_append(&bt->b, c, 4, err);
 }
 
@@ -71,15 +53,15 @@ static int event_close(Batch *bt, size_t off, Err *err)
 static int table_map(Batch *bt, Err *err)
 {
     const NetTable *t = bt->t;
-    const PitrCols *c = t->cols;
+    const MdbCols *c = t->cols;
     const char *db = t->info.def.target_db[0] ? t->info.def.target_db : t->info.db;
     size_t dl = strlen(db), off = bt->b.len;
-    uint8_t h[PITR_HDR + 8];
+    uint8_t h[MDB_HDR_LEN + 8];
     int rc;
 
-    header(bt->n, h, PITR_EV_TABLE_MAP);
-    memcpy(h + PITR_HDR, t->tmap + PITR_HDR, 8);
-    put48(h + PITR_HDR, bt->table_id);
+    header(bt->n, h, MDB_EV_TABLE_MAP);
+    memcpy(h + MDB_HDR_LEN, t->tmap + MDB_HDR_LEN, 8);
+    mdb_put_le48(h + MDB_HDR_LEN, bt->table_id);
     uint8_t l = (uint8_t)dl, z = 0, tl = (uint8_t)c->table_len;
     if ((rc = buf_append(&bt->b, h, sizeof h, err)) || (rc = buf_append(&bt->b, &l, 1, err)) ||
         (rc = buf_append(&bt->b, db, dl, err)) || (rc = buf_append(&bt->b, &z, 1, err)) ||
@@ -100,9 +82,9 @@ static int batch_flush(Batch *bt, Err *err)
         bt->open = false;
     }
     uint8_t *ev = bt->b.data + bt->last;
-    size_t len = pitr_get32(ev + 9);
-    put16(ev + PITR_HDR + 6, pitr_get16(ev + PITR_HDR + 6) | NET_STMT_END_F);
-    if (bt->n->fdesc_crc) put32(ev + len - 4, (uint32_t)crc32(0L, ev, (uInt)(len - 4)));
+    size_t len = mdb_le32(ev + 9);
+    mdb_put_le16(ev + MDB_HDR_LEN + 6, (uint16_t)(mdb_le16(ev + MDB_HDR_LEN + 6) | NET_STMT_END_F));
+    if (bt->n->fdesc_crc) mdb_put_le32(ev + len - 4, (uint32_t)crc32(0L, ev, (uInt)(len - 4)));
     rc = bt->fn(bt->ctx, bt->b.data, bt->b.len, bt->rows, err);
     buf_reset(&bt->b);
     bt->last = 0;
@@ -134,16 +116,16 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, cons
     if (bt->open && (rc = batch_room(bt, len + len2, err))) return rc;
     if (!bt->last && (rc = table_map(bt, err))) return rc;
     if (!bt->open) {
-        uint8_t h[PITR_HDR + 8 + 9], bm[PITR_COLS_MAX / 8];
-        size_t hl = PITR_HDR + 8, bl = (size_t)(ncols + 7) / 8;
+        uint8_t h[MDB_HDR_LEN + 8 + 9], bm[MDB_COLS_MAX / 8];
+        size_t hl = MDB_HDR_LEN + 8, bl = (size_t)(ncols + 7) / 8;
         header(bt->n, h, type);
-        put48(h + PITR_HDR, bt->table_id);
-        put16(h + PITR_HDR + 6, NET_NO_FK_F);
+        mdb_put_le48(h + MDB_HDR_LEN, bt->table_id);
+        mdb_put_le16(h + MDB_HDR_LEN + 6, NET_NO_FK_F);
         if (ncols < 251) {
             h[hl++] = (uint8_t)ncols;
         } else {
             h[hl++] = 252;
-            put16(h + hl, (uint32_t)ncols);
+            mdb_put_le16(h + hl, (uint16_t)ncols);
             hl += 2;
         }
         memset(bm, 0, bl);
@@ -151,7 +133,7 @@ static int add_row(Batch *bt, uint8_t type, const uint8_t *img, size_t len, cons
         bt->last = bt->b.len;
         bt->open = true;
         if ((rc = buf_append(&bt->b, h, hl, err)) || (rc = buf_append(&bt->b, bm, bl, err))) return rc;
-        if (type == PITR_EV_UPDATE_V1 && (rc = buf_append(&bt->b, bm, bl, err))) return rc;
+        if (type == MDB_EV_UPDATE_V1 && (rc = buf_append(&bt->b, bm, bl, err))) return rc;
     }
     if ((rc = buf_append(&bt->b, img, len, err))) return rc;
     if (img2 && (rc = buf_append(&bt->b, img2, len2, err))) return rc;
@@ -177,20 +159,20 @@ static int emit_prepare(Batch *bt, Err *err)
     Buf a, b;
     int rc = 0;
 
-    buf_init(&a, PITR_UNCOMPRESS_MAX);
-    buf_init(&b, PITR_UNCOMPRESS_MAX);
+    buf_init(&a, MDB_INFLATE_MAX);
+    buf_init(&b, MDB_INFLATE_MAX);
     for (size_t i = 0; i < t->norder && !rc; i++) {
         const NetEntry *e = &n->ents[t->order[i]];
         if (e->kind != NET_K_DELETE && e->kind != NET_K_DW) continue;
         if (!(rc = image_read(n, e->start_off, e->start_len, &a, err)))
-            rc = add_row(bt, PITR_EV_DELETE_V1, a.data, e->start_len, NULL, 0, err);
+            rc = add_row(bt, MDB_EV_DELETE_V1, a.data, e->start_len, NULL, 0, err);
     }
     for (size_t i = 0; i < t->norder && !rc; i++) {
         const NetEntry *e = &n->ents[t->order[i]];
         if (e->kind != NET_K_UPDATE) continue;
         if (!(rc = image_read(n, e->start_off, e->start_len, &a, err)) &&
             !(rc = image_read(n, e->end_off, e->end_len, &b, err)))
-            rc = add_row(bt, PITR_EV_UPDATE_V1, a.data, e->start_len, b.data, e->end_len, err);
+            rc = add_row(bt, MDB_EV_UPDATE_V1, a.data, e->start_len, b.data, e->end_len, err);
     }
     if (!rc) rc = batch_flush(bt, err);
     buf_free(&a);
@@ -207,11 +189,11 @@ static int emit_write(Batch *bt, size_t lo, size_t hi, Err *err)
     Buf a;
     int rc = 0;
 
-    buf_init(&a, PITR_UNCOMPRESS_MAX);
+    buf_init(&a, MDB_INFLATE_MAX);
     for (size_t i = lo; i < hi && !rc; i++) {
         const NetEntry *e = &n->ents[t->wlist[i]];
         if (!(rc = image_read(n, e->end_off, e->end_len, &a, err)))
-            rc = add_row(bt, PITR_EV_WRITE_V1, a.data, e->end_len, NULL, 0, err);
+            rc = add_row(bt, MDB_EV_WRITE_V1, a.data, e->end_len, NULL, 0, err);
     }
     if (!rc) rc = batch_flush(bt, err);
     buf_free(&a);
@@ -234,9 +216,10 @@ static int emit_ordered(Batch *bt, Err *err)
         if ((rc = net_pread(n, x->off, bt->b.data + off, x->len, err))) break;
         bt->b.len += x->len;
         uint8_t *ev = bt->b.data + off;
-        put48(ev + PITR_HDR, bt->table_id);
-        put16(ev + PITR_HDR + 6, (pitr_get16(ev + PITR_HDR + 6) & ~NET_STMT_END_F) | NET_NO_FK_F);
-        put32(ev + 13, 0);
+        mdb_put_le48(ev + MDB_HDR_LEN, bt->table_id);
+        mdb_put_le16(ev + MDB_HDR_LEN + 6,
+                     (uint16_t)((mdb_le16(ev + MDB_HDR_LEN + 6) & ~NET_STMT_END_F) | NET_NO_FK_F));
+        mdb_put_le32(ev + 13, 0);
         bt->last = off;
         if ((rc = event_close(bt, off, err))) break;
         bt->rows += x->rows;
@@ -267,7 +250,7 @@ int rst_net_emit_phase(RstNet *n, size_t table, RstNetPhase phase, unsigned shar
     /* the prepare phase is not split: shard 0 emits it all */
     if (phase == RST_NET_PHASE_PREPARE && shard) return 0;
     if (phase == RST_NET_PHASE_WRITE && !bt.t->info.def.fold) return 0;
-    buf_init(&bt.b, (size_t)2 * PITR_UNCOMPRESS_MAX);
+    buf_init(&bt.b, (size_t)2 * MDB_INFLATE_MAX);
     if (!bt.t->info.def.fold) {
         rc = emit_ordered(&bt, err);
     } else if (phase == RST_NET_PHASE_PREPARE) {

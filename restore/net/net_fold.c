@@ -174,7 +174,7 @@ static int entry_get(RstNet *n, NetTable *t, uint32_t ti, NetEntry **out, bool *
 
 /* Key of an image whose columns are in f: table index, then each primary
  * key column's length (4 bytes) and bytes. */
-static int key_build(RstNet *n, const NetTable *t, uint32_t ti, const uint8_t *img, const PitrField *f,
+static int key_build(RstNet *n, const NetTable *t, uint32_t ti, const uint8_t *img, const MdbField *f,
                      Err *err)
 {
     uint8_t b4[4];
@@ -183,8 +183,8 @@ static int key_build(RstNet *n, const NetTable *t, uint32_t ti, const uint8_t *i
     memcpy(b4, &ti, 4);
     if ((rc = buf_append(&n->key, b4, 4, err))) return rc;
     for (uint32_t i = 0; i < t->info.def.npk; i++) {
-        const PitrField *x = &f[t->info.def.pk[i]];
-        if (x->len == PITR_FIELD_NONE)
+        const MdbField *x = &f[t->info.def.pk[i]];
+        if (x->len == MDB_FIELD_NONE)
             return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: primary key column %" PRIu32 " is NULL "
                            "in a row image", t->info.db, t->info.table, t->info.def.pk[i]);
         memcpy(b4, &x->len, 4);
@@ -195,11 +195,11 @@ static int key_build(RstNet *n, const NetTable *t, uint32_t ti, const uint8_t *i
 }
 
 /* The AUTO_INCREMENT column's value in a written image. */
-static void autoinc_note(NetTable *t, const uint8_t *img, const PitrField *f)
+static void autoinc_note(NetTable *t, const uint8_t *img, const MdbField *f)
 {
     const RstNetTableDef *d = &t->info.def;
     if (d->autoinc < 0) return;
-    const PitrField *x = &f[d->autoinc];
+    const MdbField *x = &f[d->autoinc];
     uint32_t l = x->len;
     if (l != 1 && l != 2 && l != 3 && l != 4 && l != 8) return;
     uint64_t v = 0;
@@ -222,7 +222,7 @@ static int image_put(RstNet *n, const uint8_t *img, size_t len, uint64_t *off, u
 }
 
 static int fold_before(RstNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
-                       const PitrField *f, Err *err)
+                       const MdbField *f, Err *err)
 {
     NetEntry *e;
     bool fresh;
@@ -235,7 +235,7 @@ static int fold_before(RstNet *n, NetTable *t, uint32_t ti, const uint8_t *img, 
 }
 
 static int fold_after(RstNet *n, NetTable *t, uint32_t ti, const uint8_t *img, size_t len,
-                      const PitrField *f, Err *err)
+                      const MdbField *f, Err *err)
 {
     NetEntry *e;
     bool fresh;
@@ -273,27 +273,27 @@ static int on_rows(RstNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *
 {
     const uint8_t *p, *e = ev + end, *bm1, *bm2 = NULL;
     uint64_t ncols, np1, np2 = 0, rows = 0;
-    bool v2 = type >= PITR_EV_WRITE_V2, upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
-    bool del = type == PITR_EV_DELETE_V1 || type == PITR_EV_DELETE_V2;
+    bool v2 = type >= MDB_EV_WRITE_V2, upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
+    bool del = type == MDB_EV_DELETE_V1 || type == MDB_EV_DELETE_V2;
     int rc, w;
 
-    if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short rows event (%zu bytes)", end);
-    NetTable *t = net_table_by_id(n, pitr_get48(ev + PITR_HDR));
+    if (end < MDB_HDR_LEN + 8) return err_set(err, ERR_CORRUPT, "short rows event (%zu bytes)", end);
+    NetTable *t = net_table_by_id(n, mdb_le48(ev + MDB_HDR_LEN));
     if (!t) {
         /* the server's end-of-statement marker for no table carries STMT_END_F */
-        if (pitr_get16(ev + PITR_HDR + 6) & NET_STMT_END_F) return 0;
+        if (mdb_le16(ev + MDB_HDR_LEN + 6) & NET_STMT_END_F) return 0;
         return err_set(err, ERR_CORRUPT, "rows event for table id %" PRIu64 " without a Table_map",
-                       pitr_get48(ev + PITR_HDR));
+                       mdb_le48(ev + MDB_HDR_LEN));
     }
     if (!t->info.def.restore) return 0;
     uint32_t ti = t->index;
-    p = ev + PITR_HDR + 8;
+    p = ev + MDB_HDR_LEN + 8;
     if (v2) {
-        if (e - p < 2 || pitr_get16(p) < 2 || (long)pitr_get16(p) > e - p)
+        if (e - p < 2 || mdb_le16(p) < 2 || (long)mdb_le16(p) > e - p)
             return err_set(err, ERR_CORRUPT, "rows event: bad extra data length");
-        p += pitr_get16(p);
+        p += mdb_le16(p);
     }
-    if (pitr_packed(&p, e, &ncols) || ncols != t->cols->n)
+    if (mdb_packed(&p, e, &ncols) || ncols != t->cols->n)
         return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: rows event column count differs from its "
                        "Table_map", t->info.db, t->info.table);
     size_t bl = (size_t)(ncols + 7) / 8;
@@ -315,11 +315,11 @@ static int on_rows(RstNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *
     if (!t->info.def.fold) {
         while (p < e) {
             const uint8_t *img = p;
-            if ((w = pitr_row_image(t->cols, bm1, np1, &p, e, n->fa))) return walk_error(t, w, err);
+            if ((w = mdb_row_image(t->cols, bm1, np1, &p, e, n->fa))) return walk_error(t, w, err);
             if (!del && !upd) autoinc_note(t, img, n->fa);
             if (upd) {
                 img = p;
-                if ((w = pitr_row_image(t->cols, bm2, np2, &p, e, n->fa))) return walk_error(t, w, err);
+                if ((w = mdb_row_image(t->cols, bm2, np2, &p, e, n->fa))) return walk_error(t, w, err);
                 autoinc_note(t, img, n->fa);
             }
             rows++;
@@ -342,10 +342,10 @@ static int on_rows(RstNet *n, const uint8_t *ev, size_t end, uint8_t type, Err *
                        "(binlog_row_image=FULL is needed to fold by primary key)", t->info.db, t->info.table);
     while (p < e) {
         const uint8_t *img = p;
-        if ((w = pitr_row_image(t->cols, bm1, ncols, &p, e, n->fa))) return walk_error(t, w, err);
+        if ((w = mdb_row_image(t->cols, bm1, ncols, &p, e, n->fa))) return walk_error(t, w, err);
         if (upd) {
             const uint8_t *img2 = p;
-            if ((w = pitr_row_image(t->cols, bm2, ncols, &p, e, n->fb))) return walk_error(t, w, err);
+            if ((w = mdb_row_image(t->cols, bm2, ncols, &p, e, n->fb))) return walk_error(t, w, err);
             if ((rc = fold_before(n, t, ti, img, (size_t)(img2 - img), n->fa, err)) ||
                 (rc = fold_after(n, t, ti, img2, (size_t)(p - img2), n->fb, err)))
                 return rc;
@@ -437,7 +437,7 @@ static int on_query(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 {
     const char *db, *q;
     size_t dl, ql;
-    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    if (!mdb_query_text(ev, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
     return on_statement(n, db, dl, q, ql, err);
 }
 
@@ -457,24 +457,24 @@ static int on_load_query(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 static const char *type_name(uint8_t t)
 {
     switch (t) {
-    case 5: return "Intvar";
-    case 9: return "Append_block";
-    case 11: return "Delete_file";
-    case 13: return "Rand";
-    case 14: return "User_var";
-    case 17: return "Begin_load_query";
-    case 18: return "Execute_load_query";
-    case 26: return "Incident";
-    case PITR_EV_XA_PREPARE: return "XA_prepare";
-    case 164: return "Start_encryption";
+    case MDB_EV_INTVAR: return "Intvar";
+    case MDB_EV_APPEND_BLOCK: return "Append_block";
+    case MDB_EV_DELETE_FILE: return "Delete_file";
+    case MDB_EV_RAND: return "Rand";
+    case MDB_EV_USER_VAR: return "User_var";
+    case MDB_EV_BEGIN_LOAD_QUERY: return "Begin_load_query";
+    case MDB_EV_EXECUTE_LOAD_QUERY: return "Execute_load_query";
+    case MDB_EV_INCIDENT: return "Incident";
+    case MDB_EV_XA_PREPARE: return "XA_prepare";
+    case MDB_EV_START_ENCRYPTION: return "Start_encryption";
     default: return "unknown";
     }
 }
 
 static int on_format_desc(RstNet *n, const uint8_t *ev, size_t len, Err *err)
 {
-    bool crc = len >= PITR_HDR + 5 && ev[len - 5] == 1;
-    if (len < PITR_HDR + 57) return err_set(err, ERR_CORRUPT, "short Format_description (%zu bytes)", len);
+    bool crc = mdb_fd_has_crc(ev, len);
+    if (len < MDB_HDR_LEN + 57) return err_set(err, ERR_CORRUPT, "short Format_description (%zu bytes)", len);
     n->crc = crc;
     if (n->fdesc) return 0;
     n->fdesc = malloc(len);
@@ -482,7 +482,7 @@ static int on_format_desc(RstNet *n, const uint8_t *ev, size_t len, Err *err)
     memcpy(n->fdesc, ev, len);
     n->fdesc_len = len;
     n->fdesc_crc = crc;
-    n->server_id = pitr_get32(ev + 5) ? pitr_get32(ev + 5) : 1;
+    n->server_id = mdb_le32(ev + 5) ? mdb_le32(ev + 5) : 1;
     return 0;
 }
 
@@ -492,19 +492,19 @@ static int feed(RstNet *n, const uint8_t *ev, size_t len, Err *err)
     size_t end;
     int rc;
 
-    if (len < PITR_HDR) return err_set(err, ERR_CORRUPT, "event of %zu bytes", len);
-    if (pitr_get32(ev + 9) != len)
+    if (len < MDB_HDR_LEN) return err_set(err, ERR_CORRUPT, "event of %zu bytes", len);
+    if (mdb_le32(ev + 9) != len)
         return err_set(err, ERR_CORRUPT, "event length %" PRIu32 " in its header, %zu bytes given",
-                       pitr_get32(ev + 9), len);
+                       mdb_le32(ev + 9), len);
     type = ev[4];
     n->st.events++;
-    if (type == PITR_EV_FORMAT_DESC) return on_format_desc(n, ev, len, err);
+    if (type == MDB_EV_FORMAT_DESC) return on_format_desc(n, ev, len, err);
     if (!n->fdesc)
         return err_set(err, ERR_INVALID, "event type %u before any Format_description", type);
-    n->timestamp = pitr_get32(ev);
-    if (n->crc && len < PITR_HDR + 4) return err_set(err, ERR_CORRUPT, "event of %zu bytes has no checksum", len);
-    if (pitr_event_is_compressed(type)) {
-        rc = pitr_event_uncompress(ev, len, n->crc, &n->unz, &type, err);
+    n->timestamp = mdb_le32(ev);
+    if (n->crc && len < MDB_HDR_LEN + 4) return err_set(err, ERR_CORRUPT, "event of %zu bytes has no checksum", len);
+    if (mdb_event_is_compressed(type)) {
+        rc = mdb_event_inflate(ev, len, n->crc, &n->unz, &type, err);
         if (rc) return rc;
         ev = n->unz.data;
         len = n->unz.len;
@@ -515,35 +515,37 @@ static int feed(RstNet *n, const uint8_t *ev, size_t len, Err *err)
      * that follows them: judged by that statement (one on a database that
      * is not restored changes nothing here), refused when anything else
      * follows */
-    if (type == 5 || type == 13 || type == 14 || type == 17 || (type == 9 && n->ctx_event == 17)) {
-        if (type != 9) n->ctx_event = type;
+    if (type == MDB_EV_INTVAR || type == MDB_EV_RAND || type == MDB_EV_USER_VAR ||
+        type == MDB_EV_BEGIN_LOAD_QUERY ||
+        (type == MDB_EV_APPEND_BLOCK && n->ctx_event == MDB_EV_BEGIN_LOAD_QUERY)) {
+        if (type != MDB_EV_APPEND_BLOCK) n->ctx_event = type;
         return 0;
     }
     if (n->ctx_event) {
         uint8_t t = n->ctx_event;
         n->ctx_event = 0;
-        if (type == PITR_EV_EXECUTE_LOAD_QUERY) return on_load_query(n, ev, end, err);
-        if (type != PITR_EV_QUERY || t == 17)
+        if (type == MDB_EV_EXECUTE_LOAD_QUERY) return on_load_query(n, ev, end, err);
+        if (type != MDB_EV_QUERY || t == MDB_EV_BEGIN_LOAD_QUERY)
             return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", t, type_name(t));
     }
     switch (type) {
-    case PITR_EV_GTID:
+    case MDB_EV_GTID:
         n->st.transactions++;
         n->tx_rows = false;
         return 0;
-    case PITR_EV_QUERY:
+    case MDB_EV_QUERY:
         return on_query(n, ev, end, err);
-    case PITR_EV_TABLE_MAP:
+    case MDB_EV_TABLE_MAP:
         return net_on_table_map(n, ev, end, err);
-    case PITR_EV_WRITE_V1: case PITR_EV_UPDATE_V1: case PITR_EV_DELETE_V1:
-    case PITR_EV_WRITE_V2: case PITR_EV_UPDATE_V2: case PITR_EV_DELETE_V2:
+    case MDB_EV_WRITE_V1: case MDB_EV_UPDATE_V1: case MDB_EV_DELETE_V1:
+    case MDB_EV_WRITE_V2: case MDB_EV_UPDATE_V2: case MDB_EV_DELETE_V2:
         return on_rows(n, ev, end, type, err);
-    case PITR_EV_STOP: case PITR_EV_ROTATE: case PITR_EV_XID: case 27 /* Heartbeat */:
-    case 28 /* Ignorable */: case 29 /* Rows_query */: case PITR_EV_ANNOTATE_ROWS:
-    case 161 /* Binlog_checkpoint */: case PITR_EV_GTID_LIST:
+    case MDB_EV_STOP: case MDB_EV_ROTATE: case MDB_EV_XID: case MDB_EV_HEARTBEAT:
+    case MDB_EV_IGNORABLE: case MDB_EV_ROWS_QUERY: case MDB_EV_ANNOTATE_ROWS:
+    case MDB_EV_CHECKPOINT: case MDB_EV_GTID_LIST:
         return 0;
     default:
-        if (!strcmp(type_name(type), "unknown") && (pitr_get16(ev + 17) & 0x0080u))
+        if (!strcmp(type_name(type), "unknown") && (mdb_le16(ev + 17) & 0x0080u))
             return 0;   /* LOG_EVENT_IGNORABLE_F: the server skips it too */
         return err_set(err, ERR_UNSUPPORTED, "event type %u (%s) is not a row change", type, type_name(type));
     }
@@ -579,11 +581,11 @@ int rst_net_open(const char *tmpdir, RstNetDefineFn define, void *ctx, RstNet **
     n->fd = -1;
     n->define = define;
     n->ctx = ctx;
-    buf_init(&n->unz, PITR_UNCOMPRESS_MAX + 4096);
+    buf_init(&n->unz, MDB_INFLATE_MAX + 4096);
     buf_init(&n->key, NET_KEY_MAX);
     n->wbuf = malloc(NET_WBUF);
-    n->fa = malloc(PITR_COLS_MAX * sizeof *n->fa);
-    n->fb = malloc(PITR_COLS_MAX * sizeof *n->fb);
+    n->fa = malloc(MDB_COLS_MAX * sizeof *n->fa);
+    n->fb = malloc(MDB_COLS_MAX * sizeof *n->fb);
     if (!n->wbuf || !n->fa || !n->fb) {
         rc = err_set(err, ERR_NOMEM, "net change buffers");
         goto out;
@@ -605,14 +607,14 @@ out:
 static uint64_t map_bytes(const RstNet *n, const NetTable *t)
 {
     const char *db = t->info.def.target_db[0] ? t->info.def.target_db : t->info.db;
-    return PITR_HDR + 8 + 1 + strlen(db) + 1 + 1 + t->cols->table_len + 1 + (t->tmap_len - t->cols->cols_off) +
+    return MDB_HDR_LEN + 8 + 1 + strlen(db) + 1 + 1 + t->cols->table_len + 1 + (t->tmap_len - t->cols->cols_off) +
            (n->fdesc_crc ? 4 : 0);
 }
 
 static uint64_t rows_hdr_bytes(const RstNet *n, const NetTable *t, unsigned bitmaps)
 {
     uint64_t nc = t->cols->n;
-    return PITR_HDR + 8 + (nc < 251 ? 1 : 3) + bitmaps * ((nc + 7) / 8) + (n->fdesc_crc ? 4 : 0);
+    return MDB_HDR_LEN + 8 + (nc < 251 ? 1 : 3) + bitmaps * ((nc + 7) / 8) + (n->fdesc_crc ? 4 : 0);
 }
 
 /* Read an image of the file into b (b->len stays 0). */
@@ -629,22 +631,22 @@ static int image_read(const RstNet *n, uint64_t off, uint32_t len, Buf *b, Err *
 static int uniq_same(RstNet *n, const NetTable *t, const NetEntry *e, const Buf *a, const Buf *b, bool *out,
                      Err *err)
 {
-    uint8_t ones[PITR_COLS_MAX / 8];
+    uint8_t ones[MDB_COLS_MAX / 8];
     const uint8_t *pa = a->data, *pb = b->data;
     const RstNetTableDef *d = &t->info.def;
     uint64_t nc = t->cols->n;
 
     memset(ones, 0xff, sizeof ones);
-    if (pitr_row_image(t->cols, ones, nc, &pa, a->data + e->start_len, n->fa) ||
-        pitr_row_image(t->cols, ones, nc, &pb, b->data + e->end_len, n->fb))
+    if (mdb_row_image(t->cols, ones, nc, &pa, a->data + e->start_len, n->fa) ||
+        mdb_row_image(t->cols, ones, nc, &pb, b->data + e->end_len, n->fb))
         return err_set(err, ERR_CORRUPT, "table `%s`.`%s`: a kept row image does not parse", t->info.db,
                        t->info.table);
     *out = true;
     for (uint32_t i = 0; i < d->nuniq && *out; i++) {
-        const PitrField *x = &n->fa[d->uniq[i]], *y = &n->fb[d->uniq[i]];
+        const MdbField *x = &n->fa[d->uniq[i]], *y = &n->fb[d->uniq[i]];
         if (x->len != y->len)
             *out = false;
-        else if (x->len != PITR_FIELD_NONE && memcmp(a->data + x->off, b->data + y->off, x->len))
+        else if (x->len != MDB_FIELD_NONE && memcmp(a->data + x->off, b->data + y->off, x->len))
             *out = false;
     }
     return 0;
@@ -738,8 +740,8 @@ int rst_net_finish(RstNet *n, Err *err)
         return rc;
     }
     Buf a, b;
-    buf_init(&a, PITR_UNCOMPRESS_MAX);
-    buf_init(&b, PITR_UNCOMPRESS_MAX);
+    buf_init(&a, MDB_INFLATE_MAX);
+    buf_init(&b, MDB_INFLATE_MAX);
     for (size_t i = 0; i < n->npub && !rc; i++) {
         NetTable *t = n->tabs[n->pub[i]];
         if ((rc = table_plan(n, t, &a, &b, err))) rc = err_wrap(err, "table `%s`.`%s`", t->info.db, t->info.table);

@@ -6,7 +6,7 @@
 #ifndef TM_RESTORE_NET_NET_INT_H
 #define TM_RESTORE_NET_NET_INT_H
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 #include "restore/net/rst_net.h"
 
 #define NET_NO_FK_F 0x0002u       /* rows event flag NO_FOREIGN_KEY_CHECKS_F */
@@ -49,7 +49,7 @@ typedef struct NetTable {
     uint32_t index;               /* in RstNet.tabs */
     uint8_t *tmap;                /* latest Table_map, without checksum (restored tables) */
     size_t tmap_len;
-    PitrCols *cols;               /* parsed from tmap */
+    MdbCols *cols;               /* parsed from tmap */
     uint32_t *order;              /* fold: entry indexes, first touch first */
     size_t norder, cap_order;
     uint32_t *wlist;              /* fold: entries to write (NET_K_WRITE/DW), first touch first */
@@ -103,7 +103,7 @@ struct RstNet {
 
     Buf unz;                       /* an uncompressed event */
     Buf key;                       /* the key being built */
-    PitrField *fa, *fb;            /* PITR_COLS_MAX columns each */
+    MdbField *fa, *fb;            /* MDB_COLS_MAX columns each */
     RstNetStats st;
 };
 

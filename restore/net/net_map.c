@@ -112,7 +112,7 @@ static int table_keep_map(NetTable *t, const uint8_t *ev, size_t end, Err *err)
     uint8_t *m = malloc(end);
     if (!m) return err_set(err, ERR_NOMEM, "table map of %zu bytes", end);
     memcpy(m, ev, end);
-    if (pitr_cols_parse(m, end, t->cols)) {
+    if (mdb_cols_parse(m, end, t->cols)) {
         free(m);
         return err_set(err, ERR_CORRUPT, "Table_map does not parse");
     }
@@ -124,19 +124,19 @@ static int table_keep_map(NetTable *t, const uint8_t *ev, size_t end, Err *err)
 
 int net_on_table_map(RstNet *n, const uint8_t *ev, size_t end, Err *err)
 {
-    static __thread PitrCols c;
+    static __thread MdbCols c;
     uint64_t id;
     NetTable *t;
     int rc;
 
-    if (end < PITR_HDR + 8) return err_set(err, ERR_CORRUPT, "short Table_map (%zu bytes)", end);
-    id = pitr_get48(ev + PITR_HDR);
+    if (end < MDB_HDR_LEN + 8) return err_set(err, ERR_CORRUPT, "short Table_map (%zu bytes)", end);
+    id = mdb_le48(ev + MDB_HDR_LEN);
     t = net_table_by_id(n, id);
     /* the usual case: the same map again */
     if (t && t->info.def.restore && t->tmap_len == end &&
-        !memcmp(t->tmap + PITR_HDR, ev + PITR_HDR, end - PITR_HDR))
+        !memcmp(t->tmap + MDB_HDR_LEN, ev + MDB_HDR_LEN, end - MDB_HDR_LEN))
         return 0;
-    if (pitr_cols_parse(ev, end, &c)) return err_set(err, ERR_CORRUPT, "Table_map does not parse");
+    if (mdb_cols_parse(ev, end, &c)) return err_set(err, ERR_CORRUPT, "Table_map does not parse");
     if (c.db_len >= RST_NET_NAME_MAX || c.table_len >= RST_NET_NAME_MAX || c.table_len == 0)
         return err_set(err, ERR_CORRUPT, "Table_map: table name of %zu bytes", c.table_len);
     t = NULL;
@@ -177,7 +177,7 @@ int net_on_table_map(RstNet *n, const uint8_t *ev, size_t end, Err *err)
             n->pub[n->npub++] = idx;
         }
     } else if (t->info.def.restore) {
-        const PitrCols *o = t->cols;
+        const MdbCols *o = t->cols;
         if (o->cols_end - o->cols_off != c.cols_end - c.cols_off ||
             memcmp(t->tmap + o->cols_off, ev + c.cols_off, c.cols_end - c.cols_off))
             return err_set(err, ERR_UNSUPPORTED, "table `%s`.`%s`: its columns change within the range "

@@ -127,7 +127,7 @@ static int exec_in(Worker *w, const char *sql, const char *what, Err *err)
     if (mysql_query(w->m, sql)) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s %s.%s (%s)", what, w->ti->def.target_db, w->ti->table, w->what);
-        return src_db_err(w->m, err, msg);
+        return mdb_err(w->m, err, msg);
     }
     mysql_free_result(mysql_store_result(w->m));
     return 0;
@@ -151,7 +151,7 @@ static int send_binlog(Worker *w, const uint8_t *ev, size_t len, Err *err)
     if ((uint64_t)n > w->max_packet)
         return err_set(err, ERR_UNSUPPORTED, "a BINLOG statement of %zu bytes is over the target's "
                        "max_allowed_packet (%" PRIu64 ")", n, w->max_packet);
-    if (mysql_real_query(w->m, w->sql, (unsigned long)n)) return src_db_err(w->m, err, "BINLOG");
+    if (mysql_real_query(w->m, w->sql, (unsigned long)n)) return mdb_err(w->m, err, "BINLOG");
     mysql_free_result(mysql_store_result(w->m));
     return 0;
 }
@@ -277,12 +277,12 @@ static void *worker_main(void *arg)
 
 /* On a signal: end the BINLOG statements in flight (the workers then roll
  * back); from a third connection, as a connection cannot kill its own. */
-static void kill_queries(const SrcDbConn *conn, Worker *w)
+static void kill_queries(const MdbConn *conn, Worker *w)
 {
     MYSQL *m = NULL;
     Err e;
     err_clear(&e);
-    if (src_db_connect(conn, &m, &e)) {
+    if (mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, &e)) {
         log_warn("net apply: cannot connect to stop the statements in flight (%s): the apply stops after them", e.msg);
         return;
     }
@@ -293,26 +293,26 @@ static void kill_queries(const SrcDbConn *conn, Worker *w)
         if (mysql_query(m, sql) && mysql_errno(m) != 1094)   /* 1094: the thread is gone */
             log_warn("net apply: %s: %s", sql, mysql_error(m));
     }
-    src_db_close(m);
+    mdb_close(m);
 }
 
 /* A connection ready for BINLOG statements: no binlog, no FK checks, the
  * range's Format_description sent. */
-static int session_open(const SrcDbConn *conn, RstNet *n, Worker *w, Err *err)
+static int session_open(const MdbConn *conn, RstNet *n, Worker *w, Err *err)
 {
     const uint8_t *fd;
     size_t fdlen = 0;
     char *v = NULL;
-    int rc = src_db_connect(conn, &w->m, err);
+    int rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &w->m, err);
     if (rc) return err_wrap(err, "net apply: connect");
     w->thread_id = mysql_thread_id(w->m);
     /* READ COMMITTED: two connections write shards of one table; no gap
      * locks between their inserts */
-    rc = src_db_exec(w->m, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, "
+    rc = mdb_exec(w->m, "SET SESSION sql_log_bin = 0, foreign_key_checks = 0, "
                            "net_read_timeout = 3600, net_write_timeout = 3600", err);
-    if (!rc) rc = src_db_exec(w->m, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", err);
+    if (!rc) rc = mdb_exec(w->m, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", err);
     if (rc) return err_wrap(err, "net apply: set up the session");
-    rc = src_db_value(w->m, "SELECT @@max_allowed_packet", &v, err);
+    rc = mdb_value(w->m, "SELECT @@max_allowed_packet", &v, err);
     if (rc) return err_wrap(err, "net apply: read max_allowed_packet");
     w->max_packet = v ? strtoull(v, NULL, 10) : 0;
     free(v);
@@ -369,7 +369,7 @@ static void deal(Unit *units, size_t nu, Worker *w)
 
 /* Run one phase on both connections and wait for both (the barrier: every
  * PREPARE is committed before any WRITE starts). */
-static int run_phase(const SrcDbConn *conn, Worker *w, Err *err)
+static int run_phase(const MdbConn *conn, Worker *w, Err *err)
 {
     bool killed = false;
     int rc = 0;
@@ -434,7 +434,7 @@ static int raise_autoinc(MYSQL *m, RstNet *n, RstNetApplyStats *st, Err *err)
         mysql_real_escape_string(m, etb, ti->table, strlen(ti->table));
         snprintf(sql, sizeof sql, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' "
                  "AND TABLE_NAME = '%s'", edb, etb);
-        rc = src_db_value(m, sql, &v, err);
+        rc = mdb_value(m, sql, &v, err);
         if (rc) return err_wrap(err, "net apply: AUTO_INCREMENT of %s.%s", ti->def.target_db, ti->table);
         cur = v ? strtoull(v, NULL, 10) : 0;
         free(v);
@@ -442,10 +442,10 @@ static int raise_autoinc(MYSQL *m, RstNet *n, RstNetApplyStats *st, Err *err)
         {
             Buf q;
             buf_init(&q, 1 << 12);
-            if (!(rc = buf_append_str(&q, "ALTER TABLE ", err)) && !(rc = src_sql_ident(&q, ti->def.target_db, err)) &&
-                !(rc = buf_append_str(&q, ".", err)) && !(rc = src_sql_ident(&q, ti->table, err)) &&
+            if (!(rc = buf_append_str(&q, "ALTER TABLE ", err)) && !(rc = mdb_ident_quote(&q, ti->def.target_db, err)) &&
+                !(rc = buf_append_str(&q, ".", err)) && !(rc = mdb_ident_quote(&q, ti->table, err)) &&
                 !(rc = buf_printf(&q, err, " AUTO_INCREMENT = %" PRIu64, ti->autoinc_max + 1)))
-                rc = src_db_exec(m, (const char *)q.data, err);
+                rc = mdb_exec(m, (const char *)q.data, err);
             buf_free(&q);
         }
         if (rc) return err_wrap(err, "net apply: raise AUTO_INCREMENT of %s.%s", ti->def.target_db, ti->table);
@@ -456,9 +456,9 @@ static int raise_autoinc(MYSQL *m, RstNet *n, RstNetApplyStats *st, Err *err)
 
 static uint64_t domain_seq(const char *pos, uint32_t domain)
 {
-    BinlogGtidSet s;
+    MdbGtidSet s;
     Err e;
-    if (binlog_gtid_set_parse(pos, &s, &e)) return 0;
+    if (mdb_gtid_set_parse(pos, &s, &e)) return 0;
     for (size_t i = 0; i < s.n; i++)
         if (s.g[i].domain == domain) return s.g[i].seq;
     return 0;
@@ -470,28 +470,28 @@ static uint64_t domain_seq(const char *pos, uint32_t domain)
  * replay does, restore/replay/rst_replay.c). */
 static int set_position(MYSQL *m, const char *target, char *reached, size_t cap, Err *err)
 {
-    BinlogGtidSet t;
+    MdbGtidSet t;
     char *strict = NULL, *binpos = NULL, *v = NULL, sql[RST_NET_GTID_MAX + 64];
     bool relax = false;
-    int rc = binlog_gtid_set_parse(target, &t, err);
+    int rc = mdb_gtid_set_parse(target, &t, err);
     if (rc) return rc;
-    rc = src_db_value(m, "SELECT @@global.gtid_strict_mode", &strict, err);
-    if (!rc) rc = src_db_value(m, "SELECT @@global.gtid_binlog_pos", &binpos, err);
+    rc = mdb_value(m, "SELECT @@global.gtid_strict_mode", &strict, err);
+    if (!rc) rc = mdb_value(m, "SELECT @@global.gtid_binlog_pos", &binpos, err);
     if (rc) goto out;
     if (strict && !strcmp(strict, "1"))
         for (size_t i = 0; i < t.n; i++)
             relax |= domain_seq(binpos ? binpos : "", t.g[i].domain) > t.g[i].seq;
-    if (relax && (rc = src_db_exec(m, "SET GLOBAL gtid_strict_mode = 0", err))) goto out;
+    if (relax && (rc = mdb_exec(m, "SET GLOBAL gtid_strict_mode = 0", err))) goto out;
     snprintf(sql, sizeof sql, "SET GLOBAL gtid_slave_pos = '%s'", target);
-    rc = src_db_exec(m, sql, err);
+    rc = mdb_exec(m, sql, err);
     if (relax) {
         Err e2;
-        if (src_db_exec(m, "SET GLOBAL gtid_strict_mode = 1", &e2) && !rc)
+        if (mdb_exec(m, "SET GLOBAL gtid_strict_mode = 1", &e2) && !rc)
             rc = err_set(err, e2.code, "%s (gtid_strict_mode is off on the target: SET GLOBAL "
                          "gtid_strict_mode = 1)", e2.msg);
     }
     if (rc) goto out;
-    rc = src_db_value(m, "SELECT @@global.gtid_slave_pos", &v, err);
+    rc = mdb_value(m, "SELECT @@global.gtid_slave_pos", &v, err);
     if (rc) goto out;
     snprintf(reached, cap, "%s", v ? v : "");
 out:
@@ -502,7 +502,7 @@ out:
     return rc;
 }
 
-int rst_net_send(RstNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
+int rst_net_send(RstNet *n, const MdbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
                  RstNetApplyStats *st, Err *err)
 {
     Worker w[NCONN];
@@ -591,7 +591,7 @@ int rst_net_send(RstNet *n, const SrcDbConn *conn, const char *target_gtid, bool
 out:
     for (size_t i = 0; i < NCONN; i++) {
         if (w[i].started) pthread_join(w[i].th, NULL);
-        src_db_close(w[i].m);
+        mdb_close(w[i].m);
         free(w[i].sql);
         free(w[i].units);
     }

@@ -48,13 +48,13 @@ static void current_grantee(MYSQL *m, char *out, size_t cap)
     Err e;
     const char *at;
     snprintf(out, cap, "<the restore's account>");
-    if (src_db_value(m, "SELECT CURRENT_USER()", &cu, &e) || !cu) return;
+    if (mdb_value(m, "SELECT CURRENT_USER()", &cu, &e) || !cu) return;
     at = strrchr(cu, '@');
     if (at) snprintf(out, cap, "'%.*s'@'%s'", (int)(at - cu), cu, at + 1);
     free(cu);
 }
 
-int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
+int rst_net_check_privileges(const MdbConn *conn, bool *ok, char *reason, size_t cap, Err *err)
 {
     MYSQL *m = NULL;
     char who[300];
@@ -62,7 +62,7 @@ int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
     if (rc) return err_wrap(err, "target server: privilege check for the net apply");
     /* BINLOG with an empty string fails after the privilege check: a syntax
      * error says the account may, 1227 says it may not; nothing runs */
@@ -74,7 +74,7 @@ int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size
                  "needs (GRANT BINLOG REPLAY ON *.* TO %s)", who);
         goto out;
     } else if (mysql_errno(m) != ER_SYNTAX_ERROR && mysql_errno(m) != ER_PARSE_ERROR) {
-        rc = src_db_err(m, err, "target server: BINLOG privilege probe");
+        rc = mdb_err(m, err, "target server: BINLOG privilege probe");
         goto out;
     }
     /* setting sql_log_bin to its own value: the same privilege as turning it off */
@@ -85,12 +85,12 @@ int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size
                      "(GRANT BINLOG ADMIN ON *.* TO %s)", who);
             goto out;
         }
-        rc = src_db_err(m, err, "target server: sql_log_bin privilege probe");
+        rc = mdb_err(m, err, "target server: sql_log_bin privilege probe");
         goto out;
     }
     *ok = true;
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
@@ -106,7 +106,7 @@ static void in_list(MYSQL *m, const RstNetDbs *dbs, char *out, size_t cap)
     }
 }
 
-int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
+int rst_net_check_fks(const MdbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
                       size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -117,7 +117,7 @@ int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, cha
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
     if (rc) return err_wrap(err, "target server: foreign key check for the net apply");
     in_list(m, dbs, list, sizeof list);
     snprintf(sql, sizeof sql,
@@ -127,7 +127,7 @@ int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, cha
              "(DELETE_RULE NOT IN ('RESTRICT','NO ACTION') OR UPDATE_RULE NOT IN ('RESTRICT','NO ACTION')) "
              "ORDER BY 1, 2, 3 LIMIT 1", list, list);
     if (mysql_query(m, sql) || !(res = mysql_store_result(m))) {
-        rc = src_db_err(m, err, "target server: read information_schema.REFERENTIAL_CONSTRAINTS");
+        rc = mdb_err(m, err, "target server: read information_schema.REFERENTIAL_CONSTRAINTS");
         goto out;
     }
     if ((row = mysql_fetch_row(res))) {
@@ -141,11 +141,11 @@ int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, cha
     *ok = true;
 out:
     mysql_free_result(res);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
-int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
+int rst_net_check_packet(const MdbConn *conn, size_t max_rows_event, bool *ok, char *reason,
                          size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -155,8 +155,8 @@ int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok,
 
     *ok = false;
     reason[0] = 0;
-    rc = src_db_connect(conn, &m, err);
-    if (!rc) rc = src_db_value(m, "SELECT @@global.max_allowed_packet", &v, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
+    if (!rc) rc = mdb_value(m, "SELECT @@global.max_allowed_packet", &v, err);
     if (rc) {
         err_wrap(err, "target server: read max_allowed_packet");
         goto out;
@@ -174,7 +174,7 @@ int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok,
     *ok = true;
 out:
     free(v);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
@@ -197,12 +197,6 @@ static bool byte_comparable(const char *t)
     return false;
 }
 
-static int query(MYSQL *m, const char *sql, MYSQL_RES **out, const char *what, Err *err)
-{
-    if (mysql_query(m, sql) || !(*out = mysql_store_result(m))) return src_db_err(m, err, what);
-    return 0;
-}
-
 /* def->uniq: the union of the columns of every UNIQUE index other than the
  * primary key, as positions in the row image (ORDINAL_POSITION - 1, the
  * order the columns were counted in). Anything unclear makes the table
@@ -223,7 +217,7 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, RstNetTabl
              "s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME WHERE "
              "s.TABLE_SCHEMA = '%s' AND s.TABLE_NAME = '%s' AND s.NON_UNIQUE = 0 AND s.INDEX_NAME <> 'PRIMARY' "
              "ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX", edb, etb);
-    if ((rc = query(m, sql, &res, what, err))) return rc;
+    if ((rc = mdb_query(m, sql, what, &res, err))) return rc;
     while ((row = mysql_fetch_row(res)) && !out->uniq_unknown) {
         char *end = NULL;
         unsigned long long pos = row[2] ? strtoull(row[2], &end, 10) : 0;
@@ -240,7 +234,7 @@ static int unique_columns(MYSQL *m, const char *edb, const char *etb, RstNetTabl
         }
         out->uniq[out->nuniq++] = (uint32_t)(pos - 1);
     }
-    if (mysql_errno(m)) rc = src_db_err(m, err, what);
+    if (mysql_errno(m)) rc = mdb_err(m, err, what);
     mysql_free_result(res);
     if (out->uniq_unknown) {
         out->nuniq = 0;
@@ -277,7 +271,7 @@ int rst_net_describe(void *vctx, const char *db, const char *table, RstNetTableD
 
     snprintf(sql, sizeof sql, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' "
              "AND TABLE_NAME = '%s'", edb, etb);
-    if ((rc = query(x->m, sql, &res, what, err))) goto out;
+    if ((rc = mdb_query(x->m, sql, what, &res, err))) goto out;
     if (!(row = mysql_fetch_row(res))) {
         rc = err_set(err, ERR_UNSUPPORTED, "table %s.%s of the range does not exist on the target after "
                      "the load", to, table);
@@ -289,7 +283,7 @@ int rst_net_describe(void *vctx, const char *db, const char *table, RstNetTableD
 
     snprintf(sql, sizeof sql, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS "
              "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' ORDER BY ORDINAL_POSITION", edb, etb);
-    if ((rc = query(x->m, sql, &res, what, err))) goto out;
+    if ((rc = mdb_query(x->m, sql, what, &res, err))) goto out;
     /* the PK's names first (below) would need a second pass; keep the
      * columns' names and types in order while counting */
     {
@@ -298,7 +292,7 @@ int rst_net_describe(void *vctx, const char *db, const char *table, RstNetTableD
         snprintf(sql, sizeof sql, "SELECT COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE "
                  "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
                  edb, etb);
-        if ((rc = query(x->m, sql, &pk, what, err))) goto out;
+        if ((rc = mdb_query(x->m, sql, what, &pk, err))) goto out;
         while ((pr = mysql_fetch_row(pk))) {
             if (out->npk == RST_NET_PK_MAX) {
                 fold = false;
@@ -337,14 +331,14 @@ out:
     return rc;
 }
 
-int rst_net_describer_open(const SrcDbConn *conn, const RstNetDbs *dbs, RstNetDescriber **out, Err *err)
+int rst_net_describer_open(const MdbConn *conn, const RstNetDbs *dbs, RstNetDescriber **out, Err *err)
 {
     RstNetDescriber *d = calloc(1, sizeof *d);
     int rc;
     *out = NULL;
     if (!d) return err_set(err, ERR_NOMEM, "out of memory");
     d->dbs = *dbs;
-    if ((rc = src_db_connect(conn, &d->m, err))) {
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &d->m, err))) {
         free(d);
         return err_wrap(err, "net apply: connect to read the tables' definitions");
     }
@@ -355,6 +349,6 @@ int rst_net_describer_open(const SrcDbConn *conn, const RstNetDbs *dbs, RstNetDe
 void rst_net_describer_close(RstNetDescriber *d)
 {
     if (!d) return;
-    src_db_close(d->m);
+    mdb_close(d->m);
     free(d);
 }

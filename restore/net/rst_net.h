@@ -52,6 +52,7 @@
 #include <jansson.h>
 
 #include "engine/common/err.h"
+#include "engine/mariadb/mdb.h"
 #include "engine/source/dump/src_dump.h"
 
 #define RST_NET_PK_MAX 16
@@ -190,12 +191,12 @@ int rst_net_dbs(const json_t *item, const char *target_db, RstNetDbs *out, Err *
 /* Whether the target's account may run BINLOG statements and turn
  * sql_log_bin off (no-op probes, nothing changes). *ok false: reason says
  * what is missing and the GRANT that gives it. Errors: connection only. */
-int rst_net_check_privileges(const SrcDbConn *conn, bool *ok, char *reason, size_t cap, Err *err);
+int rst_net_check_privileges(const MdbConn *conn, bool *ok, char *reason, size_t cap, Err *err);
 
 /* After the load: false with the reason when a foreign key of (or into) a
  * restored database has a DELETE_RULE or UPDATE_RULE other than RESTRICT/NO
  * ACTION (the server applies those changes itself, unlogged). */
-int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
+int rst_net_check_fks(const MdbConn *conn, const RstNetDbs *dbs, bool *ok, char *reason,
                       size_t cap, Err *err);
 
 /* The define callback from the target's information_schema (after the
@@ -205,13 +206,13 @@ int rst_net_check_fks(const SrcDbConn *conn, const RstNetDbs *dbs, bool *ok, cha
  * borrowed during the call, dbs copied); pass rst_net_describe and the
  * describer to rst_net_open; close it after rst_net_finish. */
 typedef struct RstNetDescriber RstNetDescriber;
-int rst_net_describer_open(const SrcDbConn *conn, const RstNetDbs *dbs, RstNetDescriber **out, Err *err);
+int rst_net_describer_open(const MdbConn *conn, const RstNetDbs *dbs, RstNetDescriber **out, Err *err);
 int rst_net_describe(void *describer, const char *db, const char *table, RstNetTableDef *out, Err *err);
 void rst_net_describer_close(RstNetDescriber *d);   /* accepts NULL */
 
 /* Whether the largest rows event fits a BINLOG statement under the target's
  * max_allowed_packet; *ok false with the reason otherwise. */
-int rst_net_check_packet(const SrcDbConn *conn, size_t max_rows_event, bool *ok, char *reason,
+int rst_net_check_packet(const MdbConn *conn, size_t max_rows_event, bool *ok, char *reason,
                          size_t cap, Err *err);
 
 typedef struct RstNetApplyStats {
@@ -235,7 +236,7 @@ typedef struct RstNetApplyStats {
  * at the next batch, the open transactions rolled back, err naming where
  * each connection stopped and the rows applied of the total. */
 typedef int (*RstNetStopFn)(void);
-int rst_net_send(RstNet *n, const SrcDbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
+int rst_net_send(RstNet *n, const MdbConn *conn, const char *target_gtid, bool progress, RstNetStopFn stop,
                  RstNetApplyStats *st, Err *err);
 
 /* ---- the statement scanner (net_sql.c) ---------------------------------------
@@ -294,7 +295,6 @@ int rst_net_sql_moves(const char *q, size_t ql, const char *dflt, RstNetSqlMoveF
  * statement; type 18): its post-header is 26 bytes, the Query's 13 plus
  * file id, file name start and end, duplicate handling. Pointers into ev
  * (end: without the checksum); false when it does not parse. */
-#define PITR_EV_EXECUTE_LOAD_QUERY 18
 bool rst_net_sql_load_query_text(const unsigned char *ev, size_t end, const char **db, size_t *dblen,
                                  const char **q, size_t *qlen);
 

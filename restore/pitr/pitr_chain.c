@@ -14,27 +14,27 @@
 #include "engine/common/clock.h"
 #include "restore/pitr/pitr_int.h"
 
-static uint64_t gtid_seq(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t gtid_seq(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
     return 0;
 }
 
-static void drop_db(const SrcDbConn *conn, const char *db)
+static void drop_db(const MdbConn *conn, const char *db)
 {
     MYSQL *m = NULL;
     Err e;
     char sql[200];
-    if (src_db_connect(conn, &m, &e)) return;
+    if (mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, &e)) return;
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", db);
-    src_db_exec(m, "SET SESSION sql_log_bin = 0", &e);
-    src_db_exec(m, sql, &e);
-    src_db_close(m);
+    mdb_exec(m, "SET SESSION sql_log_bin = 0", &e);
+    mdb_exec(m, sql, &e);
+    mdb_close(m);
 }
 
 static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size_t k,
-                    const SrcDbConn *conn, const RstPitrRunOptions *opt, RstChainPair *pr)
+                    const MdbConn *conn, const RstPitrRunOptions *opt, RstChainPair *pr)
 {
     const PitrSnap *a = &l->v[k], *b = &l->v[k + 1];
     RstPitrRequest q;
@@ -65,7 +65,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
     for (size_t i = 0; i < b->gtid.n; i++)
         advanced |= gtid_seq(&a->gtid, b->gtid.g[i].domain) < b->gtid.g[i].seq;
     rc = ERR_VERIFY;
-    if (pitr_gtid_set_eq(&a->gtid, &b->gtid)) {
+    if (mdb_gtid_set_eq(&a->gtid, &b->gtid)) {
         /* no transaction between them: N loaded alone must hash as N+1 (its
          * GTID need not be archived: the follower may start at N) */
         memset(&q, 0, sizeof q);
@@ -81,7 +81,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
         snprintf(plan.later_snapshot, sizeof plan.later_snapshot, "%s", b->hex);
     }
     for (size_t i = 0; rc && i < b->gtid.n; i++) {
-        const BinlogGtid *g = &b->gtid.g[i];
+        const MdbGtid *g = &b->gtid.g[i];
         if (advanced && gtid_seq(&a->gtid, g->domain) >= g->seq) continue;
         memset(&q, 0, sizeof q);
         q.instance = l->instance;
@@ -95,8 +95,8 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
             snprintf(pr->verdict, sizeof pr->verdict, "plan failed: %s", e.msg);
             continue;
         }
-        BinlogGtidSet tg;
-        if (!binlog_gtid_set_parse(plan.target_gtid, &tg, &e) && pitr_gtid_set_eq(&tg, &b->gtid)) {
+        MdbGtidSet tg;
+        if (!mdb_gtid_set_parse(plan.target_gtid, &tg, &e) && mdb_gtid_set_eq(&tg, &b->gtid)) {
             /* several snapshots may share N+1's position: compare with N+1's own hashes */
             snprintf(plan.later_snapshot, sizeof plan.later_snapshot, "%s", b->hex);
             break;
@@ -127,7 +127,7 @@ static int one_pair(Repo *r, const BinlogCatalog *c, const PitrSnapList *l, size
 }
 
 static int verify_chain(Repo *r, const BinlogCatalog *c, const char *instance, const char *from,
-                        const SrcDbConn *conn, const RstPitrRunOptions *opt, RstChainFn fn, void *ctx,
+                        const MdbConn *conn, const RstPitrRunOptions *opt, RstChainFn fn, void *ctx,
                         size_t *out_pairs, Err *err)
 {
     PitrSnapList l = {.instance = instance};
@@ -162,7 +162,7 @@ out:
     return rc;
 }
 
-int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const SrcDbConn *conn,
+int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const MdbConn *conn,
                           const RstPitrRunOptions *opt, RstChainFn fn, void *ctx, size_t *out_pairs, Err *err)
 {
     BinlogCatalog *c = NULL;

@@ -37,15 +37,15 @@ static void on_signal(int s)
 
 /* ---- while relaxed: the guard ------------------------------------------------------- */
 
-static void stop_replica(const SrcDbConn *conn)
+static void stop_replica(const MdbConn *conn)
 {
     MYSQL *m = NULL;
     Err e;
     err_clear(&e);
-    if (src_db_connect(conn, &m, &e)) return;
+    if (mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, &e)) return;
     /* fails harmlessly when the connection is not there (yet, or any more) */
-    src_db_exec(m, "STOP SLAVE '" REPLAY_CONNECTION "'", &e);
-    src_db_close(m);
+    mdb_exec(m, "STOP SLAVE '" REPLAY_CONNECTION "'", &e);
+    mdb_close(m);
 }
 
 static void *guard_main(void *arg)
@@ -156,7 +156,7 @@ int pitr_dur_guard_start(RstPitrDurability *d, bool replica, Err *err)
     return 0;
 }
 
-int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err)
+int rst_pitr_durability_guard(const MdbConn *conn, RstPitrDurability *d, bool replica, Err *err)
 {
     if (d->guard) {
         d->guard->replica = d->guard->replica || replica;

@@ -35,7 +35,7 @@ int pitr_dur_state_write(const RstPitrDurability *d, Err *err);
 int pitr_dur_state_read(RstPitrDurability *d, Err *err);
 /* Put back each changed variable (orig >= 0) still holding `set`, flush,
  * remove file; done gets what was done. pitr_dur_server.c */
-int pitr_dur_put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
+int pitr_dur_put_back(const MdbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
                       bool log_bin, const char *file, char *done, size_t cap, Err *err);
 /* The same for what d relaxed. */
 int pitr_dur_put_back_d(RstPitrDurability *d, char *done, size_t cap, Err *err);

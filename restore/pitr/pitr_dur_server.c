@@ -29,7 +29,7 @@
  *    holds (log_slave_updates) is then on disk. It is never binlogged and
  *    runs only when sync_binlog was relaxed and log_bin is on.
  * Both need RELOAD, which the plan checked. */
-int pitr_dur_put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
+int pitr_dur_put_back(const MdbConn *conn, int flush_orig, int flush_set, int sync_orig, int sync_set,
                     bool log_bin, const char *file, char *done, size_t cap, Err *err)
 {
     MYSQL *m = NULL;
@@ -38,13 +38,13 @@ int pitr_dur_put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int 
     int rc;
 
     done[0] = 0;
-    if ((rc = src_db_connect(conn, &m, err))) goto out;
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) goto out;
     if ((rc = pitr_dur_fetch_row(m, "SELECT @@global.innodb_flush_log_at_trx_commit, @@global.sync_binlog", cols, 2, err)))
         goto out;
     if (flush_orig >= 0) {
         if (atoi(cols[0]) == flush_set) {
             snprintf(sql, sizeof sql, "SET GLOBAL innodb_flush_log_at_trx_commit = %d", flush_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
+            if ((rc = mdb_exec(m, sql, err))) goto out;
             n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit=%d", flush_orig);
         } else {
             n += (size_t)snprintf(done + n, cap - n, "innodb_flush_log_at_trx_commit left at %.20s (changed "
@@ -54,15 +54,15 @@ int pitr_dur_put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int 
     if (sync_orig >= 0 && n < cap) {
         if (atoi(cols[1]) == sync_set) {
             snprintf(sql, sizeof sql, "SET GLOBAL sync_binlog = %d", sync_orig);
-            if ((rc = src_db_exec(m, sql, err))) goto out;
+            if ((rc = mdb_exec(m, sql, err))) goto out;
             n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog=%d", n ? ", " : "", sync_orig);
         } else {
             n += (size_t)snprintf(done + n, cap - n, "%ssync_binlog left at %.20s (changed since tidemark set "
                                   "it)", n ? ", " : "", cols[1]);
         }
     }
-    if ((rc = src_db_exec(m, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", err))) goto out;
-    if (sync_orig >= 0 && log_bin && (rc = src_db_exec(m, "FLUSH BINARY LOGS", err))) goto out;
+    if ((rc = mdb_exec(m, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", err))) goto out;
+    if (sync_orig >= 0 && log_bin && (rc = mdb_exec(m, "FLUSH BINARY LOGS", err))) goto out;
     if (file && file[0] && unlink(file) != 0 && errno != ENOENT) {
         rc = err_sys(err, errno, "remove durability state file %s", file);
         goto out;
@@ -70,7 +70,7 @@ int pitr_dur_put_back(const SrcDbConn *conn, int flush_orig, int flush_set, int 
     if (file && file[0]) pitr_dur_fsync_dir_of(file);
     rc = 0;
 out:
-    src_db_close(m);
+    mdb_close(m);
     if (rc) {
         char fix[200];
         size_t k = 0;
@@ -89,7 +89,7 @@ int pitr_dur_put_back_d(RstPitrDurability *d, char *done, size_t cap, Err *err)
                     d->log_bin, d->state_file, done, cap, err);
 }
 
-int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err)
+int rst_pitr_durability_relax(const MdbConn *conn, RstPitrDurability *d, Err *err)
 {
     MYSQL *m = NULL;
     Err e2;
@@ -99,13 +99,13 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
 
     if (!d->relax) return 0;
     d->conn = conn;
-    if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "target server");
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) return err_wrap(err, "target server");
     if ((rc = pitr_dur_state_write(d, err))) goto out;   /* invariant 1: the file first */
     if (own_guard && (rc = pitr_dur_guard_start(d, true, err))) goto out;
     pthread_mutex_lock(&d->guard->mu);
     d->relaxed = true;
-    if (d->set_flush) rc = src_db_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
-    if (!rc && d->set_sync) rc = src_db_exec(m, "SET GLOBAL sync_binlog = 0", err);
+    if (d->set_flush) rc = mdb_exec(m, "SET GLOBAL innodb_flush_log_at_trx_commit = 2", err);
+    if (!rc && d->set_sync) rc = mdb_exec(m, "SET GLOBAL sync_binlog = 0", err);
     pthread_mutex_unlock(&d->guard->mu);
     if (rc) {
         err_wrap(err, "relax the target's durability for the replay");
@@ -116,7 +116,7 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
     }
 out:
     if (rc && !d->relaxed) unlink(d->state_file);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 

@@ -126,7 +126,7 @@ int pitr_dur_state_read(RstPitrDurability *d, Err *err)
     return 0;
 }
 
-int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
+int rst_pitr_durability_recover(const MdbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
                                 Err *err)
 {
     char done[300];

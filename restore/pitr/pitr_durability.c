@@ -42,7 +42,7 @@ int pitr_dur_fetch_row(MYSQL *m, const char *sql, char (*cols)[600], unsigned n,
     MYSQL_RES *res;
     MYSQL_ROW row;
     if (mysql_query(m, sql) || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, "target server: read the durability settings");
+        return mdb_err(m, err, "target server: read the durability settings");
     row = mysql_fetch_row(res);
     for (unsigned i = 0; i < n; i++)
         snprintf(cols[i], 600, "%s", row && i < mysql_num_fields(res) && row[i] ? row[i] : "");
@@ -85,7 +85,7 @@ static int other_databases(MYSQL *m, const json_t *item, const char *target_db, 
     size_t n = 0;
     out[0] = 0;
     if (mysql_query(m, "SHOW DATABASES") || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, "target server: SHOW DATABASES");
+        return mdb_err(m, err, "target server: SHOW DATABASES");
     while ((row = mysql_fetch_row(res))) {
         if (!row[0] || is_system_db(row[0]) || is_restored_db(item, target_db, row[0])) continue;
         if (n + strlen(row[0]) + 6 >= cap) {
@@ -111,7 +111,7 @@ static int probe(MYSQL *m, const char *sql, bool *denied, Err *err)
         *denied = true;
         return 0;
     }
-    return src_db_err(m, err, "target server: privilege check");
+    return mdb_err(m, err, "target server: privilege check");
 }
 
 /* "'user'@'host'" from CURRENT_USER()'s "user@host". */
@@ -132,7 +132,7 @@ static void changes(const RstPitrDurability *d, char *out, size_t cap)
     if (d->set_sync && n < cap) snprintf(out + n, cap - n, "%ssync_binlog %d -> 0", n ? ", " : "", d->sync_orig);
 }
 
-int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+int rst_pitr_durability_check(const MdbConn *conn, const json_t *item, const char *target_db,
                               bool replay, RstPitrDurMode requested, const char *state_dir,
                               RstPitrDurability *out, Err *err)
 {
@@ -144,7 +144,7 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
     out->requested = requested;
     out->flush_orig = out->sync_orig = -1;
     out->left_flush_orig = out->left_flush_set = out->left_sync_orig = out->left_sync_set = -1;
-    if ((rc = src_db_connect(conn, &m, err))) {
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) {
         err_wrap(err, "target server");
         goto out;
     }
@@ -245,7 +245,7 @@ int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const c
 decided:
     rc = 0;
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 

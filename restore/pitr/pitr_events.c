@@ -1,69 +1,31 @@
-/* pitr_events.c: reading event bytes for the plan and the search: where a
- * transaction (GTID group) begins and ends, Query event text, GTID state
- * arithmetic.
- * Invariant: group boundaries are decided exactly as the replay source
- * decides them (restore/replay/rst_srcdump.c), so a position the plan
- * computes is one the replay can stop at. */
-#include <string.h>
-#include <strings.h>
-
+/* pitr_events.c: the transaction tracker of the plan and the search (where
+ * a GTID group begins and ends).
+ * Invariant: group boundaries are decided by mdb_event_ends_group, as the
+ * replay source (restore/replay/rst_srcdump.c) decides them, so a position
+ * the plan computes is one the replay can stop at. */
 #include "restore/pitr/pitr_int.h"
 
-static bool part_of_group(uint8_t type)
+static void state_set(MdbGtidSet *s, const MdbGtid *g)
 {
-    /* GTID, Intvar, Rand, User_var, Table_map, Annotate_rows */
-    return type == PITR_EV_GTID || type == 5 || type == 13 || type == 14 ||
-           type == PITR_EV_TABLE_MAP || type == PITR_EV_ANNOTATE_ROWS;
-}
-
-bool pitr_query_text(const uint8_t *ev, size_t end, const char **db, size_t *dblen,
-                     const char **q, size_t *qlen)
-{
-    size_t p = PITR_HDR, status_len, dl;
-    if (end < p + 13) return false;
-    dl = ev[p + 8];
-    status_len = pitr_get16(ev + p + 11);
-    p += 13 + status_len;
-    if (p + dl + 1 > end) return false;
-    *db = (const char *)ev + p;
-    *dblen = dl;
-    p += dl + 1;
-    *q = (const char *)ev + p;
-    *qlen = end - p;
-    return true;
-}
-
-static bool is_commit_rollback(const uint8_t *ev, size_t end)
-{
-    const char *db, *q;
-    size_t dl, ql;
-    if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) return false;
-    return (ql == 6 && !strncasecmp(q, "COMMIT", 6)) || (ql == 8 && !strncasecmp(q, "ROLLBACK", 8));
-}
-
-static void state_set(BinlogGtidSet *s, const BinlogGtid *g)
-{
-    binlog_gtid_set_update(s, g);
+    mdb_gtid_set_update(s, g);
 }
 
 int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, Err *err)
 {
     uint8_t type = ev[4];
     size_t end;
-    int64_t ts = (int64_t)pitr_get32(ev);
+    int64_t ts = (int64_t)mdb_le32(ev);
 
-    if (type == PITR_EV_FORMAT_DESC) {
-        g->crc = len >= PITR_HDR + 5 && ev[len - 5] == 1;
+    if (type == MDB_EV_FORMAT_DESC) {
+        g->crc = mdb_fd_has_crc(ev, len);
         *out = PITR_FEED_OTHER;
         return 0;
     }
     end = pitr_body_end(g, len);
-    if (type == PITR_EV_GTID) {
-        if (end < PITR_HDR + 13) return err_set(err, ERR_CORRUPT, "short GTID event (%zu bytes)", len);
-        g->gtid.seq = pitr_get64(ev + PITR_HDR);
-        g->gtid.domain = pitr_get32(ev + PITR_HDR + 8);
-        g->gtid.server = pitr_get32(ev + 5);
-        g->standalone = (ev[PITR_HDR + 12] & PITR_GTID_FL_STANDALONE) != 0;
+    if (type == MDB_EV_GTID) {
+        uint8_t flags2 = 0;
+        if (mdb_event_gtid(ev, end, &g->gtid, &flags2, err)) return err->code;
+        g->standalone = (flags2 & MDB_GTID_FL_STANDALONE) != 0;
         g->in_group = true;
         g->max_time = ts;
         *out = PITR_FEED_BEGIN;
@@ -74,10 +36,7 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
         return 0;
     }
     if (ts > g->max_time) g->max_time = ts;
-    bool ends = g->standalone ? !part_of_group(type)
-                              : type == PITR_EV_XID || type == PITR_EV_XA_PREPARE ||
-                                    (type == PITR_EV_QUERY && is_commit_rollback(ev, end));
-    if (ends) {
+    if (mdb_event_ends_group(type, ev, end, g->standalone)) {
         g->in_group = false;
         state_set(&g->state, &g->gtid);
         *out = PITR_FEED_END;
@@ -85,36 +44,4 @@ int pitr_group_feed(PitrGroup *g, const uint8_t *ev, size_t len, PitrFeed *out, 
         *out = PITR_FEED_INSIDE;
     }
     return 0;
-}
-
-void pitr_gtid_set_merge(BinlogGtidSet *a, const BinlogGtidSet *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        bool found = false;
-        for (size_t j = 0; j < a->n; j++) {
-            if (a->g[j].domain != b->g[i].domain) continue;
-            found = true;
-            if (b->g[i].seq > a->g[j].seq) a->g[j] = b->g[i];
-        }
-        if (!found) binlog_gtid_set_update(a, &b->g[i]);
-    }
-}
-
-static uint64_t seq_of(const BinlogGtidSet *s, uint32_t domain)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->g[i].domain == domain) return s->g[i].seq;
-    return 0;
-}
-
-bool pitr_gtid_set_le(const BinlogGtidSet *a, const BinlogGtidSet *b)
-{
-    for (size_t i = 0; i < a->n; i++)
-        if (a->g[i].seq > seq_of(b, a->g[i].domain)) return false;
-    return true;
-}
-
-bool pitr_gtid_set_eq(const BinlogGtidSet *a, const BinlogGtidSet *b)
-{
-    return pitr_gtid_set_le(a, b) && pitr_gtid_set_le(b, a);
 }

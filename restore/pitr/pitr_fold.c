@@ -16,18 +16,18 @@
 
 static bool is_rows_event(uint8_t t)
 {
-    return (t >= PITR_EV_WRITE_V1 && t <= PITR_EV_DELETE_V1) || (t >= PITR_EV_WRITE_V2 && t <= PITR_EV_DELETE_V2) ||
-           (t >= PITR_EV_WRITE_COMP_V1 && t <= PITR_EV_DELETE_COMP_V2);
+    return (t >= MDB_EV_WRITE_V1 && t <= MDB_EV_DELETE_V1) || (t >= MDB_EV_WRITE_V2 && t <= MDB_EV_DELETE_V2) ||
+           (t >= MDB_EV_WRITE_COMP_V1 && t <= MDB_EV_DELETE_COMP_V2);
 }
 
-static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t seq_in(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
     return 0;
 }
 
-int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                     const RstNetDbs *dbs, const char *tmpdir, bool progress, RstNet **out,
                     PitrFoldStats *st, Err *err)
 {
@@ -36,7 +36,7 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     Progress *pg = NULL;
     RstNetDescriber *dx = NULL;
     PitrGroup g;
-    BinlogGtidSet state, target;
+    MdbGtidSet state, target;
     char file[BINLOG_FILE_MAX];
     bool skip = false, reached;
     double t0 = clock_mono_s();
@@ -45,10 +45,10 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
     *out = NULL;
     memset(st, 0, sizeof st[0]);
     memset(&g, 0, sizeof g);
-    rc = binlog_gtid_set_parse(plan->snap_gtid, &state, err);
-    if (!rc) rc = binlog_gtid_set_parse(plan->target_gtid, &target, err);
+    rc = mdb_gtid_set_parse(plan->snap_gtid, &state, err);
+    if (!rc) rc = mdb_gtid_set_parse(plan->target_gtid, &target, err);
     if (rc) return err_wrap(err, "net apply: GTID positions of the plan");
-    reached = pitr_gtid_set_eq(&state, &target);
+    reached = mdb_gtid_set_eq(&state, &target);
     snprintf(file, sizeof file, "%s", binlog_catalog_at(c, plan->seg_from)->file);
 
     rc = rst_net_describer_open(conn, dbs, &dx, err);
@@ -82,11 +82,11 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
             goto out;
         }
         st->bytes += len;
-        if (len < PITR_HDR) {
+        if (len < MDB_HDR_LEN) {
             rc = err_set(err, ERR_CORRUPT, "net apply: short event (%zu bytes) in %s", len, file);
             goto out;
         }
-        pos = pitr_get32(ev + 13) >= len ? pitr_get32(ev + 13) - len : 0;
+        pos = mdb_le32(ev + 13) >= len ? mdb_le32(ev + 13) - len : 0;
         rc = pitr_group_feed(&g, ev, len, &f, err);
         if (rc) {
             err_wrap(err, "%s:%" PRIu64, file, pos);
@@ -98,15 +98,15 @@ int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, co
             rc = rst_net_feed(n, file, pos, ev, len, err);
             if (rc) goto out;
         }
-        if (ev[4] == PITR_EV_ROTATE) {
+        if (ev[4] == MDB_EV_ROTATE) {
             size_t end = pitr_body_end(&g, len);
-            if (end > PITR_HDR + 8 && end - PITR_HDR - 8 < sizeof file)
-                snprintf(file, sizeof file, "%.*s", (int)(end - PITR_HDR - 8), (const char *)ev + PITR_HDR + 8);
+            if (end > MDB_HDR_LEN + 8 && end - MDB_HDR_LEN - 8 < sizeof file)
+                snprintf(file, sizeof file, "%.*s", (int)(end - MDB_HDR_LEN - 8), (const char *)ev + MDB_HDR_LEN + 8);
         }
         if (f == PITR_FEED_END && !skip) {
-            binlog_gtid_set_update(&state, &g.gtid);
+            mdb_gtid_set_update(&state, &g.gtid);
             st->transactions++;
-            reached = pitr_gtid_set_eq(&state, &target);
+            reached = mdb_gtid_set_eq(&state, &target);
         }
         if (f == PITR_FEED_END) skip = false;
         progress_add(pg, len, f == PITR_FEED_END ? 1 : 0);

@@ -19,7 +19,7 @@ typedef struct PitrFoldStats {
  * plan->target_gtid. *out (on success) is finished, ready to emit; the
  * caller closes it. ERR_UNSUPPORTED: the range cannot be folded (err names
  * the event); the caller falls back. */
-int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int pitr_apply_fold(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                     const RstNetDbs *dbs, const char *tmpdir, bool progress, RstNet **out,
                     PitrFoldStats *st, Err *err);
 

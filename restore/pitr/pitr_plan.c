@@ -39,9 +39,9 @@ typedef struct Scan {
     bool group_counts;         /* the open group started at or after start_pos */
     bool target_group;         /* GTID: the open group is G */
     bool stopped, found, too_new, passed;
-    BinlogGtid passed_by;
+    MdbGtid passed_by;
     int64_t pre_time;          /* TIME: max timestamp of the last group before start_pos */
-    BinlogGtidSet target;
+    MdbGtidSet target;
     uint64_t tx, bytes;
     char last_gtid[64], next_gtid[64];
     int64_t last_time, next_time;
@@ -64,7 +64,7 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
     const RstPitrRequest *q = s->req;
     size_t idx = seg_index(s->c, seg);
     PitrFeed f;
-    int64_t ts = (int64_t)pitr_get32(ev);
+    int64_t ts = (int64_t)mdb_le32(ev);
     int rc;
 
     if (idx != s->cur_seg || pos == seg->start) {
@@ -81,7 +81,7 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
             if (s->g.gtid.seq == q->gtid.seq && s->g.gtid.server == q->gtid.server) {
                 if (q->kind == RST_PITR_BEFORE_GTID) {
                     s->found = s->stopped = true;
-                    binlog_gtid_format(&s->g.gtid, s->next_gtid, sizeof s->next_gtid);
+                    mdb_gtid_format(&s->g.gtid, s->next_gtid, sizeof s->next_gtid);
                     s->next_time = ts;
                     return RST_PITR_STOP;
                 }
@@ -99,19 +99,19 @@ static int scan_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const u
     if (q->kind == RST_PITR_TIME && s->group_counts && (f == PITR_FEED_BEGIN || f == PITR_FEED_INSIDE ||
                                                         f == PITR_FEED_END) && ts > q->time) {
         s->found = s->stopped = true;
-        binlog_gtid_format(&s->g.gtid, s->next_gtid, sizeof s->next_gtid);
+        mdb_gtid_format(&s->g.gtid, s->next_gtid, sizeof s->next_gtid);
         s->next_time = ts;
         return RST_PITR_STOP;
     }
     if (f == PITR_FEED_END) {
         if (!s->group_counts) {
             if (q->kind == RST_PITR_TIME) s->pre_time = s->g.max_time;   /* the last one wins */
-            pitr_gtid_set_merge(&s->target, &s->g.state);
+            mdb_gtid_set_merge(&s->target, &s->g.state);
             return 0;
         }
         s->tx++;
-        pitr_gtid_set_merge(&s->target, &s->g.state);
-        binlog_gtid_format(&s->g.gtid, s->last_gtid, sizeof s->last_gtid);
+        mdb_gtid_set_merge(&s->target, &s->g.state);
+        mdb_gtid_format(&s->g.gtid, s->last_gtid, sizeof s->last_gtid);
         s->last_time = s->g.max_time;
         s->last_end = pos + len;
         snprintf(s->last_file, sizeof s->last_file, "%s", seg->file);
@@ -195,10 +195,10 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
     }
     {
         char gs[64];
-        binlog_gtid_format(&q->gtid, gs, sizeof gs);
+        mdb_gtid_format(&q->gtid, gs, sizeof gs);
         if (s->passed) {
             char ps[64];
-            binlog_gtid_format(&s->passed_by, ps, sizeof ps);
+            mdb_gtid_format(&s->passed_by, ps, sizeof ps);
             return err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive (at that point "
                            "of domain %u the archive holds %s)", gs, q->gtid.domain, ps);
         }
@@ -210,7 +210,7 @@ static int scan_from(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q, c
 
 typedef struct AtScan {
     const BinlogCatalog *c;
-    BinlogGtid g;
+    MdbGtid g;
     size_t snap_seg, cur_seg;
     uint64_t snap_pos;
     PitrGroup grp;
@@ -250,7 +250,7 @@ static int at_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const uin
  * true when G is the last transaction before sn's position (read from G's
  * segment until the next transaction begins); false when another one comes
  * between, or the archive cannot tell (not archived, a gap). */
-static int snap_at_gtid(Repo *r, const BinlogCatalog *c, const PitrSnap *sn, const BinlogGtid *g,
+static int snap_at_gtid(Repo *r, const BinlogCatalog *c, const PitrSnap *sn, const MdbGtid *g,
                         bool *out, Err *err)
 {
     AtScan a;
@@ -277,7 +277,7 @@ static int snap_at_gtid(Repo *r, const BinlogCatalog *c, const PitrSnap *sn, con
     return 0;
 }
 
-static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t seq_in(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
@@ -316,16 +316,16 @@ static void warn(RstPitrPlan *p, const char *fmt, ...)
  * G is then the last transaction before that position in G's domain, so
  * the snapshot can be the target even when G itself is not archived (the
  * follower started at that snapshot's coordinates). */
-static bool snap_is_at(const PitrSnap *sn, const BinlogGtid *g)
+static bool snap_is_at(const PitrSnap *sn, const MdbGtid *g)
 {
     for (size_t i = 0; i < sn->gtid.n; i++) {
-        const BinlogGtid *h = &sn->gtid.g[i];
+        const MdbGtid *h = &sn->gtid.g[i];
         if (h->domain == g->domain && h->server == g->server && h->seq == g->seq) return true;
     }
     return false;
 }
 
-static bool snap_holds(const PitrSnapList *l, const BinlogGtid *g)
+static bool snap_holds(const PitrSnapList *l, const MdbGtid *g)
 {
     for (size_t k = 0; k < l->n; k++)
         if (snap_is_at(&l->v[k], g)) return true;
@@ -370,7 +370,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
     if (n) {
         const BinlogSegInfo *last = binlog_catalog_at(c, n - 1);
         p->archive_end_time = last->last_time;
-        binlog_gtid_set_format(&last->gtid_state, p->archive_end_gtid, sizeof p->archive_end_gtid);
+        mdb_gtid_set_format(&last->gtid_state, p->archive_end_gtid, sizeof p->archive_end_gtid);
     }
     if (q->snapshot) {
         Id id;
@@ -420,7 +420,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
         }
     } else {
         size_t gi;
-        binlog_gtid_format(&q->gtid, gs, sizeof gs);
+        mdb_gtid_format(&q->gtid, gs, sizeof gs);
         bool archived = binlog_catalog_find_gtid(c, &q->gtid, &gi, err) == 0;
         if (!archived && q->kind == RST_PITR_GTID && snap_holds(&sl, &q->gtid)) {
             err_clear(err);   /* a snapshot exactly at G: the choice below decides */
@@ -513,7 +513,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
     }
     fill_from_snap(p, &sl.v[pick]);
     p->range = s.range.info;
-    binlog_gtid_set_format(&s.target, p->target_gtid, sizeof p->target_gtid);
+    mdb_gtid_set_format(&s.target, p->target_gtid, sizeof p->target_gtid);
     p->transactions = s.tx;
     snprintf(p->last_gtid, sizeof p->last_gtid, "%s", s.last_gtid);
     p->last_time = s.last_time;
@@ -538,8 +538,8 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
     /* a later snapshot exactly at the target: the result can be proven against its hashes */
     for (size_t k = 0; k < sl.n; k++) {
         if (k == pick) continue;
-        BinlogGtidSet t = s.target;
-        if (pitr_gtid_set_eq(&sl.v[k].gtid, &t)) snprintf(p->later_snapshot, sizeof p->later_snapshot, "%s", sl.v[k].hex);
+        MdbGtidSet t = s.target;
+        if (mdb_gtid_set_eq(&sl.v[k].gtid, &t)) snprintf(p->later_snapshot, sizeof p->later_snapshot, "%s", sl.v[k].hex);
     }
 
 estimate:

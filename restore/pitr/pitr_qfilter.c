@@ -28,7 +28,7 @@ typedef struct OpenXa {
 struct PitrQFilter {
     RstNetDbs dbs;
     bool renamed;
-    BinlogGtidSet start, target;
+    MdbGtidSet start, target;
     RstEventNext next;
     void *next_ctx;
     PitrGroup g;
@@ -41,7 +41,7 @@ struct PitrQFilter {
     Buf out, unz;
 };
 
-static uint64_t seq_in(const BinlogGtidSet *s, uint32_t domain)
+static uint64_t seq_in(const MdbGtidSet *s, uint32_t domain)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->g[i].domain == domain) return s->g[i].seq;
@@ -60,10 +60,10 @@ int pitr_qfilter_open(const RstNetDbs *dbs, const char *start, const char *targe
         if (strcmp(dbs->from[i], dbs->to[i])) f->renamed = true;
     f->next = next;
     f->next_ctx = next_ctx;
-    buf_init(&f->out, PITR_UNCOMPRESS_MAX + 4096);
-    buf_init(&f->unz, PITR_UNCOMPRESS_MAX + 4096);
-    rc = binlog_gtid_set_parse(start, &f->start, err);
-    if (!rc) rc = binlog_gtid_set_parse(target, &f->target, err);
+    buf_init(&f->out, MDB_INFLATE_MAX + 4096);
+    buf_init(&f->unz, MDB_INFLATE_MAX + 4096);
+    rc = mdb_gtid_set_parse(start, &f->start, err);
+    if (!rc) rc = mdb_gtid_set_parse(target, &f->target, err);
     if (rc) {
         pitr_qfilter_close(f);
         return err_wrap(err, "replay filter: GTID positions");
@@ -123,14 +123,14 @@ static int named_restored(void *ctx, const char *name, size_t len)
  * gtrid and bqual lengths, their bytes). */
 static bool xa_prepare_id(const uint8_t *ev, size_t end, char *out, size_t cap)
 {
-    const uint8_t *p = ev + PITR_HDR;
+    const uint8_t *p = ev + MDB_HDR_LEN;
     uint32_t fmt, gl, bl;
     size_t k;
-    if (end < PITR_HDR + 13) return false;
-    fmt = pitr_get32(p + 1);
-    gl = pitr_get32(p + 5);
-    bl = pitr_get32(p + 9);
-    if (gl > 64 || bl > 64 || PITR_HDR + 13 + (size_t)gl + bl > end || cap < 2 * (gl + bl) + 32) return false;
+    if (end < MDB_HDR_LEN + 13) return false;
+    fmt = mdb_le32(p + 1);
+    gl = mdb_le32(p + 5);
+    bl = mdb_le32(p + 9);
+    if (gl > 64 || bl > 64 || MDB_HDR_LEN + 13 + (size_t)gl + bl > end || cap < 2 * (gl + bl) + 32) return false;
     k = (size_t)snprintf(out, cap, "X'");
     for (uint32_t i = 0; i < gl; i++) k += (size_t)snprintf(out + k, cap - k, "%02X", p[13 + i]);
     k += (size_t)snprintf(out + k, cap - k, "',X'");
@@ -151,7 +151,7 @@ static int find_open(const PitrQFilter *f, const char *xid)
 static void end_open(PitrQFilter *f, size_t k)
 {
     size_t ended = 0, oldest = f->nopen;
-    binlog_gtid_format(&f->g.gtid, f->open[k].ended, sizeof f->open[k].ended);
+    mdb_gtid_format(&f->g.gtid, f->open[k].ended, sizeof f->open[k].ended);
     for (size_t i = 0; i < f->nopen; i++)
         if (f->open[i].ended[0] && ended++ == 0) oldest = i;
     if (ended > XA_KEEP_ENDED) {
@@ -170,7 +170,7 @@ static int add_open(PitrQFilter *f, const char *xid, Err *err)
         f->cap = cap;
     }
     snprintf(f->open[f->nopen].xid, sizeof f->open[f->nopen].xid, "%s", xid);
-    binlog_gtid_format(&f->g.gtid, f->open[f->nopen].gtid, sizeof f->open[f->nopen].gtid);
+    mdb_gtid_format(&f->g.gtid, f->open[f->nopen].gtid, sizeof f->open[f->nopen].gtid);
     f->open[f->nopen].ended[0] = 0;
     f->nopen++;
     return 0;
@@ -187,7 +187,7 @@ static int neutralize(PitrQFilter *f, const uint8_t **ev, size_t *len, size_t te
     buf_reset(&f->out);
     if ((rc = buf_append(&f->out, *ev, *len, err))) return rc;
     e = f->out.data;
-    e[4] = PITR_EV_QUERY;
+    e[4] = MDB_EV_QUERY;
     memset(e + text_off, ' ', end - text_off);
     memcpy(e + text_off, "DO 0", 4);
     if (f->g.crc) {
@@ -210,7 +210,7 @@ static int refuse_renamed(PitrQFilter *f, const char *q, size_t ql, Err *err)
     if (!f->renamed) return 0;
     for (size_t i = 0; i < f->dbs.n; i++) {
         if (!strcmp(f->dbs.from[i], f->dbs.to[i]) || !rst_net_sql_names_db(q, ql, f->dbs.from[i])) continue;
-        binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
+        mdb_gtid_format(&f->g.gtid, gs, sizeof gs);
         rst_net_sql_snippet(q, ql, text, sizeof text);
         return err_set(err, ERR_UNSUPPORTED, "the statement of GTID %s names database `%s` explicitly "
                        "(%s): replicate_rewrite_db renames only the default database, so under "
@@ -231,15 +231,15 @@ static int on_query(PitrQFilter *f, const uint8_t **ev, size_t *len, Err *err)
     RstNetSqlKind kind;
     int rc, k;
 
-    if (type == PITR_EV_QUERY_COMPRESSED) {
-        rc = pitr_event_uncompress(*ev, *len, f->g.crc, &f->unz, &type, err);
+    if (type == MDB_EV_QUERY_COMPRESSED) {
+        rc = mdb_event_inflate(*ev, *len, f->g.crc, &f->unz, &type, err);
         if (rc) return rc;
         plain = f->unz.data;
         plen = f->unz.len;
     }
     end = f->g.crc ? plen - 4 : plen;
-    if (!pitr_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
-    binlog_gtid_format(&f->g.gtid, gs, sizeof gs);
+    if (!mdb_query_text(plain, end, &db, &dl, &q, &ql)) return err_set(err, ERR_CORRUPT, "Query does not parse");
+    mdb_gtid_format(&f->g.gtid, gs, sizeof gs);
     kind = rst_net_sql_kind(q, ql, xid, sizeof xid);
     switch (kind) {
     case RST_NET_SQL_TXN:
@@ -291,7 +291,7 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
     uint8_t type;
     int rc = f->next(f->next_ctx, ev, len, err);
     if (rc || !*ev) return rc;
-    if (*len < PITR_HDR) return 0;   /* the replay source refuses it */
+    if (*len < MDB_HDR_LEN) return 0;   /* the replay source refuses it */
     type = (*ev)[4];
     rc = pitr_group_feed(&f->g, *ev, *len, &fd, err);
     if (rc) return err_wrap(err, "replay filter");
@@ -301,7 +301,7 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
         f->pending[0] = 0;
     }
     if (!f->counts || (fd != PITR_FEED_INSIDE && fd != PITR_FEED_END)) return 0;
-    if (type == PITR_EV_XA_PREPARE) {
+    if (type == MDB_EV_XA_PREPARE) {
         char xid[RST_NET_SQL_XID_MAX];
         if (!xa_prepare_id(*ev, f->g.crc ? *len - 4 : *len, xid, sizeof xid)) {
             if (!f->pending[0]) return err_set(err, ERR_CORRUPT, "replay filter: an XA_prepare event does not parse");
@@ -310,13 +310,13 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
         f->pending[0] = 0;
         return add_open(f, xid, err);
     }
-    if (type == PITR_EV_EXECUTE_LOAD_QUERY) {   /* LOAD DATA: sent as it is (the table filter judges it) */
+    if (type == MDB_EV_EXECUTE_LOAD_QUERY) {   /* LOAD DATA: sent as it is (the table filter judges it) */
         const char *db, *q;
         size_t dl, ql;
         if (!rst_net_sql_load_query_text(*ev, f->g.crc ? *len - 4 : *len, &db, &dl, &q, &ql))
             return err_set(err, ERR_CORRUPT, "replay filter: an Execute_load_query event does not parse");
         return refuse_renamed(f, q, ql, err);
     }
-    if (type != PITR_EV_QUERY && type != PITR_EV_QUERY_COMPRESSED) return 0;
+    if (type != MDB_EV_QUERY && type != MDB_EV_QUERY_COMPRESSED) return 0;
     return on_query(f, ev, len, err);
 }

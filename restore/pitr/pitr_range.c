@@ -73,7 +73,7 @@ static void on_crossing(PitrRange *rg, const PitrGroup *g, const char *db, size_
     if (!rst_net_sql_moves(q, ql, dflt, crossing, &c)) return;
     in = is_restored(rg->item, c.to) ? c.to : c.from;
     out = in == c.to ? c.from : c.to;
-    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    mdb_gtid_format(&g->gtid, gs, sizeof gs);
     rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s %s restored database `%.64s` "
              "%s database `%.64s`, which is not restored (%s): the target would lack `%.64s` (its replica would "
@@ -104,7 +104,7 @@ static void on_alter_sequence(PitrRange *rg, const PitrGroup *g, const char *db,
     if (rg->grp.crossing[0] || rg->info.crossing[0] || !is_alter_sequence(q, ql)) return;
     snprintf(dflt, sizeof dflt, "%.*s", (int)(dl < 255 ? dl : 255), db ? db : "");
     if (!is_restored(rg->item, dflt) && !rst_net_sql_names(q, ql, restored_name, &h)) return;
-    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    mdb_gtid_format(&g->gtid, gs, sizeof gs);
     rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.crossing, sizeof rg->grp.crossing, "the statement of GTID %s alters a sequence of a "
              "restored database (%s): the replay's table filter (replicate_wild_do_table) makes the target's "
@@ -118,9 +118,9 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
     size_t dl, ql;
     char xid[RST_NET_SQL_XID_MAX], gs[64], text[96];
     NameHit h = {rg->item, ""};
-    if (ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
+    if (ev[4] == MDB_EV_EXECUTE_LOAD_QUERY) {
         if (!rst_net_sql_load_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) return;
-    } else if (!pitr_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
+    } else if (!mdb_query_text(ev, pitr_body_end(g, len), &db, &dl, &q, &ql)) {
         return;
     }
     switch (rst_net_sql_kind(q, ql, xid, sizeof xid)) {
@@ -137,7 +137,7 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
     on_crossing(rg, g, db, dl, q, ql);
     on_alter_sequence(rg, g, db, dl, q, ql);
     if (rg->grp.named_db[0] || rg->info.named_db[0] || !rst_net_sql_names(q, ql, restored_name, &h)) return;
-    binlog_gtid_format(&g->gtid, gs, sizeof gs);
+    mdb_gtid_format(&g->gtid, gs, sizeof gs);
     rst_net_sql_snippet(q, ql, text, sizeof text);
     snprintf(rg->grp.named_db, sizeof rg->grp.named_db, "the statement of GTID %s names database `%.64s` "
              "explicitly (%s)", gs, h.db, text);
@@ -146,19 +146,19 @@ static void on_query(PitrRange *rg, const PitrGroup *g, const uint8_t *ev, size_
 /* xid of an XA_prepare event: the same form as pitr_qfilter's */
 static void prepared_id(const PitrGroup *g, const uint8_t *ev, size_t len, char *out, size_t cap)
 {
-    const uint8_t *p = ev + PITR_HDR;
+    const uint8_t *p = ev + MDB_HDR_LEN;
     size_t end = pitr_body_end(g, len), k;
     uint32_t gl, bl;
     out[0] = 0;
-    if (end < PITR_HDR + 13) return;
-    gl = pitr_get32(p + 5);
-    bl = pitr_get32(p + 9);
-    if (gl > 64 || bl > 64 || PITR_HDR + 13 + (size_t)gl + bl > end || cap < 2 * (gl + bl) + 32) return;
+    if (end < MDB_HDR_LEN + 13) return;
+    gl = mdb_le32(p + 5);
+    bl = mdb_le32(p + 9);
+    if (gl > 64 || bl > 64 || MDB_HDR_LEN + 13 + (size_t)gl + bl > end || cap < 2 * (gl + bl) + 32) return;
     k = (size_t)snprintf(out, cap, "X'");
     for (uint32_t i = 0; i < gl; i++) k += (size_t)snprintf(out + k, cap - k, "%02X", p[13 + i]);
     k += (size_t)snprintf(out + k, cap - k, "',X'");
     for (uint32_t i = 0; i < bl; i++) k += (size_t)snprintf(out + k, cap - k, "%02X", p[13 + gl + i]);
-    snprintf(out + k, cap - k, "',%ld", (long)(int32_t)pitr_get32(p + 1));
+    snprintf(out + k, cap - k, "',%ld", (long)(int32_t)mdb_le32(p + 1));
 }
 
 /* Before the snapshot: whether an XA transaction's prepare group touches a
@@ -170,11 +170,11 @@ static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_
     NameHit h = {rg->item, ""};
     const char *db, *q;
     size_t dl, ql;
-    if (ev[4] == PITR_EV_TABLE_MAP && end > PITR_HDR + 9) {
-        dl = ev[PITR_HDR + 8];
-        if (PITR_HDR + 9 + dl > end || restored_name(&h, (const char *)ev + PITR_HDR + 9, dl)) rg->grp_touches = true;
-    } else if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) {
-        bool ok = ev[4] == PITR_EV_QUERY ? pitr_query_text(ev, end, &db, &dl, &q, &ql)
+    if (ev[4] == MDB_EV_TABLE_MAP && end > MDB_HDR_LEN + 9) {
+        dl = ev[MDB_HDR_LEN + 8];
+        if (MDB_HDR_LEN + 9 + dl > end || restored_name(&h, (const char *)ev + MDB_HDR_LEN + 9, dl)) rg->grp_touches = true;
+    } else if (ev[4] == MDB_EV_QUERY || ev[4] == MDB_EV_EXECUTE_LOAD_QUERY) {
+        bool ok = ev[4] == MDB_EV_QUERY ? mdb_query_text(ev, end, &db, &dl, &q, &ql)
                                          : rst_net_sql_load_query_text(ev, end, &db, &dl, &q, &ql);
         if (!ok) {
             rg->grp_touches = true;
@@ -191,9 +191,9 @@ static void pre_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, const uint8_
                 (restored_name(&h, db, dl) || rst_net_sql_names(q, ql, restored_name, &h)))
                 rg->grp_touches = true;
         }
-    } else if (ev[4] == PITR_EV_QUERY_COMPRESSED) {
+    } else if (ev[4] == MDB_EV_QUERY_COMPRESSED) {
         rg->grp_touches = true;
-    } else if (ev[4] == PITR_EV_XA_PREPARE) {
+    } else if (ev[4] == MDB_EV_XA_PREPARE) {
         prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
     }
     if (f == PITR_FEED_END && rg->grp_prepared[0] && rg->npre < PITR_RANGE_XA_MAX) {
@@ -240,7 +240,7 @@ static void group_end(PitrRange *rg, const PitrGroup *g)
             memmove(rg->xa[i], rg->xa[--rg->nxa], RST_NET_SQL_XID_MAX);
         } else if (!rollback && !rg->xa_overflow && !a->xa_orphan[0] && !noop_commit(rg, a, xid)) {
             char gs[64];
-            binlog_gtid_format(&g->gtid, gs, sizeof gs);
+            mdb_gtid_format(&g->gtid, gs, sizeof gs);
             snprintf(a->xa_orphan, sizeof a->xa_orphan, "XA COMMIT %.400s (GTID %s)", xid, gs);
         }
     }
@@ -262,14 +262,14 @@ void pitr_range_feed(PitrRange *rg, const PitrGroup *g, PitrFeed f, bool counts,
     }
     if (len > rg->grp.max_event) {
         rg->grp.max_event = len;
-        binlog_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);
+        mdb_gtid_format(&g->gtid, rg->grp.max_event_gtid, sizeof rg->grp.max_event_gtid);
     }
-    if (ev[4] == PITR_EV_QUERY || ev[4] == PITR_EV_EXECUTE_LOAD_QUERY) on_query(rg, g, ev, len);
-    if (ev[4] == PITR_EV_XA_PREPARE) prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
+    if (ev[4] == MDB_EV_QUERY || ev[4] == MDB_EV_EXECUTE_LOAD_QUERY) on_query(rg, g, ev, len);
+    if (ev[4] == MDB_EV_XA_PREPARE) prepared_id(g, ev, len, rg->grp_prepared, sizeof rg->grp_prepared);
     if (f == PITR_FEED_END) group_end(rg, g);
 }
 
-int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
+int rst_pitr_range_check(const MdbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
                          Err *err)
 {
     const RstPitrRangeInfo *ri = &plan->range;
@@ -296,8 +296,8 @@ int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const c
                            ri->named_db, target_db);
     }
     if (!replica) return 0;
-    rc = src_db_connect(conn, &m, err);
-    if (!rc) rc = src_db_value(m, "SELECT @@global.slave_max_allowed_packet", &v, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
+    if (!rc) rc = mdb_value(m, "SELECT @@global.slave_max_allowed_packet", &v, err);
     if (rc) {
         err_wrap(err, "target server: read slave_max_allowed_packet");
         goto out;
@@ -311,6 +311,6 @@ int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const c
                      ri->max_event, ri->max_event_gtid, pkt, (need + 1023) / 1024 * 1024);
 out:
     free(v);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }

@@ -125,11 +125,11 @@ static int guard_end(RstPitrDurability *dur, int rc, Stage stage, const RstPitrP
 #define ER_XAER_NOTA 1397
 
 /* Whether the GTID "d-s-n" is at or before the position at (in its domain). */
-static bool applied_at(const BinlogGtidSet *at, const char *gtid)
+static bool applied_at(const MdbGtidSet *at, const char *gtid)
 {
-    BinlogGtid g;
+    MdbGtid g;
     Err e;
-    if (binlog_gtid_parse(gtid, &g, &e)) return false;
+    if (mdb_gtid_parse(gtid, &g, &e)) return false;
     for (size_t k = 0; k < at->n; k++)
         if (at->g[k].domain == g.domain && at->g[k].seq >= g.seq) return true;
     return false;
@@ -143,24 +143,24 @@ static bool applied_at(const BinlogGtidSet *at, const char *gtid)
  * Only transactions whose XA PREPARE the target applied (gtid_slave_pos) are
  * rolled back; one the server does not list within 10 s is an error, unless
  * the replay failed. */
-static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed, Err *err)
+static int rollback_open_xa(PitrQFilter *qf, const MdbConn *conn, bool failed, Err *err)
 {
     MYSQL *m = NULL;
     const char *xid, *gtid, *ended;
     char sql[RST_NET_SQL_XID_MAX + 40], *pos = NULL;
-    BinlogGtidSet at;
+    MdbGtidSet at;
     int rc = 0;
     if (!pitr_qfilter_xa(qf, 0, &xid, &gtid, &ended)) return 0;
-    if ((rc = src_db_connect(conn, &m, err))) return err_wrap(err, "roll back the prepared XA transactions");
-    rc = src_db_value(m, "SELECT @@global.gtid_slave_pos", &pos, err);
-    if (!rc) rc = binlog_gtid_set_parse(pos ? pos : "", &at, err);
+    if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err))) return err_wrap(err, "roll back the prepared XA transactions");
+    rc = mdb_value(m, "SELECT @@global.gtid_slave_pos", &pos, err);
+    if (!rc) rc = mdb_gtid_set_parse(pos ? pos : "", &at, err);
     free(pos);
     if (rc) {
         err_wrap(err, "roll back the prepared XA transactions: the position the replay reached");
         goto out;
     }
     if (mysql_query(m, "SET SESSION sql_log_bin = 0")) {
-        rc = src_db_err(m, err, "roll back the prepared XA transactions: SET sql_log_bin = 0");
+        rc = mdb_err(m, err, "roll back the prepared XA transactions: SET sql_log_bin = 0");
         goto out;
     }
     for (size_t i = 0; pitr_qfilter_xa(qf, i, &xid, &gtid, &ended); i++) {
@@ -195,13 +195,13 @@ static int rollback_open_xa(PitrQFilter *qf, const SrcDbConn *conn, bool failed,
                      xid, gtid);
     }
 out:
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }
 
 /* The SQL-thread path: the archive streamed to the target's replica
  * through the statement filter (pitr_qfilter.h). */
-static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                             const RstPitrRunOptions *opt, RstPitrResult *res, Err *err)
 {
     RstReplayTarget t;
@@ -219,11 +219,7 @@ static int run_transactions(Repo *r, const BinlogCatalog *c, const RstPitrPlan *
     if (!conn->host && !conn->socket)
         return err_set(err, ERR_INVALID, "the replay needs the target's --host or --socket (an "
                        "option file alone is not enough)");
-    t.host = conn->host;
-    t.port = conn->port;
-    t.socket = conn->socket;
-    t.user = conn->user;
-    t.password = conn->password;
+    t.db = *conn;
     t.start_gtid = plan->snap_gtid;
     if (opt->target_db) {
         const char *d = single_db(plan->item);
@@ -289,7 +285,7 @@ typedef struct FoldJob {
     Repo *r;
     const BinlogCatalog *c;
     const RstPitrPlan *plan;
-    const SrcDbConn *conn;
+    const MdbConn *conn;
     const RstNetDbs *dbs;
     const char *tmpdir;
     bool progress;
@@ -314,7 +310,7 @@ static void *fold_main(void *arg)
 /* After the fold thread ended: whether the net path may run: *ok, or the
  * reason in res->apply_reason. On success with *ok, *out holds the folded
  * range (taken from the job). */
-static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, RstNet **out, bool *ok, Err *err)
+static int net_prepare(FoldJob *j, const MdbConn *conn, RstPitrResult *res, RstNet **out, bool *ok, Err *err)
 {
     int rc = j->rc;
 
@@ -344,7 +340,7 @@ static int net_prepare(FoldJob *j, const SrcDbConn *conn, RstPitrResult *res, Rs
  * returns; a failed verification fails the run and the fold's result is
  * left in the job for the caller to close. *verify_end: when the
  * verification ended (the start of what remains on the critical path). */
-static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const MdbConn *conn, const RstPitrRunOptions *opt,
                             FoldJob *j, bool fold, RstPitrResult *res, double *verify_end, Err *err)
 {
     RstDbStats vs;
@@ -381,7 +377,7 @@ static int verify_with_fold(Repo *r, const RstPitrPlan *plan, const SrcDbConn *c
 }
 
 /* The net path: the folded range applied in bulk, durability relaxed around it. */
-static int run_net(RstNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, const RstPitrRunOptions *opt,
+static int run_net(RstNet *n, const RstPitrPlan *plan, const MdbConn *conn, const RstPitrRunOptions *opt,
                    RstPitrResult *res, Err *err)
 {
     RstPitrDurability *dur = opt->durability && opt->durability->relax ? opt->durability : NULL;
@@ -405,17 +401,17 @@ static int run_net(RstNet *n, const RstPitrPlan *plan, const SrcDbConn *conn, co
     res->net_ordered_tables = as.ordered_tables;
     snprintf(res->reached_gtid, sizeof res->reached_gtid, "%s", as.reached);
     if (!rc) {
-        BinlogGtidSet want, got;
+        MdbGtidSet want, got;
         Err e;
-        if (binlog_gtid_set_parse(plan->target_gtid, &want, &e) || binlog_gtid_set_parse(as.reached, &got, &e) ||
-            !pitr_gtid_set_eq(&want, &got))
+        if (mdb_gtid_set_parse(plan->target_gtid, &want, &e) || mdb_gtid_set_parse(as.reached, &got, &e) ||
+            !mdb_gtid_set_eq(&want, &got))
             rc = err_set(err, ERR_VERIFY, "net apply: gtid_slave_pos reads %s after setting it to %s",
                          as.reached[0] ? as.reached : "''", plan->target_gtid);
     }
     return rc;
 }
 
-int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err)
 {
     RstDbOptions lo;

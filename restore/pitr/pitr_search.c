@@ -2,7 +2,7 @@
  * each transaction: GTID, commit time, tables with row counts per kind
  * (from Table_map + Write/Update/Delete_rows v1/v2), statement text (Query
  * events, Annotate_rows), so the operator can find the bad transaction.
- * Compressed events (log_bin_compress) are inflated first (pitr_uncompress.c)
+ * Compressed events (log_bin_compress) are inflated first (mdb_event_inflate)
  * and read like the plain ones.
  * Invariant: read-only; a part it cannot decode (an unknown column type or
  * compression algorithm) is reported as such, never guessed; a compressed
@@ -171,7 +171,7 @@ static int emit(Search *s, int64_t t, uint64_t end_pos, Err *err)
         for (size_t i = 0; i < s->ntabs; i++) hit |= contains_ci(s->tabs[i].name, strlen(s->tabs[i].name), q->grep);
         if (!hit) return 0;
     }
-    binlog_gtid_format(&s->g.gtid, gs, sizeof gs);
+    mdb_gtid_format(&s->g.gtid, gs, sizeof gs);
     binlog_time_format(t, ts, sizeof ts);
     tabs = json_array();
     for (size_t i = 0; i < s->ntabs; i++) {
@@ -198,14 +198,14 @@ static int emit(Search *s, int64_t t, uint64_t end_pos, Err *err)
 static void on_rows(Search *s, const uint8_t *ev, size_t end, uint8_t type)
 {
     /* a rows event too short for its table id counts as not decoded */
-    uint64_t id = end >= PITR_HDR + 8 ? pitr_get48(ev + PITR_HDR) : UINT64_MAX, rows = 0;
+    uint64_t id = end >= MDB_HDR_LEN + 8 ? mdb_le48(ev + MDB_HDR_LEN) : UINT64_MAX, rows = 0;
     Map *m = NULL;
-    bool compressed = type >= PITR_EV_WRITE_COMP_V1 && type <= PITR_EV_DELETE_COMP_V2;
+    bool compressed = type >= MDB_EV_WRITE_COMP_V1 && type <= MDB_EV_DELETE_COMP_V2;
     unsigned kind;
     switch (type) {
-    case PITR_EV_WRITE_V1: case PITR_EV_WRITE_V2: case PITR_EV_WRITE_COMP_V1: case PITR_EV_WRITE_COMP_V2:
+    case MDB_EV_WRITE_V1: case MDB_EV_WRITE_V2: case MDB_EV_WRITE_COMP_V1: case MDB_EV_WRITE_COMP_V2:
         kind = RST_SEARCH_INSERT; break;
-    case PITR_EV_UPDATE_V1: case PITR_EV_UPDATE_V2: case PITR_EV_UPDATE_COMP_V1: case PITR_EV_UPDATE_COMP_V2:
+    case MDB_EV_UPDATE_V1: case MDB_EV_UPDATE_V2: case MDB_EV_UPDATE_COMP_V1: case MDB_EV_UPDATE_COMP_V2:
         kind = RST_SEARCH_UPDATE; break;
     default: kind = RST_SEARCH_DELETE; break;
     }
@@ -214,7 +214,7 @@ static void on_rows(Search *s, const uint8_t *ev, size_t end, uint8_t type)
         if (s->maps[i].id == id) m = &s->maps[i];
     TabCount *tc = tab(s, m ? m->name : "?");
     Err e;
-    if (!m || compressed || pitr_rows_count(m->ev.data, m->ev.len, ev, end, type, &rows, &e)) {
+    if (!m || compressed || mdb_rows_count(m->ev.data, m->ev.len, ev, end, type, &rows, &e)) {
         tc->unknown = true;
         rows = 0;
     }
@@ -225,16 +225,16 @@ static void on_rows(Search *s, const uint8_t *ev, size_t end, uint8_t type)
 
 static void on_table_map(Search *s, const uint8_t *ev, size_t end)
 {
-    const uint8_t *p = ev + PITR_HDR + 8;
+    const uint8_t *p = ev + MDB_HDR_LEN + 8;
     char name[200];
-    if (end < PITR_HDR + 10 || s->nmaps == MAX_MAPS) return;
+    if (end < MDB_HDR_LEN + 10 || s->nmaps == MAX_MAPS) return;
     size_t dl = p[0];
     if (p + 1 + dl + 2 > ev + end) return;
     size_t tl = p[1 + dl + 1];
     if (p + 1 + dl + 2 + tl > ev + end) return;
     snprintf(name, sizeof name, "%.*s.%.*s", (int)dl, (const char *)p + 1, (int)tl, (const char *)p + dl + 3);
     Map *m = &s->maps[s->nmaps++];
-    m->id = pitr_get48(ev + PITR_HDR);
+    m->id = mdb_le48(ev + MDB_HDR_LEN);
     snprintf(m->name, sizeof m->name, "%s", name);
     buf_init(&m->ev, (size_t)1 << 24);
     Err e;
@@ -267,10 +267,10 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
         return 0;
     }
     if (!s->open || f == PITR_FEED_OTHER) return 0;
-    if (pitr_event_is_compressed(type)) {
+    if (mdb_event_is_compressed(type)) {
         Err e;
         err_clear(&e);
-        rc = pitr_event_uncompress(ev, len, s->g.crc, &s->plain, &type, &e);
+        rc = mdb_event_inflate(ev, len, s->g.crc, &s->plain, &type, &e);
         if (rc == ERR_UNSUPPORTED) {
             /* an algorithm we do not know: listed as not decoded below */
         } else if (rc) {
@@ -283,13 +283,13 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
         }
     }
     switch (type) {
-    case PITR_EV_TABLE_MAP: on_table_map(s, ev, end); break;
-    case PITR_EV_ANNOTATE_ROWS: add_text(s, (const char *)ev + PITR_HDR, end - PITR_HDR); break;
-    case PITR_EV_QUERY_COMPRESSED: add_text(s, "(compressed statement, not decoded)", 35); break;
-    case PITR_EV_QUERY: {
+    case MDB_EV_TABLE_MAP: on_table_map(s, ev, end); break;
+    case MDB_EV_ANNOTATE_ROWS: add_text(s, (const char *)ev + MDB_HDR_LEN, end - MDB_HDR_LEN); break;
+    case MDB_EV_QUERY_COMPRESSED: add_text(s, "(compressed statement, not decoded)", 35); break;
+    case MDB_EV_QUERY: {
         const char *db, *q;
         size_t dl, ql;
-        if (!pitr_query_text(ev, end, &db, &dl, &q, &ql)) break;
+        if (!mdb_query_text(ev, end, &db, &dl, &q, &ql)) break;
         if ((ql == 5 && !strncasecmp(q, "BEGIN", 5)) || (ql == 6 && !strncasecmp(q, "COMMIT", 6))) break;
         unsigned k = classify(q, ql);
         if (s->g.standalone && !k) k = RST_SEARCH_DDL;   /* GRANT, SET PASSWORD, ... */
@@ -298,9 +298,9 @@ static int search_event(void *ctx, const BinlogSegInfo *seg, uint64_t pos, const
         break;
     }
     default:
-        if ((type >= PITR_EV_WRITE_V1 && type <= PITR_EV_DELETE_V1) ||
-            (type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2) ||
-            (type >= PITR_EV_WRITE_COMP_V1 && type <= PITR_EV_DELETE_COMP_V2))
+        if ((type >= MDB_EV_WRITE_V1 && type <= MDB_EV_DELETE_V1) ||
+            (type >= MDB_EV_WRITE_V2 && type <= MDB_EV_DELETE_V2) ||
+            (type >= MDB_EV_WRITE_COMP_V1 && type <= MDB_EV_DELETE_COMP_V2))
             on_rows(s, ev, end, type);
         break;
     }
@@ -327,7 +327,7 @@ static int search_catalog(Repo *r, const BinlogCatalog *c, const RstSearchQuery 
     s.fn = fn;
     s.ctx = ctx;
     s.cur_seg = (size_t)-1;
-    buf_init(&s.plain, PITR_UNCOMPRESS_MAX + ((size_t)1 << 20));
+    buf_init(&s.plain, MDB_INFLATE_MAX + ((size_t)1 << 20));
     if (q->since) {
         Err e;
         err_clear(&e);

@@ -23,7 +23,7 @@ static int collect(void *ctx, const Id *id, json_t *m, Err *err)
     if (!f || !g || !t) return 0;   /* no binlog coordinates: cannot start a replay */
     memset(&s, 0, sizeof s);
     err_clear(&e);
-    if (binlog_gtid_set_parse(g, &s.gtid, &e) || rst_pitr_time_parse(t, &s.time, NULL, 0, &e)) return 0;
+    if (mdb_gtid_set_parse(g, &s.gtid, &e) || rst_pitr_time_parse(t, &s.time, NULL, 0, &e)) return 0;
     id_hex(id, s.hex);
     snprintf(s.time_s, sizeof s.time_s, "%s", t);
     snprintf(s.file, sizeof s.file, "%s", f);

@@ -204,10 +204,10 @@ int rst_pitr_source_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
             *len = s->seg->fd_len;
             return 0;
         }
-        if (s->seg && s->pending.len - s->off >= PITR_HDR) {
+        if (s->seg && s->pending.len - s->off >= MDB_HDR_LEN) {
             const uint8_t *e = s->pending.data + s->off;
-            uint32_t elen = pitr_get32(e + 9);
-            if (elen < PITR_HDR)
+            uint32_t elen = mdb_le32(e + 9);
+            if (elen < MDB_HDR_LEN)
                 return err_set(err, ERR_CORRUPT, "segment %" PRIu64 ": event at %s:%" PRIu64
                                " has a length of %u bytes", s->seg->seq, s->seg->file, s->pos, elen);
             if (s->pending.len - s->off >= elen) {
@@ -216,7 +216,7 @@ int rst_pitr_source_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
                 s->pos += elen;
                 /* the first segment: only its Format_description before the snapshot position */
                 if (s->seg == binlog_catalog_at(s->c, s->from) && at < s->start_pos &&
-                    e[4] != PITR_EV_FORMAT_DESC)
+                    e[4] != MDB_EV_FORMAT_DESC)
                     continue;
                 *ev = e;
                 *len = elen;

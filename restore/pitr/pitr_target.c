@@ -22,14 +22,14 @@ static int count_tables(MYSQL *m, const char *db, long *out, Err *err)
     if (strlen(db) > 128) return err_set(err, ERR_INVALID, "database name too long: %s", db);
     mysql_real_escape_string(m, esc, db, strlen(db));
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s'", esc);
-    rc = src_db_value(m, sql, &v, err);
+    rc = mdb_value(m, sql, &v, err);
     if (rc) return rc;
     *out = v ? atol(v) : 0;
     free(v);
     return 0;
 }
 
-int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+int rst_pitr_target_check(const MdbConn *conn, const json_t *item, const char *target_db,
                           bool drop_existing, bool replay, uint32_t archive_server_id,
                           RstPitrTargetInfo *out, Err *err)
 {
@@ -42,20 +42,20 @@ int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char 
     int rc;
 
     memset(out, 0, sizeof *out);
-    rc = src_db_connect(conn, &m, err);
+    rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &m, err);
     if (rc) {
         err_wrap(err, "target server");
         goto out;
     }
-    if ((rc = src_db_value(m, "SELECT @@version", &v, err))) goto out;
+    if ((rc = mdb_value(m, "SELECT @@version", &v, err))) goto out;
     snprintf(out->version, sizeof out->version, "%s", v ? v : "?");
     free(v);
     v = NULL;
-    if ((rc = src_db_value(m, "SELECT @@server_id", &v, err))) goto out;
+    if ((rc = mdb_value(m, "SELECT @@server_id", &v, err))) goto out;
     out->server_id = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
     free(v);
     v = NULL;
-    if ((rc = src_db_value(m, "SELECT CONCAT(@@log_bin, @@log_slave_updates)", &v, err))) goto out;
+    if ((rc = mdb_value(m, "SELECT CONCAT(@@log_bin, @@log_slave_updates)", &v, err))) goto out;
     out->log_bin = v && v[0] == '1';
     out->log_slave_updates = v && v[0] && v[1] == '1';
     free(v);
@@ -75,7 +75,7 @@ int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char 
             goto out;
         }
         if (mysql_query(m, "SHOW ALL SLAVES STATUS") || !(res = mysql_store_result(m))) {
-            rc = src_db_err(m, err, "target server: SHOW ALL SLAVES STATUS (the account needs the "
+            rc = mdb_err(m, err, "target server: SHOW ALL SLAVES STATUS (the account needs the "
                             "REPLICATION SLAVE ADMIN / SUPER and SLAVE MONITOR privileges to drive a replay)");
             goto out;
         }
@@ -128,6 +128,6 @@ int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char 
 out:
     if (res) mysql_free_result(res);
     free(v);
-    src_db_close(m);
+    mdb_close(m);
     return rc;
 }

@@ -35,10 +35,10 @@ static int on_chunk(void *ctx, const void *data, size_t len, Err *err)
     }
     rc = buf_append(&w->pending, data, len, err);
     if (rc) return err_wrap(err, "binlog event buffer");
-    while (w->pending.len - w->off >= PITR_HDR) {
+    while (w->pending.len - w->off >= MDB_HDR_LEN) {
         const uint8_t *ev = w->pending.data + w->off;
-        uint32_t evlen = pitr_get32(ev + 9);
-        if (evlen < PITR_HDR)
+        uint32_t evlen = mdb_le32(ev + 9);
+        if (evlen < MDB_HDR_LEN)
             return err_set(err, ERR_CORRUPT, "segment %" PRIu64 ": event at %s:%" PRIu64
                            " has a length of %u bytes", w->seg->seq, w->seg->file, w->pos, evlen);
         if (w->pending.len - w->off < evlen) break;

@@ -79,7 +79,7 @@ typedef struct RstPitrRequest {
     const char *instance;
     RstPitrKind kind;
     int64_t time;
-    BinlogGtid gtid;
+    MdbGtid gtid;
     const char *snapshot;    /* a snapshot ref to use (required for RST_PITR_SNAPSHOT,
                                 otherwise optional: then it must be at or before the target) */
     int64_t now;             /* "the future" starts after this (0 = time(NULL)) */
@@ -182,7 +182,7 @@ void rst_pitr_rates_save(const char *state_dir, const RstPitrRates *measured);
  * event larger than the target's slave_max_allowed_packet (ERR_INVALID,
  * naming the SET GLOBAL that allows it; only with replica, when the range
  * may go through the target's replica). Reads one variable of the target. */
-int rst_pitr_range_check(const SrcDbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
+int rst_pitr_range_check(const MdbConn *conn, const RstPitrPlan *plan, const char *target_db, bool replica,
                          Err *err);
 
 /* ---- the target server ----------------------------------------------------- */
@@ -200,7 +200,7 @@ typedef struct RstPitrTargetInfo {
  * databases empty or absent unless drop_existing. ERR_NET/ERR_AUTH/ERR_DB/
  * ERR_UNSUPPORTED/ERR_EXISTS naming what to do. archive_server_id is the
  * server_id of the archived events (notes say how it is handled). */
-int rst_pitr_target_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+int rst_pitr_target_check(const MdbConn *conn, const json_t *item, const char *target_db,
                           bool drop_existing, bool replay, uint32_t archive_server_id,
                           RstPitrTargetInfo *out, Err *err);
 
@@ -240,7 +240,7 @@ typedef struct RstPitrDurability {
     bool restored;              /* relaxed during this run and put back */
     char restore_error[600];    /* putting them back failed: why ("" = it did not) */
     int signal;                 /* SIGINT/SIGTERM the guard took (0 = none), set when it stops */
-    const SrcDbConn *conn;      /* borrowed, set by relax */
+    const MdbConn *conn;      /* borrowed, set by relax */
     PitrDurGuard *guard;
 } RstPitrDurability;
 
@@ -253,19 +253,19 @@ typedef struct RstPitrDurability {
  * or state dir falls back to keep (out->fallback says why); with
  * RST_PITR_DUR_RELAXED it is refused: ERR_PERM naming the GRANT, ERR_INVALID
  * without a usable state dir. */
-int rst_pitr_durability_check(const SrcDbConn *conn, const json_t *item, const char *target_db,
+int rst_pitr_durability_check(const MdbConn *conn, const json_t *item, const char *target_db,
                               bool replay, RstPitrDurMode requested, const char *state_dir,
                               RstPitrDurability *out, Err *err);
 /* Before anything is written: when the check found an interrupted
  * restore's file, put back every setting that still holds the value
  * tidemark set, flush, remove the file. msg gets the line to warn with. */
-int rst_pitr_durability_recover(const SrcDbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
+int rst_pitr_durability_recover(const MdbConn *conn, RstPitrDurability *d, char *msg, size_t cap,
                                 Err *err);
 /* Record the originals in d->state_file (0600, fsynced), then SET GLOBAL
  * innodb_flush_log_at_trx_commit = 2 / sync_binlog = 0 (the stricter ones),
  * and take SIGINT/SIGTERM on a guard thread until rst_pitr_durability_restore.
  * conn is borrowed until then. On failure nothing is left changed. */
-int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *err);
+int rst_pitr_durability_relax(const MdbConn *conn, RstPitrDurability *d, Err *err);
 /* Take SIGINT/SIGTERM on a guard thread from now until
  * rst_pitr_durability_restore, relaxed or not (relax starts it when this
  * was not called): the first signal sets the flag rst_pitr_signal() reads
@@ -273,7 +273,7 @@ int rst_pitr_durability_relax(const SrcDbConn *conn, RstPitrDurability *d, Err *
  * second puts relaxed settings back and exits 130. conn is borrowed until
  * then. Idempotent (a second call only adds replica). docs/OPERATIONS.md
  * "Interrupting a restore". */
-int rst_pitr_durability_guard(const SrcDbConn *conn, RstPitrDurability *d, bool replica, Err *err);
+int rst_pitr_durability_guard(const MdbConn *conn, RstPitrDurability *d, bool replica, Err *err);
 /* The first SIGINT/SIGTERM the current (or last) guard took, 0 = none: the
  * net fold and apply poll it between events and batches. */
 int rst_pitr_signal(void);
@@ -347,7 +347,7 @@ typedef struct RstPitrResult {
  * ineligible range or target is refused (ERR_INVALID, res->refused; a missing
  * GRANT before the load, anything else after it, before anything else is written). On error res says how
  * far it got. */
-int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const SrcDbConn *conn,
+int rst_pitr_run(Repo *r, const BinlogCatalog *c, const RstPitrPlan *plan, const MdbConn *conn,
                  const RstPitrRunOptions *opt, RstPitrResult *res, Err *err);
 
 /* ---- the whole restore (pitr_protocol.c) ---------------------------------- */
@@ -360,7 +360,7 @@ typedef struct RstPitrRestoreRequest {
     RstPitrRunOptions run;           /* threads 0 = 2; run.durability is set by the restore */
     RstPitrDurMode durability;       /* --durability */
     const char *state_dir;           /* rates and the durability state file; NULL = none */
-    const SrcDbConn *conn;           /* the target server (borrowed) */
+    const MdbConn *conn;           /* the target server (borrowed) */
     bool plan_only;                  /* plan and checks only: nothing is written */
 } RstPitrRestoreRequest;
 
@@ -455,7 +455,7 @@ typedef void (*RstChainFn)(void *ctx, const RstChainPair *pair);
  * (left as it was when the lock or the catalog failed: the caller can tell
  * a chain that failed from one that never started). Returns ERR_VERIFY when
  * any pair failed, 0 when all passed. */
-int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const SrcDbConn *conn,
+int rst_pitr_verify_chain(Repo *r, const char *instance, const char *from, const MdbConn *conn,
                           const RstPitrRunOptions *opt, RstChainFn fn, void *ctx, size_t *out_pairs, Err *err);
 
 #endif

@@ -60,7 +60,7 @@ int rst_binlog_files_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
     *ev = NULL;
     *len = 0;
     for (;;) {
-        uint8_t h[RST_EV_HEADER];
+        uint8_t h[MDB_HDR_LEN];
         size_t got, elen;
         int rc;
         if (!b->f) {
@@ -78,8 +78,8 @@ int rst_binlog_files_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
         if (got != sizeof h)
             return err_set(err, ERR_CORRUPT, "%s: truncated event header at offset %llu",
                            b->paths[b->cur], (unsigned long long)b->off);
-        elen = rst_get32(h + RST_EV_LEN_OFF);
-        if (elen < RST_EV_HEADER || elen > EVENT_MAX)
+        elen = mdb_le32(h + MDB_HDR_LEN_OFF);
+        if (elen < MDB_HDR_LEN || elen > EVENT_MAX)
             return err_set(err, ERR_CORRUPT, "%s: impossible event length %zu at offset %llu",
                            b->paths[b->cur], elen, (unsigned long long)b->off);
         buf_reset(&b->ev);

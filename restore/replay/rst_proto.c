@@ -144,13 +144,13 @@ int rst_conn_write2(RstConn *c, uint8_t prefix, const void *body, size_t n, Err 
 static size_t put_lenenc(uint8_t *p, uint64_t v)
 {
     if (v < 251) { p[0] = (uint8_t)v; return 1; }
-    if (v < 65536) { p[0] = 0xfc; rst_put16(p + 1, (uint16_t)v); return 3; }
+    if (v < 65536) { p[0] = 0xfc; mdb_put_le16(p + 1, (uint16_t)v); return 3; }
     if (v < 16777216) {
         p[0] = 0xfd; p[1] = (uint8_t)v; p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)(v >> 16);
         return 4;
     }
     p[0] = 0xfe;
-    rst_put64(p + 1, v);
+    mdb_put_le64(p + 1, v);
     return 9;
 }
 
@@ -180,7 +180,7 @@ int rst_conn_errpkt(RstConn *c, uint16_t code, const char *state, const char *ms
     size_t n = strlen(msg);
     if (n > sizeof p - 9) n = sizeof p - 9;
     p[0] = 0xff;
-    rst_put16(p + 1, code);
+    mdb_put_le16(p + 1, code);
     p[3] = '#';
     memcpy(p + 4, state, 5);
     memcpy(p + 9, msg, n);
@@ -197,7 +197,7 @@ int rst_conn_resultset(RstConn *c, const char *const *cols, size_t ncols,
     rc = rst_conn_write(c, h, put_lenenc(h, ncols), err);
     for (size_t i = 0; !rc && i < ncols; i++) {
         uint8_t fixed[13] = {0x0c, 45, 0, 0, 0, 1, 0, 253 /* VAR_STRING */, 0, 0, 0, 0, 0};
-        rst_put32(fixed + 3, 1024);
+        mdb_put_le32(fixed + 3, 1024);
         buf_reset(&b);
         rc = append_lenenc_str(&b, "def", err);
         if (!rc) rc = append_lenenc_str(&b, "", err);

@@ -33,7 +33,7 @@ typedef struct Replay {
     bool configured;
     bool strict_relaxed;       /* we turned gtid_strict_mode off; cleanup turns it on */
     uint32_t target_server_id;
-    RstGtidPos start, until;
+    MdbGtidSet start, until;
 } Replay;
 
 static int db_err(Replay *r, Err *err, const char *what)
@@ -142,14 +142,7 @@ static int connect_target(Replay *r, Err *err)
     const RstReplayTarget *t = r->t;
     char v[64];
     int rc;
-    r->db = mysql_init(NULL);
-    if (!r->db) return err_set(err, ERR_NOMEM, "target server: mysql_init failed");
-    if (!mysql_real_connect(r->db, t->socket ? NULL : t->host, t->user, t->password, NULL, t->port,
-                            t->socket, 0)) {
-        rc = err_set(err, ERR_DB, "connect to target server %s: %s", t->socket ? t->socket : t->host,
-                     mysql_error(r->db));
-        return rc;
-    }
+    if ((rc = mdb_connect(&t->db, 0, 0, &r->db, err))) return err_wrap(err, "target server");
     rc = query_value(r, "SELECT @@server_id", v, sizeof v, err);
     if (rc) return rc;
     r->target_server_id = (uint32_t)strtoul(v, NULL, 10);
@@ -201,7 +194,7 @@ static int relax_strict_mode(Replay *r, Err *err)
     if (rc) return rc;
     if (strcmp(strict, "1") != 0) return 0;
     for (size_t i = 0; i < r->until.n; i++) {
-        RstGtid *s0 = rst_gtid_pos_find(&r->start, r->until.g[i].domain);
+        MdbGtid *s0 = mdb_gtid_set_find(&r->start, r->until.g[i].domain);
         if (domain_seq(binpos, r->until.g[i].domain) > (s0 ? s0->seq : 0)) conflict = true;
     }
     if (!conflict) return 0;
@@ -251,7 +244,7 @@ static int configure(Replay *r, const char *password, Err *err)
     if (rc) return rc;
     if (t->start_gtid) {
         char g[300];
-        rst_gtid_pos_format(&r->start, g, sizeof g);
+        mdb_gtid_set_format(&r->start, g, sizeof g);
         snprintf(sql, sizeof sql, "SET GLOBAL gtid_slave_pos = '%s'", g);
         rc = exec(r, sql, "set gtid_slave_pos to the snapshot position (all replication threads of "
                           "the target must be stopped)", err);
@@ -293,11 +286,11 @@ static int configure(Replay *r, const char *password, Err *err)
 
 static uint64_t domain_seq(const char *pos, uint32_t domain)
 {
-    RstGtidPos p;
+    MdbGtidSet p;
     Err e;
-    RstGtid *g;
-    if (rst_gtid_pos_parse(pos, &p, &e)) return 0;
-    g = rst_gtid_pos_find(&p, domain);
+    MdbGtid *g;
+    if (mdb_gtid_set_parse(pos, &p, &e)) return 0;
+    g = mdb_gtid_set_find(&p, domain);
     return g ? g->seq : 0;
 }
 
@@ -306,7 +299,7 @@ static uint64_t applied_since_start(Replay *r, const char *slave_pos)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < r->until.n; i++) {
-        RstGtid *s0 = rst_gtid_pos_find(&r->start, r->until.g[i].domain);
+        MdbGtid *s0 = mdb_gtid_set_find(&r->start, r->until.g[i].domain);
         uint64_t now_seq = domain_seq(slave_pos, r->until.g[i].domain);
         uint64_t from = s0 ? s0->seq : 0;
         if (now_seq > from) n += now_seq - from;
@@ -318,7 +311,7 @@ static uint64_t total_to_apply(Replay *r)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < r->until.n; i++) {
-        RstGtid *s0 = rst_gtid_pos_find(&r->start, r->until.g[i].domain);
+        MdbGtid *s0 = mdb_gtid_set_find(&r->start, r->until.g[i].domain);
         uint64_t from = s0 ? s0->seq : 0;
         if (r->until.g[i].seq > from) n += r->until.g[i].seq - from;
     }
@@ -414,7 +407,7 @@ static int watch(Replay *r, double t0, RstReplayStats *st, Err *err)
 static int verify_reached(Replay *r, const char *pos, Err *err)
 {
     char want[300];
-    rst_gtid_pos_format(&r->until, want, sizeof want);
+    mdb_gtid_set_format(&r->until, want, sizeof want);
     for (size_t i = 0; i < r->until.n; i++) {
         uint64_t got = domain_seq(pos, r->until.g[i].domain);
         if (got != r->until.g[i].seq)
@@ -440,10 +433,10 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
     r.conn = t->connection_name ? t->connection_name : "tidemark_replay";
     if (!valid_name(r.conn))
         return err_set(err, ERR_INVALID, "replay: connection name '%s' must be [A-Za-z0-9_]", r.conn);
-    if (!until_gtid || rst_gtid_pos_parse(until_gtid, &r.until, err) || r.until.n == 0)
+    if (!until_gtid || mdb_gtid_set_parse(until_gtid, &r.until, err) || r.until.n == 0)
         return err_set(err, ERR_INVALID, "replay: the target GTID '%s' is not a GTID position",
                        until_gtid ? until_gtid : "");
-    if (t->start_gtid && rst_gtid_pos_parse(t->start_gtid, &r.start, err))
+    if (t->start_gtid && mdb_gtid_set_parse(t->start_gtid, &r.start, err))
         return err_wrap(err, "replay: start position");
     if (sodium_init() < 0) return err_set(err, ERR_IO, "libsodium failed to initialise");
 
@@ -459,7 +452,7 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
     if (rc) goto out;
     if (!t->start_gtid) {
         rc = query_value(&r, "SELECT @@gtid_slave_pos", sql, sizeof sql, err);
-        if (!rc) rc = rst_gtid_pos_parse(sql, &r.start, err);
+        if (!rc) rc = mdb_gtid_set_parse(sql, &r.start, err);
         if (rc) goto out;
     }
     memset(&cfg, 0, sizeof cfg);
@@ -479,7 +472,7 @@ int rst_replay_run(const RstReplayTarget *t, RstEventNext next, void *next_ctx,
 
     rc = configure(&r, password, err);
     if (rc) goto out;
-    rst_gtid_pos_format(&r.until, sql + 400, 300);
+    mdb_gtid_set_format(&r.until, sql + 400, 300);
     {
         char start_sql[400];
         snprintf(start_sql, sizeof start_sql, "START SLAVE '%s' UNTIL master_gtid_pos = '%s'", r.conn, sql + 400);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "engine/common/err.h"
+#include "engine/mariadb/mdb.h"
 
 /* Event source: return the next binlog event exactly as it appears in a
  * binlog file (19-byte v4 header, body, and the 4-byte CRC32 when the file's
@@ -84,11 +85,7 @@ void rst_binlog_files_close(RstBinlogFiles *f);
 /* ---- driving the target server ---------------------------------------- */
 
 typedef struct RstReplayTarget {
-    const char *host;          /* NULL with socket set, or a host name */
-    unsigned port;
-    const char *socket;        /* unix socket of the target server, or NULL */
-    const char *user;
-    const char *password;      /* may be NULL */
+    MdbConn db;                /* the target server (socket/TCP, option file, TLS) */
     const char *connection_name; /* replication connection; NULL = "tidemark_replay" */
     const char *start_gtid;    /* gtid_slave_pos to set before starting (the snapshot's
                                   coordinates), e.g. "0-1-1234"; NULL = keep */

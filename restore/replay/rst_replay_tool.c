@@ -61,10 +61,10 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
 #define ARG(name) (!strcmp(a, name) && i + 1 < argc)
-        if (ARG("--socket")) t.socket = argv[++i];
-        else if (ARG("--host")) t.host = argv[++i];
+        if (ARG("--socket")) t.db.socket = argv[++i];
+        else if (ARG("--host")) t.db.host = argv[++i];
         else if (ARG("--port")) port = (unsigned)atoi(argv[++i]);
-        else if (ARG("--user")) t.user = argv[++i];
+        else if (ARG("--user")) t.db.user = argv[++i];
         else if (ARG("--password-file")) pwfile = argv[++i];
         else if (ARG("--start")) t.start_gtid = argv[++i];
         else if (ARG("--until")) until = argv[++i];
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "run")) {
         RstReplayStats st;
         char *pw = pwfile ? read_secret(pwfile) : NULL;
-        t.password = pw;
-        t.port = port;
+        t.db.password = pw;
+        t.db.port = port;
         if (rewrite) {
             char *colon = strchr(rewrite, ':');
             if (!colon) {

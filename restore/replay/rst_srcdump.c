@@ -26,7 +26,7 @@
 #include "restore/replay/rst_srcserver_int.h"
 
 #define ER_MASTER_FATAL_READING 1236
-#define FD_CREATED_OFF (RST_EV_HEADER + 2 + 50)
+#define FD_CREATED_OFF (MDB_HDR_LEN + 2 + 50)
 
 typedef enum { SKIP_NOT, SKIP_STANDALONE, SKIP_TRANSACTION } SkipState;
 
@@ -34,8 +34,8 @@ typedef struct Dump {
     RstSrcServer *s;
     RstConn *c;
     const RstSlaveVars *vars;
-    RstGtidPos connect;        /* domains still to reach (removed when reached) */
-    RstGtidPos until;          /* domains still before their until GTID */
+    MdbGtidSet connect;        /* domains still to reach (removed when reached) */
+    MdbGtidSet until;          /* domains still before their until GTID */
     bool has_until;
     bool stop_after_group;     /* the group in progress reaches the until condition */
     bool group_standalone;
@@ -44,7 +44,7 @@ typedef struct Dump {
     bool want_annotate;        /* dump flag BINLOG_SEND_ANNOTATE_ROWS_EVENT */
     bool source_failed;        /* the error came from the event source, not the replica */
     SkipState skip;
-    RstGtid cur;
+    MdbGtid cur;
     Buf scratch;
     struct timespec last_send;
 } Dump;
@@ -58,44 +58,20 @@ static double since(const struct timespec *t)
     return (double)(n.tv_sec - t->tv_sec) + (double)(n.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-static bool is_part_of_group(uint8_t type)
-{
-    return type == RST_EV_GTID || type == RST_EV_INTVAR || type == RST_EV_RAND ||
-           type == RST_EV_USER_VAR || type == RST_EV_TABLE_MAP || type == RST_EV_ANNOTATE_ROWS;
-}
-
-/* Query event whose text is exactly COMMIT or ROLLBACK (a transaction end). */
-static bool is_commit_rollback(const uint8_t *ev, size_t len, bool crc)
-{
-    size_t end = len - (crc ? 4 : 0), p = RST_EV_HEADER;
-    size_t db_len, status_len, qlen;
-    const char *qt;
-    if (end < p + 13) return false;
-    db_len = ev[p + 8];
-    status_len = rst_get16(ev + p + 11);
-    p += 13 + status_len + db_len + 1;
-    if (p > end) return false;
-    qt = (const char *)ev + p;
-    qlen = end - p;
-    return (qlen == 6 && !memcmp(qt, "COMMIT", 6)) || (qlen == 8 && !memcmp(qt, "ROLLBACK", 8));
-}
-
 static bool ends_group(Dump *d, uint8_t type, const uint8_t *ev, size_t len, bool standalone)
 {
-    if (standalone) return !is_part_of_group(type);
-    return type == RST_EV_XID || type == RST_EV_XA_PREPARE ||
-           (type == RST_EV_QUERY && is_commit_rollback(ev, len, d->s->crc));
+    return mdb_event_ends_group(type, ev, len - (d->s->crc ? 4 : 0), standalone);
 }
 
 static void fix_crc(uint8_t *ev, size_t len)
 {
-    rst_put32(ev + len - 4, rst_crc32(0, ev, len - 4));
+    mdb_put_le32(ev + len - 4, mdb_crc32(0, ev, len - 4));
 }
 
 static int send_raw(Dump *d, const uint8_t *ev, size_t len, Err *err)
 {
     RstSrcServer *s = d->s;
-    uint32_t pos = rst_get32(ev + RST_EV_POS_OFF);
+    uint32_t pos = mdb_le32(ev + MDB_HDR_POS_OFF);
     int rc = rst_conn_write2(d->c, 0x00, ev, len, err);
     if (rc) return err_wrap(err, "send binlog event to the replica");
     if (pos) s->log_pos = pos;
@@ -111,20 +87,20 @@ static int send_raw(Dump *d, const uint8_t *ev, size_t len, Err *err)
 static int send_fake(Dump *d, uint8_t type, const uint8_t *body, size_t blen, uint32_t log_pos,
                      bool crc, Err *err)
 {
-    size_t len = RST_EV_HEADER + blen + (crc ? 4 : 0);
+    size_t len = MDB_HDR_LEN + blen + (crc ? 4 : 0);
     uint8_t *e;
     int rc;
     buf_reset(&d->scratch);
     rc = buf_reserve(&d->scratch, len, err);
     if (rc) return rc;
     e = d->scratch.data;
-    memset(e, 0, RST_EV_HEADER);
-    e[RST_EV_TYPE_OFF] = type;
-    rst_put32(e + RST_EV_SERVER_OFF, d->s->cfg.server_id);
-    rst_put32(e + RST_EV_LEN_OFF, (uint32_t)len);
-    rst_put32(e + RST_EV_POS_OFF, log_pos);
-    rst_put16(e + RST_EV_FLAGS_OFF, RST_EV_F_ARTIFICIAL);
-    memcpy(e + RST_EV_HEADER, body, blen);
+    memset(e, 0, MDB_HDR_LEN);
+    e[MDB_HDR_TYPE_OFF] = type;
+    mdb_put_le32(e + MDB_HDR_SERVER_OFF, d->s->cfg.server_id);
+    mdb_put_le32(e + MDB_HDR_LEN_OFF, (uint32_t)len);
+    mdb_put_le32(e + MDB_HDR_POS_OFF, log_pos);
+    mdb_put_le16(e + MDB_HDR_FLAGS_OFF, MDB_FLAG_ARTIFICIAL);
+    memcpy(e + MDB_HDR_LEN, body, blen);
     if (crc) fix_crc(e, len);
     return send_raw(d, e, len, err);
 }
@@ -133,30 +109,30 @@ static int send_fake_rotate(Dump *d, uint64_t pos, Err *err)
 {
     uint8_t body[8 + 512];
     size_t n = strlen(d->s->log_name);
-    rst_put64(body, pos);
+    mdb_put_le64(body, pos);
     memcpy(body + 8, d->s->log_name, n);
     /* before any Format_description the replica checks this one against the
      * checksum it was told at connect (we answer CRC32 to checksum-aware replicas) */
-    return send_fake(d, RST_EV_ROTATE, body, 8 + n, 0, d->vars->checksum_aware, err);
+    return send_fake(d, MDB_EV_ROTATE, body, 8 + n, 0, d->vars->checksum_aware, err);
 }
 
 static int send_gtid_list(Dump *d, uint32_t flags, Err *err)
 {
-    uint8_t body[4 + 16 * RST_GTID_MAX];
-    const RstGtidPos *st = &d->s->binlog_state;
-    rst_put32(body, (uint32_t)st->n | flags);
+    uint8_t body[4 + 16 * MDB_GTID_DOMAINS_MAX];
+    const MdbGtidSet *st = &d->s->binlog_state;
+    mdb_put_le32(body, (uint32_t)st->n | flags);
     for (size_t i = 0; i < st->n; i++) {
-        rst_put32(body + 4 + 16 * i, st->g[i].domain);
-        rst_put32(body + 8 + 16 * i, st->g[i].server);
-        rst_put64(body + 12 + 16 * i, st->g[i].seq);
+        mdb_put_le32(body + 4 + 16 * i, st->g[i].domain);
+        mdb_put_le32(body + 8 + 16 * i, st->g[i].server);
+        mdb_put_le64(body + 12 + 16 * i, st->g[i].seq);
     }
-    return send_fake(d, RST_EV_GTID_LIST, body, 4 + 16 * st->n, (uint32_t)d->s->log_pos, d->s->crc,
+    return send_fake(d, MDB_EV_GTID_LIST, body, 4 + 16 * st->n, (uint32_t)d->s->log_pos, d->s->crc,
                      err);
 }
 
 static int send_heartbeat(Dump *d, Err *err)
 {
-    return send_fake(d, RST_EV_HEARTBEAT, (const uint8_t *)d->s->log_name, strlen(d->s->log_name),
+    return send_fake(d, MDB_EV_HEARTBEAT, (const uint8_t *)d->s->log_name, strlen(d->s->log_name),
                      (uint32_t)d->s->log_pos, d->s->crc, err);
 }
 
@@ -173,16 +149,16 @@ static int maybe_rewrite(Dump *d, const uint8_t **ev, size_t len, bool crc, Err 
     rc = buf_append(&d->scratch, *ev, len, err);
     if (rc) return rc;
     e = d->scratch.data;
-    if (rst_get32(e + RST_EV_SERVER_OFF) == cfg->rewrite_from_id) {
-        rst_put32(e + RST_EV_SERVER_OFF, cfg->rewrite_to_id);
+    if (mdb_le32(e + MDB_HDR_SERVER_OFF) == cfg->rewrite_from_id) {
+        mdb_put_le32(e + MDB_HDR_SERVER_OFF, cfg->rewrite_to_id);
         changed = true;
     }
-    if (e[RST_EV_TYPE_OFF] == RST_EV_GTID_LIST && len >= RST_EV_HEADER + 4) {
-        uint32_t n = rst_get32(e + RST_EV_HEADER) & 0x0fffffffu;
-        for (uint32_t i = 0; i < n && RST_EV_HEADER + 4 + 16 * (size_t)(i + 1) <= len; i++) {
-            uint8_t *sid = e + RST_EV_HEADER + 4 + 16 * i + 4;
-            if (rst_get32(sid) == cfg->rewrite_from_id) {
-                rst_put32(sid, cfg->rewrite_to_id);
+    if (e[MDB_HDR_TYPE_OFF] == MDB_EV_GTID_LIST && len >= MDB_HDR_LEN + 4) {
+        uint32_t n = mdb_le32(e + MDB_HDR_LEN) & 0x0fffffffu;
+        for (uint32_t i = 0; i < n && MDB_HDR_LEN + 4 + 16 * (size_t)(i + 1) <= len; i++) {
+            uint8_t *sid = e + MDB_HDR_LEN + 4 + 16 * i + 4;
+            if (mdb_le32(sid) == cfg->rewrite_from_id) {
+                mdb_put_le32(sid, cfg->rewrite_to_id);
                 changed = true;
             }
         }
@@ -211,12 +187,12 @@ static int send_fd(Dump *d, const uint8_t *fd, size_t len, bool reconnect, Err *
     rc = buf_append(&d->scratch, fd, len, err);
     if (rc) return rc;
     e = d->scratch.data;
-    crc = e[len - 5] == 1;
-    e[RST_EV_FLAGS_OFF] &= (uint8_t)~RST_EV_F_IN_USE;
-    rst_put32(e + FD_CREATED_OFF, 0);
-    if (reconnect) rst_put32(e + RST_EV_POS_OFF, 0);
-    if (d->s->cfg.rewrite_from_id && rst_get32(e + RST_EV_SERVER_OFF) == d->s->cfg.rewrite_from_id)
-        rst_put32(e + RST_EV_SERVER_OFF, d->s->cfg.rewrite_to_id);
+    crc = mdb_fd_has_crc(e, len);
+    e[MDB_HDR_FLAGS_OFF] &= (uint8_t)~MDB_FLAG_IN_USE;
+    mdb_put_le32(e + FD_CREATED_OFF, 0);
+    if (reconnect) mdb_put_le32(e + MDB_HDR_POS_OFF, 0);
+    if (d->s->cfg.rewrite_from_id && mdb_le32(e + MDB_HDR_SERVER_OFF) == d->s->cfg.rewrite_from_id)
+        mdb_put_le32(e + MDB_HDR_SERVER_OFF, d->s->cfg.rewrite_to_id);
     if (crc) fix_crc(e, len);
     return send_raw(d, e, len, err);
 }
@@ -236,48 +212,50 @@ static int fetch(Dump *d, const uint8_t **ev, size_t *len, Err *err)
         pthread_mutex_unlock(&s->mu);
         return 0;
     }
-    if (*len < RST_EV_HEADER || rst_get32(*ev + RST_EV_LEN_OFF) != *len)
+    if (*len < MDB_HDR_LEN || mdb_le32(*ev + MDB_HDR_LEN_OFF) != *len)
         return d->source_failed = true, err_set(err, ERR_CORRUPT, "binlog event stream: event of %zu bytes with header length %u in %s",
-                       *len, *len >= RST_EV_HEADER ? rst_get32(*ev + RST_EV_LEN_OFF) : 0, s->log_name);
+                       *len, *len >= MDB_HDR_LEN ? mdb_le32(*ev + MDB_HDR_LEN_OFF) : 0, s->log_name);
     return 0;
 }
 
 static int check_crc(Dump *d, const uint8_t *ev, size_t len, bool crc, Err *err)
 {
-    if (!crc || !d->s->cfg.verify_checksums || len < RST_EV_HEADER + 4) return 0;
-    if (rst_crc32(0, ev, len - 4) != rst_get32(ev + len - 4))
+    if (!crc || !d->s->cfg.verify_checksums || len < MDB_HDR_LEN + 4) return 0;
+    if (mdb_crc32(0, ev, len - 4) != mdb_le32(ev + len - 4))
         return err_set(err, ERR_CORRUPT, "binlog event type %u ending at %s:%u: checksum mismatch",
-                       ev[RST_EV_TYPE_OFF], d->s->log_name, rst_get32(ev + RST_EV_POS_OFF));
+                       ev[MDB_HDR_TYPE_OFF], d->s->log_name, mdb_le32(ev + MDB_HDR_POS_OFF));
+    return 0;
+}
+
+/* One GTID of the file's Gtid_list (mdb_event_gtid_list callback). */
+static int gtid_list_entry(void *ctx, const MdbGtid *entry, Err *err)
+{
+    Dump *d = ctx;
+    RstSrcServer *s = d->s;
+    MdbGtid g = *entry;
+    MdbGtid *have = mdb_gtid_set_find(&s->binlog_state, g.domain);
+    if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
+    if (!have || have->seq < g.seq)
+        if (mdb_gtid_set_put(&s->binlog_state, &g, err)) return err->code;
+    if (!d->first_gtid_list_seen) {
+        /* The stream must start at or before the replica's position. */
+        MdbGtid *want = mdb_gtid_set_find(&d->connect, g.domain);
+        if (want && g.seq > want->seq)
+            return err_set(err, ERR_GAP,
+                           "the binlog stream starts after the target's position: it begins at "
+                           "%u-%u-%llu in %s but the target is at %u-%u-%llu",
+                           g.domain, g.server, (unsigned long long)g.seq, s->log_name,
+                           want->domain, want->server, (unsigned long long)want->seq);
+    }
     return 0;
 }
 
 static int load_gtid_list(Dump *d, const uint8_t *ev, size_t len, Err *err)
 {
     RstSrcServer *s = d->s;
-    size_t end = len - (s->crc ? 4 : 0);
-    uint32_t n;
-    if (end < RST_EV_HEADER + 4) return err_set(err, ERR_CORRUPT, "short Gtid_list event in %s", s->log_name);
-    n = rst_get32(ev + RST_EV_HEADER) & 0x0fffffffu;
-    if (RST_EV_HEADER + 4 + 16 * (size_t)n > end)
-        return err_set(err, ERR_CORRUPT, "truncated Gtid_list event in %s", s->log_name);
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *p = ev + RST_EV_HEADER + 4 + 16 * i;
-        RstGtid g = {rst_get32(p), rst_get32(p + 4), rst_get64(p + 8)};
-        RstGtid *have = rst_gtid_pos_find(&s->binlog_state, g.domain);
-        if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
-        if (!have || have->seq < g.seq)
-            if (rst_gtid_pos_set(&s->binlog_state, &g, err)) return err->code;
-        if (!d->first_gtid_list_seen) {
-            /* The stream must start at or before the replica's position. */
-            RstGtid *want = rst_gtid_pos_find(&d->connect, g.domain);
-            if (want && g.seq > want->seq)
-                return err_set(err, ERR_GAP,
-                               "the binlog stream starts after the target's position: it begins at "
-                               "%u-%u-%llu in %s but the target is at %u-%u-%llu",
-                               g.domain, g.server, (unsigned long long)g.seq, s->log_name,
-                               want->domain, want->server, (unsigned long long)want->seq);
-        }
-    }
+    int rc = mdb_event_gtid_list(ev, len - (s->crc ? 4 : 0), gtid_list_entry, d, err);
+    if (rc == ERR_CORRUPT) return err_wrap(err, "in %s", s->log_name);
+    if (rc) return rc;
     d->first_gtid_list_seen = true;
     return 0;
 }
@@ -286,20 +264,16 @@ static int load_gtid_list(Dump *d, const uint8_t *ev, size_t len, Err *err)
 static int on_gtid(Dump *d, const uint8_t *ev, size_t len, Err *err)
 {
     RstSrcServer *s = d->s;
-    RstGtid g, *c, *u;
+    MdbGtid g, *c, *u;
     uint8_t flags2;
-    if (len < RST_EV_HEADER + 13) return err_set(err, ERR_CORRUPT, "short GTID event in %s", s->log_name);
-    g.seq = rst_get64(ev + RST_EV_HEADER);
-    g.domain = rst_get32(ev + RST_EV_HEADER + 8);
-    g.server = rst_get32(ev + RST_EV_SERVER_OFF);
+    if (mdb_event_gtid(ev, len, &g, &flags2, err)) return err_wrap(err, "in %s", s->log_name);
     if (s->cfg.rewrite_from_id && g.server == s->cfg.rewrite_from_id) g.server = s->cfg.rewrite_to_id;
-    flags2 = ev[RST_EV_HEADER + 12];
-    d->group_standalone = (flags2 & RST_GTID_FL_STANDALONE) != 0;
+    d->group_standalone = (flags2 & MDB_GTID_FL_STANDALONE) != 0;
     d->cur = g;
     s->in_group = true;
-    if (rst_gtid_pos_set(&s->binlog_state, &g, err)) return err->code;
+    if (mdb_gtid_set_put(&s->binlog_state, &g, err)) return err->code;
     d->skip = SKIP_NOT;
-    if ((c = rst_gtid_pos_find(&d->connect, g.domain)) != NULL) {
+    if ((c = mdb_gtid_set_find(&d->connect, g.domain)) != NULL) {
         if (g.seq <= c->seq) d->skip = d->group_standalone ? SKIP_STANDALONE : SKIP_TRANSACTION;
         if (g.seq >= c->seq) {
             if (g.seq > c->seq + 1 && d->vars->strict)
@@ -312,7 +286,7 @@ static int on_gtid(Dump *d, const uint8_t *ev, size_t len, Err *err)
         }
     }
     if (d->has_until) {
-        u = rst_gtid_pos_find(&d->until, g.domain);
+        u = mdb_gtid_set_find(&d->until, g.domain);
         if (!u) {
             d->skip = d->group_standalone ? SKIP_STANDALONE : SKIP_TRANSACTION;
         } else if (g.seq >= u->seq) {
@@ -327,7 +301,7 @@ static int on_gtid(Dump *d, const uint8_t *ev, size_t len, Err *err)
 static int send_until_marker(Dump *d, Err *err)
 {
     RstSrcServer *s = d->s;
-    int rc = send_gtid_list(d, RST_GTID_LIST_UNTIL_REACHED, err);
+    int rc = send_gtid_list(d, MDB_GTID_LIST_UNTIL_REACHED, err);
     if (rc) return rc;
     s->until_done = true;
     pthread_mutex_lock(&s->mu);
@@ -343,9 +317,9 @@ static int on_group_end(Dump *d, bool skipped, Err *err)
     int rc = 0;
     s->in_group = false;
     if (!skipped) {
-        RstGtid *st = rst_gtid_pos_find(&s->sent_state, d->cur.domain);
+        MdbGtid *st = mdb_gtid_set_find(&s->sent_state, d->cur.domain);
         if (st) *st = d->cur;
-        else rc = rst_gtid_pos_set(&s->sent_state, &d->cur, err);
+        else rc = mdb_gtid_set_put(&s->sent_state, &d->cur, err);
         if (rc) return rc;
     }
     pthread_mutex_lock(&s->mu);
@@ -377,9 +351,9 @@ static int stream(Dump *d, Err *err)
         rc = fetch(d, &ev, &len, err);
         if (rc) return rc;
         if (!ev) break;
-        type = ev[RST_EV_TYPE_OFF];
-        if (type == RST_EV_FORMAT_DESC) {
-            s->crc = ev[len - 5] == 1;
+        type = ev[MDB_HDR_TYPE_OFF];
+        if (type == MDB_EV_FORMAT_DESC) {
+            s->crc = mdb_fd_has_crc(ev, len);
             rc = check_crc(d, ev, len, s->crc, err);
             if (!rc) {
                 buf_reset(&s->fd_ev);
@@ -392,39 +366,39 @@ static int stream(Dump *d, Err *err)
         }
         rc = check_crc(d, ev, len, s->crc, err);
         if (rc) return rc;
-        if (type == RST_EV_START_ENCRYPTION)
+        if (type == MDB_EV_START_ENCRYPTION)
             return err_set(err, ERR_UNSUPPORTED, "binlog %s is encrypted at rest (Start_encryption event): "
                            "archive it through the replication protocol, which decrypts", s->log_name);
-        if (type == RST_EV_GTID) {
+        if (type == MDB_EV_GTID) {
             rc = on_gtid(d, ev, len, err);
             if (rc) return rc;
         }
-        if (type == RST_EV_GTID_LIST && d->skip == SKIP_NOT) {
+        if (type == MDB_EV_GTID_LIST && d->skip == SKIP_NOT) {
             rc = load_gtid_list(d, ev, len, err);
             if (rc) return rc;
         }
-        if (type == RST_EV_ROTATE) {
+        if (type == MDB_EV_ROTATE) {
             size_t end = len - (s->crc ? 4 : 0), n;
-            if (end >= RST_EV_HEADER + 8) {
-                n = end - RST_EV_HEADER - 8;
+            if (end >= MDB_HDR_LEN + 8) {
+                n = end - MDB_HDR_LEN - 8;
                 if (n >= sizeof s->log_name) n = sizeof s->log_name - 1;
-                memcpy(s->log_name, ev + RST_EV_HEADER + 8, n);
+                memcpy(s->log_name, ev + MDB_HDR_LEN + 8, n);
                 s->log_name[n] = 0;
             }
         }
         if (d->skip != SKIP_NOT) {
             bool standalone = d->skip == SKIP_STANDALONE;
-            if (type != RST_EV_GTID && ends_group(d, type, ev, len, standalone)) {
+            if (type != MDB_EV_GTID && ends_group(d, type, ev, len, standalone)) {
                 d->skip = SKIP_NOT;
                 rc = on_group_end(d, true, err);
                 if (rc) return rc;
             }
             continue;
         }
-        if (type == RST_EV_ANNOTATE_ROWS && !d->want_annotate) continue; /* GTID replicas tolerate holes */
+        if (type == MDB_EV_ANNOTATE_ROWS && !d->want_annotate) continue; /* GTID replicas tolerate holes */
         rc = send_event(d, ev, len, err);
         if (rc) return rc;
-        if (type != RST_EV_GTID && s->in_group && ends_group(d, type, ev, len, d->group_standalone)) {
+        if (type != MDB_EV_GTID && s->in_group && ends_group(d, type, ev, len, d->group_standalone)) {
             rc = on_group_end(d, false, err);
             if (rc) return rc;
         }
@@ -482,20 +456,20 @@ int rst_srcdump_serve(RstSrcServer *s, RstConn *c, const RstSlaveVars *vars, Err
                         "(CHANGE MASTER ... master_use_gtid=slave_pos)", err);
         goto out;
     }
-    if (rst_gtid_pos_parse(vars->connect_state, &d.connect, &perr) ||
-        (vars->has_until && rst_gtid_pos_parse(vars->until, &d.until, &perr))) {
+    if (mdb_gtid_set_parse(vars->connect_state, &d.connect, &perr) ||
+        (vars->has_until && mdb_gtid_set_parse(vars->until, &d.until, &perr))) {
         rc = refuse(&d, perr.msg, err);
         goto out;
     }
     d.has_until = vars->has_until;
-    d.want_annotate = c->in.len >= 7 && (rst_get16(c->in.data + 5) & 2);
+    d.want_annotate = c->in.len >= 7 && (mdb_le16(c->in.data + 5) & 2);
     log_info("replay source: replica dump from %s%s%s", vars->connect_state[0] ? vars->connect_state : "(empty)",
              vars->has_until ? " until " : "", vars->has_until ? vars->until : "");
 
     if (reconnect) {
         /* invariant 2: the replica must hold exactly what we sent */
         for (size_t i = 0; i < s->sent_state.n; i++) {
-            RstGtid *w = rst_gtid_pos_find(&d.connect, s->sent_state.g[i].domain);
+            MdbGtid *w = mdb_gtid_set_find(&d.connect, s->sent_state.g[i].domain);
             if (!w || w->seq != s->sent_state.g[i].seq || s->in_group) {
                 snprintf(msg, sizeof msg, "replica reconnected at %.200s but the stream is past "
                          "%u-%u-%llu%s; the stream cannot rewind", vars->connect_state,
@@ -513,7 +487,7 @@ int rst_srcdump_serve(RstSrcServer *s, RstConn *c, const RstSlaveVars *vars, Err
     }
     /* Domains whose until GTID is at or before the start are already done. */
     for (size_t i = 0; d.has_until && i < d.until.n;) {
-        RstGtid *w = rst_gtid_pos_find(reconnect ? &s->sent_state : &d.connect, d.until.g[i].domain);
+        MdbGtid *w = mdb_gtid_set_find(reconnect ? &s->sent_state : &d.connect, d.until.g[i].domain);
         if (w && d.until.g[i].seq <= w->seq) d.until.g[i] = d.until.g[--d.until.n];
         else i++;
     }
@@ -523,12 +497,12 @@ int rst_srcdump_serve(RstSrcServer *s, RstConn *c, const RstSlaveVars *vars, Err
         size_t len;
         rc = fetch(&d, &ev, &len, err);
         if (rc) goto fail;
-        if (!ev || ev[RST_EV_TYPE_OFF] != RST_EV_FORMAT_DESC) {
+        if (!ev || ev[MDB_HDR_TYPE_OFF] != MDB_EV_FORMAT_DESC) {
             rc = err_set(err, ERR_CORRUPT, "binlog event stream does not start with a Format_description event");
             goto fail;
         }
         s->stream_begun = true;
-        s->crc = ev[len - 5] == 1;
+        s->crc = mdb_fd_has_crc(ev, len);
         rc = check_crc(&d, ev, len, s->crc, err);
         if (!rc) rc = buf_append(&s->fd_ev, ev, len, err);
         if (!rc) rc = send_fake_rotate(&d, 4, err);

@@ -149,17 +149,17 @@ static int send_handshake(RstSrcServer *s, RstConn *c, const uint8_t salt[20], E
     p[n++] = 10;
     memcpy(p + n, SERVER_VERSION, sizeof SERVER_VERSION);
     n += sizeof SERVER_VERSION;
-    rst_put32(p + n, ++s->conn_id);
+    mdb_put_le32(p + n, ++s->conn_id);
     n += 4;
     memcpy(p + n, salt, 8);
     n += 8;
     p[n++] = 0;
-    rst_put16(p + n, (uint16_t)(SERVER_CAPS & 0xffff));
+    mdb_put_le16(p + n, (uint16_t)(SERVER_CAPS & 0xffff));
     n += 2;
     p[n++] = 45; /* utf8mb4_general_ci */
-    rst_put16(p + n, 2); /* SERVER_STATUS_AUTOCOMMIT */
+    mdb_put_le16(p + n, 2); /* SERVER_STATUS_AUTOCOMMIT */
     n += 2;
-    rst_put16(p + n, (uint16_t)(SERVER_CAPS >> 16));
+    mdb_put_le16(p + n, (uint16_t)(SERVER_CAPS >> 16));
     n += 2;
     p[n++] = 21;
     memset(p + n, 0, 10); /* 6 reserved + 4 MariaDB extended capabilities (none) */
@@ -178,7 +178,7 @@ static int check_scramble(RstSrcServer *s, const uint8_t salt[20], const uint8_t
     uint8_t want[20];
     int ok;
     if (n != 20) return 0;
-    rst_native_scramble(salt, s->password, want);
+    if (!rst_native_scramble(salt, s->password, want)) return 0;
     ok = sodium_memcmp(want, resp, 20) == 0;
     sodium_memzero(want, sizeof want);
     return ok;
@@ -205,7 +205,7 @@ static int authenticate(RstSrcServer *s, RstConn *c, Err *err)
     p = c->in.data;
     end = p + c->in.len;
     if (c->in.len < 32) return err_set(err, ERR_NET, "replica handshake: short response (%zu bytes)", c->in.len);
-    caps = rst_get32(p);
+    caps = mdb_le32(p);
     if (!(caps & CAP_PROTOCOL_41)) return err_set(err, ERR_UNSUPPORTED, "replica handshake: pre-4.1 client");
     if (caps & CAP_SSL)
         return err_set(err, ERR_UNSUPPORTED, "replica asked for TLS, which the loopback replay source does not offer (MASTER_SSL=0)");

@@ -53,8 +53,8 @@ struct RstSrcServer {
     uint64_t log_pos;          /* end position of the last event sent in this file */
     bool crc;                  /* current file's events carry CRC32 */
     bool in_group;             /* inside a GTID group (between GTID and its end) */
-    RstGtidPos binlog_state;   /* source binlog state: file Gtid_list + GTIDs seen */
-    RstGtidPos sent_state;     /* invariant 2 */
+    MdbGtidSet binlog_state;   /* source binlog state: file Gtid_list + GTIDs seen */
+    MdbGtidSet sent_state;     /* invariant 2 */
     bool until_done;           /* the until-reached marker was sent */
 };
 

@@ -19,11 +19,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static inline uint32_t fz_get16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-static inline uint32_t fz_get32(const uint8_t *p) { return fz_get16(p) | fz_get16(p + 2) << 16; }
-static inline void fz_set32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 #endif

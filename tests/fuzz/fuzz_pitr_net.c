@@ -30,7 +30,7 @@ typedef struct Fz {
     bool crc;
 } Fz;
 
-static PitrCols g_cols, g_emit_cols;
+static MdbCols g_cols, g_emit_cols;
 static Ev g_ev;
 
 static uint8_t next_byte(Fz *z)
@@ -53,7 +53,7 @@ static int define(void *ctx, const char *db, const char *table, RstNetTableDef *
     if (b == 0xff) return err_set(err, ERR_INVALID, "fuzz: the define callback refuses");
     out->restore = (b & 3) != 0;
     out->fold = (b & 4) != 0;
-    uint32_t nc = (uint32_t)(z->last_ncols > PITR_COLS_MAX ? PITR_COLS_MAX : z->last_ncols);
+    uint32_t nc = (uint32_t)(z->last_ncols > MDB_COLS_MAX ? MDB_COLS_MAX : z->last_ncols);
     if ((b & 0x18) == 0x18) nc++;           /* sometimes the target differs */
     out->ncols = nc;
     if (!nc) return 0;
@@ -79,26 +79,26 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
     FZ_CHECK(len > 0);
     while (off < len) {
         const uint8_t *e = ev + off;
-        FZ_CHECK(len - off >= PITR_HDR + cl);
-        size_t el = fz_get32(e + 9);
-        FZ_CHECK(el >= PITR_HDR + cl && el <= len - off);
-        if (cl) FZ_CHECK(fz_get32(e + el - 4) == (uint32_t)crc32(0L, e, (uInt)(el - 4)));
+        FZ_CHECK(len - off >= MDB_HDR_LEN + cl);
+        size_t el = mdb_le32(e + 9);
+        FZ_CHECK(el >= MDB_HDR_LEN + cl && el <= len - off);
+        if (cl) FZ_CHECK(mdb_le32(e + el - 4) == (uint32_t)crc32(0L, e, (uInt)(el - 4)));
         size_t end = el - cl;
         if (nev == 0) {
-            FZ_CHECK(e[4] == PITR_EV_TABLE_MAP);
-            FZ_CHECK(pitr_cols_parse(e, end, &g_emit_cols) == 0);
+            FZ_CHECK(e[4] == MDB_EV_TABLE_MAP);
+            FZ_CHECK(mdb_cols_parse(e, end, &g_emit_cols) == 0);
             tm = e;
             tml = end;
         } else {
             uint8_t t = e[4];
             uint64_t r = 0;
-            FZ_CHECK((t >= PITR_EV_WRITE_V1 && t <= PITR_EV_DELETE_V1) ||
-                     (t >= PITR_EV_WRITE_V2 && t <= PITR_EV_DELETE_V2));
-            FZ_CHECK(end >= PITR_HDR + 8);
-            uint32_t fl = fz_get16(e + PITR_HDR + 6);
+            FZ_CHECK((t >= MDB_EV_WRITE_V1 && t <= MDB_EV_DELETE_V1) ||
+                     (t >= MDB_EV_WRITE_V2 && t <= MDB_EV_DELETE_V2));
+            FZ_CHECK(end >= MDB_HDR_LEN + 8);
+            uint32_t fl = mdb_le16(e + MDB_HDR_LEN + 6);
             FZ_CHECK(fl & 0x0002);                                  /* NO_FOREIGN_KEY_CHECKS_F */
             FZ_CHECK(((fl & 0x0001) != 0) == (off + el == len));    /* STMT_END_F on the last */
-            FZ_CHECK(pitr_rows_count(tm, tml, e, end, t, &r, err) == 0);
+            FZ_CHECK(mdb_rows_count(tm, tml, e, end, t, &r, err) == 0);
             counted += r;
         }
         off += el;
@@ -130,14 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err_clear(&err);
     if (rst_net_open(NULL, define, &z, &n, &err)) return 0;
 
-    ev_header(&g_ev, PITR_EV_FORMAT_DESC, 1700000000u, 1, 0);
+    ev_header(&g_ev, MDB_EV_FORMAT_DESC, 1700000000u, 1, 0);
     ev_format_desc_body(&g_ev, z.crc);
     ev_finish(&g_ev, z.crc);
     FZ_CHECK(rst_net_feed(n, "fuzz", pos, g_ev.b, g_ev.n, &err) == 0);
     FZ_CHECK(pitr_group_feed(&g, g_ev.b, g_ev.n, &f, &err) == 0);
 
     while (size >= 2) {
-        size_t l = fz_get16(data);
+        size_t l = mdb_le16(data);
         data += 2;
         size -= 2;
         if (l > size) l = size;
@@ -145,10 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_ev.n = l;
         data += l;
         size -= l;
-        if (patch && l >= 13) fz_set32(g_ev.b + 9, (uint32_t)l);
-        if (l >= PITR_HDR) {
-            size_t end = z.crc && l >= PITR_HDR + 4 ? l - 4 : l;
-            if (g_ev.b[4] == PITR_EV_TABLE_MAP && !pitr_cols_parse(g_ev.b, end, &g_cols))
+        if (patch && l >= 13) mdb_put_le32(g_ev.b + 9, (uint32_t)l);
+        if (l >= MDB_HDR_LEN) {
+            size_t end = z.crc && l >= MDB_HDR_LEN + 4 ? l - 4 : l;
+            if (g_ev.b[4] == MDB_EV_TABLE_MAP && !mdb_cols_parse(g_ev.b, end, &g_cols))
                 z.last_ncols = g_cols.n;
             /* the group tracker reads what the walk gives it: whole v4 events */
             uint8_t *c = malloc(l);

@@ -46,7 +46,7 @@ static void hdr(Ev *e, uint8_t type) { ev_header(e, type, 1700000000u, 7, 0); }
 /* erp.t1: INT, VARCHAR(20), INT NULL */
 static void map3(Ev *e, bool crc, uint32_t id)
 {
-    hdr(e, PITR_EV_TABLE_MAP);
+    hdr(e, MDB_EV_TABLE_MAP);
     ev_table_map_names(e, id, "erp", "t1");
     ev_put8(e, 3);
     ev_put8(e, 3);
@@ -64,7 +64,7 @@ static const uint8_t k_wtypes[] = {1, 2, 3, 8, 4, 5, 15, 246, 254, 252, 16, 17, 
 
 static void mapw(Ev *e, bool crc, uint32_t id)
 {
-    hdr(e, PITR_EV_TABLE_MAP);
+    hdr(e, MDB_EV_TABLE_MAP);
     ev_table_map_names(e, id, "erp", "w");
     ev_put8(e, NW);
     for (size_t i = 0; i < NW; i++) ev_put8(e, k_wtypes[i]);
@@ -122,13 +122,13 @@ static void row3(Ev *e, unsigned id, const char *s, int n)
 
 static void rows_head(Ev *e, uint8_t type, uint32_t id, unsigned ncols, bool all)
 {
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
     unsigned bl = (ncols + 7) / 8;
     hdr(e, type);
     ev_put32(e, id);
     ev_put16(e, 0);
     ev_put16(e, 1);
-    if (type >= PITR_EV_WRITE_V2) ev_put16(e, 2);
+    if (type >= MDB_EV_WRITE_V2) ev_put16(e, 2);
     ev_put8(e, ncols);
     for (unsigned b = 0; b < (upd ? 2 : 1); b++)
         for (unsigned i = 0; i < bl; i++) ev_put8(e, all ? (i + 1 < bl || ncols % 8 == 0 ? 0xff : (1u << ncols % 8) - 1) : 0x03);
@@ -136,7 +136,7 @@ static void rows_head(Ev *e, uint8_t type, uint32_t id, unsigned ncols, bool all
 
 static void rows3(Ev *e, bool crc, uint8_t type, uint32_t id, unsigned base)
 {
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
     rows_head(e, type, id, 3, true);
     for (unsigned k = 0; k < 3; k++) {
         row3(e, base + k, "abc", (int)k - 1);
@@ -147,7 +147,7 @@ static void rows3(Ev *e, bool crc, uint8_t type, uint32_t id, unsigned base)
 
 static void rowsw(Ev *e, bool crc, uint8_t type, uint32_t id)
 {
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
     rows_head(e, type, id, NW, true);
     for (unsigned k = 0; k < 2; k++) {
         roww(e, k);
@@ -158,14 +158,14 @@ static void rowsw(Ev *e, bool crc, uint8_t type, uint32_t id)
 
 static void query(Ev *e, bool crc, const char *db, const char *text)
 {
-    hdr(e, PITR_EV_QUERY);
+    hdr(e, MDB_EV_QUERY);
     ev_query_body(e, NULL, 0, db, text, strlen(text));
     ev_finish(e, crc);
 }
 
 static void gtid(Ev *e, bool crc, uint64_t seq)
 {
-    hdr(e, PITR_EV_GTID);
+    hdr(e, MDB_EV_GTID);
     ev_put32(e, (uint32_t)seq);
     ev_put32(e, (uint32_t)(seq >> 32));
     ev_put32(e, 0);
@@ -175,7 +175,7 @@ static void gtid(Ev *e, bool crc, uint64_t seq)
 
 static void xid(Ev *e, bool crc)
 {
-    hdr(e, PITR_EV_XID);
+    hdr(e, MDB_EV_XID);
     ev_put32(e, 1);
     ev_put32(e, 0);
     ev_finish(e, crc);
@@ -184,8 +184,8 @@ static void xid(Ev *e, bool crc)
 /* Where the row images begin in a rows event built by rows_head. */
 static size_t rows_keep(uint8_t type, unsigned ncols)
 {
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
-    return PITR_HDR + 8 + (type >= PITR_EV_WRITE_V2 ? 2 : 0) + 1 + (upd ? 2 : 1) * ((ncols + 7) / 8);
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
+    return MDB_HDR_LEN + 8 + (type >= MDB_EV_WRITE_V2 ? 2 : 0) + 1 + (upd ? 2 : 1) * ((ncols + 7) / 8);
 }
 
 static void net_seed(const char *name, const uint8_t cfg[8], int scenario)
@@ -197,22 +197,22 @@ static void net_seed(const char *name, const uint8_t cfg[8], int scenario)
     query(&g_e, crc, "erp", "BEGIN"), chunk(&g_e);
     if (scenario == 0) {
         map3(&g_e, crc, 101), chunk(&g_e);
-        rows3(&g_e, crc, PITR_EV_WRITE_V1, 101, 1), chunk(&g_e);
-        rows3(&g_e, crc, PITR_EV_UPDATE_V2, 101, 1), chunk(&g_e);
-        rows3(&g_e, crc, PITR_EV_DELETE_V1, 101, 2), chunk(&g_e);
-        rows3(&g_e, crc, PITR_EV_UPDATE_V1, 101, 7), chunk(&g_e);
+        rows3(&g_e, crc, MDB_EV_WRITE_V1, 101, 1), chunk(&g_e);
+        rows3(&g_e, crc, MDB_EV_UPDATE_V2, 101, 1), chunk(&g_e);
+        rows3(&g_e, crc, MDB_EV_DELETE_V1, 101, 2), chunk(&g_e);
+        rows3(&g_e, crc, MDB_EV_UPDATE_V1, 101, 7), chunk(&g_e);
     } else if (scenario == 1) {
         mapw(&g_e, crc, 202), chunk(&g_e);
-        rowsw(&g_e, crc, PITR_EV_WRITE_V2, 202), chunk(&g_e);
-        rowsw(&g_e, crc, PITR_EV_UPDATE_V1, 202), chunk(&g_e);
-        rowsw(&g_e, crc, PITR_EV_DELETE_V2, 202), chunk(&g_e);
+        rowsw(&g_e, crc, MDB_EV_WRITE_V2, 202), chunk(&g_e);
+        rowsw(&g_e, crc, MDB_EV_UPDATE_V1, 202), chunk(&g_e);
+        rowsw(&g_e, crc, MDB_EV_DELETE_V2, 202), chunk(&g_e);
     } else {
         Ev *c = &g_t;
         map3(&g_e, crc, 101), chunk(&g_e);
-        rows3(&g_e, crc, PITR_EV_WRITE_V1, 101, 1);
-        ev_compress_twin(&g_e, crc, rows_keep(PITR_EV_WRITE_V1, 3), PITR_EV_WRITE_COMP_V1, 0, c), chunk(c);
-        rows3(&g_e, crc, PITR_EV_UPDATE_V2, 101, 1);
-        ev_compress_twin(&g_e, crc, rows_keep(PITR_EV_UPDATE_V2, 3), PITR_EV_UPDATE_COMP_V2, 0, c), chunk(c);
+        rows3(&g_e, crc, MDB_EV_WRITE_V1, 101, 1);
+        ev_compress_twin(&g_e, crc, rows_keep(MDB_EV_WRITE_V1, 3), MDB_EV_WRITE_COMP_V1, 0, c), chunk(c);
+        rows3(&g_e, crc, MDB_EV_UPDATE_V2, 101, 1);
+        ev_compress_twin(&g_e, crc, rows_keep(MDB_EV_UPDATE_V2, 3), MDB_EV_UPDATE_COMP_V2, 0, c), chunk(c);
         query(&g_e, crc, "other", "INSERT INTO x VALUES (1)"), chunk(&g_e);
     }
     xid(&g_e, crc), chunk(&g_e);
@@ -225,7 +225,7 @@ static void unz_seed(const char *name, const Ev *plain, bool crc, size_t keep, u
 {
     ev_compress_twin(plain, crc, keep, ctype, 0, &g_t);
     g_seed.n = 0;
-    ev_put8(&g_seed, (unsigned)(crc ? 1 : 0) | (unsigned)((ctype - PITR_EV_QUERY_COMPRESSED) << 1));
+    ev_put8(&g_seed, (unsigned)(crc ? 1 : 0) | (unsigned)((ctype - MDB_EV_QUERY_COMPRESSED) << 1));
     ev_put(&g_seed, g_t.b, g_t.n);
     seed_put("uncompress", name);
 }
@@ -242,8 +242,8 @@ static void rows_seed(const char *name, unsigned sel, const Ev *map, const Ev *r
 
 int main(int argc, char **argv)
 {
-    static const uint8_t types[6] = {PITR_EV_WRITE_V1, PITR_EV_UPDATE_V1, PITR_EV_DELETE_V1,
-                                     PITR_EV_WRITE_V2, PITR_EV_UPDATE_V2, PITR_EV_DELETE_V2};
+    static const uint8_t types[6] = {MDB_EV_WRITE_V1, MDB_EV_UPDATE_V1, MDB_EV_DELETE_V1,
+                                     MDB_EV_WRITE_V2, MDB_EV_UPDATE_V2, MDB_EV_DELETE_V2};
     char name[64];
     if (argc != 2) {
         fprintf(stderr, "usage: gen_corpus DIR\n");
@@ -267,10 +267,10 @@ int main(int argc, char **argv)
     for (int crc = 0; crc < 2; crc++) {
         query(&g_e, crc, "erp", "INSERT INTO t1 VALUES (1, 'a fairly long statement text', 3)");
         snprintf(name, sizeof name, "query-%d", crc);
-        unz_seed(name, &g_e, crc, PITR_HDR + 13 + 3 + 1, PITR_EV_QUERY_COMPRESSED);
+        unz_seed(name, &g_e, crc, MDB_HDR_LEN + 13 + 3 + 1, MDB_EV_QUERY_COMPRESSED);
         for (int t = 0; t < 6; t++) {
             rows3(&g_e, crc, types[t], 101, 1);
-            uint8_t ct = (uint8_t)(t < 3 ? PITR_EV_WRITE_COMP_V1 + t : PITR_EV_WRITE_COMP_V2 + t - 3);
+            uint8_t ct = (uint8_t)(t < 3 ? MDB_EV_WRITE_COMP_V1 + t : MDB_EV_WRITE_COMP_V2 + t - 3);
             snprintf(name, sizeof name, "rows-%d-%d", crc, t);
             unz_seed(name, &g_e, crc, rows_keep(types[t], 3), ct);
         }

@@ -173,8 +173,8 @@ static void step_status(Inst *in, const char *gtid)
 
 static void step_target(Inst *in, const char *sock)
 {
-    const SrcDbConn *own = NULL;
-    SrcDbConn c;
+    const MdbConn *own = NULL;
+    MdbConn c;
     Err err;
     err_clear(&err);
     OK(inst_db_conn(in, &own, &err));

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     RstPitrRestoreReport rep;
     Seen s = {{0}, 0};
     RstPitrRestoreHooks hooks = {&s, on_plan, on_target, on_durability, on_run};
-    SrcDbConn conn;
+    MdbConn conn;
     Err err;
     char pw[1024];
     size_t pwlen = 0;
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         if (rst_pitr_time_parse(argv[8], &req.target.time, NULL, 0, &err)) return fail("time", &err);
     } else {
         req.target.kind = RST_PITR_GTID;
-        if (binlog_gtid_parse(argv[8], &req.target.gtid, &err)) return fail("gtid", &err);
+        if (mdb_gtid_parse(argv[8], &req.target.gtid, &err)) return fail("gtid", &err);
     }
     req.run.drop_existing = true;
     req.state_dir = argv[5];

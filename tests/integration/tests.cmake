@@ -50,6 +50,13 @@ tm_integration_test(binlog_ops COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/b
   LABELS binlog TIMEOUT 600)
 tm_integration_test(binlog_catalog_day COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_catalog_day.sh
   LABELS binlog TIMEOUT 600)
+# The follower's connection: option file and TLS as for the dump (issue 11).
+add_executable(binlog_conn_probe integration/binlog_conn_probe.c)
+target_compile_options(binlog_conn_probe PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(binlog_conn_probe PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(binlog_conn_probe PRIVATE tm_instance tm_src_binlog tm_mariadb)
+tm_integration_test(binlog_conn COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_conn.sh
+  $<TARGET_FILE:binlog_conn_probe> LABELS binlog TIMEOUT 300)
 tm_integration_test(binlog_follower_alarm COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/binlog_follower_alarm.sh
   LABELS binlog TIMEOUT 300)
 tm_integration_test(files_tamper COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tamper.sh

@@ -28,10 +28,10 @@ static inline void tst_catalog_entry_put(Repo *r, const char *inst, uint64_t seq
     si.end = si.start + 100;
     si.size = 100;
     si.first_time = si.last_time = 1700000000 + (int64_t)seq;
-    BinlogGtid g = {0, 1, seq};
-    binlog_gtid_set_update(&si.gtid_first, &g);
-    binlog_gtid_set_update(&si.gtid_last, &g);
-    binlog_gtid_set_update(&si.gtid_state, &g);
+    MdbGtid g = {0, 1, seq};
+    mdb_gtid_set_update(&si.gtid_first, &g);
+    mdb_gtid_set_update(&si.gtid_last, &g);
+    mdb_gtid_set_update(&si.gtid_state, &g);
     si.trx_count = 1;
     si.event_count = 4;
     si.hash[0] = (uint8_t)seq;

@@ -16,30 +16,21 @@
 #include "engine/source/binlog/binlog_int.h"
 #include "tests/unit/binlog_sample.inc"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void test_every_captured_event_parses_and_passes_crc(void **state)
 {
     (void)state;
     Err e;
     size_t pos = 4, n = 0;
-    assert_memory_equal(binlog_sample, BINLOG_MAGIC, 4);
+    assert_memory_equal(binlog_sample, MDB_BINLOG_MAGIC, 4);
     while (pos < sizeof binlog_sample) {
-        BinlogEventHdr h;
-        size_t len = rd32(binlog_sample + pos + 9);
+        MdbEventHdr h;
+        size_t len = mdb_le32(binlog_sample + pos + 9);
         err_clear(&e);
-        assert_int_equal(binlog_event_header(binlog_sample + pos, len, &h, &e), 0);
-        assert_true(binlog_event_is_real(&h));
+        assert_int_equal(mdb_event_header(binlog_sample + pos, len, &h, &e), 0);
+        assert_true(mdb_event_is_real(&h));
         assert_int_equal(h.next_pos, pos + len);
-        assert_int_equal(binlog_event_crc_check(binlog_sample + pos, len, &e), 0);
+        assert_int_equal(mdb_event_crc_check(binlog_sample + pos, len, &e), 0);
         pos += len;
         n++;
     }
@@ -56,10 +47,10 @@ static void test_flipped_byte_fails_crc_naming_the_event(void **state)
     memcpy(ev, binlog_sample + at, len);
     ev[25] ^= 1;
     err_clear(&e);
-    assert_int_equal(binlog_event_crc_check(ev, len, &e), ERR_CORRUPT);
+    assert_int_equal(mdb_event_crc_check(ev, len, &e), ERR_CORRUPT);
     assert_non_null(strstr(e.msg, "fails its CRC32"));
-    BinlogEventHdr h;
-    assert_int_equal(binlog_event_header(ev, len - 1, &h, &e), ERR_CORRUPT);
+    MdbEventHdr h;
+    assert_int_equal(mdb_event_header(ev, len - 1, &h, &e), ERR_CORRUPT);
 }
 
 static void test_fd_gtid_and_rotate_fields(void **state)
@@ -68,20 +59,20 @@ static void test_fd_gtid_and_rotate_fields(void **state)
     Err e;
     unsigned alg = 9;
     err_clear(&e);
-    assert_int_equal(binlog_event_fd_checksum(binlog_sample + 4, 252, &alg, &e), 0);
+    assert_int_equal(mdb_event_fd_checksum(binlog_sample + 4, 252, &alg, &e), 0);
     assert_int_equal(alg, 1);
-    BinlogGtid g;
+    MdbGtid g;
     uint8_t fl = 0;
-    assert_int_equal(binlog_event_gtid(binlog_sample + 379, 42, &g, &fl, &e), 0);
+    assert_int_equal(mdb_event_gtid(binlog_sample + 379, 42, &g, &fl, &e), 0);
     assert_int_equal(g.domain, 0);
     assert_int_equal(g.server, 1);
-    assert_true(fl & BINLOG_GTID_FL_STANDALONE);   /* the CREATE TABLE */
+    assert_true(fl & MDB_GTID_FL_STANDALONE);   /* the CREATE TABLE */
     char name[64];
     uint64_t p = 0;
-    assert_int_equal(binlog_event_rotate(binlog_sample + 1317, 44, 4, name, sizeof name, &p, &e), 0);
+    assert_int_equal(mdb_event_rotate(binlog_sample + 1317, 44, 4, name, sizeof name, &p, &e), 0);
     assert_string_equal(name, "binlog.000008");
     assert_int_equal(p, 4);
-    assert_true(binlog_event_query_is(binlog_sample + 421, 137, 4, "COMMIT") == false);
+    assert_true(mdb_event_query_is(binlog_sample + 421, 137, 4, "COMMIT") == false);
 }
 
 /* Feed the whole file; record where boundaries are reported. */
@@ -98,7 +89,7 @@ static void test_segmenter_cuts_only_between_transactions(void **state)
     binlog_seg_init(&s, "binlog.000007", 4, NULL);
     s.csum_len = 4;
     while (pos < sizeof binlog_sample) {
-        size_t len = rd32(binlog_sample + pos + 9);
+        size_t len = mdb_le32(binlog_sample + pos + 9);
         err_clear(&e);
         assert_int_equal(binlog_seg_feed(&s, binlog_sample + pos, len, &f, &e), 0);
         assert_int_equal(f.kind, BINLOG_FEED_APPEND);
@@ -154,14 +145,14 @@ static void test_artificial_events_are_not_archived(void **state)
     uint8_t fd[256], rot[64];
     /* the FD the server sends when a dump starts mid-file: next_pos 0 */
     memcpy(fd, binlog_sample + 4, 252);
-    put32(fd + 13, 0);
+    mdb_put_le32(fd + 13, 0);
     /* an artificial Rotate: flag 0x20, timestamp 0 */
     memcpy(rot, binlog_sample + 1317, 44);
-    put32(rot, 0);
-    put32(rot + 13, 0);
-    rot[17] |= BINLOG_FLAG_ARTIFICIAL;
+    mdb_put_le32(rot, 0);
+    mdb_put_le32(rot + 13, 0);
+    rot[17] |= MDB_FLAG_ARTIFICIAL;
     memcpy(rot + 27, "binlog.000007", 13);
-    put32(rot + 19, 559 - 1);
+    mdb_put_le32(rot + 19, 559 - 1);
     binlog_seg_init(&s, "binlog.000007", 558, NULL);
     s.csum_len = 4;
     err_clear(&e);
@@ -182,16 +173,16 @@ static void test_artificial_events_are_not_archived(void **state)
 static void test_gtid_set_roundtrip(void **state)
 {
     (void)state;
-    BinlogGtidSet set;
+    MdbGtidSet set;
     Err e;
     char out[256];
     err_clear(&e);
-    assert_int_equal(binlog_gtid_set_parse("0-1-5,1-2-9", &set, &e), 0);
-    BinlogGtid g = {0, 3, 7};
-    binlog_gtid_set_update(&set, &g);
-    binlog_gtid_set_format(&set, out, sizeof out);
+    assert_int_equal(mdb_gtid_set_parse("0-1-5,1-2-9", &set, &e), 0);
+    MdbGtid g = {0, 3, 7};
+    mdb_gtid_set_update(&set, &g);
+    mdb_gtid_set_format(&set, out, sizeof out);
     assert_string_equal(out, "0-3-7,1-2-9");
-    assert_int_equal(binlog_gtid_parse("0-1", &g, &e), ERR_INVALID);
+    assert_int_equal(mdb_gtid_parse("0-1", &g, &e), ERR_INVALID);
 }
 
 static json_t *status_of(long long pid, const char *state, time_t updated)

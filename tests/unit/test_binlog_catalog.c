@@ -107,7 +107,7 @@ static void check_chain(const BinlogCatalog *c, uint64_t n)
         assert_int_equal(binlog_catalog_at(c, i)->seq, i + 1);
     assert_int_equal(binlog_catalog_verify(c, &err), 0);
     size_t idx;
-    BinlogGtid g = {0, 1, n * 3 / 4};
+    MdbGtid g = {0, 1, n * 3 / 4};
     assert_int_equal(binlog_catalog_find_gtid(c, &g, &idx, &err), 0);
     assert_int_equal(binlog_catalog_at(c, idx)->seq, n * 3 / 4);
     assert_int_equal(binlog_catalog_find_time(c, 1700000000 + (int64_t)n / 2, &idx, &err), 0);

@@ -110,12 +110,12 @@ static void test_sql_escape_and_ident(void **state)
     Err e;
     const char in[] = {'\'', '\\', '\0', '\n', '\r', 0x1a, 'x', '"'};
     buf_init(&b, 1 << 20);
-    assert_int_equal(src_sql_escape(&b, in, sizeof in, &e), 0);
+    assert_int_equal(mdb_escape(&b, in, sizeof in, &e), 0);
     const char want[] = "\\'\\\\\\0\\n\\r\\Zx\"";
     assert_int_equal(b.len, sizeof want - 1);
     assert_memory_equal(b.data, want, sizeof want - 1);
     buf_reset(&b);
-    assert_int_equal(src_sql_ident(&b, "we`ird", &e), 0);
+    assert_int_equal(mdb_ident_quote(&b, "we`ird", &e), 0);
     assert_int_equal(b.len, 9);
     assert_memory_equal(b.data, "`we``ird`", 9);
     buf_free(&b);

@@ -43,7 +43,7 @@ static void finish(Ev *e) { ev_finish(e, g_crc); }
 
 static void fd_event(Ev *e)
 {
-    header(e, PITR_EV_FORMAT_DESC);
+    header(e, MDB_EV_FORMAT_DESC);
     ev_format_desc_body(e, g_crc);
     finish(e);
 }
@@ -51,7 +51,7 @@ static void fd_event(Ev *e)
 /* Table_map db.t, table id id: INT, VARCHAR(20), INT (or ncols INTs). */
 static void table_map(Ev *e, uint32_t id, const char *db, const char *t, unsigned ncols)
 {
-    header(e, PITR_EV_TABLE_MAP);
+    header(e, MDB_EV_TABLE_MAP);
     ev_table_map_names(e, id, db, t);
     ev_put8(e, ncols);
     if (ncols == 3) {
@@ -89,12 +89,12 @@ static void row_image(Ev *e, Row r)
  * columns-present bitmap. v2 adds an extra-data block. */
 static void rows_event(Ev *e, uint8_t type, uint32_t id, uint8_t bm, const Row *rows, size_t k)
 {
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
     header(e, type);
     ev_put32(e, id);
     ev_put16(e, 0);
     ev_put16(e, 1);
-    if (type >= PITR_EV_WRITE_V2) {
+    if (type >= MDB_EV_WRITE_V2) {
         ev_put16(e, 4);
         ev_put16(e, 0x0101);
     }
@@ -123,8 +123,8 @@ static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size
     ev_put16(e, 1);
     ev_put8(e, 2);
     ev_put8(e, 0x03);
-    if (type == PITR_EV_UPDATE_V1) ev_put8(e, 0x03);
-    for (size_t i = 0; i < (type == PITR_EV_UPDATE_V1 ? 2 * k : k); i++) {
+    if (type == MDB_EV_UPDATE_V1) ev_put8(e, 0x03);
+    for (size_t i = 0; i < (type == MDB_EV_UPDATE_V1 ? 2 * k : k); i++) {
         ev_put8(e, 0);
         ev_put32(e, (uint32_t)v[2 * i]);
         ev_put32(e, (uint32_t)v[2 * i + 1]);
@@ -134,7 +134,7 @@ static void rows_event2(Ev *e, uint8_t type, uint32_t id, const int32_t *v, size
 
 static void query_event(Ev *e, const char *db, const char *text)
 {
-    header(e, PITR_EV_QUERY);
+    header(e, MDB_EV_QUERY);
     ev_query_body(e, NULL, 0, db, text, strlen(text));
     finish(e);
 }
@@ -260,7 +260,7 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
         size_t end = el - crc;
         const uint8_t *b = e + 19;
         if (nev == 0) {
-            assert_int_equal(e[4], PITR_EV_TABLE_MAP);      /* every batch starts with its map */
+            assert_int_equal(e[4], MDB_EV_TABLE_MAP);      /* every batch starts with its map */
             tid = (uint64_t)g32(b) | (uint64_t)g16(b + 4) << 32;
             size_t dl = b[8];
             memcpy(o->db, b + 9, dl);
@@ -268,17 +268,17 @@ static int on_batch(void *ctx, const uint8_t *ev, size_t len, uint64_t rows, Err
             assert_int_equal(b[9 + dl], 0);
             o->ncols = b[9 + dl + 1 + 1 + b[9 + dl + 1] + 1];
         } else {
-            assert_true(e[4] != PITR_EV_TABLE_MAP);
+            assert_true(e[4] != MDB_EV_TABLE_MAP);
             assert_int_equal((uint64_t)g32(b) | (uint64_t)g16(b + 4) << 32, tid);
             uint32_t fl = g16(b + 6);
             assert_true(fl & 0x0002);                        /* NO_FOREIGN_KEY_CHECKS_F */
             bool last = off + el == len;
             assert_int_equal((fl & 0x0001) != 0, last);      /* STMT_END_F on the last only */
             const uint8_t *p = b + 8;
-            if (e[4] >= PITR_EV_WRITE_V2) p += g16(p);
+            if (e[4] >= MDB_EV_WRITE_V2) p += g16(p);
             assert_int_equal(*p, o->ncols);
             p++;
-            bool upd = e[4] == PITR_EV_UPDATE_V1 || e[4] == PITR_EV_UPDATE_V2;
+            bool upd = e[4] == MDB_EV_UPDATE_V1 || e[4] == MDB_EV_UPDATE_V2;
             size_t bl = (o->ncols + 7) / 8;
             for (size_t k = 0; k < bl; k++)                  /* every column present */
                 assert_int_equal(p[k], o->ncols == 2 ? 0x03 : 0x07);
@@ -363,7 +363,7 @@ static void emit_phase(Fx *f, const char *t, RstNetPhase ph, unsigned shard, uns
 static void upd_is(const Out *o, size_t i, Row b, Row a)
 {
     assert_true(i < o->nops);
-    assert_int_equal(o->ops[i].type, PITR_EV_UPDATE_V1);
+    assert_int_equal(o->ops[i].type, MDB_EV_UPDATE_V1);
     assert_int_equal(o->ops[i].before.id, b.id);
     assert_string_equal(o->ops[i].before.s, b.s);
     assert_int_equal(o->ops[i].before.n, b.n);
@@ -393,23 +393,23 @@ static void test_inserts_become_one_write_batch_in_target_db(void **state)
         Out o;
         open_fx(&f, crc);
         Row r[] = {{1, "a", 10}, {2, "bb", -1}, {3, "ccc", 30}};
-        feed_rows(&f, PITR_EV_WRITE_V1, 101, r, 2);
-        feed_rows(&f, PITR_EV_WRITE_V2, 101, r + 2, 1);
+        feed_rows(&f, MDB_EV_WRITE_V1, 101, r, 2);
+        feed_rows(&f, MDB_EV_WRITE_V2, 101, r + 2, 1);
         finish_fx(&f);
         const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
         assert_string_equal(o.db, "erp_new");
         assert_int_equal(o.batches, 1);
         assert_int_equal(o.nops, 3);
-        op_is(&o, 0, PITR_EV_WRITE_V1, 1, "a", 10);
-        op_is(&o, 1, PITR_EV_WRITE_V1, 2, "bb", -1);
-        op_is(&o, 2, PITR_EV_WRITE_V1, 3, "ccc", 30);
+        op_is(&o, 0, MDB_EV_WRITE_V1, 1, "a", 10);
+        op_is(&o, 1, MDB_EV_WRITE_V1, 2, "bb", -1);
+        op_is(&o, 2, MDB_EV_WRITE_V1, 3, "ccc", 30);
         assert_int_equal(ti->keys, 3);
         assert_int_equal(ti->rows_write, 3);
         assert_int_equal(ti->rows_delete, 0);
         size_t fl;
         const uint8_t *fd = rst_net_format_desc(f.n, &fl);
         assert_non_null(fd);
-        assert_int_equal(fd[4], PITR_EV_FORMAT_DESC);
+        assert_int_equal(fd[4], MDB_EV_FORMAT_DESC);
         RstNetStats st;
         rst_net_stats(f.n, &st);
         assert_int_equal(st.rows, 3);
@@ -425,13 +425,13 @@ static void test_repeated_updates_give_one_write(void **state)
     Out o;
     open_fx(&f, true);
     Row w[] = {{1, "a", 1}}, u1[] = {{1, "a", 1}, {1, "b", 2}}, u2[] = {{1, "b", 2}, {1, "c", 3}};
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u1, 1);
-    feed_rows(&f, PITR_EV_UPDATE_V2, 101, u2, 1);
+    feed_rows(&f, MDB_EV_WRITE_V1, 101, w, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u1, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V2, 101, u2, 1);
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 1);
-    op_is(&o, 0, PITR_EV_WRITE_V1, 1, "c", 3);
+    op_is(&o, 0, MDB_EV_WRITE_V1, 1, "c", 3);
     rst_net_close(f.n);
 }
 
@@ -442,8 +442,8 @@ static void test_insert_then_delete_gives_nothing(void **state)
     Out o;
     open_fx(&f, true);
     Row w[] = {{4, "gone", 1}};
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
-    feed_rows(&f, PITR_EV_DELETE_V1, 101, w, 1);
+    feed_rows(&f, MDB_EV_WRITE_V1, 101, w, 1);
+    feed_rows(&f, MDB_EV_DELETE_V1, 101, w, 1);
     finish_fx(&f);
     const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.batches, 0);
@@ -459,12 +459,12 @@ static void test_delete_of_a_start_row_deletes_its_start_image(void **state)
     Out o;
     open_fx(&f, false);
     Row u[] = {{5, "x", 9}, {5, "y", 8}}, d[] = {{5, "y", 8}};
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
-    feed_rows(&f, PITR_EV_DELETE_V2, 101, d, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u, 1);
+    feed_rows(&f, MDB_EV_DELETE_V2, 101, d, 1);
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 1);
-    op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
+    op_is(&o, 0, MDB_EV_DELETE_V1, 5, "x", 9);
     rst_net_close(f.n);
 }
 
@@ -475,13 +475,13 @@ static void test_pk_change_deletes_old_and_writes_new(void **state)
     Out o;
     open_fx(&f, true);
     Row u[] = {{5, "x", 9}, {6, "x", 9}};
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u, 1);
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 2);
     assert_int_equal(o.batches, 2);   /* deletes and writes are separate batches */
-    op_is(&o, 0, PITR_EV_DELETE_V1, 5, "x", 9);
-    op_is(&o, 1, PITR_EV_WRITE_V1, 6, "x", 9);
+    op_is(&o, 0, MDB_EV_DELETE_V1, 5, "x", 9);
+    op_is(&o, 1, MDB_EV_WRITE_V1, 6, "x", 9);
     rst_net_close(f.n);
 }
 
@@ -493,11 +493,11 @@ static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state
         Out o;
         open_fx_uniq(&f, true, 0, NULL, unknown);
         Row d[] = {{7, "a", 1}}, w[] = {{7, "b", 2}}, same[] = {{9, "s", 1}};
-        feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
-        feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+        feed_rows(&f, MDB_EV_DELETE_V1, 101, d, 1);
+        feed_rows(&f, MDB_EV_WRITE_V1, 101, w, 1);
         /* the same image deleted and written back: nothing to do */
-        feed_rows(&f, PITR_EV_DELETE_V1, 101, same, 1);
-        feed_rows(&f, PITR_EV_WRITE_V1, 101, same, 1);
+        feed_rows(&f, MDB_EV_DELETE_V1, 101, same, 1);
+        feed_rows(&f, MDB_EV_WRITE_V1, 101, same, 1);
         finish_fx(&f);
         const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
         assert_int_equal(ti->keys, 2);
@@ -511,8 +511,8 @@ static void test_delete_then_reinsert_updates_or_deletes_and_writes(void **state
         } else {
             /* the caller could not tell: delete + write */
             assert_int_equal(o.nops, 2);
-            op_is(&o, 0, PITR_EV_DELETE_V1, 7, "a", 1);
-            op_is(&o, 1, PITR_EV_WRITE_V1, 7, "b", 2);
+            op_is(&o, 0, MDB_EV_DELETE_V1, 7, "a", 1);
+            op_is(&o, 1, MDB_EV_WRITE_V1, 7, "b", 2);
             assert_int_equal(ti->rows_delete, 1);
             assert_int_equal(ti->rows_write, 1);
             assert_int_equal(ti->rows_update, 0);
@@ -528,8 +528,8 @@ static void test_update_back_to_start_gives_nothing(void **state)
     Out o;
     open_fx(&f, true);
     Row u1[] = {{8, "a", 1}, {8, "b", 2}}, u2[] = {{8, "b", 2}, {8, "a", 1}};
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u1, 1);
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u2, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u1, 1);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u2, 1);
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.batches, 0);
@@ -544,9 +544,9 @@ static void test_autoinc_is_the_largest_written(void **state)
     open_fx(&f, true);
     Row w[] = {{3, "a", 1}, {10, "b", 1}, {7, "c", 1}, {-5, "neg", 1}};
     Row u[] = {{7, "c", 1}, {12, "c", 1}}, d[] = {{12, "c", 1}};
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 4);
-    feed_rows(&f, PITR_EV_UPDATE_V1, 101, u, 1);
-    feed_rows(&f, PITR_EV_DELETE_V1, 101, d, 1);
+    feed_rows(&f, MDB_EV_WRITE_V1, 101, w, 4);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 101, u, 1);
+    feed_rows(&f, MDB_EV_DELETE_V1, 101, d, 1);
     finish_fx(&f);
     const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_true(ti->autoinc_seen);
@@ -564,14 +564,14 @@ static void test_composite_key_folds_per_key(void **state)
     table_map(&f.e, 102, "erp", "t2", 3);
     assert_int_equal(feed(&f), 0);
     Row w[] = {{1, "x", 1}, {1, "y", 1}}, u[] = {{1, "x", 1}, {1, "x", 2}, {1, "x", 2}, {1, "x", 3}};
-    feed_rows(&f, PITR_EV_WRITE_V1, 102, w, 2);
-    feed_rows(&f, PITR_EV_UPDATE_V1, 102, u, 2);
+    feed_rows(&f, MDB_EV_WRITE_V1, 102, w, 2);
+    feed_rows(&f, MDB_EV_UPDATE_V1, 102, u, 2);
     finish_fx(&f);
     const RstNetTableInfo *ti = emit(&f, "t2", 1 << 20, &o);
     assert_int_equal(ti->keys, 2);
     assert_int_equal(o.nops, 2);
-    op_is(&o, 0, PITR_EV_WRITE_V1, 1, "x", 3);
-    op_is(&o, 1, PITR_EV_WRITE_V1, 1, "y", 1);
+    op_is(&o, 0, MDB_EV_WRITE_V1, 1, "x", 3);
+    op_is(&o, 1, MDB_EV_WRITE_V1, 1, "y", 1);
     rst_net_close(f.n);
 }
 
@@ -609,7 +609,7 @@ static void test_statement_on_restored_db_is_unsupported_with_position(void **st
 
 static void gtid_event(Ev *e)
 {
-    header(e, PITR_EV_GTID);
+    header(e, MDB_EV_GTID);
     ev_put32(e, 1);
     ev_put32(e, 0);
     ev_put32(e, 0);
@@ -629,7 +629,7 @@ static void test_rollback_refused_only_after_restored_rows(void **state)
     gtid_event(&f.e);
     assert_int_equal(feed(&f), 0);
     Row w[] = {{1, "a", 1}};
-    feed_rows(&f, PITR_EV_WRITE_V1, 101, w, 1);
+    feed_rows(&f, MDB_EV_WRITE_V1, 101, w, 1);
     query_event(&f.e, "other", "ROLLBACK");
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "ROLLBACK"));
@@ -766,7 +766,7 @@ static void test_partial_image_on_fold_table_is_unsupported(void **state)
     Fx f;
     open_fx(&f, true);
     Row w[] = {{1, "a", 1}};
-    rows_event(&f.e, PITR_EV_WRITE_V1, 101, 0x03, w, 1);
+    rows_event(&f.e, MDB_EV_WRITE_V1, 101, 0x03, w, 1);
     assert_int_equal(feed(&f), ERR_UNSUPPORTED);
     assert_non_null(strstr(f.err.msg, "not a full row image"));
     rst_net_close(f.n);
@@ -792,7 +792,7 @@ static void test_other_db_is_skipped_and_not_listed(void **state)
     table_map(&f.e, 104, "other", "t", 3);
     assert_int_equal(feed(&f), 0);
     Row w[] = {{1, "a", 1}};
-    rows_event(&f.e, PITR_EV_WRITE_V1, 104, 0x03, w, 1);   /* even a partial image */
+    rows_event(&f.e, MDB_EV_WRITE_V1, 104, 0x03, w, 1);   /* even a partial image */
     assert_int_equal(feed(&f), 0);
     table_map(&f.e, 104, "other", "t", 3);
     assert_int_equal(feed(&f), 0);
@@ -815,11 +815,11 @@ static void test_ordered_table_keeps_events_in_order(void **state)
     table_map(&f.e, 105, "erp", "t3", 2);
     assert_int_equal(feed(&f), 0);
     int32_t w[] = {1, 1, 2, 2, 3, 3}, u[] = {2, 2, 20, 20}, d[] = {1, 1};
-    rows_event2(&f.e, PITR_EV_WRITE_V1, 105, w, 3);
+    rows_event2(&f.e, MDB_EV_WRITE_V1, 105, w, 3);
     assert_int_equal(feed(&f), 0);
-    rows_event2(&f.e, PITR_EV_UPDATE_V1, 105, u, 1);
+    rows_event2(&f.e, MDB_EV_UPDATE_V1, 105, u, 1);
     assert_int_equal(feed(&f), 0);
-    rows_event2(&f.e, PITR_EV_DELETE_V1, 105, d, 1);
+    rows_event2(&f.e, MDB_EV_DELETE_V1, 105, d, 1);
     assert_int_equal(feed(&f), 0);
     finish_fx(&f);
     const RstNetTableInfo *ti = emit(&f, "t3", 1 << 20, &o);
@@ -827,17 +827,17 @@ static void test_ordered_table_keeps_events_in_order(void **state)
     assert_int_equal(ti->ordered_rows, 5);
     assert_int_equal(o.batches, 1);
     assert_int_equal(o.nops, 5);
-    assert_int_equal(o.ops[0].type, PITR_EV_WRITE_V1);
+    assert_int_equal(o.ops[0].type, MDB_EV_WRITE_V1);
     assert_int_equal(o.ops[2].v[0], 3);
-    assert_int_equal(o.ops[3].type, PITR_EV_UPDATE_V1);
+    assert_int_equal(o.ops[3].type, MDB_EV_UPDATE_V1);
     assert_int_equal(o.ops[3].v[0], 20);
-    assert_int_equal(o.ops[4].type, PITR_EV_DELETE_V1);
+    assert_int_equal(o.ops[4].type, MDB_EV_DELETE_V1);
     assert_int_equal(o.ops[4].v[1], 1);
     /* small batches: several, each its map first and STMT_END_F last */
     emit(&f, "t3", 80, &o);
     assert_int_equal(o.batches, 3);
     assert_int_equal(o.nops, 5);
-    assert_int_equal(o.ops[4].type, PITR_EV_DELETE_V1);
+    assert_int_equal(o.ops[4].type, MDB_EV_DELETE_V1);
     rst_net_close(f.n);
 }
 
@@ -850,14 +850,14 @@ static void test_batches_split_at_max_bytes(void **state)
         open_fx(&f, crc);
         Row r[100];
         for (int i = 0; i < 100; i++) r[i] = (Row){i + 1, "0123456789", i};
-        feed_rows(&f, PITR_EV_WRITE_V1, 101, r, 100);
+        feed_rows(&f, MDB_EV_WRITE_V1, 101, r, 100);
         finish_fx(&f);
         emit(&f, "t1", 300, &o);
         assert_true(o.batches > 5);
         assert_true(o.max_batch <= 300);
         assert_int_equal(o.rows, 100);
         assert_int_equal(o.events, 2 * o.batches);
-        for (int i = 0; i < 100; i++) op_is(&o, (size_t)i, PITR_EV_WRITE_V1, i + 1, "0123456789", i);
+        for (int i = 0; i < 100; i++) op_is(&o, (size_t)i, MDB_EV_WRITE_V1, i + 1, "0123456789", i);
         /* a row larger than max_bytes goes alone */
         emit(&f, "t1", 10, &o);
         assert_int_equal(o.batches, 100);
@@ -873,14 +873,14 @@ static void test_compressed_rows_fold_like_plain(void **state)
     Ev plain, z;
     open_fx(&f, true);
     Row w[] = {{1, "zz", 5}, {2, "zzz", 6}};
-    rows_event(&plain, PITR_EV_WRITE_V1, 101, 0x07, w, 2);
+    rows_event(&plain, MDB_EV_WRITE_V1, 101, 0x07, w, 2);
     size_t keep = 19 + 8 + 2, raw = plain.n - 4 - keep;
     uLongf zl = compressBound((uLong)raw);
     uint8_t zb[512];
     assert_int_equal(compress(zb, &zl, plain.b + keep, (uLong)raw), Z_OK);
     z.n = 0;
     ev_put(&z, plain.b, keep);
-    z.b[4] = PITR_EV_WRITE_COMP_V1;
+    z.b[4] = MDB_EV_WRITE_COMP_V1;
     ev_put8(&z, 0x81);
     ev_put8(&z, (unsigned)raw);
     ev_put(&z, zb, zl);
@@ -890,7 +890,7 @@ static void test_compressed_rows_fold_like_plain(void **state)
     finish_fx(&f);
     emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 2);
-    op_is(&o, 1, PITR_EV_WRITE_V1, 2, "zzz", 6);
+    op_is(&o, 1, MDB_EV_WRITE_V1, 2, "zzz", 6);
     rst_net_close(f.n);
 }
 
@@ -900,7 +900,7 @@ static void feed_updates(Fx *f, const Row *b, const Row *a, size_t k)
 {
     for (size_t i = 0; i < k; i++) {
         Row u[] = {b[i], a[i]};
-        feed_rows(f, PITR_EV_UPDATE_V1, 101, u, 1);
+        feed_rows(f, MDB_EV_UPDATE_V1, 101, u, 1);
     }
 }
 
@@ -917,10 +917,10 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     finish_fx(&f);
     const RstNetTableInfo *ti = emit(&f, "t1", 1 << 20, &o);
     assert_int_equal(o.nops, 4);
-    op_is(&o, 0, PITR_EV_DELETE_V1, 2, "b", 1);      /* s changed: delete + write */
+    op_is(&o, 0, MDB_EV_DELETE_V1, 2, "b", 1);      /* s changed: delete + write */
     upd_is(&o, 1, b1[0], a1[0]);                      /* s kept: update, before = start, after = end */
     upd_is(&o, 2, b1[2], a1[2]);
-    op_is(&o, 3, PITR_EV_WRITE_V1, 2, "B", 1);
+    op_is(&o, 3, MDB_EV_WRITE_V1, 2, "B", 1);
     assert_int_equal(o.batches, 3);
     assert_int_equal(ti->rows_update, 2);
     assert_int_equal(ti->rows_delete, 1);
@@ -938,14 +938,14 @@ static void test_update_only_when_unique_columns_unchanged(void **state)
     assert_int_equal(ti->rows_delete, 3);
     assert_int_equal(ti->rows_write, 3);
     assert_int_equal(o.nops, 8);
-    op_is(&o, 0, PITR_EV_DELETE_V1, 2, "a", -1);
-    op_is(&o, 1, PITR_EV_DELETE_V1, 3, "a", 0);
-    op_is(&o, 2, PITR_EV_DELETE_V1, 4, "a", 5);
+    op_is(&o, 0, MDB_EV_DELETE_V1, 2, "a", -1);
+    op_is(&o, 1, MDB_EV_DELETE_V1, 3, "a", 0);
+    op_is(&o, 2, MDB_EV_DELETE_V1, 4, "a", 5);
     upd_is(&o, 3, b2[0], a2[0]);
     upd_is(&o, 4, b2[4], a2[4]);
-    op_is(&o, 5, PITR_EV_WRITE_V1, 2, "a", 0);
-    op_is(&o, 6, PITR_EV_WRITE_V1, 3, "a", -1);
-    op_is(&o, 7, PITR_EV_WRITE_V1, 4, "a", 6);
+    op_is(&o, 5, MDB_EV_WRITE_V1, 2, "a", 0);
+    op_is(&o, 6, MDB_EV_WRITE_V1, 3, "a", -1);
+    op_is(&o, 7, MDB_EV_WRITE_V1, 4, "a", 6);
     rst_net_close(f.n);
 
     /* two unique keys (s and n): any of them changed is enough */
@@ -999,22 +999,22 @@ static void phases_fx(Fx *f, bool crc)
 {
     open_fx_uniq(f, crc, 1, (uint32_t[]){1}, false);
     Row u20[] = {{20, "k", 1}, {20, "k", 2}}, d21[] = {{21, "d", 1}}, u22[] = {{22, "o", 1}, {22, "p", 1}};
-    feed_rows(f, PITR_EV_UPDATE_V1, 101, u20, 1);
-    feed_rows(f, PITR_EV_DELETE_V1, 101, d21, 1);
-    feed_rows(f, PITR_EV_UPDATE_V1, 101, u22, 1);
+    feed_rows(f, MDB_EV_UPDATE_V1, 101, u20, 1);
+    feed_rows(f, MDB_EV_DELETE_V1, 101, d21, 1);
+    feed_rows(f, MDB_EV_UPDATE_V1, 101, u22, 1);
     Row w[10];
     for (int i = 0; i < 10; i++) w[i] = (Row){i + 1, "w", i};
-    feed_rows(f, PITR_EV_WRITE_V1, 101, w, 10);
+    feed_rows(f, MDB_EV_WRITE_V1, 101, w, 10);
     Row u5[] = {{5, "w", 4}, {5, "w5", 55}};
-    feed_rows(f, PITR_EV_UPDATE_V2, 101, u5, 1);
+    feed_rows(f, MDB_EV_UPDATE_V2, 101, u5, 1);
     table_map(&f->e, 105, "erp", "t3", 2);
     assert_int_equal(feed(f), 0);
     int32_t tw[] = {1, 1, 2, 2}, tu[] = {2, 2, 20, 20}, td[] = {1, 1};
-    rows_event2(&f->e, PITR_EV_WRITE_V1, 105, tw, 2);
+    rows_event2(&f->e, MDB_EV_WRITE_V1, 105, tw, 2);
     assert_int_equal(feed(f), 0);
-    rows_event2(&f->e, PITR_EV_UPDATE_V1, 105, tu, 1);
+    rows_event2(&f->e, MDB_EV_UPDATE_V1, 105, tu, 1);
     assert_int_equal(feed(f), 0);
-    rows_event2(&f->e, PITR_EV_DELETE_V1, 105, td, 1);
+    rows_event2(&f->e, MDB_EV_DELETE_V1, 105, td, 1);
     assert_int_equal(feed(f), 0);
     finish_fx(f);
 }
@@ -1036,8 +1036,8 @@ static void test_phases_prepare_then_write_shards(void **state)
         emit_phase(&f, "t1", RST_NET_PHASE_PREPARE, 0, 1, 1 << 20, &o);
         assert_int_equal(o.nops, 3);
         assert_int_equal(o.batches, 2);
-        op_is(&o, 0, PITR_EV_DELETE_V1, 21, "d", 1);
-        op_is(&o, 1, PITR_EV_DELETE_V1, 22, "o", 1);
+        op_is(&o, 0, MDB_EV_DELETE_V1, 21, "d", 1);
+        op_is(&o, 1, MDB_EV_DELETE_V1, 22, "o", 1);
         upd_is(&o, 2, (Row){20, "k", 1}, (Row){20, "k", 2});
         assert_int_equal(o.bytes, ti->prepare_bytes);   /* one batch per kind: exact */
         size_t prep = o.bytes;
@@ -1053,9 +1053,9 @@ static void test_phases_prepare_then_write_shards(void **state)
         assert_int_equal(w.nops, 11);
         assert_int_equal(w.bytes, ti->write_bytes);
         assert_int_equal(ti->emit_bytes, ti->prepare_bytes + ti->write_bytes);
-        op_is(&w, 0, PITR_EV_WRITE_V1, 22, "p", 1);
+        op_is(&w, 0, MDB_EV_WRITE_V1, 22, "p", 1);
         for (int i = 0; i < 10; i++)
-            op_is(&w, (size_t)i + 1, PITR_EV_WRITE_V1, i + 1, i == 4 ? "w5" : "w", i == 4 ? 55 : i);
+            op_is(&w, (size_t)i + 1, MDB_EV_WRITE_V1, i + 1, i == 4 ? "w5" : "w", i == 4 ? 55 : i);
 
         /* shards 0..2 of 3 (small batches): the same rows, each once, in order */
         memset(&o, 0, sizeof o);
@@ -1068,7 +1068,7 @@ static void test_phases_prepare_then_write_shards(void **state)
         }
         assert_int_equal(o.nops, 11);
         for (size_t i = 0; i < 11; i++) {
-            assert_int_equal(o.ops[i].type, PITR_EV_WRITE_V1);
+            assert_int_equal(o.ops[i].type, MDB_EV_WRITE_V1);
             assert_int_equal(o.ops[i].r.id, w.ops[i].r.id);
             assert_string_equal(o.ops[i].r.s, w.ops[i].r.s);
             assert_int_equal(o.ops[i].r.n, w.ops[i].r.n);
@@ -1086,7 +1086,7 @@ static void test_phases_prepare_then_write_shards(void **state)
         assert_int_equal(all.nops, 14);
         assert_int_equal(all.bytes, prep + w.bytes);
         upd_is(&all, 2, (Row){20, "k", 1}, (Row){20, "k", 2});
-        op_is(&all, 3, PITR_EV_WRITE_V1, 22, "p", 1);
+        op_is(&all, 3, MDB_EV_WRITE_V1, 22, "p", 1);
 
         /* ordered table: everything in prepare shard 0, nothing elsewhere */
         const RstNetTableInfo *t3 = rst_net_table(f.n, table_index(&f, "t3"));
@@ -1096,7 +1096,7 @@ static void test_phases_prepare_then_write_shards(void **state)
         memset(&o, 0, sizeof o);
         emit_phase(&f, "t3", RST_NET_PHASE_PREPARE, 0, 2, 1 << 20, &o);
         assert_int_equal(o.nops, 4);
-        assert_int_equal(o.ops[2].type, PITR_EV_UPDATE_V1);
+        assert_int_equal(o.ops[2].type, MDB_EV_UPDATE_V1);
         assert_int_equal(o.ops[2].v[0], 20);
         emit_phase(&f, "t3", RST_NET_PHASE_PREPARE, 1, 2, 1 << 20, &o);
         for (unsigned sh = 0; sh < 2; sh++) emit_phase(&f, "t3", RST_NET_PHASE_WRITE, sh, 2, 1 << 20, &o);
@@ -1206,7 +1206,7 @@ static void test_rows_event_without_present_columns_is_corrupt(void **state)
     open_fx(&f, true);
     table_map(&f.e, 103, "erp", "t3", 2);
     assert_int_equal(feed(&f), 0);
-    header(&f.e, PITR_EV_WRITE_V1);
+    header(&f.e, MDB_EV_WRITE_V1);
     ev_put32(&f.e, 103);
     ev_put16(&f.e, 0);
     ev_put16(&f.e, 1);

@@ -158,7 +158,7 @@ static int script_next(void *ctx, const uint8_t **ev, size_t *len, Err *err)
 static void add_fd(Script *s)
 {
     Ev *e = &s->ev[s->n++];
-    ev_header(e, PITR_EV_FORMAT_DESC, 1700000000u, 1, 0);
+    ev_header(e, MDB_EV_FORMAT_DESC, 1700000000u, 1, 0);
     ev_format_desc_body(e, true);
     ev_finish(e, true);
 }
@@ -166,18 +166,18 @@ static void add_fd(Script *s)
 static void add_gtid(Script *s, uint64_t seq, bool standalone)
 {
     Ev *e = &s->ev[s->n++];
-    ev_header(e, PITR_EV_GTID, 1700000000u, 1, 0);
+    ev_header(e, MDB_EV_GTID, 1700000000u, 1, 0);
     ev_put32(e, (uint32_t)seq);
     ev_put32(e, (uint32_t)(seq >> 32));
     ev_put32(e, 0);
-    ev_put8(e, standalone ? PITR_GTID_FL_STANDALONE : 0);
+    ev_put8(e, standalone ? MDB_GTID_FL_STANDALONE : 0);
     ev_finish(e, true);
 }
 
 static Ev *add_query(Script *s, const char *db, const char *text)
 {
     Ev *e = &s->ev[s->n++];
-    ev_header(e, PITR_EV_QUERY, 1700000000u, 1, 0);
+    ev_header(e, MDB_EV_QUERY, 1700000000u, 1, 0);
     ev_query_body(e, NULL, 0, db, text, strlen(text));
     ev_finish(e, true);
     return e;
@@ -186,7 +186,7 @@ static Ev *add_query(Script *s, const char *db, const char *text)
 static void add_xa_prepare(Script *s, const char *gtrid)
 {
     Ev *e = &s->ev[s->n++];
-    ev_header(e, PITR_EV_XA_PREPARE, 1700000000u, 1, 0);
+    ev_header(e, MDB_EV_XA_PREPARE, 1700000000u, 1, 0);
     ev_put8(e, 0);
     ev_put32(e, 1);
     ev_put32(e, (uint32_t)strlen(gtrid));
@@ -221,11 +221,11 @@ static bool is_noop(const Ev *e)
 {
     const char *db, *q;
     size_t dl, ql;
-    assert_int_equal(e->b[4], PITR_EV_QUERY);
+    assert_int_equal(e->b[4], MDB_EV_QUERY);
     assert_int_equal(crc32(0L, e->b, (uInt)(e->n - 4)),
                      (uLong)e->b[e->n - 4] | (uLong)e->b[e->n - 3] << 8 | (uLong)e->b[e->n - 2] << 16 |
                          (uLong)e->b[e->n - 1] << 24);
-    assert_true(pitr_query_text(e->b, e->n - 4, &db, &dl, &q, &ql));
+    assert_true(mdb_query_text(e->b, e->n - 4, &db, &dl, &q, &ql));
     return ql >= 4 && !memcmp(q, "DO 0", 4) && strspn(q + 4, " ") == ql - 4;
 }
 
@@ -249,11 +249,11 @@ static void test_filter_keeps_what_concerns_restored_and_noops_the_rest(void **s
     add_query(&s, "", "GRANT SELECT ON c5.* TO 'u'@'%'");       /* account: no-op */
     add_gtid(&s, 14, true);
     /* a compressed Query of another database: no-op, same length, plain type */
-    ev_header(&plain, PITR_EV_QUERY, 1700000000u, 1, 0);
+    ev_header(&plain, MDB_EV_QUERY, 1700000000u, 1, 0);
     size_t keep = ev_query_body(&plain, NULL, 0, "oth", "CREATE FUNCTION f() RETURNS INT RETURN 1",
                                 strlen("CREATE FUNCTION f() RETURNS INT RETURN 1"));
     ev_finish(&plain, true);
-    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 0, &comp);
     s.ev[s.n++] = comp;
     add_gtid(&s, 15, true);
     add_query(&s, "c5", "CREATE PROCEDURE q() SELECT 1");         /* default database restored: kept */
@@ -288,10 +288,10 @@ static void test_filter_refuses_source_name_under_rename(void **state)
     {   /* compressed (log_bin_compress): the plan's scan does not read it, the filter does */
         static Ev plain;
         const char *text = "ALTER TABLE `c5`.t1 ADD COLUMN b INT";
-        ev_header(&plain, PITR_EV_QUERY, 1700000000u, 1, 0);
+        ev_header(&plain, MDB_EV_QUERY, 1700000000u, 1, 0);
         size_t keep = ev_query_body(&plain, NULL, 0, "c5", text, strlen(text));
         ev_finish(&plain, true);
-        ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &s.ev[s.n++]);
+        ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 0, &s.ev[s.n++]);
     }
     assert_int_equal(run(&s, true, out, &n, &err), ERR_UNSUPPORTED);
     assert_int_equal(n, 6);
@@ -312,7 +312,7 @@ static void test_filter_refuses_load_data_naming_source_under_rename(void **stat
     add_fd(&s);
     add_gtid(&s, 11, false);
     e = &s.ev[s.n++];   /* Execute_load_query: the Query post-header plus 13 bytes */
-    ev_header(e, PITR_EV_EXECUTE_LOAD_QUERY, 1700000000u, 1, 0);
+    ev_header(e, MDB_EV_EXECUTE_LOAD_QUERY, 1700000000u, 1, 0);
     ev_put32(e, 77);
     ev_put32(e, 0);
     ev_put8(e, 3);

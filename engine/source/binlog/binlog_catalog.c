@@ -38,10 +38,10 @@ void binlog_catalog_key(const char *instance, uint64_t seq, char *out, size_t ca
 
 json_t *binlog_seginfo_to_json(const BinlogSegInfo *si)
 {
-    char gf[64 * BINLOG_MAX_DOMAINS], gl[sizeof gf], gs[sizeof gf], hash[65];
-    binlog_gtid_set_format(&si->gtid_first, gf, sizeof gf);
-    binlog_gtid_set_format(&si->gtid_last, gl, sizeof gl);
-    binlog_gtid_set_format(&si->gtid_state, gs, sizeof gs);
+    char gf[64 * MDB_GTID_DOMAINS_MAX], gl[sizeof gf], gs[sizeof gf], hash[65];
+    mdb_gtid_set_format(&si->gtid_first, gf, sizeof gf);
+    mdb_gtid_set_format(&si->gtid_last, gl, sizeof gl);
+    mdb_gtid_set_format(&si->gtid_state, gs, sizeof gs);
     hex_encode(si->hash, sizeof si->hash, hash);
     json_t *j = json_pack("{s:i, s:I, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
                           "s:I, s:I, s:I, s:s, s:s, s:i}",
@@ -91,7 +91,7 @@ static int get_str(const json_t *j, const char *k, char *out, size_t cap, Err *e
 
 int binlog_seginfo_from_json(const json_t *j, BinlogSegInfo *out, Err *err)
 {
-    char tmp[64 * BINLOG_MAX_DOMAINS], link[32];
+    char tmp[64 * MDB_GTID_DOMAINS_MAX], link[32];
     uint64_t u = 0;
     int rc = 0;
 
@@ -116,11 +116,11 @@ int binlog_seginfo_from_json(const json_t *j, BinlogSegInfo *out, Err *err)
         return rc;
     out->last_time = (int64_t)u;
     if ((rc = get_str(j, "gtid_first", tmp, sizeof tmp, err)) ||
-        (rc = binlog_gtid_set_parse(tmp, &out->gtid_first, err)) ||
+        (rc = mdb_gtid_set_parse(tmp, &out->gtid_first, err)) ||
         (rc = get_str(j, "gtid_last", tmp, sizeof tmp, err)) ||
-        (rc = binlog_gtid_set_parse(tmp, &out->gtid_last, err)) ||
+        (rc = mdb_gtid_set_parse(tmp, &out->gtid_last, err)) ||
         (rc = get_str(j, "gtid_state", tmp, sizeof tmp, err)) ||
-        (rc = binlog_gtid_set_parse(tmp, &out->gtid_state, err)) ||
+        (rc = mdb_gtid_set_parse(tmp, &out->gtid_state, err)) ||
         (rc = get_u64(j, "trx", &out->trx_count, err)) ||
         (rc = get_u64(j, "events", &out->event_count, err)) ||
         (rc = get_u64(j, "size", &out->size, err)) ||
@@ -195,7 +195,7 @@ int binlog_catalog_find_time(const BinlogCatalog *c, int64_t t, size_t *out_idx,
     return 0;
 }
 
-int binlog_catalog_find_gtid(const BinlogCatalog *c, const BinlogGtid *g, size_t *out_idx,
+int binlog_catalog_find_gtid(const BinlogCatalog *c, const MdbGtid *g, size_t *out_idx,
                              Err *err)
 {
     for (size_t i = c->n; i-- > 0;) {
@@ -213,7 +213,7 @@ int binlog_catalog_find_gtid(const BinlogCatalog *c, const BinlogGtid *g, size_t
         }
     }
     char gs[64];
-    binlog_gtid_format(g, gs, sizeof gs);
+    mdb_gtid_format(g, gs, sizeof gs);
     return err_set(err, ERR_NOTFOUND, "GTID %s is not in the binlog archive", gs);
 }
 
@@ -266,7 +266,7 @@ bool binlog_catalog_connects(const BinlogCatalog *c, size_t i, char *why, size_t
         return false;
     case BINLOG_LINK_ROTATE:
     case BINLOG_LINK_NEXT_FILE: {
-        bool ended = p->last_type == BINLOG_EV_ROTATE || p->last_type == BINLOG_EV_STOP ||
+        bool ended = p->last_type == MDB_EV_ROTATE || p->last_type == MDB_EV_STOP ||
                      s->link == BINLOG_LINK_NEXT_FILE;
         if (strcmp(s->identity, p->identity) == 0 && ended && s->start <= 256 &&
             same_base(s->file, p->file) && file_number(s->file) > file_number(p->file))

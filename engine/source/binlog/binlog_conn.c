@@ -21,7 +21,7 @@ struct BinlogConn {
     MARIADB_RPL *rpl;
     char identity[BINLOG_IDENTITY_MAX];
     char account[200];      /* CURRENT_USER() as 'user'@'host' for GRANT hints */
-    char where[300];        /* socket or host:port, for messages */
+    char where[300];        /* user@unix:SOCKET or user@host:port, for messages */
     uint32_t server_id;
     unsigned checksum;
 };
@@ -68,8 +68,7 @@ static int query_row(BinlogConn *c, const char *sql, MYSQL_RES **res, MYSQL_ROW 
     return 0;
 }
 
-int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogConn **out,
-                     Err *err)
+int binlog_conn_open(const MdbConn *o, unsigned read_timeout_s, BinlogConn **out, Err *err)
 {
     BinlogConn *c = calloc(1, sizeof *c);
     MYSQL_RES *res = NULL;
@@ -78,26 +77,10 @@ int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogCon
 
     if (!c)
         return err_set(err, ERR_NOMEM, "replication connection");
-    if (o->socket && *o->socket)
-        snprintf(c->where, sizeof c->where, "%s", o->socket);
-    else
-        snprintf(c->where, sizeof c->where, "%s:%u", o->host ? o->host : "localhost",
-                 o->port ? o->port : 3306);
-    c->my = mysql_init(NULL);
-    if (!c->my) {
-        rc = err_set(err, ERR_NOMEM, "mysql_init");
-        goto out;
-    }
-    unsigned timeout = 10;
-    mysql_optionsv(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_optionsv(c->my, MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
-    mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
-    unsigned long maxpkt = 1ul << 30;   /* events up to the server's 1 GiB limit */
-    mysql_optionsv(c->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxpkt);
-    if (!mysql_real_connect(c->my, (o->socket && *o->socket) ? NULL : o->host, o->user,
-                            o->password, NULL, o->port, (o->socket && *o->socket) ? o->socket : NULL,
-                            0)) {
-        rc = db_err(c, err, "connect for replication");
+    mdb_conn_where(o, c->where, sizeof c->where);   /* user@unix:SOCKET, user@host:port */
+    /* the option file and TLS settings apply as for the dump */
+    if ((rc = mdb_connect(o, MDB_CONNECT_BIG_PACKETS, read_timeout_s, &c->my, err))) {
+        err_wrap(err, "connect for replication");
         goto out;
     }
     if ((rc = query_row(c, "SELECT @@hostname, @@port, @@server_id, @@global.binlog_checksum, "
@@ -276,7 +259,7 @@ int binlog_conn_fetch(BinlogConn *c, const uint8_t **ev, size_t *len, Err *err)
     const uint8_t *p = c->my->net.read_pos;
     if (n < 9 && p[0] == 0xFE)
         return 0;   /* EOF: end of a non-blocking dump */
-    if (p[0] != 0x00 || n < 1 + BINLOG_HDR_LEN)
+    if (p[0] != 0x00 || n < 1 + MDB_HDR_LEN)
         return err_set(err, ERR_CORRUPT, "unexpected replication packet (%lu bytes, first byte "
                        "%u) from %s", n, p[0], c->where);
     *ev = p + 1;

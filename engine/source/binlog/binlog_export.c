@@ -103,9 +103,9 @@ int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const
                 goto out;
             }
             snprintf(cur_file, sizeof cur_file, "%s", s->file);
-            if ((rc = write_all(&o, BINLOG_MAGIC, BINLOG_MAGIC_LEN, err)))
+            if ((rc = write_all(&o, MDB_BINLOG_MAGIC, MDB_BINLOG_MAGIC_LEN, err)))
                 goto out;
-            if (s->start > BINLOG_MAGIC_LEN) {
+            if (s->start > MDB_BINLOG_MAGIC_LEN) {
                 if (!s->fd_len) {
                     rc = err_set(err, ERR_CORRUPT, "segment %" PRIu64 " starts %s at %" PRIu64
                                  " without the file's Format_description", s->seq, s->file,

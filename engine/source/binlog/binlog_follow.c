@@ -41,7 +41,7 @@ typedef struct Follower {
     bool has_start;              /* first run: where to start */
     char start_file[BINLOG_FILE_MAX];
     uint64_t start_pos;
-    char start_gtid[64 * BINLOG_MAX_DOMAINS];
+    char start_gtid[64 * MDB_GTID_DOMAINS_MAX];
     uint64_t next_seq;
     time_t opened;               /* when the open segment got its first event */
     time_t status_at;
@@ -72,8 +72,8 @@ static bool stopping(const Follower *f)
 
 static json_t *seg_summary(const BinlogSegInfo *s)
 {
-    char gs[64 * BINLOG_MAX_DOMAINS], t[32];
-    binlog_gtid_set_format(&s->gtid_state, gs, sizeof gs);
+    char gs[64 * MDB_GTID_DOMAINS_MAX], t[32];
+    mdb_gtid_set_format(&s->gtid_state, gs, sizeof gs);
     binlog_time_format(s->last_time, t, sizeof t);
     return json_pack("{s:I, s:s, s:I, s:I, s:s, s:s}", "seq", (json_int_t)s->seq, "file", s->file,
                      "end", (json_int_t)s->end, "last_time", (json_int_t)s->last_time,
@@ -232,8 +232,8 @@ static int start_dump(Follower *f, Err *err)
         } else if (!same || restarted) {
             /* another server (primary switch) or the same name with binlog
              * numbering restarted: join by GTID, the only shared coordinate */
-            char gs[64 * BINLOG_MAX_DOMAINS];
-            binlog_gtid_set_format(&f->last.gtid_state, gs, sizeof gs);
+            char gs[64 * MDB_GTID_DOMAINS_MAX];
+            mdb_gtid_set_format(&f->last.gtid_state, gs, sizeof gs);
             if (!gs[0]) {
                 rc = err_set(err, ERR_GAP, "point-in-time recovery broken after %s:%" PRIu64
                              ": the server changed (%s -> %s) and the archive has no GTID "

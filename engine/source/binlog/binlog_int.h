@@ -13,65 +13,8 @@
 #include "engine/common/err.h"
 #include "engine/source/binlog/src_binlog.h"
 
-/* ---- event bytes (binlog_event.c) ------------------------------------- */
-
-#define BINLOG_HDR_LEN 19
-#define BINLOG_MAGIC "\xfe\x62\x69\x6e"
-#define BINLOG_MAGIC_LEN 4
-#define BINLOG_FLAG_ARTIFICIAL 0x0020u
-#define BINLOG_FLAG_IN_USE 0x0001u
-
-enum {
-    BINLOG_EV_QUERY = 2,
-    BINLOG_EV_STOP = 3,
-    BINLOG_EV_ROTATE = 4,
-    BINLOG_EV_FORMAT_DESCRIPTION = 15,
-    BINLOG_EV_XID = 16,
-    BINLOG_EV_HEARTBEAT = 27,
-    BINLOG_EV_XA_PREPARE = 38,
-    BINLOG_EV_ANNOTATE_ROWS = 160,
-    BINLOG_EV_CHECKPOINT = 161,
-    BINLOG_EV_GTID = 162,
-    BINLOG_EV_GTID_LIST = 163,
-    BINLOG_EV_QUERY_COMPRESSED = 165,
-};
-
-#define BINLOG_GTID_FL_STANDALONE 0x01u
-
-typedef struct BinlogEventHdr {
-    uint32_t timestamp;
-    uint8_t type;
-    uint32_t server_id;
-    uint32_t length;      /* whole event, checksum included */
-    uint32_t next_pos;    /* end of the event in its file; 0 when not in a file */
-    uint16_t flags;
-} BinlogEventHdr;
-
-/* CRC-32 (IEEE, as zlib and the server compute it). */
-uint32_t binlog_crc32(uint32_t crc, const void *data, size_t len);
-
-/* Parse the 19-byte header of ev (len bytes, len must equal the event
- * length the header announces). ERR_CORRUPT otherwise. */
-int binlog_event_header(const uint8_t *ev, size_t len, BinlogEventHdr *out, Err *err);
-/* An event written in the server's file (not artificial, not a heartbeat,
- * with a file position). */
-bool binlog_event_is_real(const BinlogEventHdr *h);
-/* Checksum algorithm a Format_description event announces: 0 none, 1 CRC32. */
-int binlog_event_fd_checksum(const uint8_t *ev, size_t len, unsigned *out_alg, Err *err);
-/* Verify the trailing CRC32 of ev. ERR_CORRUPT naming the type when wrong. */
-int binlog_event_crc_check(const uint8_t *ev, size_t len, Err *err);
-/* Rotate: next file name and position. csum_len is 4 with CRC32, else 0. */
-int binlog_event_rotate(const uint8_t *ev, size_t len, size_t csum_len, char *name, size_t cap,
-                        uint64_t *out_pos, Err *err);
-/* MariaDB GTID event: the GTID (server id from the header) and flags2. */
-int binlog_event_gtid(const uint8_t *ev, size_t len, BinlogGtid *out, uint8_t *out_flags,
-                      Err *err);
-/* Gtid_list event: calls fn for each GTID; stops on non-zero. */
-int binlog_event_gtid_list(const uint8_t *ev, size_t len, void (*fn)(void *ctx,
-                           const BinlogGtid *g), void *ctx, Err *err);
-/* Query event whose statement is exactly `word` (case-insensitive), e.g.
- * "COMMIT", "ROLLBACK". False for anything unparsable. */
-bool binlog_event_query_is(const uint8_t *ev, size_t len, size_t csum_len, const char *word);
+/* Event fields (header, Rotate, GTID, Gtid_list, checksums): mdb_event_*
+ * (engine/mariadb/mdb.h). */
 
 /* ---- segmenter (binlog_segmenter.c): pure, no I/O ---------------------- */
 
@@ -103,7 +46,7 @@ typedef struct BinlogSegmenter {
     size_t fd_len;
     char server_file[BINLOG_FILE_MAX];  /* from heartbeats: the server's end */
     uint64_t server_pos;
-    BinlogGtidSet state;              /* cumulative GTID state after the last real event */
+    MdbGtidSet state;              /* cumulative GTID state after the last real event */
     BinlogSegInfo cur;                /* segment being built (meta only) */
     uint8_t last_type;
     bool gtid_wait;                   /* GTID start: archive from the first GTID event */
@@ -118,7 +61,7 @@ typedef struct BinlogSegmenter {
  * binlog_checksum: artificial events come before any Format_description),
  * and has_prev/prev_file/prev_last_type from the last archived segment, or
  * first_link; gtid_wait for a GTID start. */
-void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos, const BinlogGtidSet *state);
+void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos, const MdbGtidSet *state);
 /* Feed one event (ev without the OK byte). ERR_GAP when a real event does
  * not start where the previous one ended; ERR_CORRUPT for bad bytes. */
 int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFeed *out, Err *err);
@@ -198,7 +141,7 @@ typedef struct BinlogServerFile {
 /* Connect, read the server's identity and binlog_checksum, check that the
  * account may read the binlog list (ERR_PERM with the GRANT otherwise).
  * ERR_NET (retryable) when the server cannot be reached. */
-int binlog_conn_open(const BinlogConnOpts *o, unsigned read_timeout_s, BinlogConn **out,
+int binlog_conn_open(const MdbConn *o, unsigned read_timeout_s, BinlogConn **out,
                      Err *err);
 void binlog_conn_close(BinlogConn *c);   /* accepts NULL */
 const char *binlog_conn_identity(const BinlogConn *c);

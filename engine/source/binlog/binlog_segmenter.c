@@ -21,80 +21,8 @@
 
 #include "engine/source/binlog/binlog_int.h"
 
-void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g)
-{
-    for (size_t i = 0; i < set->n; i++) {
-        if (set->g[i].domain == g->domain) {
-            set->g[i] = *g;
-            return;
-        }
-    }
-    if (set->n < BINLOG_MAX_DOMAINS)
-        set->g[set->n++] = *g;
-}
-
-static bool gtid_set_has(const BinlogGtidSet *set, uint32_t domain)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (set->g[i].domain == domain)
-            return true;
-    return false;
-}
-
-void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap)
-{
-    snprintf(out, cap, "%u-%u-%llu", g->domain, g->server, (unsigned long long)g->seq);
-}
-
-void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap)
-{
-    size_t off = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < set->n && off < cap; i++) {
-        char one[64];
-        binlog_gtid_format(&set->g[i], one, sizeof one);
-        int w = snprintf(out + off, cap - off, "%s%s", i ? "," : "", one);
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-}
-
-int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err)
-{
-    unsigned d, sv;
-    unsigned long long q;
-    int n = 0;
-    if (sscanf(s, "%u-%u-%llu%n", &d, &sv, &q, &n) != 3 || s[n] != '\0')
-        return err_set(err, ERR_INVALID, "bad GTID '%s' (expected domain-server-sequence)", s);
-    out->domain = d;
-    out->server = sv;
-    out->seq = q;
-    return 0;
-}
-
-int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err)
-{
-    char buf[64 * BINLOG_MAX_DOMAINS];
-    memset(out, 0, sizeof *out);
-    if (strlen(s) >= sizeof buf)
-        return err_set(err, ERR_INVALID, "GTID list too long");
-    strcpy(buf, s);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ", \n", &save); t; t = strtok_r(NULL, ", \n", &save)) {
-        BinlogGtid g;
-        if (binlog_gtid_parse(t, &g, err))
-            return err->code;
-        if (out->n == BINLOG_MAX_DOMAINS)
-            return err_set(err, ERR_NOMEM, "more than %d GTID domains",
-                           BINLOG_MAX_DOMAINS);
-        binlog_gtid_set_update(out, &g);
-    }
-    return 0;
-}
-
 void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos,
-                     const BinlogGtidSet *state)
+                     const MdbGtidSet *state)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->file, sizeof s->file, "%s", file ? file : "");
@@ -104,18 +32,20 @@ void binlog_seg_init(BinlogSegmenter *s, const char *file, uint64_t pos,
         s->state = *state;
 }
 
-static void state_add(void *ctx, const BinlogGtid *g)
+static int state_add(void *ctx, const MdbGtid *g, Err *err)
 {
-    binlog_gtid_set_update(ctx, g);
+    (void)err;
+    mdb_gtid_set_update(ctx, g);
+    return 0;
 }
 
-static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const uint8_t *ev,
+static int feed_artificial(BinlogSegmenter *s, const MdbEventHdr *h, const uint8_t *ev,
                            size_t len, BinlogFeed *out, Err *err)
 {
-    if (h->type == BINLOG_EV_ROTATE) {
+    if (h->type == MDB_EV_ROTATE) {
         char name[BINLOG_FILE_MAX];
         uint64_t pos = 0;
-        int rc = binlog_event_rotate(ev, len, s->csum_len, name, sizeof name, &pos, err);
+        int rc = mdb_event_rotate(ev, len, s->csum_len, name, sizeof name, &pos, err);
         if (rc)
             return rc;
         if (strcmp(name, s->file) == 0)
@@ -135,9 +65,9 @@ static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const ui
         s->fd_len = 0;
         return 0;
     }
-    if (h->type == BINLOG_EV_FORMAT_DESCRIPTION) {
+    if (h->type == MDB_EV_FORMAT_DESC) {
         unsigned alg = 0;
-        int rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        int rc = mdb_event_fd_checksum(ev, len, &alg, err);
         if (rc)
             return rc;
         s->csum_len = alg == 1 ? 4 : 0;
@@ -153,27 +83,27 @@ static int feed_artificial(BinlogSegmenter *s, const BinlogEventHdr *h, const ui
 
 int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFeed *out, Err *err)
 {
-    BinlogEventHdr h;
+    MdbEventHdr h;
     int rc = 0;
 
     memset(out, 0, sizeof *out);
-    rc = binlog_event_header(ev, len, &h, err);
+    rc = mdb_event_header(ev, len, &h, err);
     if (rc)
         return rc;
 
-    if (h.type == BINLOG_EV_HEARTBEAT) {
-        size_t nlen = len - BINLOG_HDR_LEN;
+    if (h.type == MDB_EV_HEARTBEAT) {
+        size_t nlen = len - MDB_HDR_LEN;
         if (nlen >= s->csum_len)
             nlen -= s->csum_len;
         if (nlen >= sizeof s->server_file)
             nlen = sizeof s->server_file - 1;
-        memcpy(s->server_file, ev + BINLOG_HDR_LEN, nlen);
+        memcpy(s->server_file, ev + MDB_HDR_LEN, nlen);
         s->server_file[nlen] = '\0';
         s->server_pos = h.next_pos;
         out->heartbeat = true;
         return 0;
     }
-    if (!binlog_event_is_real(&h))
+    if (!mdb_event_is_real(&h))
         return feed_artificial(s, &h, ev, len, out, err);
 
     uint64_t start = (uint64_t)h.next_pos - h.length;
@@ -181,9 +111,9 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         return err_set(err, ERR_CORRUPT, "binlog event in %s ends at %u but is %u bytes long",
                        s->file, h.next_pos, h.length);
 
-    if (h.type == BINLOG_EV_FORMAT_DESCRIPTION) {
+    if (h.type == MDB_EV_FORMAT_DESC) {
         unsigned alg = 0;
-        rc = binlog_event_fd_checksum(ev, len, &alg, err);
+        rc = mdb_event_fd_checksum(ev, len, &alg, err);
         if (rc)
             return rc;
         s->csum_len = alg == 1 ? 4 : 0;
@@ -192,12 +122,12 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         /* a GTID start: the server sends the file's head, then jumps to the
          * first transaction after the requested state; keep the head's FD
          * for export, archive from that first transaction */
-        if (h.type == BINLOG_EV_FORMAT_DESCRIPTION && len <= sizeof s->fd) {
+        if (h.type == MDB_EV_FORMAT_DESC && len <= sizeof s->fd) {
             memcpy(s->fd, ev, len);
             s->fd_len = len;
             out->fd_saved = true;
         }
-        if (h.type != BINLOG_EV_GTID)
+        if (h.type != MDB_EV_GTID)
             return 0;
         s->gtid_wait = false;
         s->pos = start;
@@ -211,7 +141,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
                        s->file, (unsigned long long)s->pos, (unsigned long long)start);
     }
     if (s->csum_len && s->verify_crc) {
-        rc = binlog_event_crc_check(ev, len, err);
+        rc = mdb_event_crc_check(ev, len, err);
         if (rc)
             return err_wrap(err, "%s at %llu", s->file, (unsigned long long)start);
     }
@@ -222,7 +152,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         c->start = start;
         c->first_time = h.timestamp;
         c->checksum_alg = s->csum_len ? 1 : 0;
-        if (start > BINLOG_MAGIC_LEN && s->fd_len) {
+        if (start > MDB_BINLOG_MAGIC_LEN && s->fd_len) {
             memcpy(c->fd, s->fd, s->fd_len);
             c->fd_len = s->fd_len;
         }
@@ -237,49 +167,49 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
     c->event_count++;
     c->size += len;
     c->last_type = h.type;
-    if (h.type == BINLOG_EV_FORMAT_DESCRIPTION)
+    if (h.type == MDB_EV_FORMAT_DESC)
         c->server_id = h.server_id;
     s->pos = h.next_pos;
     s->last_type = h.type;
 
     switch (h.type) {
-    case BINLOG_EV_GTID: {
-        BinlogGtid g;
+    case MDB_EV_GTID: {
+        MdbGtid g;
         uint8_t fl = 0;
-        rc = binlog_event_gtid(ev, len, &g, &fl, err);
+        rc = mdb_event_gtid(ev, len, &g, &fl, err);
         if (rc)
             return rc;
         s->in_group = true;
-        s->standalone = (fl & BINLOG_GTID_FL_STANDALONE) != 0;
-        if (!gtid_set_has(&c->gtid_first, g.domain))
-            binlog_gtid_set_update(&c->gtid_first, &g);
-        binlog_gtid_set_update(&c->gtid_last, &g);
-        binlog_gtid_set_update(&s->state, &g);
+        s->standalone = (fl & MDB_GTID_FL_STANDALONE) != 0;
+        if (!mdb_gtid_set_find(&c->gtid_first, g.domain))
+            mdb_gtid_set_update(&c->gtid_first, &g);
+        mdb_gtid_set_update(&c->gtid_last, &g);
+        mdb_gtid_set_update(&s->state, &g);
         c->trx_count++;
         break;
     }
-    case BINLOG_EV_XID:
-    case BINLOG_EV_XA_PREPARE:
+    case MDB_EV_XID:
+    case MDB_EV_XA_PREPARE:
         s->in_group = false;
         break;
-    case BINLOG_EV_QUERY:
+    case MDB_EV_QUERY:
         if (s->in_group &&
-            (s->standalone || binlog_event_query_is(ev, len, s->csum_len, "COMMIT") ||
-             binlog_event_query_is(ev, len, s->csum_len, "ROLLBACK")))
+            (s->standalone || mdb_event_query_is(ev, len, s->csum_len, "COMMIT") ||
+             mdb_event_query_is(ev, len, s->csum_len, "ROLLBACK")))
             s->in_group = false;
         break;
-    case BINLOG_EV_QUERY_COMPRESSED:
+    case MDB_EV_QUERY_COMPRESSED:
         if (s->standalone)
             s->in_group = false;
         break;
-    case BINLOG_EV_GTID_LIST:
-        rc = binlog_event_gtid_list(ev, len, state_add, &s->state, err);
+    case MDB_EV_GTID_LIST:
+        rc = mdb_event_gtid_list(ev, len, state_add, &s->state, err);
         if (rc)
             return rc;
         break;
-    case BINLOG_EV_ROTATE: {
+    case MDB_EV_ROTATE: {
         uint64_t npos = 0;
-        rc = binlog_event_rotate(ev, len, s->csum_len, s->pending_file, sizeof s->pending_file,
+        rc = mdb_event_rotate(ev, len, s->csum_len, s->pending_file, sizeof s->pending_file,
                                  &npos, err);
         if (rc)
             return rc;
@@ -288,7 +218,7 @@ int binlog_seg_feed(BinlogSegmenter *s, const uint8_t *ev, size_t len, BinlogFee
         out->file_end = true;
         break;
     }
-    case BINLOG_EV_STOP:
+    case MDB_EV_STOP:
         s->in_group = false;
         out->file_end = true;
         break;
@@ -315,7 +245,7 @@ bool binlog_seg_take(BinlogSegmenter *s, BinlogSegInfo *out)
     if (!s->has_prev)
         link = s->first_link;
     else if (strcmp(s->prev_file, out->file) != 0)
-        link = (s->prev_last_type == BINLOG_EV_ROTATE || s->prev_last_type == BINLOG_EV_STOP)
+        link = (s->prev_last_type == MDB_EV_ROTATE || s->prev_last_type == MDB_EV_STOP)
                    ? BINLOG_LINK_ROTATE
                    : BINLOG_LINK_NEXT_FILE;
     out->link = link;

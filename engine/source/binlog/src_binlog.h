@@ -22,22 +22,13 @@
 #include <time.h>
 
 #include "engine/common/err.h"
+#include "engine/mariadb/mdb.h"
 #include "engine/repo/repo.h"
 
 #define BINLOG_FILE_MAX 256
-#define BINLOG_MAX_DOMAINS 16
 #define BINLOG_IDENTITY_MAX 200
 
-typedef struct BinlogGtid {
-    uint32_t domain;
-    uint32_t server;
-    uint64_t seq;
-} BinlogGtid;
-
-typedef struct BinlogGtidSet {
-    size_t n;
-    BinlogGtid g[BINLOG_MAX_DOMAINS];   /* one per domain, the latest seen */
-} BinlogGtidSet;
+/* GTIDs and GTID sets: MdbGtid, MdbGtidSet (engine/mariadb/mdb.h). */
 
 /* How a segment connects to the one before it. */
 typedef enum BinlogLink {
@@ -56,8 +47,8 @@ typedef struct BinlogSegInfo {
     char file[BINLOG_FILE_MAX];
     uint64_t start, end;                   /* byte positions in file */
     int64_t first_time, last_time;         /* event timestamps (s since epoch), 0 if none */
-    BinlogGtidSet gtid_first, gtid_last;   /* first/last GTID per domain in the segment */
-    BinlogGtidSet gtid_state;              /* cumulative state after the segment */
+    MdbGtidSet gtid_first, gtid_last;   /* first/last GTID per domain in the segment */
+    MdbGtidSet gtid_state;              /* cumulative state after the segment */
     uint64_t trx_count, event_count, size;
     uint8_t hash[32];                      /* BLAKE2b-256 of the segment bytes */
     unsigned checksum_alg;                 /* 0 none, 1 CRC32 */
@@ -69,17 +60,9 @@ typedef struct BinlogSegInfo {
 
 /* ---- follower ----------------------------------------------------------- */
 
-typedef struct BinlogConnOpts {
-    const char *host;         /* NULL with socket */
-    unsigned port;
-    const char *socket;
-    const char *user;
-    const char *password;     /* borrowed; never logged */
-} BinlogConnOpts;
-
 typedef struct BinlogFollowOpts {
     const char *instance;
-    BinlogConnOpts db;
+    MdbConn db;                  /* the server: socket/TCP, option file, TLS (borrowed) */
     uint32_t server_id;          /* our replica server_id, must be unique on the server */
     unsigned flush_seconds;      /* seal at least this often (default 5) */
     uint64_t flush_bytes;        /* or when this many bytes are open (default 16 MiB) */
@@ -161,7 +144,7 @@ const BinlogSegInfo *binlog_catalog_at(const BinlogCatalog *c, size_t i);
 /* First segment whose last event is at or after t; ERR_NOTFOUND past the end. */
 int binlog_catalog_find_time(const BinlogCatalog *c, int64_t t, size_t *out_idx, Err *err);
 /* The segment holding GTID g (its domain range covers g->seq). */
-int binlog_catalog_find_gtid(const BinlogCatalog *c, const BinlogGtid *g, size_t *out_idx,
+int binlog_catalog_find_gtid(const BinlogCatalog *c, const MdbGtid *g, size_t *out_idx,
                              Err *err);
 /* The segment holding file:pos. */
 int binlog_catalog_find_pos(const BinlogCatalog *c, const char *file, uint64_t pos,
@@ -185,15 +168,7 @@ int binlog_segment_read(Repo *r, const BinlogSegInfo *si, RepoReadFn fn, void *c
 int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const char *dir,
                   Err *err);
 
-/* ---- GTIDs ------------------------------------------------------------------ */
-/* Keep the latest GTID per domain (add the domain when new). */
-void binlog_gtid_set_update(BinlogGtidSet *set, const BinlogGtid *g);
-/* "0-1-5,1-2-9" (empty string for an empty set). */
-void binlog_gtid_set_format(const BinlogGtidSet *set, char *out, size_t cap);
-int binlog_gtid_set_parse(const char *s, BinlogGtidSet *out, Err *err);
-/* "domain-server-seq"; ERR_INVALID otherwise. */
-int binlog_gtid_parse(const char *s, BinlogGtid *out, Err *err);
-void binlog_gtid_format(const BinlogGtid *g, char *out, size_t cap);
+/* ---- GTIDs: mdb_gtid_* (engine/mariadb/mdb.h) ---------------------------- */
 
 /* Text helpers for output. */
 const char *binlog_link_name(BinlogLink l);

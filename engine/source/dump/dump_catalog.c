@@ -23,19 +23,6 @@ json_t *dump_json_text(const char *s, size_t n)
     return j;
 }
 
-/* Run sql (built by the caller) and store the whole result. */
-static int query(MYSQL *m, const char *sql, MYSQL_RES **out, Err *err)
-{
-    char what[120];
-
-    snprintf(what, sizeof what, "%.100s", sql);
-    *out = NULL;
-    if (mysql_real_query(m, sql, strlen(sql))) return src_db_err(m, err, what);
-    *out = mysql_store_result(m);
-    if (!*out) return src_db_err(m, err, what);
-    return 0;
-}
-
 /* "'escaped'" string literal of s into b. */
 static int lit(MYSQL *m, Buf *b, const char *s, Err *err)
 {
@@ -62,11 +49,11 @@ int dump_show_create(MYSQL *m, const char *kind, const char *name, json_t **out,
 
     buf_init(&sql, 1 << 16);
     *out = NULL;
-    if (buf_printf(&sql, err, "SHOW CREATE %s ", kind) || src_sql_ident(&sql, name, err)) {
+    if (buf_printf(&sql, err, "SHOW CREATE %s ", kind) || mdb_ident_quote(&sql, name, err)) {
         rc = err->code;
         goto out;
     }
-    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    if ((rc = mdb_query(m, (char *)sql.data, NULL, &res, err))) goto out;
     row = mysql_fetch_row(res);
     if (!row) {
         rc = err_set(err, ERR_NOTFOUND, "%s %s vanished during the dump", kind, name);
@@ -119,8 +106,8 @@ static int list_dbs(MYSQL *m, const char *const *want, char ***out, size_t *n, E
 
     *out = NULL;
     *n = 0;
-    if ((rc = query(m, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
-                    &res, err)))
+    if ((rc = mdb_query(m, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
+                        NULL, &res, err)))
         return rc;
     v = calloc(mysql_num_rows(res) + 1, sizeof *v);
     if (!v) {
@@ -210,7 +197,7 @@ static int read_objects(MYSQL *m, const char *sql, const char *kind, json_t *arr
     MYSQL_ROW row;
     int rc;
 
-    if ((rc = query(m, sql, &res, err))) return rc;
+    if ((rc = mdb_query(m, sql, NULL, &res, err))) return rc;
     while ((row = mysql_fetch_row(res))) {
         json_t *o = NULL;
         const char *k = kind ? kind : row[0];
@@ -314,7 +301,7 @@ static int versioned_shape(DumpTable *t, const json_t *o, Err *err)
          * ids): no server loads those; the load refuses the table */
         Buf pat;
         buf_init(&pat, 1 << 16);
-        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !src_sql_ident(&pat, names[0], &(Err){0}) &&
+        if (!buf_append_str(&pat, "\n  ", &(Err){0}) && !mdb_ident_quote(&pat, names[0], &(Err){0}) &&
             !buf_append_str(&pat, " bigint", &(Err){0}) && strstr(create, (char *)pat.data))
             json_object_set_new(t->shape, "history_trx_id", json_true());
         buf_free(&pat);
@@ -336,8 +323,8 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
 
     buf_init(&sql, 1 << 16);
     /* SHOW CREATE VIEW writes unqualified names for the current database */
-    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = src_sql_ident(&sql, db, err))) goto out;
-    if ((rc = src_db_exec(m, (char *)sql.data, err))) goto out;
+    if ((rc = buf_append_str(&sql, "USE ", err)) || (rc = mdb_ident_quote(&sql, db, err))) goto out;
+    if ((rc = mdb_exec(m, (char *)sql.data, err))) goto out;
 
     schema = json_pack("{s:s,s:s,s:[],s:[],s:[],s:[],s:[]}", "format", "tidemark-mariadb-schema-1",
                        "database", db, "tables", "views", "triggers", "routines", "events");
@@ -358,7 +345,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         /* Dup and dup tie in the column's collation: the binary name orders them */
         (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, BINARY TABLE_NAME", err)))
         goto out;
-    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    if ((rc = mdb_query(m, (char *)sql.data, NULL, &res, err))) goto out;
     views = json_array();
     seqs = json_array();
     while ((row = mysql_fetch_row(res))) {
@@ -406,7 +393,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         (rc = lit(m, &sql, db, err)) ||
         (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, ORDINAL_POSITION", err)))
         goto out;
-    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    if ((rc = mdb_query(m, (char *)sql.data, NULL, &res, err))) goto out;
     while ((row = mysql_fetch_row(res))) {
         DumpTable *t = find_table(c, first, row[0]);
         if (!t) continue;   /* a view */
@@ -448,7 +435,7 @@ static int read_db(MYSQL *m, const char *db, DumpCatalog *c, DumpDb *d, Err *err
         (rc = buf_append_str(&sql, " ORDER BY TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, "
                                    "INDEX_NAME, SEQ_IN_INDEX", err)))
         goto out;
-    if ((rc = query(m, (char *)sql.data, &res, err))) goto out;
+    if ((rc = mdb_query(m, (char *)sql.data, NULL, &res, err))) goto out;
     {
         DumpTable *cur_t = NULL;
         char cur_idx[256] = "";
@@ -629,9 +616,9 @@ int dump_grants_read(MYSQL *m, Buf *out, Err *err)
     int rc;
 
     buf_init(&sql, 1 << 16);
-    rc = query(m, "SELECT User, Host FROM mysql.user WHERE User NOT IN ('', 'mariadb.sys', "
-                  "'root', 'mysql.sys', 'mysql.session', 'mysql.infoschema') ORDER BY User, Host",
-               &res, err);
+    rc = mdb_query(m, "SELECT User, Host FROM mysql.user WHERE User NOT IN ('', 'mariadb.sys', "
+                      "'root', 'mysql.sys', 'mysql.session', 'mysql.infoschema') ORDER BY User, Host",
+                   NULL, &res, err);
     if (rc) goto out;
     while ((row = mysql_fetch_row(res))) {
         const char *kinds[2] = {"SHOW CREATE USER ", "SHOW GRANTS FOR "};
@@ -640,7 +627,7 @@ int dump_grants_read(MYSQL *m, Buf *out, Err *err)
             if ((rc = buf_append_str(&sql, kinds[k], err)) || (rc = lit(m, &sql, row[0], err)) ||
                 (rc = buf_append_str(&sql, "@", err)) || (rc = lit(m, &sql, row[1], err)))
                 goto out;
-            if ((rc = query(m, (char *)sql.data, &r2, err))) goto out;
+            if ((rc = mdb_query(m, (char *)sql.data, NULL, &r2, err))) goto out;
             while ((r = mysql_fetch_row(r2)))
                 if (r[0] && ((rc = buf_append_str(out, r[0], err)) ||
                              (rc = buf_append_str(out, ";\n", err))))

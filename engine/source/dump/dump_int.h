@@ -81,7 +81,7 @@ typedef struct DumpPoint {
 /* Start a consistent snapshot on every connection at one commit point.
  * hold: keep the global lock after the point (non-transactional tables are
  * dumped under it). force_lock skips the lock-free attempt. */
-int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
+int dump_point_take(const MdbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
                     unsigned lock_wait_timeout, DumpPoint *out, Err *err);
 /* Release a held lock (lock_ms becomes the hold time) and close its connection. */
 int dump_point_release(DumpPoint *p, Err *err);

@@ -41,7 +41,7 @@ static int binlog_status(MYSQL *m, bool master, char file[256], uint64_t *pos, E
     file[0] = '\0';
     *pos = 0;
     if (mysql_query(m, sql) || !(res = mysql_store_result(m)))
-        return src_db_err(m, err, master ? "read binlog position (SHOW MASTER STATUS)"
+        return mdb_err(m, err, master ? "read binlog position (SHOW MASTER STATUS)"
                                          : "read binlog snapshot position");
     while ((row = mysql_fetch_row(res))) {
         if (master) {
@@ -60,14 +60,14 @@ static int binlog_status(MYSQL *m, bool master, char file[256], uint64_t *pos, E
 
 static int start_snapshot(MYSQL *m, Err *err)
 {
-    if (src_db_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err))
+    if (mdb_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err))
         return err->code;
-    return src_db_exec(m, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err);
+    return mdb_exec(m, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err);
 }
 
 void dump_point_clear(DumpPoint *p)
 {
-    src_db_close(p->lockc);
+    mdb_close(p->lockc);
     free(p->gtid);
     memset(p, 0, sizeof *p);
 }
@@ -76,11 +76,11 @@ int dump_point_release(DumpPoint *p, Err *err)
 {
     int rc = 0;
     if (p->locked) {
-        rc = src_db_exec(p->lockc, p->lock_is_ftwrl ? "UNLOCK TABLES" : "BACKUP STAGE END", err);
+        rc = mdb_exec(p->lockc, p->lock_is_ftwrl ? "UNLOCK TABLES" : "BACKUP STAGE END", err);
         p->locked = false;
         p->lock_ms = now_ms() - p->lock_ms;   /* lock_ms held the start time while locked */
     }
-    src_db_close(p->lockc);
+    mdb_close(p->lockc);
     p->lockc = NULL;
     if (rc) return err_wrap(err, "release the global lock");
     return 0;
@@ -100,7 +100,7 @@ static int take_lock_free(MYSQL **conns, unsigned n, DumpPoint *out, bool *ok, E
         if ((rc = binlog_status(conns[i], false, f, &p, err))) return rc;
         if (strcmp(f, f0) || p != p0) {
             for (unsigned k = 0; k < n; k++)
-                if ((rc = src_db_exec(conns[k], "ROLLBACK", err))) return rc;
+                if ((rc = mdb_exec(conns[k], "ROLLBACK", err))) return rc;
             return 0;
         }
     }
@@ -110,7 +110,7 @@ static int take_lock_free(MYSQL **conns, unsigned n, DumpPoint *out, bool *ok, E
     return 0;
 }
 
-int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
+int dump_point_take(const MdbConn *c, MYSQL **conns, unsigned n, bool hold, bool force_lock,
                     unsigned lock_wait_timeout, DumpPoint *out, Err *err)
 {
     MYSQL *m0 = conns[0], *lk = NULL;
@@ -120,7 +120,7 @@ int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bo
     int rc = 0;
 
     memset(out, 0, sizeof *out);
-    if ((rc = src_db_value(m0, "SELECT @@log_bin", &v, err))) goto out;
+    if ((rc = mdb_value(m0, "SELECT @@log_bin", &v, err))) goto out;
     out->has_binlog = v && !strcmp(v, "1");
     free(v);
     v = NULL;
@@ -136,7 +136,7 @@ int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bo
                 rc = err_set(err, ERR_DB, "unexpected binlog file name %s", out->file);
                 goto out;
             }
-            if ((rc = src_db_value(m0, sql, &out->gtid, err))) goto out;
+            if ((rc = mdb_value(m0, sql, &out->gtid, err))) goto out;
             if (!out->gtid) out->gtid = strdup("");
             snprintf(out->method, sizeof out->method, "%s", n == 1 ? "snapshot" : "snapshot-match");
             goto out;
@@ -144,24 +144,24 @@ int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bo
     }
 
     /* the short global lock, on a connection of its own */
-    if ((rc = src_db_connect(c, &out->lockc, err))) goto out;
+    if ((rc = mdb_connect(c, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &out->lockc, err))) goto out;
     lk = out->lockc;
     snprintf(sql, sizeof sql, "SET SESSION lock_wait_timeout = %u",
              lock_wait_timeout ? lock_wait_timeout : 10);
-    if ((rc = src_db_exec(lk, sql, err))) goto out;
+    if ((rc = mdb_exec(lk, sql, err))) goto out;
     if (mariadb) {
-        rc = src_db_exec(lk, "BACKUP STAGE START", err);
-        if (!rc && hold) rc = src_db_exec(lk, "BACKUP STAGE FLUSH", err);
-        if (!rc && hold) rc = src_db_exec(lk, "BACKUP STAGE BLOCK_DDL", err);
-        if (!rc) rc = src_db_exec(lk, "BACKUP STAGE BLOCK_COMMIT", err);
+        rc = mdb_exec(lk, "BACKUP STAGE START", err);
+        if (!rc && hold) rc = mdb_exec(lk, "BACKUP STAGE FLUSH", err);
+        if (!rc && hold) rc = mdb_exec(lk, "BACKUP STAGE BLOCK_DDL", err);
+        if (!rc) rc = mdb_exec(lk, "BACKUP STAGE BLOCK_COMMIT", err);
         if (rc) {
             Err e2;
-            src_db_exec(lk, "BACKUP STAGE END", &e2);
+            mdb_exec(lk, "BACKUP STAGE END", &e2);
             goto lock_failed;
         }
         snprintf(out->method, sizeof out->method, "backup-stage");
     } else {
-        if ((rc = src_db_exec(lk, "FLUSH TABLES WITH READ LOCK", err))) goto lock_failed;
+        if ((rc = mdb_exec(lk, "FLUSH TABLES WITH READ LOCK", err))) goto lock_failed;
         out->lock_is_ftwrl = true;
         snprintf(out->method, sizeof out->method, "ftwrl");
     }
@@ -172,7 +172,7 @@ int dump_point_take(const SrcDbConn *c, MYSQL **conns, unsigned n, bool hold, bo
         if ((rc = start_snapshot(conns[i], err))) goto out;
     if (out->has_binlog) {
         if ((rc = binlog_status(m0, !mariadb, out->file, &out->pos, err))) goto out;
-        rc = src_db_value(m0, mariadb ? "SELECT @@gtid_binlog_pos" : "SELECT @@gtid_executed",
+        rc = mdb_value(m0, mariadb ? "SELECT @@gtid_binlog_pos" : "SELECT @@gtid_executed",
                           &out->gtid, err);
         if (rc) goto out;
     }

@@ -34,20 +34,20 @@ int dump_privs_check(MYSQL *m, const char *const *dbs, bool need_reload, Err *er
          * server judge (its errors name what is denied) */
         char *role = NULL;
         Err e2;
-        if (src_db_value(m, "SELECT CURRENT_ROLE()", &role, &e2) == 0 && role) {
+        if (mdb_value(m, "SELECT CURRENT_ROLE()", &role, &e2) == 0 && role) {
             free(role);
             goto out;
         }
         free(role);
     }
-    if ((rc = src_db_value(m, "SELECT CURRENT_USER()", &who, err))) goto out;
+    if ((rc = mdb_value(m, "SELECT CURRENT_USER()", &who, err))) goto out;
     if (!who) goto out;
     user = who;
     host = strrchr(who, '@');
     if (!host) goto out;
     *host++ = '\0';
     if (mysql_query(m, gsql) || !(glob = mysql_store_result(m))) {
-        rc = src_db_err(m, err, "read the account's privileges");
+        rc = mdb_err(m, err, "read the account's privileges");
         goto out;
     }
     if (need_reload && !has(glob, "RELOAD")) {
@@ -65,7 +65,7 @@ int dump_privs_check(MYSQL *m, const char *const *dbs, bool need_reload, Err *er
                  "(TABLE_SCHEMA = '%s' OR '%s' LIKE TABLE_SCHEMA)",
                  got_db, got_db);
         if (mysql_query(m, sql) || !(sch = mysql_store_result(m))) {
-            rc = src_db_err(m, err, "read the account's database privileges");
+            rc = mdb_err(m, err, "read the account's database privileges");
             goto out;
         }
         for (size_t i = 0; i < sizeof db_privs / sizeof db_privs[0]; i++) {

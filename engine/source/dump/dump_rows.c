@@ -44,33 +44,33 @@ int src_dump_select_sql(const char *db, const char *table, const json_t *columns
         bool idx = src_dump_shape_has(shape, "index_columns", json_string_value(c));
         if (i && buf_append_str(out, ",", err)) return err->code;
         if (idx && buf_append_str(out, "(", err)) return err->code;
-        if (src_sql_ident(out, json_string_value(c), err)) return err->code;
+        if (mdb_ident_quote(out, json_string_value(c), err)) return err->code;
         if (idx && buf_append_str(out, "+0)", err)) return err->code;
     }
     /* after every column, one sign probe per FLOAT column, in column order:
      * true for a -0, which the server sends as 0 (ATAN2(-0, -1) is -pi) */
     json_array_foreach(columns, i, c) {
         if (!src_dump_shape_has(shape, "float_columns", json_string_value(c))) continue;
-        if (buf_append_str(out, ",(", err) || src_sql_ident(out, json_string_value(c), err) ||
+        if (buf_append_str(out, ",(", err) || mdb_ident_quote(out, json_string_value(c), err) ||
             buf_append_str(out, " = 0 AND ATAN2(", err) ||
-            src_sql_ident(out, json_string_value(c), err) ||
+            mdb_ident_quote(out, json_string_value(c), err) ||
             buf_append_str(out, ", -1) < 0)", err))
             return err->code;
     }
-    if (buf_append_str(out, " FROM ", err) || src_sql_ident(out, db, err) ||
-        buf_append_str(out, ".", err) || src_sql_ident(out, table, err))
+    if (buf_append_str(out, " FROM ", err) || mdb_ident_quote(out, db, err) ||
+        buf_append_str(out, ".", err) || mdb_ident_quote(out, table, err))
         return err->code;
     if (row_end && buf_append_str(out, " FOR SYSTEM_TIME ALL", err)) return err->code;
     if (json_is_array(order_by) && json_array_size(order_by)) {
         if (buf_append_str(out, " ORDER BY ", err)) return err->code;
         json_array_foreach(order_by, i, c) {
             if (i && buf_append_str(out, ",", err)) return err->code;
-            if (src_sql_ident(out, json_string_value(c), err)) return err->code;
+            if (mdb_ident_quote(out, json_string_value(c), err)) return err->code;
             if (row_end && !strcmp(json_string_value(c), row_end)) end_in_order = true;
         }
         /* the key of a versioned table is unique among current rows only */
         if (row_end && !end_in_order &&
-            (buf_append_str(out, ",", err) || src_sql_ident(out, row_end, err)))
+            (buf_append_str(out, ",", err) || mdb_ident_quote(out, row_end, err)))
             return err->code;
     }
     return 0;
@@ -151,7 +151,7 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
     }
     if ((rc = src_dump_select_sql(db, table, columns, order_by, NULL, &sql, err))) goto out;
     if (mysql_real_query(m, (char *)sql.data, sql.len) || !(res = mysql_use_result(m))) {
-        rc = src_db_err(m, err, "select rows");
+        rc = mdb_err(m, err, "select rows");
         goto out;
     }
     while ((row = mysql_fetch_row(res))) {
@@ -168,7 +168,7 @@ static int rows_run(Repo *r, MYSQL *m, const char *db, const char *table, const 
         }
     }
     if (mysql_errno(m)) {
-        rc = src_db_err(m, err, "read rows");
+        rc = mdb_err(m, err, "read rows");
         goto out;
     }
     crypto_generichash_update(&h, b.data, b.len);

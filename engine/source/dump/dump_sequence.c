@@ -34,12 +34,12 @@ static int read_state(MYSQL *m, const char *db, const char *name, json_t **out, 
     for (size_t i = 0; !rc && i < ncols; i++)
         rc = buf_printf(&sql, err, "%s%s", i ? ", " : "", seq_cols[i]);
     if (!rc) rc = buf_append_str(&sql, " FROM ", err);
-    if (!rc) rc = src_sql_ident(&sql, db, err);
+    if (!rc) rc = mdb_ident_quote(&sql, db, err);
     if (!rc) rc = buf_append_str(&sql, ".", err);
-    if (!rc) rc = src_sql_ident(&sql, name, err);
+    if (!rc) rc = mdb_ident_quote(&sql, name, err);
     if (rc) goto out;
     if (mysql_real_query(m, (char *)sql.data, sql.len) || !(res = mysql_store_result(m))) {
-        rc = src_db_err(m, err, "read the sequence's state");
+        rc = mdb_err(m, err, "read the sequence's state");
         goto out;
     }
     row = mysql_fetch_row(res);

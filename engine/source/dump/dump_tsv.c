@@ -1,4 +1,4 @@
-/* dump_tsv.c: the rows encoding (tsv1) and SQL literal escaping. Pure code,
+/* dump_tsv.c: the rows encoding (tsv1). Pure code,
  * no I/O. Invariant: src_tsv_split(src_tsv_row(x)) == x for every byte
  * string, and the encoding of a value never depends on anything but its
  * bytes (dedup and content hashes rely on it). */
@@ -99,43 +99,4 @@ int src_tsv_split(char *line, size_t len, unsigned nfields, char **fields, size_
         }
     }
     return 0;
-}
-
-int src_sql_escape(Buf *out, const void *p, size_t n, Err *err)
-{
-    const unsigned char *s = p;
-    uint8_t *d;
-
-    if (buf_reserve(out, 2 * n, err)) return err->code;
-    d = out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i], e = 0;
-        switch (c) {
-        case 0: e = '0'; break;
-        case '\n': e = 'n'; break;
-        case '\r': e = 'r'; break;
-        case '\\': e = '\\'; break;
-        case '\'': e = '\''; break;
-        case 0x1a: e = 'Z'; break;
-        default: break;
-        }
-        if (e) {
-            *d++ = '\\';
-            *d++ = e;
-        } else {
-            *d++ = c;
-        }
-    }
-    out->len = (size_t)(d - out->data);
-    return 0;
-}
-
-int src_sql_ident(Buf *out, const char *name, Err *err)
-{
-    if (buf_append(out, "`", 1, err)) return err->code;
-    for (const char *p = name; *p; p++) {
-        if (*p == '`' && buf_append(out, "`", 1, err)) return err->code;
-        if (buf_append(out, p, 1, err)) return err->code;
-    }
-    return buf_append(out, "`", 1, err);
 }

@@ -129,7 +129,7 @@ static int any_nontx(MYSQL *m, const char *const *dbs, bool *out, Err *err)
                                   "'performance_schema', 'mysql', 'sys')",
                             err);
     }
-    if (!rc) rc = src_db_value(m, (char *)sql.data, &v, err);
+    if (!rc) rc = mdb_value(m, (char *)sql.data, &v, err);
     *out = v && strcmp(v, "0") != 0;
     free(v);
     buf_free(&sql);
@@ -141,9 +141,9 @@ static json_t *server_info(MYSQL *m, Err *err)
     char *ver = NULL, *sid = NULL, *hn = NULL;
     json_t *j = NULL;
 
-    if (src_db_value(m, "SELECT @@version", &ver, err) ||
-        src_db_value(m, "SELECT @@server_id", &sid, err) ||
-        src_db_value(m, "SELECT @@hostname", &hn, err))
+    if (mdb_value(m, "SELECT @@version", &ver, err) ||
+        mdb_value(m, "SELECT @@server_id", &sid, err) ||
+        mdb_value(m, "SELECT @@hostname", &hn, err))
         goto out;
     j = json_pack("{s:s,s:I,s:s}", "version", ver ? ver : "", "server_id",
                   (json_int_t)(sid ? strtoll(sid, NULL, 10) : 0), "hostname", hn ? hn : "");
@@ -155,7 +155,7 @@ out:
     return j;
 }
 
-int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
+int src_dump_backup(Repo *r, const MdbConn *conn, const SrcDumpOptions *opt,
                     json_t **out_item, SrcDumpStats *stats, Err *err)
 {
     unsigned n = opt->threads ? opt->threads : 2;
@@ -181,7 +181,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         goto out;
     }
     for (unsigned i = 0; i < n; i++) {
-        if ((rc = src_db_connect(conn, &conns[i], err))) goto out;
+        if ((rc = mdb_connect(conn, MDB_CONNECT_CLIENT, MDB_CLIENT_TIMEOUT_S, &conns[i], err))) goto out;
         if ((rc = src_dump_session_setup(conns[i], err))) goto out;
     }
     if (!(server = server_info(conns[0], err))) {
@@ -330,7 +330,7 @@ int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
         json_object_set_new(item, "grants", ref);
         ref = NULL;
     }
-    for (unsigned i = 0; i < n; i++) src_db_exec(conns[i], "ROLLBACK", &(Err){0});
+    for (unsigned i = 0; i < n; i++) mdb_exec(conns[i], "ROLLBACK", &(Err){0});
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->tables = cat.ntables;
@@ -358,7 +358,7 @@ out:
     if (job.prog) progress_done(job.prog);
     if (job_init) pthread_mutex_destroy(&job.mu);
     free(job.order);
-    for (unsigned i = 0; conns && i < n; i++) src_db_close(conns[i]);
+    for (unsigned i = 0; conns && i < n; i++) mdb_close(conns[i]);
     free(conns);
     free(ws);
     json_decref(ref);

@@ -28,42 +28,15 @@
 #include "engine/common/buf.h"
 #include "engine/common/conf.h"
 #include "engine/common/err.h"
+#include "engine/mariadb/mdb.h"
 #include "engine/repo/repo.h"
-
-typedef struct st_mysql MYSQL;
 
 /* ---- connection -------------------------------------------------------- */
 
-/* How to reach a server. All strings borrowed; NULL = not set. The password
- * is never taken from argv: the CLI reads it from a file or the config. */
-typedef struct SrcDbConn {
-    const char *host;            /* NULL with socket set: unix socket */
-    unsigned port;               /* 0 = default (3306 / option file) */
-    const char *socket;
-    const char *user;
-    const char *password;        /* NULL: none, or from the option file */
-    const char *defaults_file;   /* MYSQL_READ_DEFAULT_FILE */
-    const char *defaults_group;  /* MYSQL_READ_DEFAULT_GROUP (e.g. "client") */
-    bool tls;                    /* require TLS */
-    bool tls_verify;             /* verify the server certificate and name */
-    const char *tls_ca, *tls_cert, *tls_key;
-    unsigned connect_timeout;    /* seconds; 0 = 10 */
-} SrcDbConn;
-
-/* Open a connection (utf8mb4 metadata, binary row transfer set later by the
- * users). ERR_AUTH for access denied, ERR_NET when unreachable, ERR_DB
- * otherwise; the message names user@host or the socket, never the password. */
-int src_db_connect(const SrcDbConn *c, MYSQL **out, Err *err);
-void src_db_close(MYSQL *m);   /* accepts NULL */
-/* Run sql, discarding any result. ERR_DB naming the statement's first words. */
-int src_db_exec(MYSQL *m, const char *sql, Err *err);
-/* Translate the connection's last error into err (ERR_DB, ERR_NET for a
- * lost server, ERR_LOCKED for lock wait timeouts, ERR_PERM for access
- * denied) with "what: message (errno N)". Returns the code. */
-int src_db_err(MYSQL *m, Err *err, const char *what);
-/* Fetch the first column of the first row of sql as a malloc'd string
- * (NULL value -> *out NULL). */
-int src_db_value(MYSQL *m, const char *sql, char **out, Err *err);
+/* How to reach a server: MdbConn (engine/mariadb/mdb.h). */
+/* Connections, queries and errors: mdb_connect, mdb_exec, mdb_value,
+ * mdb_err, mdb_close (engine/mariadb/mdb.h); an instance's settings:
+ * inst_db_conn (engine/instance/inst.h). */
 
 /* ---- the rows encoding (tsv1), pure ---------------------------------- */
 
@@ -83,12 +56,7 @@ int src_tsv_row(Buf *out, unsigned nfields, char **vals, const unsigned long *le
 int src_tsv_split(char *line, size_t len, unsigned nfields, char **fields, size_t *lens,
                   bool *is_null, Err *err);
 
-/* Append s as an SQL string literal body for a binary connection: quote,
- * backslash, NUL, newline, CR and ^Z escaped (mysql_real_escape_string's
- * set); quotes not included. */
-int src_sql_escape(Buf *out, const void *p, size_t n, Err *err);
-/* Append `name` with backticks doubled inside. */
-int src_sql_ident(Buf *out, const char *name, Err *err);
+/* SQL escaping: mdb_escape, mdb_ident_quote (engine/mariadb/mdb.h). */
 
 /* ---- dumping ---------------------------------------------------------- */
 
@@ -117,7 +85,7 @@ typedef struct SrcDumpStats {
  * reference: the manifest item ({"kind":"mariadb", ...}, docs/FORMAT.md)
  * to add to the snapshot's "items"; stats (may be NULL) is filled. On
  * error nothing is returned; chunks already written stay unreferenced. */
-int src_dump_backup(Repo *r, const SrcDbConn *conn, const SrcDumpOptions *opt,
+int src_dump_backup(Repo *r, const MdbConn *conn, const SrcDumpOptions *opt,
                     json_t **out_item, SrcDumpStats *stats, Err *err);
 
 /* ---- what restore and verification share ------------------------------ */

@@ -1,7 +1,7 @@
-/* test_pitr_uncompress.c: MariaDB compressed binlog events back to plain
+/* test_mdb_inflate.c: MariaDB compressed binlog events back to plain
  * ones. Each case builds a plain event, makes its compressed twin the way
  * the server frames it (uncompressed part, then 0x80|n, the length on n
- * bytes big-endian, a zlib stream), and checks that pitr_event_uncompress
+ * bytes big-endian, a zlib stream), and checks that mdb_event_inflate
  * gives the plain event back byte for byte (header, body, CRC32), that the
  * search's parsers read it, and that damaged records are refused. */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 
 #define TST_EV_ASSERT(c) assert_true(c)
 #include "tests/support/binlog_events.h"
@@ -27,7 +27,7 @@ static size_t query_event(Ev *e, const char *db, const char *text, size_t tlen, 
 {
     static const uint8_t status[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x03, 's', 't', 'd'};
     size_t keep;
-    header(e, PITR_EV_QUERY);
+    header(e, MDB_EV_QUERY);
     keep = ev_query_body(e, status, sizeof status, db, text, tlen);
     ev_finish(e, crc);
     return keep;
@@ -36,7 +36,7 @@ static size_t query_event(Ev *e, const char *db, const char *text, size_t tlen, 
 /* Table_map for shop.t (INT, VARCHAR(40)). */
 static void table_map(Ev *e, bool crc)
 {
-    header(e, PITR_EV_TABLE_MAP);
+    header(e, MDB_EV_TABLE_MAP);
     ev_table_map_names(e, 71, "shop", "t");
     ev_put8(e, 2);        /* columns */
     ev_put8(e, 3);        /* LONG */
@@ -51,7 +51,7 @@ static void table_map(Ev *e, bool crc)
  * where the row images begin (what the server leaves uncompressed). */
 static size_t rows_event(Ev *e, uint8_t type, unsigned n, size_t vlen, bool crc)
 {
-    bool v2 = type >= PITR_EV_WRITE_V2, upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool v2 = type >= MDB_EV_WRITE_V2, upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
     header(e, type);
     ev_put32(e, 71);
     ev_put16(e, 0);
@@ -86,8 +86,8 @@ static void expect_round_trip(bool crc, uint8_t want_type)
     uint8_t type = 0;
     Err e;
     err_clear(&e);
-    buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
-    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e), 0);
+    buf_init(&out, MDB_INFLATE_MAX + 4096);
+    assert_int_equal(mdb_event_inflate(comp.b, comp.n, crc, &out, &type, &e), 0);
     assert_int_equal(type, want_type);
     assert_int_equal(out.len, plain.n);
     assert_memory_equal(out.data, plain.b, plain.n);
@@ -99,8 +99,8 @@ static void test_query_text_comes_back_with_a_fresh_crc(void **state)
     (void)state;
     static const char sql[] = "UPDATE shop.t SET qty = qty + 1 WHERE id BETWEEN 10 AND 20 /* note */";
     size_t keep = query_event(&plain, "shop", sql, sizeof sql - 1, true);
-    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
-    expect_round_trip(true, PITR_EV_QUERY);
+    ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 0, &comp);
+    expect_round_trip(true, MDB_EV_QUERY);
 
     Buf out;
     uint8_t type;
@@ -108,8 +108,8 @@ static void test_query_text_comes_back_with_a_fresh_crc(void **state)
     const char *db, *q;
     size_t dl, ql;
     buf_init(&out, 1 << 20);
-    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, true, &out, &type, &e), 0);
-    assert_true(pitr_query_text(out.data, out.len - 4, &db, &dl, &q, &ql));
+    assert_int_equal(mdb_event_inflate(comp.b, comp.n, true, &out, &type, &e), 0);
+    assert_true(mdb_query_text(out.data, out.len - 4, &db, &dl, &q, &ql));
     assert_int_equal(dl, 4);
     assert_memory_equal(db, "shop", 4);
     assert_int_equal(ql, sizeof sql - 1);
@@ -126,12 +126,12 @@ static void test_query_without_checksum_and_long_lengths(void **state)
     for (size_t i = 0; i < n; i++) big[i] = (char)('A' + i % 23);
     memcpy(big, "INSERT ", 7);
     size_t keep = query_event(&plain, "db", big, n, false);
-    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, false, keep, MDB_EV_QUERY_COMPRESSED, 0, &comp);
     assert_int_equal(comp.b[keep], 0x83);
-    expect_round_trip(false, PITR_EV_QUERY);
+    expect_round_trip(false, MDB_EV_QUERY);
     /* a length on 4 bytes with a leading zero reads the same */
-    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
-    expect_round_trip(false, PITR_EV_QUERY);
+    ev_compress_twin(&plain, false, keep, MDB_EV_QUERY_COMPRESSED, 4, &comp);
+    expect_round_trip(false, MDB_EV_QUERY);
     free(big);
 }
 
@@ -139,16 +139,16 @@ static void test_rows_v1_and_v2_give_the_row_counts(void **state)
 {
     (void)state;
     static const struct { uint8_t plain, comp; unsigned rows; } k[] = {
-        {PITR_EV_WRITE_V1, PITR_EV_WRITE_COMP_V1, 5},   {PITR_EV_UPDATE_V1, PITR_EV_UPDATE_COMP_V1, 3},
-        {PITR_EV_DELETE_V1, PITR_EV_DELETE_COMP_V1, 1}, {PITR_EV_WRITE_V2, PITR_EV_WRITE_COMP_V2, 7},
-        {PITR_EV_UPDATE_V2, PITR_EV_UPDATE_COMP_V2, 2}, {PITR_EV_DELETE_V2, PITR_EV_DELETE_COMP_V2, 400},
+        {MDB_EV_WRITE_V1, MDB_EV_WRITE_COMP_V1, 5},   {MDB_EV_UPDATE_V1, MDB_EV_UPDATE_COMP_V1, 3},
+        {MDB_EV_DELETE_V1, MDB_EV_DELETE_COMP_V1, 1}, {MDB_EV_WRITE_V2, MDB_EV_WRITE_COMP_V2, 7},
+        {MDB_EV_UPDATE_V2, MDB_EV_UPDATE_COMP_V2, 2}, {MDB_EV_DELETE_V2, MDB_EV_DELETE_COMP_V2, 400},
     };
     for (int crc = 0; crc < 2; crc++) {
         table_map(&tmap, crc);
         for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
             size_t keep = rows_event(&plain, k[i].plain, k[i].rows, 30, crc);
             ev_compress_twin(&plain, crc, keep, k[i].comp, 0, &comp);
-            assert_true(pitr_event_is_compressed(comp.b[4]));
+            assert_true(mdb_event_is_compressed(comp.b[4]));
             expect_round_trip(crc, k[i].plain);
 
             Buf out;
@@ -157,8 +157,8 @@ static void test_rows_v1_and_v2_give_the_row_counts(void **state)
             Err e;
             err_clear(&e);
             buf_init(&out, 1 << 20);
-            assert_int_equal(pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e), 0);
-            assert_int_equal(pitr_rows_count(tmap.b, tmap.n - (crc ? 4 : 0), out.data,
+            assert_int_equal(mdb_event_inflate(comp.b, comp.n, crc, &out, &type, &e), 0);
+            assert_int_equal(mdb_rows_count(tmap.b, tmap.n - (crc ? 4 : 0), out.data,
                                              out.len - (crc ? 4 : 0), type, &rows, &e), 0);
             assert_int_equal(rows, k[i].rows);
             buf_free(&out);
@@ -179,8 +179,8 @@ static void test_type_numbers_map_as_mariadb_numbers_them(void **state)
         ev_compress_twin(&plain, true, keep, k[i][0], 0, &comp);
         expect_round_trip(true, k[i][1]);
     }
-    assert_true(pitr_event_is_compressed(165) && pitr_event_is_compressed(171));
-    assert_false(pitr_event_is_compressed(164) || pitr_event_is_compressed(172));
+    assert_true(mdb_event_is_compressed(165) && mdb_event_is_compressed(171));
+    assert_false(mdb_event_is_compressed(164) || mdb_event_is_compressed(172));
 }
 
 /* Expect code and a message fragment for comp as it is now. */
@@ -190,8 +190,8 @@ static void expect_refused(bool crc, int code, const char *frag)
     uint8_t type = 0;
     Err e;
     err_clear(&e);
-    buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
-    int rc = pitr_event_uncompress(comp.b, comp.n, crc, &out, &type, &e);
+    buf_init(&out, MDB_INFLATE_MAX + 4096);
+    int rc = mdb_event_inflate(comp.b, comp.n, crc, &out, &type, &e);
     if (rc != code || !strstr(e.msg, frag))
         fail_msg("want %d '%s', got %d '%s'", code, frag, rc, e.msg);
     buf_free(&out);
@@ -199,8 +199,8 @@ static void expect_refused(bool crc, int code, const char *frag)
 
 static size_t make_rows_twin(void)
 {
-    size_t keep = rows_event(&plain, PITR_EV_WRITE_V1, 20, 25, true);
-    ev_compress_twin(&plain, true, keep, PITR_EV_WRITE_COMP_V1, 0, &comp);
+    size_t keep = rows_event(&plain, MDB_EV_WRITE_V1, 20, 25, true);
+    ev_compress_twin(&plain, true, keep, MDB_EV_WRITE_COMP_V1, 0, &comp);
     return keep;
 }
 
@@ -246,7 +246,7 @@ static void test_damaged_records_are_refused(void **state)
     expect_refused(true, ERR_CORRUPT, "header length");
 
     /* the uncompressed part runs past the event: a huge column count */
-    header(&comp, PITR_EV_DELETE_COMP_V1);
+    header(&comp, MDB_EV_DELETE_COMP_V1);
     ev_put32(&comp, 71);
     ev_put16(&comp, 0);
     ev_put16(&comp, 1);
@@ -258,14 +258,14 @@ static void test_damaged_records_are_refused(void **state)
 
     /* a query whose status variables run past the event */
     keep = query_event(&plain, "shop", "DELETE FROM t WHERE 1", 21, false);
-    ev_compress_twin(&plain, false, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
-    comp.b[PITR_HDR + 11] = 0xff;
+    ev_compress_twin(&plain, false, keep, MDB_EV_QUERY_COMPRESSED, 0, &comp);
+    comp.b[MDB_HDR_LEN + 11] = 0xff;
     expect_refused(false, ERR_CORRUPT, "runs past");
 
     /* only the record header and length, no stream */
     keep = query_event(&comp, "shop", "DELETE FROM t WHERE 1", 21, false);
     comp.n = keep;
-    comp.b[4] = PITR_EV_QUERY_COMPRESSED;
+    comp.b[4] = MDB_EV_QUERY_COMPRESSED;
     ev_put8(&comp, 0x81);
     ev_put8(&comp, 21);
     ev_finish(&comp, false);
@@ -280,8 +280,8 @@ static void test_oversized_length_is_refused_before_any_allocation(void **state)
 {
     (void)state;
     size_t keep = query_event(&plain, "shop", "INSERT INTO t VALUES (1)", 24, true);
-    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
-    uint32_t big = (uint32_t)PITR_UNCOMPRESS_MAX + 1;
+    ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 4, &comp);
+    uint32_t big = (uint32_t)MDB_INFLATE_MAX + 1;
     for (int i = 0; i < 4; i++) comp.b[keep + 1 + (size_t)i] = (uint8_t)(big >> (8 * (3 - i)));
     expect_refused(true, ERR_CORRUPT, "over the 1073741824-byte limit");
 
@@ -290,9 +290,9 @@ static void test_oversized_length_is_refused_before_any_allocation(void **state)
     uint8_t type;
     Err e;
     err_clear(&e);
-    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 0, &comp);
+    ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 0, &comp);
     buf_init(&out, 16);
-    assert_int_equal(pitr_event_uncompress(comp.b, comp.n, true, &out, &type, &e), ERR_NOMEM);
+    assert_int_equal(mdb_event_inflate(comp.b, comp.n, true, &out, &type, &e), ERR_NOMEM);
     assert_non_null(strstr(e.msg, "uncompressed event of"));
     buf_free(&out);
 }
@@ -305,7 +305,7 @@ static void test_length_beyond_deflate_ratio_is_refused(void **state)
 {
     (void)state;
     size_t keep = query_event(&plain, "shop", "INSERT INTO t VALUES (1)", 24, true);
-    ev_compress_twin(&plain, true, keep, PITR_EV_QUERY_COMPRESSED, 4, &comp);
+    ev_compress_twin(&plain, true, keep, MDB_EV_QUERY_COMPRESSED, 4, &comp);
     size_t zl = comp.n - 4 - keep - 5;
     uint32_t big = (uint32_t)(zl * 1032 + 1032);
     for (int i = 0; i < 4; i++) comp.b[keep + 1 + (size_t)i] = (uint8_t)(big >> (8 * (3 - i)));
@@ -322,7 +322,7 @@ static void test_rows_event_without_present_columns_is_refused(void **state)
     Err e;
     err_clear(&e);
     table_map(&tmap, false);
-    header(&plain, PITR_EV_WRITE_V1);
+    header(&plain, MDB_EV_WRITE_V1);
     ev_put32(&plain, 71);
     ev_put16(&plain, 0);
     ev_put16(&plain, 1);
@@ -331,7 +331,7 @@ static void test_rows_event_without_present_columns_is_refused(void **state)
     ev_put32(&plain, 0);         /* bytes where rows would be */
     ev_finish(&plain, false);
     alarm(20);                   /* a hang fails the test instead of the ctest timeout */
-    assert_int_equal(pitr_rows_count(tmap.b, tmap.n, plain.b, plain.n, PITR_EV_WRITE_V1, &rows, &e),
+    assert_int_equal(mdb_rows_count(tmap.b, tmap.n, plain.b, plain.n, MDB_EV_WRITE_V1, &rows, &e),
                      ERR_UNSUPPORTED);
     alarm(0);
 }

@@ -1,4 +1,4 @@
-/* pitr_uncompress.c: MariaDB compressed binlog events (log_bin_compress=ON)
+/* mdb_uncompress.c: MariaDB compressed binlog events (log_bin_compress=ON)
  * turned back into the plain event the server would have written, so the
  * search reads statement text and row counts through the usual parsers.
  * Layout (MariaDB sql/log_event.cc): the header, the post-header and, for
@@ -8,21 +8,21 @@
  * zlib, n = 1..4), the uncompressed length on n bytes big-endian, then a
  * zlib stream (compress(), with its header and Adler-32).
  * Invariant: never reads past the event nor writes past the announced
- * length; the result is bounded by PITR_UNCOMPRESS_MAX. */
+ * length; the result is bounded by MDB_INFLATE_MAX. */
 #include <inttypes.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 
 /* Length of a packed integer at p (column count); -1 when it runs past end. */
 static int packed_skip(const uint8_t *p, const uint8_t *end, uint64_t *out)
 {
     if (p >= end) return -1;
     if (*p < 251) { *out = *p; return 1; }
-    if (*p == 252 && end - p >= 3) { *out = pitr_get16(p + 1); return 3; }
-    if (*p == 253 && end - p >= 4) { *out = pitr_get24(p + 1); return 4; }
-    if (*p == 254 && end - p >= 9) { *out = pitr_get64(p + 1); return 9; }
+    if (*p == 252 && end - p >= 3) { *out = mdb_le16(p + 1); return 3; }
+    if (*p == 253 && end - p >= 4) { *out = mdb_le24(p + 1); return 4; }
+    if (*p == 254 && end - p >= 9) { *out = mdb_le64(p + 1); return 9; }
     return -1;
 }
 
@@ -30,22 +30,22 @@ static int packed_skip(const uint8_t *p, const uint8_t *end, uint64_t *out)
  * at end; 0 when the uncompressed part does not fit. */
 static size_t record_offset(const uint8_t *ev, size_t end, uint8_t type, uint8_t *out_plain)
 {
-    if (type == PITR_EV_QUERY_COMPRESSED) {
+    if (type == MDB_EV_QUERY_COMPRESSED) {
         /* thread id 4, exec time 4, db length 1, error code 2, status length 2 */
-        if (end < PITR_HDR + 13) return 0;
-        size_t dl = ev[PITR_HDR + 8], sl = pitr_get16(ev + PITR_HDR + 11);
-        size_t off = PITR_HDR + 13 + sl + dl + 1;
-        *out_plain = PITR_EV_QUERY;
+        if (end < MDB_HDR_LEN + 13) return 0;
+        size_t dl = ev[MDB_HDR_LEN + 8], sl = mdb_le16(ev + MDB_HDR_LEN + 11);
+        size_t off = MDB_HDR_LEN + 13 + sl + dl + 1;
+        *out_plain = MDB_EV_QUERY;
         return off < end ? off : 0;
     }
-    bool v2 = type >= PITR_EV_WRITE_COMP_V2 && type <= PITR_EV_DELETE_COMP_V2;
-    uint8_t plain = v2 ? (uint8_t)(type - PITR_EV_WRITE_COMP_V2 + PITR_EV_WRITE_V2)
-                       : (uint8_t)(type - PITR_EV_WRITE_COMP_V1 + PITR_EV_WRITE_V1);
-    size_t off = PITR_HDR + 8;                  /* table id 6, flags 2 */
+    bool v2 = type >= MDB_EV_WRITE_COMP_V2 && type <= MDB_EV_DELETE_COMP_V2;
+    uint8_t plain = v2 ? (uint8_t)(type - MDB_EV_WRITE_COMP_V2 + MDB_EV_WRITE_V2)
+                       : (uint8_t)(type - MDB_EV_WRITE_COMP_V1 + MDB_EV_WRITE_V1);
+    size_t off = MDB_HDR_LEN + 8;                  /* table id 6, flags 2 */
     uint64_t ncols;
     if (v2) {
         if (end < off + 2) return 0;
-        size_t extra = pitr_get16(ev + off);    /* counts its own 2 bytes */
+        size_t extra = mdb_le16(ev + off);    /* counts its own 2 bytes */
         if (extra < 2 || extra > end - off) return 0;
         off += extra;
     }
@@ -53,7 +53,7 @@ static size_t record_offset(const uint8_t *ev, size_t end, uint8_t type, uint8_t
     if (pl < 0 || ncols > ((uint64_t)1 << 20)) return 0;
     off += (size_t)pl;
     size_t bm = (size_t)(ncols + 7) / 8;
-    bool upd = plain == PITR_EV_UPDATE_V1 || plain == PITR_EV_UPDATE_V2;
+    bool upd = plain == MDB_EV_UPDATE_V1 || plain == MDB_EV_UPDATE_V2;
     off += upd ? 2 * bm : bm;
     *out_plain = plain;
     return off < end ? off : 0;
@@ -68,7 +68,7 @@ static int inflate_exact(const uint8_t *src, size_t src_len, uint8_t *dst, size_
     if (zr != Z_OK)
         return err_set(err, zr == Z_MEM_ERROR ? ERR_NOMEM : ERR_CORRUPT, "zlib inflateInit: %s",
                        zError(zr));
-    /* sizes are bounded by the event length (< 4 GiB) and PITR_UNCOMPRESS_MAX */
+    /* sizes are bounded by the event length (< 4 GiB) and MDB_INFLATE_MAX */
     z.next_in = (Bytef *)(uintptr_t)src;
     z.avail_in = (uInt)src_len;
     z.next_out = dst;
@@ -94,7 +94,7 @@ static int inflate_exact(const uint8_t *src, size_t src_len, uint8_t *dst, size_
     return rc;
 }
 
-int pitr_event_uncompress(const uint8_t *ev, size_t len, bool crc, Buf *out, uint8_t *out_type,
+int mdb_event_inflate(const uint8_t *ev, size_t len, bool crc, Buf *out, uint8_t *out_type,
                           Err *err)
 {
     uint8_t type, plain = 0, hb;
@@ -102,15 +102,15 @@ int pitr_event_uncompress(const uint8_t *ev, size_t len, bool crc, Buf *out, uin
     uint64_t un_len = 0;
     int rc;
 
-    if (len < PITR_HDR) return err_set(err, ERR_CORRUPT, "event of %zu bytes is shorter than a header", len);
+    if (len < MDB_HDR_LEN) return err_set(err, ERR_CORRUPT, "event of %zu bytes is shorter than a header", len);
     type = ev[4];
-    if (!pitr_event_is_compressed(type))
+    if (!mdb_event_is_compressed(type))
         return err_set(err, ERR_INVALID, "event type %u is not a compressed event", type);
-    if (pitr_get32(ev + 9) != len)
+    if (mdb_le32(ev + 9) != len)
         return err_set(err, ERR_CORRUPT, "compressed event type %u: header length %" PRIu32
-                       " but %zu bytes", type, pitr_get32(ev + 9), len);
+                       " but %zu bytes", type, mdb_le32(ev + 9), len);
     end = crc ? len - 4 : len;
-    if (crc && len < PITR_HDR + 4)
+    if (crc && len < MDB_HDR_LEN + 4)
         return err_set(err, ERR_CORRUPT, "compressed event type %u of %zu bytes has no room for its checksum",
                        type, len);
     off = record_offset(ev, end, type, &plain);
@@ -131,9 +131,9 @@ int pitr_event_uncompress(const uint8_t *ev, size_t len, bool crc, Buf *out, uin
     for (size_t i = 0; i < lenlen; i++) un_len = un_len << 8 | ev[off + 1 + i];
     if (un_len == 0)
         return err_set(err, ERR_CORRUPT, "compressed event type %u: uncompressed length 0", type);
-    if (un_len > PITR_UNCOMPRESS_MAX)
+    if (un_len > MDB_INFLATE_MAX)
         return err_set(err, ERR_CORRUPT, "compressed event type %u: uncompressed length %" PRIu64
-                       " bytes is over the %zu-byte limit", type, un_len, (size_t)PITR_UNCOMPRESS_MAX);
+                       " bytes is over the %zu-byte limit", type, un_len, (size_t)MDB_INFLATE_MAX);
     comp_len = end - off - 1 - lenlen;
     /* deflate expands at most 1032:1 (zlib's technical notes): a larger
      * announced length is a damaged record, refused before reserving it */

@@ -1,4 +1,4 @@
-/* fuzz_pitr_uncompress.c: libFuzzer harness of pitr_event_uncompress
+/* fuzz_mdb_inflate.c: libFuzzer harness of mdb_event_inflate
  * (MariaDB compressed events back to plain ones).
  * Input: one flags byte (bit 0: the event carries a CRC32; bits 1-3 pick
  * the compressed type 165..171; bit 4: the length field is left as given),
@@ -11,7 +11,7 @@
 
 #include <zlib.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 #include "tests/fuzz/fuzz_common.h"
 
 
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1) return 0;
     if (!init) {
-        buf_init(&out, PITR_UNCOMPRESS_MAX + 4096);
+        buf_init(&out, MDB_INFLATE_MAX + 4096);
         init = true;
     }
     uint8_t fl = data[0];
@@ -36,27 +36,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(g_ev);
     memcpy(g_ev, data, size);
     if (size >= 13 && !(fl & 0x10)) {
-        g_ev[4] = (uint8_t)(PITR_EV_QUERY_COMPRESSED + (fl >> 1 & 7) % 7);
-        fz_set32(g_ev + 9, (uint32_t)size);
+        g_ev[4] = (uint8_t)(MDB_EV_QUERY_COMPRESSED + (fl >> 1 & 7) % 7);
+        mdb_put_le32(g_ev + 9, (uint32_t)size);
     }
     err_clear(&err);
-    int rc = pitr_event_uncompress(g_ev, size, crc, &out, &type, &err);
+    int rc = mdb_event_inflate(g_ev, size, crc, &out, &type, &err);
     if (rc) {
         FZ_CHECK(err.code == rc);
         free(g_ev);
         return 0;
     }
-    FZ_CHECK(out.len >= PITR_HDR + (crc ? 4 : 0));
-    FZ_CHECK(fz_get32(out.data + 9) == out.len);
+    FZ_CHECK(out.len >= MDB_HDR_LEN + (crc ? 4 : 0));
+    FZ_CHECK(mdb_le32(out.data + 9) == out.len);
     FZ_CHECK(out.data[4] == type);
-    FZ_CHECK(type == PITR_EV_QUERY || (type >= PITR_EV_WRITE_V1 && type <= PITR_EV_DELETE_V1) ||
-             (type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2));
+    FZ_CHECK(type == MDB_EV_QUERY || (type >= MDB_EV_WRITE_V1 && type <= MDB_EV_DELETE_V1) ||
+             (type >= MDB_EV_WRITE_V2 && type <= MDB_EV_DELETE_V2));
     FZ_CHECK(!memcmp(out.data, g_ev, 4) && !memcmp(out.data + 5, g_ev + 5, 4));
-    if (crc) FZ_CHECK(fz_get32(out.data + out.len - 4) == (uint32_t)crc32(0L, out.data, (uInt)(out.len - 4)));
-    if (type == PITR_EV_QUERY) {
+    if (crc) FZ_CHECK(mdb_le32(out.data + out.len - 4) == (uint32_t)crc32(0L, out.data, (uInt)(out.len - 4)));
+    if (type == MDB_EV_QUERY) {
         const char *db, *q;
         size_t dl, ql;
-        FZ_CHECK(pitr_query_text(out.data, out.len - (crc ? 4 : 0), &db, &dl, &q, &ql));
+        FZ_CHECK(mdb_query_text(out.data, out.len - (crc ? 4 : 0), &db, &dl, &q, &ql));
         FZ_CHECK(q + ql <= (const char *)out.data + out.len);
     }
     free(g_ev);

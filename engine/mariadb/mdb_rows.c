@@ -1,4 +1,4 @@
-/* pitr_rows.c: walking row images from a Table_map's column types and
+/* mdb_rows.c: walking row images from a Table_map's column types and
  * metadata: where each column of an image lies and how long the image is
  * (nothing is decoded). `binlog search` counts rows with it, the net-change
  * fold (restore/net/net_fold.c) cuts keys and images with it.
@@ -6,16 +6,16 @@
  * reported as such (ERR_UNSUPPORTED for the row count). */
 #include <string.h>
 
-#include "restore/pitr/pitr_int.h"
+#include "engine/mariadb/mdb.h"
 
-int pitr_packed(const uint8_t **p, const uint8_t *end, uint64_t *out)
+int mdb_packed(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *q = *p;
     if (q >= end) return -1;
     if (*q < 251) { *out = *q; *p = q + 1; return 0; }
-    if (*q == 252 && end - q >= 3) { *out = pitr_get16(q + 1); *p = q + 3; return 0; }
-    if (*q == 253 && end - q >= 4) { *out = pitr_get24(q + 1); *p = q + 4; return 0; }
-    if (*q == 254 && end - q >= 9) { *out = pitr_get64(q + 1); *p = q + 9; return 0; }
+    if (*q == 252 && end - q >= 3) { *out = mdb_le16(q + 1); *p = q + 3; return 0; }
+    if (*q == 253 && end - q >= 4) { *out = mdb_le24(q + 1); *p = q + 4; return 0; }
+    if (*q == 254 && end - q >= 9) { *out = mdb_le64(q + 1); *p = q + 9; return 0; }
     return -1;
 }
 
@@ -32,12 +32,12 @@ static int meta_len(uint8_t t)
     }
 }
 
-int pitr_cols_parse(const uint8_t *m, size_t len, PitrCols *c)
+int mdb_cols_parse(const uint8_t *m, size_t len, MdbCols *c)
 {
-    const uint8_t *p = m + PITR_HDR + 8, *end = m + len, *mp;
+    const uint8_t *p = m + MDB_HDR_LEN + 8, *end = m + len, *mp;
     uint64_t mlen;
-    if (len < PITR_HDR + 8 + 1) return -1;
-    c->table_id = pitr_get48(m + PITR_HDR);
+    if (len < MDB_HDR_LEN + 8 + 1) return -1;
+    c->table_id = mdb_le48(m + MDB_HDR_LEN);
     c->db_len = p[0];
     c->db = p + 1;
     p += 1 + p[0] + 1;                       /* database, NUL */
@@ -47,16 +47,16 @@ int pitr_cols_parse(const uint8_t *m, size_t len, PitrCols *c)
     p += 1 + p[0] + 1;                       /* table, NUL */
     if (p > end) return -1;
     c->cols_off = (size_t)(p - m);
-    if (pitr_packed(&p, end, &c->n) || c->n > PITR_COLS_MAX || (uint64_t)(end - p) < c->n) return -1;
+    if (mdb_packed(&p, end, &c->n) || c->n > MDB_COLS_MAX || (uint64_t)(end - p) < c->n) return -1;
     c->types = p;
     p += c->n;
-    if (pitr_packed(&p, end, &mlen) || (uint64_t)(end - p) < mlen) return -1;
+    if (mdb_packed(&p, end, &mlen) || (uint64_t)(end - p) < mlen) return -1;
     mp = p;
     for (uint64_t i = 0; i < c->n; i++) {
         int ml = meta_len(c->types[i]);
         if (mp + ml > p + mlen) return -1;
         if (ml == 1) c->meta[i] = mp[0];
-        else if (ml == 2) c->meta[i] = (c->types[i] == 15 || c->types[i] == 253) ? (uint16_t)pitr_get16(mp)
+        else if (ml == 2) c->meta[i] = (c->types[i] == 15 || c->types[i] == 253) ? (uint16_t)mdb_le16(mp)
                                                                                 : (uint16_t)(mp[0] << 8 | mp[1]);
         else c->meta[i] = 0;
         mp += ml;
@@ -83,7 +83,7 @@ static bool known_type(uint8_t t)
 }
 
 /* Size of one value of column i at p; -1 when unknown or out of bounds. */
-static long field_size(const PitrCols *c, uint64_t i, const uint8_t *p, const uint8_t *end)
+static long field_size(const MdbCols *c, uint64_t i, const uint8_t *p, const uint8_t *end)
 {
     uint8_t t = c->types[i];
     unsigned meta = c->meta[i];
@@ -107,7 +107,7 @@ static long field_size(const PitrCols *c, uint64_t i, const uint8_t *p, const ui
     }
     case 15: case 253: {
         if (meta < 256) return avail >= 1 ? 1 + (long)p[0] : -1;
-        return avail >= 2 ? 2 + (long)pitr_get16(p) : -1;
+        return avail >= 2 ? 2 + (long)mdb_le16(p) : -1;
     }
     case 245: case 249: case 250: case 251: case 252: case 255: {
         unsigned lb = meta;
@@ -127,7 +127,7 @@ static long field_size(const PitrCols *c, uint64_t i, const uint8_t *p, const ui
         }
         if (real == 247 || real == 248) return (long)b1;   /* ENUM/SET: pack length */
         if (maxlen < 256) return avail >= 1 ? 1 + (long)p[0] : -1;
-        return avail >= 2 ? 2 + (long)pitr_get16(p) : -1;
+        return avail >= 2 ? 2 + (long)mdb_le16(p) : -1;
     }
     default:
         return -1;
@@ -141,8 +141,8 @@ static uint64_t popcount_bits(const uint8_t *bm, uint64_t n)
     return k;
 }
 
-int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
-                   const uint8_t **pp, const uint8_t *end, PitrField *f)
+int mdb_row_image(const MdbCols *c, const uint8_t *present, uint64_t npresent,
+                   const uint8_t **pp, const uint8_t *end, MdbField *f)
 {
     const uint8_t *start = *pp, *p = *pp, *nulls;
     uint64_t k = 0;
@@ -153,13 +153,13 @@ int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
     p += nb;
     for (uint64_t i = 0; i < c->n; i++) {
         if (!((present[i / 8] >> (i % 8)) & 1)) {
-            if (f) f[i].len = PITR_FIELD_NONE;
+            if (f) f[i].len = MDB_FIELD_NONE;
             continue;
         }
         bool is_null = (nulls[k / 8] >> (k % 8)) & 1;
         k++;
         if (is_null) {
-            if (f) f[i].len = PITR_FIELD_NONE;
+            if (f) f[i].len = MDB_FIELD_NONE;
             continue;
         }
         long sz = field_size(c, i, p, end);
@@ -175,26 +175,26 @@ int pitr_row_image(const PitrCols *c, const uint8_t *present, uint64_t npresent,
     return 0;
 }
 
-int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, size_t len,
+int mdb_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, size_t len,
                     uint8_t type, uint64_t *out, Err *err)
 {
-    static __thread PitrCols c;
+    static __thread MdbCols c;
     const uint8_t *p, *end = ev + len, *bm1, *bm2 = NULL;
     uint64_t ncols, rows = 0, np1, np2 = 0;
-    bool v2 = type >= PITR_EV_WRITE_V2 && type <= PITR_EV_DELETE_V2;
-    bool upd = type == PITR_EV_UPDATE_V1 || type == PITR_EV_UPDATE_V2;
+    bool v2 = type >= MDB_EV_WRITE_V2 && type <= MDB_EV_DELETE_V2;
+    bool upd = type == MDB_EV_UPDATE_V1 || type == MDB_EV_UPDATE_V2;
 
     c.n = 0;
-    if (pitr_cols_parse(tmap, tmap_len, &c)) return err_set(err, ERR_UNSUPPORTED, "table map not understood");
-    if (len < PITR_HDR + 8) goto bad;
-    p = ev + PITR_HDR + 8;
+    if (mdb_cols_parse(tmap, tmap_len, &c)) return err_set(err, ERR_UNSUPPORTED, "table map not understood");
+    if (len < MDB_HDR_LEN + 8) goto bad;
+    p = ev + MDB_HDR_LEN + 8;
     if (v2) {
         if (end - p < 2) goto bad;
-        uint32_t extra = pitr_get16(p);
+        uint32_t extra = mdb_le16(p);
         if (extra < 2 || (long)extra > end - p) goto bad;
         p += extra;
     }
-    if (pitr_packed(&p, end, &ncols) || ncols != c.n) goto bad;
+    if (mdb_packed(&p, end, &ncols) || ncols != c.n) goto bad;
     size_t bl = (size_t)(ncols + 7) / 8;
     if ((size_t)(end - p) < bl * (upd ? 2 : 1)) goto bad;
     bm1 = p;
@@ -206,8 +206,8 @@ int pitr_rows_count(const uint8_t *tmap, size_t tmap_len, const uint8_t *ev, siz
         p += bl;
     }
     while (p < end) {
-        if (pitr_row_image(&c, bm1, np1, &p, end, NULL)) goto bad;
-        if (upd && pitr_row_image(&c, bm2, np2, &p, end, NULL)) goto bad;
+        if (mdb_row_image(&c, bm1, np1, &p, end, NULL)) goto bad;
+        if (upd && mdb_row_image(&c, bm2, np2, &p, end, NULL)) goto bad;
         rows++;
     }
     *out = rows;
