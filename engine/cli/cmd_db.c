@@ -217,14 +217,17 @@ static void print_float_note(const RstDbStats *st)
            st->float_count > 10 ? ", ..." : "");
 }
 
-static int open_item(CliCtx *ctx, const char *inst, const char *ref, Repo **out_r,
-                     json_t **out_m, const json_t **out_item, char hex[ID_HEX_LEN + 1], Err *err)
+/* "latest": the newest snapshot of inst with every tag that holds a database item. */
+static int open_item(CliCtx *ctx, const char *inst, const char *ref, const char *const *tags,
+                     size_t ntags, Repo **out_r, json_t **out_m, const json_t **out_item,
+                     char hex[ID_HEX_LEN + 1], Err *err)
 {
     Repo *r = NULL;
     Id id;
+    RepoSnapFilter f = {.instance = inst, .tags = tags, .ntags = ntags, .item_kind = "mariadb"};
     int rc = cli_repo_open(ctx, &r, err);
     if (!rc) rc = repo_lock(r, false, err);
-    if (!rc) rc = repo_snapshot_get(r, ref, inst, out_m, &id, err);
+    if (!rc) rc = repo_snapshot_find(r, ref, &f, out_m, &id, err);
     if (rc) {
         repo_free(r);
         return rc;
@@ -248,6 +251,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         {"json", no_argument, NULL, 'J'},
         {"instance", required_argument, NULL, 'i'},
         {"snapshot", required_argument, NULL, 's'},
+        {"tag", required_argument, NULL, 't'},
         {"target-db", required_argument, NULL, 'd'},
         {"drop-existing", no_argument, NULL, 'D'},
         {"threads", required_argument, NULL, 'T'},
@@ -263,7 +267,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: tidemark restore db [--instance NAME] --snapshot ID [--target-db NAME]\n"
+        "usage: tidemark restore db [--instance NAME] --snapshot ID [--tag T]... [--target-db NAME]\n"
         "                           [--drop-existing] [--threads N] [--with-grants] [--no-verify]\n"
         "                           [--write-binlog]\n"
         "                           [--host H] [--port P] [--socket S] [--user U]\n"
@@ -274,6 +278,8 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         "code 0 only when all match). A non-empty target database is refused unless\n"
         "--drop-existing. The load is kept out of the target's binlog (sql_log_bin=0, when\n"
         "the account may) unless --write-binlog.\n";
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *pwfile = NULL;
     RstDbOptions o = {0};
     RstDbStats st = {0};
@@ -292,12 +298,16 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         if (!strncmp(argv[k], "--to", 4) || !strncmp(argv[k], "--before-gtid", 13) ||
             !strcmp(argv[k], "--plan"))
             return cmd_restore_pitr(ctx, argc, argv, err);
-    while ((c = getopt_long(argc, argv, "hi:s:d:DT:GN", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hi:s:d:DT:GNt:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;
         case 'J': ctx->json = true; break;
         case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': o.target_db = optarg; break;
         case 'D': o.drop_existing = true; break;
         case 'T': o.threads = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -359,7 +369,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
         o.threads = (unsigned)u;
     }
     o.progress = ctx->progress;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_load(r, item, &conn, &o, &st, err);
     if (ctx->json) {
         cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:I,s:s*,s:I}", "snapshot", hex,
@@ -400,12 +410,15 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
         {"help", no_argument, NULL, 'h'},
         {"instance", required_argument, NULL, 'i'},
         {"snapshot", required_argument, NULL, 's'},
+        {"tag", required_argument, NULL, 't'},
         {"target-db", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: tidemark export sql [--instance NAME] --snapshot ID [--target-db NAME] > dump.sql\n"
+        "usage: tidemark export sql [--instance NAME] --snapshot ID [--tag T]... [--target-db NAME] > dump.sql\n"
         "Write the snapshot's database(s) as plain SQL for the stock `mariadb` client.\n";
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     char hex[ID_HEX_LEN + 1];
     Repo *r = NULL;
@@ -413,18 +426,22 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
     const json_t *item = NULL;
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hi:s:d:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hi:s:d:t:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;
         case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': tdb = optarg; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
     if (!inst) inst = ctx->instance;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) return rc;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) return rc;
     rc = rst_db_export_sql(r, item, tdb, stdout, err);
     json_decref(m);
     repo_free(r);
@@ -438,15 +455,18 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
         {"json", no_argument, NULL, 'J'},
         {"instance", required_argument, NULL, 'i'},
         {"snapshot", required_argument, NULL, 's'},
+        {"tag", required_argument, NULL, 't'},
         {"target-db", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: tidemark verify db [--instance NAME] --snapshot ID [--target-db NAME]\n"
+        "usage: tidemark verify db [--instance NAME] --snapshot ID [--tag T]... [--target-db NAME]\n"
         "                          [--threads N] [--json]\n"
         "Recompute the content hash of every table of the snapshot on the instance's server\n"
         "(in --target-db when given) and compare; exit 0 only when all match.\n";
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     unsigned threads = 2;
     char *secret = NULL, hex[ID_HEX_LEN + 1];
@@ -457,12 +477,16 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     const json_t *item = NULL;
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hi:s:d:T:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hi:s:d:T:t:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;
         case 'J': ctx->json = true; break;
         case 'i': inst = optarg; break;
         case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': tdb = optarg; break;
         case 'T': threads = (unsigned)strtoul(optarg, NULL, 10); break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
@@ -471,7 +495,7 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = src_db_conn_from_conf(ctx->conf, inst, &conn, &secret, err))) return rc;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_verify(r, item, &conn, tdb, threads, &st, err);
     if (ctx->json)
         cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:I}", "snapshot", hex, "verdict",

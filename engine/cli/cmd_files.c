@@ -152,15 +152,19 @@ out:
     return rc;
 }
 
-/* Open the repository (shared lock) and find the snapshot. */
-static int open_snapshot(CliCtx *ctx, const char *ref, Repo **out_r, json_t **out_m, char hex[ID_HEX_LEN + 1],
-                         Err *err)
+/* Open the repository (shared lock) and find the snapshot: "latest" is the
+ * newest of the instance with every tag that holds a files item (with the
+ * includes' top directories). */
+static int open_snapshot(CliCtx *ctx, const char *ref, const char *const *tags, size_t ntags,
+                         const char *const *inc, size_t ninc, Repo **out_r, json_t **out_m,
+                         char hex[ID_HEX_LEN + 1], Err *err)
 {
     Repo *r = NULL;
     Id id;
+    RepoSnapFilter f = {ctx->instance, tags, ntags, SRC_FILES_ITEM_TYPE, inc, ninc};
     int rc = cli_repo_open(ctx, &r, err);
     if (!rc) rc = repo_lock(r, false, err);
-    if (!rc) rc = repo_snapshot_get(r, ref, ctx->instance, out_m, &id, err);
+    if (!rc) rc = repo_snapshot_find(r, ref, &f, out_m, &id, err);
     if (rc) {
         repo_free(r);
         return rc;
@@ -170,29 +174,52 @@ static int open_snapshot(CliCtx *ctx, const char *ref, Repo **out_r, json_t **ou
     return 0;
 }
 
+/* The snapshot: --snapshot ID or the one positional argument (the older
+ * form, kept as an alias); exactly one of them. */
+static const char *snapshot_arg(const char *opt, int argc, char **argv, Err *err)
+{
+    if (optind < argc - 1 || (opt && optind < argc)) {
+        err_set(err, ERR_INVALID, "give the snapshot once: --snapshot ID or one SNAPSHOT argument (see --help)");
+        return NULL;
+    }
+    if (!opt && optind == argc) {
+        err_set(err, ERR_INVALID, "which snapshot? give --snapshot ID (or \"latest\") (see --help)");
+        return NULL;
+    }
+    return opt ? opt : argv[optind];
+}
+
 int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
         {"target", required_argument, NULL, 'T'}, {"include", required_argument, NULL, 'I'},
+        {"snapshot", required_argument, NULL, 's'}, {"tag", required_argument, NULL, 't'},
+        {"overwrite", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: tidemark restore files SNAPSHOT --target DIR [--include PATH]... [--json]\n"
-        "Restore the files items of SNAPSHOT (an id, a unique id prefix, or \"latest\") under\n"
-        "DIR (created if missing). --include restores only that entry path (e.g. documents/x.pdf\n"
-        "or documents/invoices) and its subtree, reading only the chunks it needs.\n"
+        "usage: tidemark restore files --snapshot ID --target DIR [--include PATH]... [--tag T]...\n"
+        "                              [--overwrite] [--json]\n"
+        "       tidemark restore files ID --target DIR ...   (the same, ID as an argument)\n"
+        "Restore the files items of snapshot ID (an id, a unique id prefix, or \"latest\": the\n"
+        "newest snapshot of the instance with every --tag T that holds a files item, and the\n"
+        "top directory of every --include) under DIR (created if missing). --include restores\n"
+        "only that entry path (e.g. documents/x.pdf or documents/invoices) and its subtree,\n"
+        "reading only the chunks it needs. A file already in DIR that differs from the\n"
+        "snapshot's (type, size or modification time) is refused, before anything is written,\n"
+        "unless --overwrite; identical files and files the snapshot does not hold are left.\n"
         "Nothing is ever written outside DIR; damaged files are named and the exit is non-zero.\n";
-    const char *target = NULL, *inc[MAX_LIST];
-    size_t ninc = 0;
+    const char *target = NULL, *inc[MAX_LIST], *snap = NULL, *tags[MAX_LIST];
+    size_t ninc = 0, ntags = 0;
     Repo *r = NULL;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
     RstFilesStats st = {0};
-    RstFilesOptions ro = {ctx->progress};
+    RstFilesOptions ro = {.progress = ctx->progress};
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "hT:I:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hT:I:s:t:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;
         case 'J': ctx->json = true; break;
@@ -201,12 +228,18 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
             if (ninc == MAX_LIST) return err_set(err, ERR_INVALID, "too many --include");
             inc[ninc++] = optarg;
             break;
+        case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
+        case 'O': ro.overwrite = true; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
-    if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give exactly one SNAPSHOT (see --help)");
+    if (!(snap = snapshot_arg(snap, argc, argv, err))) return err->code;
     if (!target) return err_set(err, ERR_INVALID, "--target DIR is required");
-    rc = open_snapshot(ctx, argv[optind], &r, &m, hex, err);
+    rc = open_snapshot(ctx, snap, tags, ntags, inc, ninc, &r, &m, hex, err);
     if (rc) return rc;
     rc = rst_files_restore(r, m, target, inc, ninc, &ro, &st, err);
     if (rc) err_wrap(err, "snapshot %.12s", hex);
@@ -226,28 +259,40 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'}, {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
+        {"snapshot", required_argument, NULL, 's'}, {"tag", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: tidemark export tar SNAPSHOT > file.tar\n"
-        "Write the files items of SNAPSHOT as a pax tar on stdout (GNU tar and bsdtar read it).\n"
+        "usage: tidemark export tar --snapshot ID [--tag T]... [--json] > file.tar\n"
+        "       tidemark export tar ID > file.tar   (the same, ID as an argument)\n"
+        "Write the files items of snapshot ID (an id, a unique id prefix, or \"latest\": the\n"
+        "newest snapshot of the instance with every --tag T that holds a files item) as a pax\n"
+        "tar on stdout (GNU tar and bsdtar read it).\n"
         "With --json, a summary goes to stderr instead of stdout.\n";
+    const char *snap = NULL, *tags[MAX_LIST];
+    size_t ntags = 0;
     Repo *r = NULL;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
     RstFilesStats st = {0};
     int rc, c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hs:t:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return 0;
         case 'J': ctx->json = true; break;
+        case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
-    if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give exactly one SNAPSHOT (see --help)");
+    if (!(snap = snapshot_arg(snap, argc, argv, err))) return err->code;
     if (isatty(STDOUT_FILENO)) return err_set(err, ERR_INVALID, "refusing to write a tar to a terminal; redirect stdout");
-    rc = open_snapshot(ctx, argv[optind], &r, &m, hex, err);
+    rc = open_snapshot(ctx, snap, tags, ntags, NULL, 0, &r, &m, hex, err);
     if (rc) return rc;
     fflush(stdout);
     rc = rst_files_export_tar(r, m, STDOUT_FILENO, &st, err);

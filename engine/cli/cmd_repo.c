@@ -46,6 +46,7 @@ typedef struct SnapPrint {
     CliCtx *ctx;
     json_t *arr;
     size_t n;
+    RepoSnapFilter f;
 } SnapPrint;
 
 static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
@@ -56,7 +57,7 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
     size_t i;
     json_t *v;
     (void)err;
-    if (sp->ctx->instance && (!inst || strcmp(inst, sp->ctx->instance) != 0)) return 0;
+    if (!repo_snapshot_matches(m, &sp->f)) return 0;
     id_hex(id, hex);
     sp->n++;
     if (sp->ctx->json) {
@@ -91,11 +92,28 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
 int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
-    SnapPrint sp = {ctx, NULL, 0};
-    int rc = simple_opts(ctx, argc, argv,
-                         "usage: tidemark snapshots [--instance NAME] [--json]\n"
-                         "List snapshots, oldest first: id, time (UTC), instance, tags, items.\n", err);
-    if (rc) return rc < 0 ? 0 : rc;
+    SnapPrint sp = {ctx, NULL, 0, {0}};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'J'},
+                                         {"instance", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'},
+                                         {"tag", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    const char *tags[256];
+    int rc, c;
+    while ((c = getopt_long(argc, argv, "hi:qt:", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs("usage: tidemark snapshots [--instance NAME] [--tag T]... [--json]\n"
+                  "List snapshots, oldest first: id, time (UTC), instance, tags, items; with\n"
+                  "--tag, only the snapshots that carry every tag T.\n", stdout);
+            return 0;
+        }
+        if (c == 'J') { ctx->json = true; continue; }
+        if (c == 'i') { ctx->instance = optarg; continue; }
+        if (c == 'q') { ctx->quiet = true; continue; }
+        if (c == 't' && sp.f.ntags < 256) { tags[sp.f.ntags++] = optarg; continue; }
+        return err_set(err, ERR_INVALID, "bad option (see --help)");
+    }
+    if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s' (see --help)", argv[optind]);
+    sp.f.instance = ctx->instance;
+    sp.f.tags = tags;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     sp.arr = json_array();
     if (!ctx->json) printf("%-12s  %-20s  %-12s  %-16s  %s\n", "ID", "TIME (UTC)", "INSTANCE", "TAGS", "ITEMS");

@@ -98,7 +98,8 @@ const char *err_code_name(int code)
     return names[code];
 }
 
-/* Exit codes: 0 ok, 1 generic failure, 2 usage/config, 3 repository or data
+/* Exit codes: 0 ok, 1 generic failure, 2 usage/config (and a refusal to
+ * overwrite: a non-empty target without --drop-existing / --overwrite), 3 repository or data
  * problem (corrupt, auth, version), 4 source or target unreachable (net, db),
  * 5 lock held, 6 verification failed / gap, 7 no space, 8 refused because the
  * result could not be exact (unsupported: the message names what and the ways
@@ -107,7 +108,7 @@ int err_exit_code(int code)
 {
     switch (code) {
     case ERR_OK: return 0;
-    case ERR_INVALID: return 2;
+    case ERR_INVALID: case ERR_EXISTS: return 2;
     case ERR_AUTH: case ERR_CORRUPT: case ERR_VERSION: case ERR_NOTFOUND: return 3;
     case ERR_NET: case ERR_DB: return 4;
     case ERR_LOCKED: return 5;

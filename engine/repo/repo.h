@@ -142,6 +142,27 @@ int repo_snapshot_put(Repo *r, json_t *manifest, Id *out_id, Err *err);
  * reference. ERR_NOTFOUND / ERR_INVALID (ambiguous prefix). */
 int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id,
                       Err *err);
+/* What "latest" must match (every field optional: NULL / 0 match all).
+ * instance: the manifest's "instance"; tags: every one must be among the
+ * manifest's "tags"; item_kind: the snapshot holds an item of that "kind"
+ * ("files", "mariadb"); paths (with item_kind "files"): for each, a files
+ * item whose tree starts with the path's first component (the basename of
+ * the item's "root"; an item without "root" is taken to hold any path). */
+typedef struct RepoSnapFilter {
+    const char *instance;
+    const char *const *tags;
+    size_t ntags;
+    const char *item_kind;
+    const char *const *paths;
+    size_t npaths;
+} RepoSnapFilter;
+/* Like repo_snapshot_get, with "latest" meaning the newest snapshot that
+ * matches every field of f (may be NULL). A full id or prefix is taken as
+ * given (the caller checks what it holds). ERR_NOTFOUND names the filter. */
+int repo_snapshot_find(Repo *r, const char *ref, const RepoSnapFilter *f, json_t **out,
+                       Id *out_id, Err *err);
+/* Whether manifest matches f (see RepoSnapFilter). */
+bool repo_snapshot_matches(const json_t *manifest, const RepoSnapFilter *f);
 typedef int (*RepoSnapFn)(void *ctx, const Id *id, json_t *manifest, Err *err);
 /* All snapshots, oldest first (by "time"). manifest is borrowed. */
 int repo_snapshot_list(Repo *r, RepoSnapFn fn, void *ctx, Err *err);

@@ -72,7 +72,7 @@ creates dolibarr > "$T/src.ddl"; creates dolibarr_r > "$T/rst.ddl"
 diff "$T/src.ddl" "$T/rst.ddl" || fail "SHOW CREATE TABLE differs after restore"
 pass "CHECKSUM TABLE and SHOW CREATE TABLE of all 309 tables equal"
 
-expect_fail 1 "not empty" "$TM_BIN" --instance shop restore db --snapshot latest --target-db dolibarr_r
+expect_fail 2 "not empty" "$TM_BIN" --instance shop restore db --snapshot latest --target-db dolibarr_r
 pass "non-empty target refused"
 "$TM_BIN" -q --instance shop restore db --snapshot latest --target-db dolibarr_r --drop-existing --threads 3 \
   || fail "restore --drop-existing"

@@ -40,7 +40,7 @@ unset TIDEMARK_CONFIG
 make_tree "$T/src" "${TM_S3_BACKUP_MB:-64}"
 step init "$TM_BIN" init
 pass "init on an empty bucket prefix"
-expect_fail 1 "already exists" "$TM_BIN" init
+expect_fail 2 "already exists" "$TM_BIN" init
 pass "init over an existing repository refused"
 t0=$(date +%s.%N)
 step backup "$TM_BIN" backup files --instance s3 "$T/src"

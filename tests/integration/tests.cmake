@@ -30,6 +30,10 @@ target_include_directories(files_craft PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(files_craft PRIVATE tm_src_files tm_repo tm_sto_open)
 tm_integration_test(files_roundtrip COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
   LABELS files TIMEOUT 600)
+tm_integration_test(files_tar_gnu COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tar_gnu.sh
+  LABELS files TIMEOUT 120)
+tm_integration_test(cli_snapshot_pick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_snapshot_pick.sh
+  LABELS files db TIMEOUT 300)
 tm_integration_test(files_safety COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_safety.sh $<TARGET_FILE:files_craft>
   LABELS files TIMEOUT 300)
 
