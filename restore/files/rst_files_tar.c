@@ -1,6 +1,7 @@
 /* rst_files_tar.c: files items -> one pax tar stream (libarchive), so the
  * data never depends on tidemark to be read back. Invariant: the same path
  * checks as a restore (an unsafe path is refused, not exported). */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,19 +94,22 @@ int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *sta
     struct archive_entry *ae = NULL;
     SrcFilesEntry e = {0};
     SrcFilesTree *tree = NULL;
+    locale_t utf8 = (locale_t)0, prev = (locale_t)0;
 
     rc = rst_files_items(what, &items, &nitems, err);
     if (rc) goto out;
+    /* The pax writer converts names from the thread's locale to UTF-8: under
+     * a UTF-8 locale a UTF-8 name goes out as it is, with no "hdrcharset"
+     * record (GNU tar warns about that keyword on every entry). */
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (utf8) prev = uselocale(utf8);
     t.aw = archive_write_new();
     ae = archive_entry_new();
     if (!t.aw || !ae) {
         rc = err_set(err, ERR_NOMEM, "tar export");
         goto out;
     }
-    /* hdrcharset=BINARY: names go out as their exact bytes (any byte but
-     * NUL, as stored), with no locale conversion that could fail. */
     if (archive_write_set_format_pax(t.aw) != ARCHIVE_OK ||
-        archive_write_set_format_option(t.aw, "pax", "hdrcharset", "BINARY") < ARCHIVE_WARN ||
         archive_write_set_bytes_in_last_block(t.aw, 1) != ARCHIVE_OK ||
         archive_write_open_fd(t.aw, fd) != ARCHIVE_OK) {
         rc = err_set(err, ERR_IO, "start tar: %s", archive_error_string(t.aw));
@@ -129,6 +133,10 @@ int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *sta
 out:
     src_files_entry_clear(&e);
     if (t.aw) archive_write_free(t.aw);
+    if (utf8) {
+        uselocale(prev);
+        freelocale(utf8);
+    }
     archive_entry_free(ae);
     if (stats) *stats = t.st;
     free(items);
