@@ -226,7 +226,7 @@ static int del_batch(S3 *s3, const char *const *keys, size_t n, Err *err)
         if ((rc = buf_append_str(&xml, "</Key></Object>", err))) goto out;
     }
     if ((rc = buf_append_str(&xml, "</Delete>", err))) goto out;
-    s3_md5(xml.data, xml.len, md5);
+    if ((rc = s3_md5(xml.data, xml.len, md5, err))) goto out;
     sodium_bin2base64(md5b64, sizeof md5b64, md5, sizeof md5, sodium_base64_VARIANT_ORIGINAL);
     {
         S3Param q[] = { { "delete", NULL } };

@@ -42,8 +42,10 @@ typedef struct S3SignIn {
 
 /* Hex SHA-256 of p[0..n). */
 void s3_sha256_hex(const void *p, size_t n, char out[65]);
-/* MD5 (RFC 1321) for Content-MD5 only (DeleteObjects demands it). */
-void s3_md5(const void *p, size_t n, uint8_t out[16]);
+/* MD5 of p[0..n) from libcrypto, for Content-MD5 only (DeleteObjects
+ * demands it). ERR_UNSUPPORTED when libcrypto refuses MD5 (a FIPS-only
+ * provider): the batch delete cannot be sent then. */
+int s3_md5(const void *p, size_t n, uint8_t out[16], Err *err);
 /* AWS URI encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) as they are,
  * everything else %XX with upper-case hex; '/' kept when keep_slash. */
 int s3_uri_encode(Buf *out, const char *s, bool keep_slash, Err *err);
