@@ -104,6 +104,19 @@ int repo_obj_put_hashed(Repo *r, const char *dir, const void *data, size_t len, 
 }
 
 Sto *repo_sto(Repo *r) { return r->sto; }
+
+int repo_list_objects(Repo *r, const char *prefix, StoListFn fn, void *ctx, Err *err)
+{
+    return sto_list(r->sto, prefix, fn, ctx, err);
+}
+
+int repo_obj_size(Repo *r, const char *key, uint64_t *out, Err *err)
+{
+    StoStat st;
+    int rc = sto_stat(r->sto, key, &st, err);
+    if (!rc) *out = st.size;
+    return rc;
+}
 const CryKeys *repo_keys(Repo *r) { return r->keys; }
 const char *repo_id_hex(Repo *r) { return r->id_hex; }
 

@@ -124,6 +124,14 @@ int repo_stream_read(Repo *r, const RepoStreamRef *s, RepoReadFn fn, void *ctx, 
  * data, so an object moved to another key fails to open). Atomic; the key
  * must not exist already unless it is under "locks/". */
 int repo_obj_put(Repo *r, const char *key, const void *data, size_t len, Err *err);
+/* Call fn for every object whose key starts with prefix (a repository key
+ * such as "catalog/erp/"), with its stored (sealed) size; order unspecified
+ * (storage.h). A non-zero return of fn stops the walk and is returned. The
+ * only way outside engine/repo to walk the repository's objects. */
+int repo_list_objects(Repo *r, const char *prefix, StoListFn fn, void *ctx, Err *err);
+/* The stored (sealed) size of the object at key: an upper bound of its
+ * plaintext. ERR_NOTFOUND when there is none. */
+int repo_obj_size(Repo *r, const char *key, uint64_t *out, Err *err);
 /* Decrypt the object at key and append its plaintext to out. */
 int repo_obj_get(Repo *r, const char *key, Buf *out, Err *err);
 /* Same as repo_obj_put at "<dir>/<hex of keyed hash of data>"; returns the id. */

@@ -327,7 +327,7 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
         rc = err_set(err, ERR_NOMEM, "binlog catalog");
         goto out;
     }
-    rc = sto_list(repo_sto(r), prefix, collect_key, &kl, err);
+    rc = repo_list_objects(r, prefix, collect_key, &kl, err);
     if (rc) {
         err_wrap(err, "list binlog catalog of instance %s", instance);
         goto out;
