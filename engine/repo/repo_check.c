@@ -53,13 +53,8 @@ static int collect_pack(void *ctx, const char *key, uint64_t size, Err *err)
         say(c, false, "unexpected object %s under packs/", key);
         return 0;
     }
-    if (c->npacks == c->packs_cap) {
-        size_t nc = c->packs_cap ? c->packs_cap * 2 : 1024;
-        PackSeen *p = realloc(c->packs, nc * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "out of memory");
-        c->packs = p;
-        c->packs_cap = nc;
-    }
+    int rc = buf_grow(&c->packs, &c->packs_cap, c->npacks + 1, sizeof *c->packs, (size_t)1 << 28, err);
+    if (rc) return err_wrap(err, "list packs/");
     c->packs[c->npacks].id = id;
     c->packs[c->npacks].size = size;
     c->npacks++;
@@ -196,13 +191,8 @@ typedef struct Group {
 static int group_add(void *ctx, const IdxEntry *e, Err *err)
 {
     Group *g = ctx;
-    if (g->n == g->cap) {
-        size_t nc = g->cap ? g->cap * 2 : 4096;
-        PackIdx *v = realloc(g->v, nc * sizeof *v);
-        if (!v) return err_set(err, ERR_NOMEM, "out of memory");
-        g->v = v;
-        g->cap = nc;
-    }
+    int rc = buf_grow(&g->v, &g->cap, g->n + 1, sizeof *g->v, (size_t)1 << 32, err);
+    if (rc) return err_wrap(err, "group the index by pack");
     g->v[g->n].pack = e->pack;
     g->v[g->n].e = *e;
     g->n++;

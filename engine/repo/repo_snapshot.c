@@ -78,12 +78,9 @@ static int load_snap(void *ctx, const char *key, uint64_t size, Err *err)
     m = json_loadb((const char *)b.data, b.len, 0, &je);
     buf_free(&b);
     if (!m) return err_set(err, ERR_CORRUPT, "snapshot %s is not valid JSON: %s", key, je.text);
-    if (sl->n == sl->cap) {
-        size_t nc = sl->cap ? sl->cap * 2 : 32;
-        SnapItem *v = realloc(sl->v, nc * sizeof *v);
-        if (!v) { json_decref(m); return err_set(err, ERR_NOMEM, "out of memory"); }
-        sl->v = v;
-        sl->cap = nc;
+    if ((rc = buf_grow(&sl->v, &sl->cap, sl->n + 1, sizeof *sl->v, (size_t)1 << 24, err))) {
+        json_decref(m);
+        return err_wrap(err, "snapshot list");
     }
     sl->v[sl->n].id = id;
     sl->v[sl->n].m = m;

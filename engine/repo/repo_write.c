@@ -52,13 +52,8 @@ int repo_delta_add(Repo *r, const Id *pack_id, PackEntry *entries, size_t n, Err
     for (size_t i = 0; !rc && i < n; i++)
         rc = idx_add(r->idx, &entries[i].id, pno, entries[i].offset, entries[i].length, err);
     if (rc) return rc;
-    if (r->ndelta == r->delta_cap) {
-        size_t nc = r->delta_cap ? r->delta_cap * 2 : 16;
-        IdxFilePack *d = realloc(r->delta, nc * sizeof *d);
-        if (!d) return err_set(err, ERR_NOMEM, "out of memory");
-        r->delta = d;
-        r->delta_cap = nc;
-    }
+    if ((rc = buf_grow(&r->delta, &r->delta_cap, r->ndelta + 1, sizeof *r->delta, (size_t)1 << 24, err)))
+        return err_wrap(err, "index delta");
     r->delta[r->ndelta].pack_id = *pack_id;
     r->delta[r->ndelta].entries = entries;
     r->delta[r->ndelta].n = n;
@@ -522,12 +517,9 @@ static int emit(RepoStream *s, const uint8_t *p, size_t n, Err *err)
     pthread_mutex_lock(&r->mu);
     if ((rc = werr_copy(r, err))) goto out;
     if (!r->started && (rc = repo_pipeline_start(r, err))) goto out;
-    if (s->nids == s->ids_cap) {
-        size_t nc = s->ids_cap ? s->ids_cap * 2 : 16;
-        Id *ids = realloc(s->ids, nc * sizeof *ids);
-        if (!ids) { rc = err_set(err, ERR_NOMEM, "out of memory"); goto out; }
-        s->ids = ids;
-        s->ids_cap = nc;
+    if ((rc = buf_grow(&s->ids, &s->ids_cap, s->nids + 1, sizeof *s->ids, (size_t)1 << 30, err))) {
+        err_wrap(err, "stream chunk list");
+        goto out;
     }
     slot = s->nids++;
     s->pending++;

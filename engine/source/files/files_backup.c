@@ -19,6 +19,8 @@
 #include "engine/common/log.h"
 #include "engine/source/files/files_int.h"
 
+#define DIR_ENTRIES_MAX ((size_t)1 << 24)   /* names of one directory held for sorting */
+
 /* (dev, ino) -> first path, for hard links among regular files. */
 typedef struct HlSlot {
     uint64_t dev, ino;
@@ -309,12 +311,9 @@ static int walk_dir(Walk *w, Buf *abs, Buf *rel, Err *err)
             break;
         }
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 64;
-            char **nn = realloc(names, nc * sizeof(*names));
-            if (!nn) { rc = err_set(err, ERR_NOMEM, "directory listing"); break; }
-            names = nn;
-            cap = nc;
+        if ((rc = buf_grow(&names, &cap, n + 1, sizeof(*names), DIR_ENTRIES_MAX, err))) {
+            err_wrap(err, "list directory %s", src_files_path_print((const char *)abs->data, pp, sizeof(pp)));
+            break;
         }
         if (!(names[n] = strdup(de->d_name))) { rc = err_set(err, ERR_NOMEM, "directory listing"); break; }
         n++;
