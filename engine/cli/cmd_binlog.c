@@ -517,7 +517,7 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
         rc = err_set(err, ERR_INVALID, "--from is after --to");
         goto out;
     }
-    rc = binlog_export(repo, cat, a, b, argv[optind], err);
+    rc = binlog_export(repo, cat, a, b, argv[optind], ctx->progress, err);
     if (rc == 0 && !ctx->quiet) {
         const BinlogSegInfo *sa = binlog_catalog_at(cat, a), *sb = binlog_catalog_at(cat, b);
         fprintf(stderr, "exported %s:%" PRIu64 " .. %s:%" PRIu64 " (%zu segments) to %s\n",

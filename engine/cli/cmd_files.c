@@ -295,7 +295,8 @@ int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err)
     rc = open_snapshot(ctx, snap, tags, ntags, NULL, 0, &r, &m, hex, err);
     if (rc) return rc;
     fflush(stdout);
-    rc = rst_files_export_tar(r, m, STDOUT_FILENO, &st, err);
+    RstFilesOptions to = {.progress = ctx->progress};
+    rc = rst_files_export_tar(r, m, STDOUT_FILENO, &to, &st, err);
     if (rc) err_wrap(err, "snapshot %.12s", hex);
     else if (ctx->json) {
         /* stdout carries the tar: the summary goes to stderr */

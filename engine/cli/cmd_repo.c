@@ -146,7 +146,7 @@ int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err)
         {"read-data", no_argument, NULL, 'd'}, {"read-data-subset", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
-    RepoCheckOptions opt = {false, 0};
+    RepoCheckOptions opt = {false, 0, ctx->progress};
     RepoCheckReport rep;
     CheckOut co = {ctx, NULL};
     Repo *r = NULL;

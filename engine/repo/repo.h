@@ -222,6 +222,7 @@ const char *repo_key_current(Repo *r);
 typedef struct RepoCheckOptions {
     bool read_data;        /* read and verify every blob of every pack */
     double subset_pct;     /* with read_data: only this share of packs (0 < p <= 100) */
+    bool progress;         /* with read_data: a progress line on stderr (total: the packs' bytes) */
 } RepoCheckOptions;
 
 typedef struct RepoCheckReport {

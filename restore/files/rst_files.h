@@ -52,8 +52,10 @@ int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
                       RstFilesStats *stats, Err *err);
 
 /* Write every files item of what as one pax tar stream to fd (not closed).
- * Sparse files become pax sparse entries, hard links tar hard links. */
-int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *stats, Err *err);
+ * Sparse files become pax sparse entries, hard links tar hard links.
+ * opt (may be NULL): progress on stderr, the total being the items' bytes. */
+int rst_files_export_tar(Repo *r, const json_t *what, int fd, const RstFilesOptions *opt,
+                         RstFilesStats *stats, Err *err);
 
 /* 0 when path is a safe relative entry path: not empty, not absolute, no
  * empty, "." or ".." component; else ERR_CORRUPT naming the path and why. */

@@ -409,7 +409,13 @@ int src_files_backup(Repo *r, const char *item_name, const char *root, const Src
         if (src_files_tree_open(r, parent_item, &w.prev, &e2))
             log_warn("files cache disabled: %s", e2.msg);
     }
-    w.prog = progress_new("files", 0, 0, w.opt->progress);
+    /* The walk reads as it scans (one pass, bounded memory), so the tree's
+     * size is not known before the end: the previous backup of the same item
+     * (the files cache) gives the expected total and so an ETA; a first
+     * backup shows bytes and files without one. */
+    uint64_t expect = 0;
+    if (parent_item && w.prev) expect = (uint64_t)json_integer_value(json_object_get(parent_item, "bytes"));
+    w.prog = progress_new("files", expect, 0, w.opt->progress);
     rc = repo_stream_begin(r, REPO_CHUNK_DUMP, &w.tree, err);
     if (rc) goto out;
     /* st comes from the root as given (a trailing slash follows a symlinked
