@@ -96,11 +96,3 @@ void buf_free(Buf *b)
     b->len = b->cap = 0;
 }
 
-uint8_t *buf_steal(Buf *b, size_t *out_len)
-{
-    uint8_t *p = b->data;
-    if (out_len) *out_len = b->len;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return p;
-}

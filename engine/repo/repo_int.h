@@ -136,13 +136,9 @@ int repo_comp_take(Repo *r, CompCtx **out, Err *err);
 void repo_comp_give(Repo *r, CompCtx *c);
 void repo_comp_pool_free(Repo *r);
 /* repo.c */
-int repo_index_load(Repo *r, Err *err);
 /* Seal data with AD = ad and put it at key. */
 int repo_sealed_put(Repo *r, const char *key, const char *ad, const void *data, size_t len, Err *err);
-int repo_sealed_get(Repo *r, const char *key, const char *ad, Buf *out, Err *err);
 /* "packs/ab/<hex>" */
 void repo_pack_key(const Id *pack_id, char *out, size_t cap);
-/* ISO 8601 UTC with seconds: "2026-11-21T14:03:00Z" */
-void repo_time_now(char *out, size_t cap);
 
 #endif
