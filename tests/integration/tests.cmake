@@ -93,3 +93,14 @@ tm_integration_test(pitr_packet COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
 # It failed on the code of 71fb30c (24 silent losses); a fixed seed by default, TORTURE_SEED=random
 # or any other seed for more (scripts/test.sh runs it in the release pass, about 2.5 minutes).
 tm_integration_test(torture COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/torture.sh LABELS torture TIMEOUT 900)
+
+# The release pass runs two tests at a time (scripts/test.sh: ctest -j2). That is safe because
+# every test works in its own mktemp directory, starts its own MariaDB (a probed free port, a socket
+# in that directory) and its own RGW (a probed free port, its own directory), and writes no fixed
+# path (state_dir and spool_dir are in the test's directory). Two properties keep the heavy ones
+# from starving each other: one Ceph RGW at a time (a mon, an OSD and an RGW each), and the
+# torture suite and the heavy binlog archive run alone (both slots).
+set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
+  integration.files_roundtrip_s3 integration.crash_backup_s3 integration.files_tamper_s3
+  PROPERTIES RESOURCE_LOCK s3)
+set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)
