@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the one command that installs, builds and runs every test on a
 # fresh Debian 12 machine (README "Run the tests"; .ci/run calls it).
-#   1. release build (-Werror) + all tests (unit + integration) under ctest
+#   1. release build (-Werror) + all tests (unit + integration) under ctest, two at a time
 #   2. ASan+UBSan build + unit tests + the sanitizer-labelled integration tests
 #   3. valgrind memcheck over the unit tests
 #   4. libFuzzer smoke (clang-14): the binlog event parsers' harnesses on
@@ -16,7 +16,8 @@ export TIDEMARK_KDF=fast
 echo "== release build + all tests" >&2
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$jobs"
-ctest --test-dir build/release --output-on-failure ${TM_TEST_LABEL:+-L "$TM_TEST_LABEL"}
+# two tests at a time (TM_TEST_JOBS): each test has its own sandbox (tests/integration/tests.cmake)
+ctest --test-dir build/release --output-on-failure -j"${TM_TEST_JOBS:-2}" ${TM_TEST_LABEL:+-L "$TM_TEST_LABEL"}
 
 if [ "${TM_TEST_QUICK:-0}" != 1 ]; then
   echo "== ASan+UBSan build: unit tests + sanitizer integration tests" >&2

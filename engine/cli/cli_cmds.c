@@ -49,6 +49,20 @@ static const CliOpt backup_files_opts[] = {
 static const CliOpt restore_files_opts[] = {
     {"target", 'T', "DIR", "restore under DIR (created if missing; required)", S},
     {"include", 'I', "PATH", "restore only this entry path and its subtree (repeatable)", S},
+    {"snapshot", 's', "ID", "the snapshot (id, unique id prefix or \"latest\"; or as the argument)", S},
+    {"tag", 't', "T", "with \"latest\": the newest snapshot carrying every tag T (repeatable)", S},
+    {"overwrite", 'O', NULL, "replace files in DIR that differ from the snapshot's (refused otherwise)", 0},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const CliOpt export_tar_opts[] = {
+    {"snapshot", 's', "ID", "the snapshot (id, unique id prefix or \"latest\"; or as the argument)", S},
+    {"tag", 't', "T", "with \"latest\": the newest snapshot carrying every tag T (repeatable)", S},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const CliOpt snapshots_opts[] = {
+    {"tag", 't', "T", "only the snapshots carrying every tag T (repeatable)", S},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -71,6 +85,8 @@ static const CliOpt restore_db_opts[] = {
     {"before-gtid", 'b', "GTID", "point in time: everything before transaction GTID (find it with\n"
                                  "`binlog search`)", S},
     {"plan", 'n', NULL, "print the plan and the checks, touch nothing", S},
+    {"tag", CLI_KEY_TAG, "T", "with --snapshot latest: the newest snapshot carrying every tag T\n"
+                              "(repeatable; snapshot load only)", 0},
     {"target-db", 'd', "NAME", "load into database NAME instead of the snapshot's own name", S},
     {"drop-existing", 'D', NULL, "drop a non-empty target database first (refused otherwise)", S},
     {"threads", 'T', "N", "tables loaded in parallel (default: load_threads, else 2)", S},
@@ -97,12 +113,14 @@ static const CliOpt restore_db_opts[] = {
 static const CliOpt export_sql_opts[] = {
     {"snapshot", 's', "ID", "the snapshot (id, unique id prefix or \"latest\"; required)", S},
     {"target-db", 'd', "NAME", "write the database under this name", S},
+    {"tag", 't', "T", "with \"latest\": the newest snapshot carrying every tag T (repeatable)", S},
     {NULL, 0, NULL, NULL, 0},
 };
 
 static const CliOpt verify_db_opts[] = {
     {"snapshot", 's', "ID", "the snapshot (id, unique id prefix or \"latest\"; required)", S},
     {"target-db", 'd', "NAME", "compare database NAME instead of the snapshot's own name", S},
+    {"tag", 't', "T", "with \"latest\": the newest snapshot carrying every tag T (repeatable)", S},
     {"threads", 'T', "N", "tables hashed in parallel (default 2)", S},
     {NULL, 0, NULL, NULL, 0},
 };
@@ -146,7 +164,7 @@ const CliCmd cli_commands[] = {
      "TIDEMARK_PASSWORD_FILE / password_file / password_command, or is asked twice.\n", NULL, 0},
     {"snapshots", NULL, cmd_snapshots, "list snapshots", NULL,
      "List snapshots, oldest first: id, time (UTC), instance, tags, items (with --instance:\n"
-     "that instance's only).\n", NULL, 0},
+     "that instance's only; with --tag, only those carrying every tag T).\n", snapshots_opts, 0},
     {"check", NULL, cmd_check, "verify the repository (--read-data to read every blob)", NULL,
      "Verify the structure: every snapshot's chunks are in the index and every indexed pack\n"
      "exists. --read-data also reads every pack and checks that each blob authenticates,\n"
@@ -169,15 +187,21 @@ const CliCmd cli_commands[] = {
      "same name is the files cache: unchanged files are not read again.\n"
      "An unreadable file fails the backup (nothing is committed) unless --skip-unreadable.\n",
      backup_files_opts, 0},
-    {"restore", "files", cmd_restore_files, "restore files items to --target DIR", "SNAPSHOT",
-     "Restore the files items of SNAPSHOT (an id, a unique id prefix, or \"latest\") under\n"
-     "DIR (created if missing). --include restores only that entry path (e.g. documents/x.pdf\n"
-     "or documents/invoices) and its subtree, reading only the chunks it needs.\n"
-     "Nothing is ever written outside DIR; damaged files are named and the exit is non-zero.\n",
+    {"restore", "files", cmd_restore_files, "restore files items to --target DIR", "[SNAPSHOT]",
+     "Restore the files items of --snapshot ID (an id, a unique id prefix, or \"latest\": the\n"
+     "newest snapshot of the instance with every --tag T that holds a files item and the top\n"
+     "directory of every --include) under DIR (created if missing). --include restores only\n"
+     "that entry path (e.g. documents/x.pdf or documents/invoices) and its subtree, reading\n"
+     "only the chunks it needs. A file already in DIR that differs from the snapshot's (type,\n"
+     "size or modification time) is refused, before anything is written, unless --overwrite;\n"
+     "identical files and files the snapshot does not hold are left. The snapshot may also be\n"
+     "given as the argument. Nothing is ever written outside DIR; damaged files are named and\n"
+     "the exit is non-zero.\n",
      restore_files_opts, 0},
-    {"export", "tar", cmd_export_tar, "write a snapshot's files as a pax tar on stdout", "SNAPSHOT > file.tar",
-     "Write the files items of SNAPSHOT as a pax tar on stdout (GNU tar and bsdtar read it).\n"
-     "With --json, the summary (or the error) goes to stderr: stdout carries the tar.\n", NULL,
+    {"export", "tar", cmd_export_tar, "write a snapshot's files as a pax tar on stdout", "[SNAPSHOT] > file.tar",
+     "Write the files items of --snapshot ID (or the argument; \"latest\": the newest with a\n"
+     "files item and every --tag T) as a pax tar on stdout (GNU tar and bsdtar read it).\n"
+     "With --json, the summary (or the error) goes to stderr: stdout carries the tar.\n", export_tar_opts,
      CLI_CMD_DATA_STDOUT},
     {"binlog", "follow", cmd_binlog_follow, "follow the server's binlog into the archive (foreground)", NULL,
      "Follow the instance's server as a replica and archive its binlog in the repository,\n"

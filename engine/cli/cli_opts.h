@@ -14,6 +14,7 @@
 #define CLI_OPT_SHORT 1u    /* key is also accepted as the short option -<key> */
 #define CLI_KEY_JSON 0x101     /* --json (long-only global option) */
 #define CLI_KEY_VERSION 0x102  /* --version (before the command only) */
+#define CLI_KEY_TAG 0x103      /* --tag where -t means something else (restore db) */
 
 /* One option. Keys are what cli_getopt returns; each command picks its own
  * (a letter, or a value above 255 for a long-only option), distinct from the

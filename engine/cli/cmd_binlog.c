@@ -222,7 +222,7 @@ int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err)
     if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give one output DIR (see --help)");
     if ((rc = cli_inst_open(ctx, inst_opt, &in, err))) return rc;
     if ((rc = inst_repo_open(in, cli_prompt, &repo, err))) goto out;
-    rc = inst_binlog_export(in, repo, from, to, argv[optind], &ex, err);
+    rc = inst_binlog_export(in, repo, from, to, argv[optind], ctx->progress, &ex, err);
     if (rc == 0 && ctx->json)
         cli_json_print(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:s}", "instance", inst_name(in), "from_file",
                                  ex.first_file, "from_start", (json_int_t)ex.first_start, "to_file", ex.last_file,

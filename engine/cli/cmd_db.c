@@ -142,14 +142,17 @@ static void print_float_note(const RstDbStats *st)
            st->float_count > 10 ? ", ..." : "");
 }
 
-static int open_item(CliCtx *ctx, const char *inst, const char *ref, Repo **out_r,
-                     json_t **out_m, const json_t **out_item, char hex[ID_HEX_LEN + 1], Err *err)
+/* "latest": the newest snapshot of inst with every tag that holds a database item. */
+static int open_item(CliCtx *ctx, const char *inst, const char *ref, const char *const *tags,
+                     size_t ntags, Repo **out_r, json_t **out_m, const json_t **out_item,
+                     char hex[ID_HEX_LEN + 1], Err *err)
 {
     Repo *r = NULL;
     Id id;
+    RepoSnapFilter f = {.instance = inst, .tags = tags, .ntags = ntags, .item_kind = "mariadb"};
     int rc = cli_repo_open(ctx, &r, err);
     if (!rc) rc = repo_lock(r, false, err);
-    if (!rc) rc = repo_snapshot_get(r, ref, inst, out_m, &id, err);
+    if (!rc) rc = repo_snapshot_find(r, ref, &f, out_m, &id, err);
     if (rc) {
         repo_free(r);
         return rc;
@@ -198,6 +201,8 @@ static void print_restore(CliCtx *ctx, const RstDbOptions *o, const RstDbStats *
 int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     static const char *const pitr_opts[] = {"to", "to-gtid", "before-gtid", "plan", NULL};
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *pwfile = NULL;
     RstDbOptions o = {0};
     RstDbStats st = {0};
@@ -216,6 +221,10 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
         case 's': snap = optarg; break;
+        case CLI_KEY_TAG:
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': o.target_db = optarg; break;
         case 'D': o.drop_existing = true; break;
         case 'T': o.threads = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -240,7 +249,7 @@ int cmd_restore_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if ((rc = inst_target_conn(in, &tgt, &conn, err))) goto out;
     if (!o.threads && (rc = inst_load_threads(in, &o.threads, err))) goto out;
     o.progress = ctx->progress;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_load(r, item, &conn, &o, &st, err);
     print_restore(ctx, &o, &st, hex, rc);
 out:
@@ -252,6 +261,8 @@ out:
 
 int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
 {
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     char hex[ID_HEX_LEN + 1];
     Repo *r = NULL;
@@ -262,13 +273,17 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
         case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': tdb = optarg; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
     if (!snap) return err_set(err, ERR_INVALID, "--snapshot ID is required (or \"latest\")");
     if (!inst) inst = ctx->instance;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) return rc;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) return rc;
     rc = rst_db_export_sql(r, item, tdb, stdout, err);
     json_decref(m);
     repo_free(r);
@@ -277,6 +292,8 @@ int cmd_export_sql(CliCtx *ctx, int argc, char **argv, Err *err)
 
 int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
 {
+    const char *tags[MAX_LIST];
+    size_t ntags = 0;
     const char *inst = NULL, *snap = NULL, *tdb = NULL;
     unsigned threads = 2;
     char hex[ID_HEX_LEN + 1];
@@ -291,6 +308,10 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
         case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         case 'd': tdb = optarg; break;
         case 'T': threads = (unsigned)strtoul(optarg, NULL, 10); break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
@@ -300,7 +321,7 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err)
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
     if ((rc = inst_db_conn(in, &conn, err))) goto out;
-    if ((rc = open_item(ctx, inst, snap, &r, &m, &item, hex, err))) goto out;
+    if ((rc = open_item(ctx, inst, snap, tags, ntags, &r, &m, &item, hex, err))) goto out;
     rc = rst_db_verify(r, item, conn, tdb, threads, &st, err);
     if (ctx->json)
         cli_json_print(json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:I}", "snapshot", hex, "verdict",

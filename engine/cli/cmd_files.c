@@ -115,15 +115,19 @@ out:
     return rc;
 }
 
-/* Open the repository (shared lock) and find the snapshot. */
-static int open_snapshot(CliCtx *ctx, const char *ref, Repo **out_r, json_t **out_m, char hex[ID_HEX_LEN + 1],
-                         Err *err)
+/* Open the repository (shared lock) and find the snapshot: "latest" is the
+ * newest of the instance with every tag that holds a files item (with the
+ * includes' top directories). */
+static int open_snapshot(CliCtx *ctx, const char *ref, const char *const *tags, size_t ntags,
+                         const char *const *inc, size_t ninc, Repo **out_r, json_t **out_m,
+                         char hex[ID_HEX_LEN + 1], Err *err)
 {
     Repo *r = NULL;
     Id id;
+    RepoSnapFilter f = {ctx->instance, tags, ntags, SRC_FILES_ITEM_TYPE, inc, ninc};
     int rc = cli_repo_open(ctx, &r, err);
     if (!rc) rc = repo_lock(r, false, err);
-    if (!rc) rc = repo_snapshot_get(r, ref, ctx->instance, out_m, &id, err);
+    if (!rc) rc = repo_snapshot_find(r, ref, &f, out_m, &id, err);
     if (rc) {
         repo_free(r);
         return rc;
@@ -133,15 +137,30 @@ static int open_snapshot(CliCtx *ctx, const char *ref, Repo **out_r, json_t **ou
     return 0;
 }
 
+/* The snapshot: --snapshot ID or the one positional argument (the older
+ * form, kept as an alias); exactly one of them. */
+static const char *snapshot_arg(const char *opt, int argc, char **argv, Err *err)
+{
+    if (optind < argc - 1 || (opt && optind < argc)) {
+        err_set(err, ERR_INVALID, "give the snapshot once: --snapshot ID or one SNAPSHOT argument (see --help)");
+        return NULL;
+    }
+    if (!opt && optind == argc) {
+        err_set(err, ERR_INVALID, "which snapshot? give --snapshot ID (or \"latest\") (see --help)");
+        return NULL;
+    }
+    return opt ? opt : argv[optind];
+}
+
 int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    const char *target = NULL, *inc[MAX_LIST];
-    size_t ninc = 0;
+    const char *target = NULL, *inc[MAX_LIST], *snap = NULL, *tags[MAX_LIST];
+    size_t ninc = 0, ntags = 0;
     Repo *r = NULL;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
     RstFilesStats st = {0};
-    RstFilesOptions ro = {ctx->progress};
+    RstFilesOptions ro = {.progress = ctx->progress};
     int rc, c;
 
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
@@ -151,12 +170,18 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
             if (ninc == MAX_LIST) return err_set(err, ERR_INVALID, "too many --include");
             inc[ninc++] = optarg;
             break;
+        case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
+        case 'O': ro.overwrite = true; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
-    if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give exactly one SNAPSHOT (see --help)");
+    if (!(snap = snapshot_arg(snap, argc, argv, err))) return err->code;
     if (!target) return err_set(err, ERR_INVALID, "--target DIR is required");
-    rc = open_snapshot(ctx, argv[optind], &r, &m, hex, err);
+    rc = open_snapshot(ctx, snap, tags, ntags, inc, ninc, &r, &m, hex, err);
     if (rc) return rc;
     rc = rst_files_restore(r, m, target, inc, ninc, &ro, &st, err);
     if (rc) err_wrap(err, "snapshot %.12s", hex);
@@ -175,6 +200,8 @@ int cmd_restore_files(CliCtx *ctx, int argc, char **argv, Err *err)
 
 int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err)
 {
+    const char *snap = NULL, *tags[MAX_LIST];
+    size_t ntags = 0;
     Repo *r = NULL;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
@@ -183,15 +210,21 @@ int cmd_export_tar(CliCtx *ctx, int argc, char **argv, Err *err)
 
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
         switch (c) {
+        case 's': snap = optarg; break;
+        case 't':
+            if (ntags == MAX_LIST) return err_set(err, ERR_INVALID, "too many --tag");
+            tags[ntags++] = optarg;
+            break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
-    if (optind + 1 != argc) return err_set(err, ERR_INVALID, "give exactly one SNAPSHOT (see --help)");
+    if (!(snap = snapshot_arg(snap, argc, argv, err))) return err->code;
     if (isatty(STDOUT_FILENO)) return err_set(err, ERR_INVALID, "refusing to write a tar to a terminal; redirect stdout");
-    rc = open_snapshot(ctx, argv[optind], &r, &m, hex, err);
+    rc = open_snapshot(ctx, snap, tags, ntags, NULL, 0, &r, &m, hex, err);
     if (rc) return rc;
     fflush(stdout);
-    rc = rst_files_export_tar(r, m, STDOUT_FILENO, &st, err);
+    RstFilesOptions to = {.progress = ctx->progress};
+    rc = rst_files_export_tar(r, m, STDOUT_FILENO, &to, &st, err);
     if (rc) err_wrap(err, "snapshot %.12s", hex);
     else if (ctx->json) {
         /* stdout carries the tar: the summary goes to stderr */

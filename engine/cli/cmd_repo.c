@@ -36,6 +36,7 @@ typedef struct SnapPrint {
     CliCtx *ctx;
     json_t *arr;
     size_t n;
+    RepoSnapFilter f;
 } SnapPrint;
 
 static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
@@ -46,7 +47,7 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
     size_t i;
     json_t *v;
     (void)err;
-    if (sp->ctx->instance && (!inst || strcmp(inst, sp->ctx->instance) != 0)) return 0;
+    if (!repo_snapshot_matches(m, &sp->f)) return 0;
     id_hex(id, hex);
     sp->n++;
     if (sp->ctx->json) {
@@ -81,9 +82,17 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
 int cmd_snapshots(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     Repo *r = NULL;
-    SnapPrint sp = {ctx, NULL, 0};
-    int rc = simple_opts(ctx, argc, argv, err);
-    if (rc) return rc;
+    SnapPrint sp = {ctx, NULL, 0, {0}};
+    const char *tags[256];
+    int rc, c;
+    while ((c = cli_getopt(ctx, argc, argv)) != -1) {
+        if (c != 't') return err_set(err, ERR_INVALID, "bad option (see --help)");
+        if (sp.f.ntags == 256) return err_set(err, ERR_INVALID, "too many --tag");
+        tags[sp.f.ntags++] = optarg;
+    }
+    if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s' (see --help)", argv[optind]);
+    sp.f.instance = ctx->instance;
+    sp.f.tags = tags;
     if ((rc = cli_repo_open(ctx, &r, err))) return rc;
     sp.arr = json_array();
     if (!ctx->json) printf("%-12s  %-20s  %-12s  %-16s  %s\n", "ID", "TIME (UTC)", "INSTANCE", "TAGS", "ITEMS");
@@ -112,7 +121,7 @@ static void on_finding(void *vctx, bool is_error, const char *msg)
 
 int cmd_check(CliCtx *ctx, int argc, char **argv, Err *err)
 {
-    RepoCheckOptions opt = {false, 0};
+    RepoCheckOptions opt = {false, 0, ctx->progress};
     RepoCheckReport rep;
     CheckOut co = {ctx, NULL};
     Repo *r = NULL;

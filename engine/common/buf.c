@@ -32,6 +32,24 @@ int buf_reserve(Buf *b, size_t extra, Err *err)
     return 0;
 }
 
+int buf_grow(void *varr, size_t *cap, size_t need, size_t elem, size_t max, Err *err)
+{
+    void *v, *nv;
+    size_t ncap;
+    if (need <= *cap) return 0;
+    if (need > max || max > SIZE_MAX / elem)
+        return err_set(err, ERR_NOMEM, "array limit of %zu elements reached", max);
+    ncap = *cap ? *cap : 16;
+    while (ncap < need) ncap = ncap > max / 2 ? max : ncap * 2;
+    if (ncap > max) ncap = max;
+    memcpy(&v, varr, sizeof v);          /* varr is a T **: no aliasing through void ** */
+    nv = realloc(v, ncap * elem);
+    if (!nv) return err_set(err, ERR_NOMEM, "out of memory growing an array to %zu elements", ncap);
+    memcpy(varr, &nv, sizeof nv);
+    *cap = ncap;
+    return 0;
+}
+
 int buf_append(Buf *b, const void *p, size_t n, Err *err)
 {
     int rc = buf_reserve(b, n, err);
@@ -78,11 +96,3 @@ void buf_free(Buf *b)
     b->len = b->cap = 0;
 }
 
-uint8_t *buf_steal(Buf *b, size_t *out_len)
-{
-    uint8_t *p = b->data;
-    if (out_len) *out_len = b->len;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return p;
-}

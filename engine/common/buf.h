@@ -30,7 +30,12 @@ int buf_printf(Buf *b, Err *err, const char *fmt, ...)
 void buf_reset(Buf *b);
 /* Free memory; the buffer is reusable after buf_init. Accepts NULL. */
 void buf_free(Buf *b);
-/* Take the data out (caller frees with free()); the buffer becomes empty. */
-uint8_t *buf_steal(Buf *b, size_t *out_len);
+
+/* Growable arrays. varr points at the caller's array pointer (a T **, NULL
+ * at first) whose capacity is *cap elements of elem bytes. Make room for at
+ * least need elements: the capacity doubles (from 16), never past max
+ * elements (the array's hard limit). ERR_NOMEM when need > max or memory
+ * runs out; the array and *cap are left as they were then. */
+int buf_grow(void *varr, size_t *cap, size_t need, size_t elem, size_t max, Err *err);
 
 #endif

@@ -49,10 +49,3 @@ int id_cmp(const Id *a, const Id *b)
 {
     return memcmp(a->b, b->b, ID_LEN);
 }
-
-bool id_is_zero(const Id *id)
-{
-    for (size_t i = 0; i < ID_LEN; i++)
-        if (id->b[i]) return false;
-    return true;
-}

@@ -20,7 +20,6 @@ void id_hex(const Id *id, char out[ID_HEX_LEN + 1]);
 /* Parse exactly 64 hex chars (either case). ERR_INVALID otherwise. */
 int id_parse(const char *hex, Id *out, Err *err);
 int id_cmp(const Id *a, const Id *b);
-bool id_is_zero(const Id *id);
 
 /* Generic hex helpers. hex_encode writes 2*n chars plus NUL. */
 void hex_encode(const uint8_t *in, size_t n, char *out);

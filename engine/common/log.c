@@ -13,7 +13,6 @@ static LogLevel g_level = TM_LOG_INFO;
 static bool g_json = false;
 
 void log_set_level(LogLevel level) { g_level = level; }
-LogLevel log_get_level(void) { return g_level; }
 void log_set_json(bool on) { g_json = on; }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

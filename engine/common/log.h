@@ -16,7 +16,6 @@ typedef enum LogLevel {
 } LogLevel;
 
 void log_set_level(LogLevel level);
-LogLevel log_get_level(void);
 /* Lines become one JSON object each: {"level":..,"module":..,"msg":..}. */
 void log_set_json(bool on);
 

@@ -84,15 +84,6 @@ void progress_add(Progress *p, uint64_t bytes, uint64_t items)
     pthread_mutex_unlock(&p->mu);
 }
 
-void progress_set_total(Progress *p, uint64_t total_bytes, uint64_t total_items)
-{
-    if (!p) return;
-    pthread_mutex_lock(&p->mu);
-    p->total_bytes = total_bytes;
-    p->total_items = total_items;
-    pthread_mutex_unlock(&p->mu);
-}
-
 void progress_done(Progress *p)
 {
     if (!p) return;

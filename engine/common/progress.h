@@ -12,7 +12,6 @@ typedef struct Progress Progress;
 Progress *progress_new(const char *what, uint64_t total_bytes, uint64_t total_items, bool enabled);
 /* Add to the counters; redraws at most 4 times a second. Thread-safe. */
 void progress_add(Progress *p, uint64_t bytes, uint64_t items);
-void progress_set_total(Progress *p, uint64_t total_bytes, uint64_t total_items);
 /* Final line (when enabled) and free. Accepts NULL. */
 void progress_done(Progress *p);
 

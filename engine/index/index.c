@@ -100,13 +100,8 @@ int idx_pack_intern(Index *x, const Id *pack_id, uint32_t *out, Err *err)
         if (id_cmp(&x->packs[p], pack_id) == 0) { *out = p; return 0; }
         j = (j + 1) & (x->pack_slots_cap - 1);
     }
-    if (x->npacks == x->packs_cap) {
-        size_t nc = x->packs_cap ? x->packs_cap * 2 : 256;
-        Id *p = realloc(x->packs, nc * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "out of memory growing pack table");
-        x->packs = p;
-        x->packs_cap = nc;
-    }
+    rc = buf_grow(&x->packs, &x->packs_cap, x->npacks + 1, sizeof *x->packs, UINT32_MAX - 1, err);
+    if (rc) return err_wrap(err, "pack table");
     x->packs[x->npacks] = *pack_id;
     x->pack_slots[j] = (uint32_t)x->npacks + 1;
     *out = (uint32_t)x->npacks++;

@@ -248,9 +248,10 @@ typedef struct InstBinlogExport {
  * for the archive's start / end, else FILE:POS, a GTID d-s-n, "YYYY-MM-DD
  * HH:MM:SS" UTC or @epoch) as binlog files in dir (binlog_export): whole
  * segments. ERR_NOTFOUND when nothing is archived or a point is not in the
- * archive, ERR_INVALID for a point that does not parse or from after to. */
+ * archive, ERR_INVALID for a point that does not parse or from after to.
+ * progress: a progress line on stderr (total: the segments' bytes). */
 int inst_binlog_export(Inst *in, Repo *r, const char *from, const char *to, const char *dir,
-                       InstBinlogExport *out, Err *err);
+                       bool progress, InstBinlogExport *out, Err *err);
 
 /* ---- restore target -------------------------------------------------------- */
 

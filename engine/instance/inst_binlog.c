@@ -47,7 +47,7 @@ static int locate(const BinlogCatalog *cat, const char *spec, bool is_to, size_t
 }
 
 int inst_binlog_export(Inst *in, Repo *r, const char *from, const char *to, const char *dir,
-                       InstBinlogExport *out, Err *err)
+                       bool progress, InstBinlogExport *out, Err *err)
 {
     BinlogCatalog *cat = NULL;
     size_t n, a = 0, b;
@@ -68,7 +68,7 @@ int inst_binlog_export(Inst *in, Repo *r, const char *from, const char *to, cons
         rc = err_set(err, ERR_INVALID, "--from is after --to");
         goto out;
     }
-    if ((rc = binlog_export(r, cat, a, b, dir, err))) goto out;
+    if ((rc = binlog_export(r, cat, a, b, dir, progress, err))) goto out;
     const BinlogSegInfo *sa = binlog_catalog_at(cat, a), *sb = binlog_catalog_at(cat, b);
     snprintf(out->first_file, sizeof out->first_file, "%s", sa->file);
     out->first_start = sa->start;

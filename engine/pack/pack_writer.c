@@ -50,13 +50,8 @@ void pack_writer_unfinish(PackWriter *pw)
 
 static int add_entry(PackWriter *pw, const Id *id, size_t off, size_t len, uint32_t raw, Err *err)
 {
-    if (pw->n == pw->cap) {
-        size_t nc = pw->cap ? pw->cap * 2 : 256;
-        PackEntry *e = realloc(pw->entries, nc * sizeof *e);
-        if (!e) return err_set(err, ERR_NOMEM, "out of memory growing pack table");
-        pw->entries = e;
-        pw->cap = nc;
-    }
+    int rc = buf_grow(&pw->entries, &pw->cap, pw->n + 1, sizeof *pw->entries, (size_t)1 << 24, err);
+    if (rc) return err_wrap(err, "pack table");
     pw->entries[pw->n].id = *id;
     pw->entries[pw->n].offset = (uint32_t)off;
     pw->entries[pw->n].length = (uint32_t)len;

@@ -14,6 +14,8 @@
 #include "engine/common/log.h"
 #include "engine/repo/repo_int.h"
 
+static int repo_index_load(Repo *r, Err *err);   /* below: the index load */
+
 #define CONFIG_KEY "config"
 
 void repo_options_default(RepoOptions *o)
@@ -26,7 +28,8 @@ void repo_options_default(RepoOptions *o)
     o->kdf = (kdf && strcmp(kdf, "fast") == 0) ? CRY_KDF_FAST : CRY_KDF_DEFAULT;
 }
 
-void repo_time_now(char *out, size_t cap)
+/* ISO 8601 UTC with seconds: "2026-11-21T14:03:00Z" */
+static void repo_time_now(char *out, size_t cap)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -60,7 +63,7 @@ int repo_sealed_put(Repo *r, const char *key, const char *ad, const void *data, 
     return rc;
 }
 
-int repo_sealed_get(Repo *r, const char *key, const char *ad, Buf *out, Err *err)
+static int repo_sealed_get(Repo *r, const char *key, const char *ad, Buf *out, Err *err)
 {
     Buf raw;
     size_t plen = 0;
@@ -104,6 +107,19 @@ int repo_obj_put_hashed(Repo *r, const char *dir, const void *data, size_t len, 
 }
 
 Sto *repo_sto(Repo *r) { return r->sto; }
+
+int repo_list_objects(Repo *r, const char *prefix, StoListFn fn, void *ctx, Err *err)
+{
+    return sto_list(r->sto, prefix, fn, ctx, err);
+}
+
+int repo_obj_size(Repo *r, const char *key, uint64_t *out, Err *err)
+{
+    StoStat st;
+    int rc = sto_stat(r->sto, key, &st, err);
+    if (!rc) *out = st.size;
+    return rc;
+}
 const CryKeys *repo_keys(Repo *r) { return r->keys; }
 const char *repo_id_hex(Repo *r) { return r->id_hex; }
 
@@ -346,7 +362,7 @@ static int load_one(void *ctx, const char *key, uint64_t size, Err *err)
     return rc;
 }
 
-int repo_index_load(Repo *r, Err *err)
+static int repo_index_load(Repo *r, Err *err)
 {
     LoadCtx lc = {r, 0};
     int rc = sto_list(r->sto, "index/", load_one, &lc, err);

@@ -124,6 +124,14 @@ int repo_stream_read(Repo *r, const RepoStreamRef *s, RepoReadFn fn, void *ctx, 
  * data, so an object moved to another key fails to open). Atomic; the key
  * must not exist already unless it is under "locks/". */
 int repo_obj_put(Repo *r, const char *key, const void *data, size_t len, Err *err);
+/* Call fn for every object whose key starts with prefix (a repository key
+ * such as "catalog/erp/"), with its stored (sealed) size; order unspecified
+ * (storage.h). A non-zero return of fn stops the walk and is returned. The
+ * only way outside engine/repo to walk the repository's objects. */
+int repo_list_objects(Repo *r, const char *prefix, StoListFn fn, void *ctx, Err *err);
+/* The stored (sealed) size of the object at key: an upper bound of its
+ * plaintext. ERR_NOTFOUND when there is none. */
+int repo_obj_size(Repo *r, const char *key, uint64_t *out, Err *err);
 /* Decrypt the object at key and append its plaintext to out. */
 int repo_obj_get(Repo *r, const char *key, Buf *out, Err *err);
 /* Same as repo_obj_put at "<dir>/<hex of keyed hash of data>"; returns the id. */
@@ -142,6 +150,27 @@ int repo_snapshot_put(Repo *r, json_t *manifest, Id *out_id, Err *err);
  * reference. ERR_NOTFOUND / ERR_INVALID (ambiguous prefix). */
 int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id,
                       Err *err);
+/* What "latest" must match (every field optional: NULL / 0 match all).
+ * instance: the manifest's "instance"; tags: every one must be among the
+ * manifest's "tags"; item_kind: the snapshot holds an item of that "kind"
+ * ("files", "mariadb"); paths (with item_kind "files"): for each, a files
+ * item whose tree starts with the path's first component (the basename of
+ * the item's "root"; an item without "root" is taken to hold any path). */
+typedef struct RepoSnapFilter {
+    const char *instance;
+    const char *const *tags;
+    size_t ntags;
+    const char *item_kind;
+    const char *const *paths;
+    size_t npaths;
+} RepoSnapFilter;
+/* Like repo_snapshot_get, with "latest" meaning the newest snapshot that
+ * matches every field of f (may be NULL). A full id or prefix is taken as
+ * given (the caller checks what it holds). ERR_NOTFOUND names the filter. */
+int repo_snapshot_find(Repo *r, const char *ref, const RepoSnapFilter *f, json_t **out,
+                       Id *out_id, Err *err);
+/* Whether manifest matches f (see RepoSnapFilter). */
+bool repo_snapshot_matches(const json_t *manifest, const RepoSnapFilter *f);
 typedef int (*RepoSnapFn)(void *ctx, const Id *id, json_t *manifest, Err *err);
 /* All snapshots, oldest first (by "time"). manifest is borrowed. */
 int repo_snapshot_list(Repo *r, RepoSnapFn fn, void *ctx, Err *err);
@@ -193,6 +222,7 @@ const char *repo_key_current(Repo *r);
 typedef struct RepoCheckOptions {
     bool read_data;        /* read and verify every blob of every pack */
     double subset_pct;     /* with read_data: only this share of packs (0 < p <= 100) */
+    bool progress;         /* with read_data: a progress line on stderr (total: the packs' bytes) */
 } RepoCheckOptions;
 
 typedef struct RepoCheckReport {

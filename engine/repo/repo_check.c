@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "engine/common/progress.h"
 #include "engine/repo/repo_int.h"
 
 typedef struct PackSeen {
@@ -53,13 +54,8 @@ static int collect_pack(void *ctx, const char *key, uint64_t size, Err *err)
         say(c, false, "unexpected object %s under packs/", key);
         return 0;
     }
-    if (c->npacks == c->packs_cap) {
-        size_t nc = c->packs_cap ? c->packs_cap * 2 : 1024;
-        PackSeen *p = realloc(c->packs, nc * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "out of memory");
-        c->packs = p;
-        c->packs_cap = nc;
-    }
+    int rc = buf_grow(&c->packs, &c->packs_cap, c->npacks + 1, sizeof *c->packs, (size_t)1 << 28, err);
+    if (rc) return err_wrap(err, "list packs/");
     c->packs[c->npacks].id = id;
     c->packs[c->npacks].size = size;
     c->npacks++;
@@ -196,13 +192,8 @@ typedef struct Group {
 static int group_add(void *ctx, const IdxEntry *e, Err *err)
 {
     Group *g = ctx;
-    if (g->n == g->cap) {
-        size_t nc = g->cap ? g->cap * 2 : 4096;
-        PackIdx *v = realloc(g->v, nc * sizeof *v);
-        if (!v) return err_set(err, ERR_NOMEM, "out of memory");
-        g->v = v;
-        g->cap = nc;
-    }
+    int rc = buf_grow(&g->v, &g->cap, g->n + 1, sizeof *g->v, (size_t)1 << 32, err);
+    if (rc) return err_wrap(err, "group the index by pack");
     g->v[g->n].pack = e->pack;
     g->v[g->n].e = *e;
     g->n++;
@@ -306,8 +297,17 @@ out:
     return rc;
 }
 
+/* A pack chosen for --read-data: its entries g.v[from, to) and its size. */
+typedef struct PackRun {
+    size_t from, to;
+    uint64_t size;
+} PackRun;
+
 int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ctx, RepoCheckReport *report, Err *err)
 {
+    PackRun *runs = NULL;
+    size_t nruns = 0, cap_runs = 0;
+    Progress *pg = NULL;
     Check c;
     Group g = {0};
     int rc;
@@ -355,16 +355,30 @@ int repo_check(Repo *r, const RepoCheckOptions *opt, RepoCheckMsgFn fn, void *ct
     if ((rc = repo_snapshot_list(r, check_snapshot, &c, err))) goto out;
 
     if (opt && opt->read_data) {
+        /* choose the packs first: their listed sizes are the progress total */
         double pct = opt->subset_pct > 0 && opt->subset_pct < 100 ? opt->subset_pct : 100;
+        uint64_t total = 0;
         for (i = 0; i < g.n; i = j) {
             const Id *pid = idx_pack_id(r->idx, g.v[i].pack);
+            const PackSeen *ps;
             for (j = i; j < g.n && g.v[j].pack == g.v[i].pack; j++) {}
             if (pct < 100 && (double)(randombytes_uniform(1000000)) / 10000.0 >= pct) continue;
-            if (!pack_find(&c, pid)) continue;   /* already reported */
-            if ((rc = read_pack(&c, pid, &g.v[i], j - i, err))) goto out;
+            if (!(ps = pack_find(&c, pid))) continue;   /* already reported */
+            if ((rc = buf_grow(&runs, &cap_runs, nruns + 1, sizeof *runs, (size_t)1 << 28, err))) goto out;
+            runs[nruns++] = (PackRun){i, j, ps->size};
+            total += ps->size;
+        }
+        pg = progress_new("check", total, 0, opt->progress);
+        for (size_t k = 0; k < nruns; k++) {
+            const PackRun *pr = &runs[k];
+            if ((rc = read_pack(&c, idx_pack_id(r->idx, g.v[pr->from].pack), &g.v[pr->from], pr->to - pr->from, err)))
+                goto out;
+            progress_add(pg, pr->size, 1);
         }
     }
 out:
+    progress_done(pg);
+    free(runs);
     free(g.v);
     free(c.packs);
     return rc;

@@ -42,6 +42,21 @@
 #define REPO_INDEX_AD "tidemark index v1"
 #define REPO_DELTA_MAX_PACKS 64   /* an index delta per 1 GiB of 16M packs: fewer objects (S3), little redone after a crash */
 
+/* A stream being chunked (repo_stream.c); workers fill ids[slot] and
+ * decrement pending under r->mu (repo_write.c). */
+struct RepoStream {
+    Repo *r;
+    const ChkChunker *chk;
+    uint8_t *buf;        /* tail not yet cut, at buf[off..off+len); allocated lazily */
+    size_t off, len, alloc;
+    size_t cap;          /* 2 * max chunk size: the most buf ever holds */
+    size_t max;
+    uint64_t size;
+    Id *ids;             /* grown and written under r->mu (workers fill slots) */
+    size_t nids, ids_cap;
+    size_t pending;      /* queued chunks whose id is not yet in ids; under r->mu */
+};
+
 typedef struct RepoJob {
     struct RepoJob *next;
     Id id;                      /* computed by the caller, or by the worker for stream jobs */
@@ -114,18 +129,16 @@ void repo_pipeline_stop(Repo *r);
 /* Under mu: record an uploaded pack's entries in the index and the index
  * delta. Takes ownership of entries on success. */
 int repo_delta_add(Repo *r, const Id *pack_id, PackEntry *entries, size_t n, Err *err);
+/* Under mu: the sticky worker error (design invariant 3) copied to err, or 0. */
+int repo_werr_copy(Repo *r, Err *err);
 /* repo_read.c */
 int repo_comp_take(Repo *r, CompCtx **out, Err *err);
 void repo_comp_give(Repo *r, CompCtx *c);
 void repo_comp_pool_free(Repo *r);
 /* repo.c */
-int repo_index_load(Repo *r, Err *err);
 /* Seal data with AD = ad and put it at key. */
 int repo_sealed_put(Repo *r, const char *key, const char *ad, const void *data, size_t len, Err *err);
-int repo_sealed_get(Repo *r, const char *key, const char *ad, Buf *out, Err *err);
 /* "packs/ab/<hex>" */
 void repo_pack_key(const Id *pack_id, char *out, size_t cap);
-/* ISO 8601 UTC with seconds: "2026-11-21T14:03:00Z" */
-void repo_time_now(char *out, size_t cap);
 
 #endif

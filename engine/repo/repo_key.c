@@ -22,13 +22,8 @@ static int collect(void *vctx, const char *key, uint64_t size, Err *err)
 {
     KeyList *kl = vctx;
     (void)size;
-    if (kl->n == kl->cap) {
-        size_t nc = kl->cap ? kl->cap * 2 : 8;
-        char **v = realloc(kl->ids, nc * sizeof *v);
-        if (!v) return err_set(err, ERR_NOMEM, "out of memory");
-        kl->ids = v;
-        kl->cap = nc;
-    }
+    int rc = buf_grow(&kl->ids, &kl->cap, kl->n + 1, sizeof *kl->ids, 1u << 16, err);
+    if (rc) return err_wrap(err, "list keys/");
     kl->ids[kl->n] = strdup(key + strlen("keys/"));
     if (!kl->ids[kl->n]) return err_set(err, ERR_NOMEM, "out of memory");
     kl->n++;

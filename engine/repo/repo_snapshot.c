@@ -78,12 +78,9 @@ static int load_snap(void *ctx, const char *key, uint64_t size, Err *err)
     m = json_loadb((const char *)b.data, b.len, 0, &je);
     buf_free(&b);
     if (!m) return err_set(err, ERR_CORRUPT, "snapshot %s is not valid JSON: %s", key, je.text);
-    if (sl->n == sl->cap) {
-        size_t nc = sl->cap ? sl->cap * 2 : 32;
-        SnapItem *v = realloc(sl->v, nc * sizeof *v);
-        if (!v) { json_decref(m); return err_set(err, ERR_NOMEM, "out of memory"); }
-        sl->v = v;
-        sl->cap = nc;
+    if ((rc = buf_grow(&sl->v, &sl->cap, sl->n + 1, sizeof *sl->v, (size_t)1 << 24, err))) {
+        json_decref(m);
+        return err_wrap(err, "snapshot list");
     }
     sl->v[sl->n].id = id;
     sl->v[sl->n].m = m;
@@ -127,7 +124,76 @@ int repo_snapshot_list(Repo *r, RepoSnapFn fn, void *ctx, Err *err)
     return rc;
 }
 
-int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id, Err *err)
+static bool has_tag(const json_t *m, const char *tag)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(m, "tags"), i, v) {
+        const char *t = json_string_value(v);
+        if (t && !strcmp(t, tag)) return true;
+    }
+    return false;
+}
+
+/* Whether a files item's tree holds path: its entries start with the
+ * basename of the backed-up root. */
+static bool item_holds(const json_t *it, const char *path)
+{
+    const char *root = json_string_value(json_object_get(it, "root"));
+    if (!root) return true;       /* older item or a non-UTF-8 root: cannot tell */
+    while (*path == '/' || (path[0] == '.' && path[1] == '/')) path += path[0] == '.' ? 2 : 1;
+    size_t n = strcspn(path, "/");
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/') rl--;
+    const char *base = root + rl;
+    while (base > root && base[-1] != '/') base--;
+    return (size_t)(root + rl - base) == n && !strncmp(base, path, n);
+}
+
+static bool has_item(const json_t *m, const char *kind, const char *path)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(m, "items"), i, it) {
+        const char *k = json_string_value(json_object_get(it, "kind"));
+        if (k && !strcmp(k, kind) && (!path || item_holds(it, path))) return true;
+    }
+    return false;
+}
+
+bool repo_snapshot_matches(const json_t *m, const RepoSnapFilter *f)
+{
+    if (!f) return true;
+    if (f->instance) {
+        const char *inst = json_string_value(json_object_get(m, "instance"));
+        if (!inst || strcmp(inst, f->instance)) return false;
+    }
+    for (size_t i = 0; i < f->ntags; i++)
+        if (!has_tag(m, f->tags[i])) return false;
+    if (f->item_kind) {
+        if (!f->npaths && !has_item(m, f->item_kind, NULL)) return false;
+        for (size_t i = 0; i < f->npaths; i++)
+            if (!has_item(m, f->item_kind, f->paths[i])) return false;
+    }
+    return true;
+}
+
+/* " for instance X with tag T holding a files item with P" for messages. */
+static void filter_text(const RepoSnapFilter *f, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (!f) return;
+#define ADD(...) do { if (n < cap) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__); } while (0)
+    if (f->instance) ADD(" for instance %s", f->instance);
+    for (size_t i = 0; i < f->ntags; i++) ADD(" %s %s", i ? "and" : "with tag", f->tags[i]);
+    if (f->item_kind) ADD(" holding a %s item", f->item_kind);
+    for (size_t i = 0; i < f->npaths; i++) ADD(" %s %s", i ? "and" : "with", f->paths[i]);
+#undef ADD
+}
+
+int repo_snapshot_find(Repo *r, const char *ref, const RepoSnapFilter *f, json_t **out, Id *out_id,
+                       Err *err)
 {
     SnapList sl;
     size_t found = SIZE_MAX, matches = 0, rl;
@@ -138,8 +204,7 @@ int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **o
     rl = strlen(ref);
     if (strcmp(ref, "latest") == 0) {
         for (size_t i = sl.n; i-- > 0;) {
-            const char *inst = json_string_value(json_object_get(sl.v[i].m, "instance"));
-            if (!instance || (inst && strcmp(inst, instance) == 0)) { found = i; matches = 1; break; }
+            if (repo_snapshot_matches(sl.v[i].m, f)) { found = i; matches = 1; break; }
         }
     } else {
         if (rl < 4 || rl > ID_HEX_LEN) { rc = err_set(err, ERR_INVALID, "snapshot reference '%s' must be 4 to 64 hex digits or 'latest'", ref); goto out; }
@@ -150,8 +215,10 @@ int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **o
         }
     }
     if (matches == 0) {
-        rc = err_set(err, ERR_NOTFOUND, "no snapshot '%s'%s%s in %s", ref, instance ? " for instance " : "",
-                     instance ? instance : "", r->sto->location);
+        char what[1024];
+        RepoSnapFilter inst_only = {.instance = f ? f->instance : NULL};
+        filter_text(strcmp(ref, "latest") == 0 ? f : &inst_only, what, sizeof what);
+        rc = err_set(err, ERR_NOTFOUND, "no snapshot '%s'%s in %s", ref, what, r->sto->location);
         goto out;
     }
     if (matches > 1) { rc = err_set(err, ERR_INVALID, "snapshot prefix '%s' is ambiguous (%zu matches)", ref, matches); goto out; }
@@ -160,4 +227,10 @@ int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **o
 out:
     snaplist_free(&sl);
     return rc;
+}
+
+int repo_snapshot_get(Repo *r, const char *ref, const char *instance, json_t **out, Id *out_id, Err *err)
+{
+    RepoSnapFilter f = {.instance = instance};
+    return repo_snapshot_find(r, ref, &f, out, out_id, err);
 }

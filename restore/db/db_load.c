@@ -437,14 +437,8 @@ int rst_db_load(Repo *r, const json_t *item, const MdbConn *target, const RstDbO
                              src, tn);
                 goto out;
             }
-            if (ntasks == cap) {
-                LTask *nt = realloc(tasks, (cap = cap ? 2 * cap : 64) * sizeof *tasks);
-                if (!nt) {
-                    rc = err_set(err, ERR_NOMEM, "out of memory");
-                    goto out;
-                }
-                tasks = nt;
-            }
+            if ((rc = buf_grow(&tasks, &cap, ntasks + 1, sizeof *tasks, (size_t)1 << 24, err)))
+                goto out;
             t = &tasks[ntasks];
             memset(t, 0, sizeof *t);
             t->tdb = tdb;

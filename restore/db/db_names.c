@@ -21,16 +21,11 @@ typedef struct NameSet {
 static int set_add(NameSet *s, const char *name, const char *kind, Err *err)
 {
     if (!name) return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        const char **nn = realloc(s->names, cap * sizeof *nn);
-        if (!nn) return err_set(err, ERR_NOMEM, "out of memory");
-        s->names = nn;
-        const char **nk = realloc(s->kinds, cap * sizeof *nk);
-        if (!nk) return err_set(err, ERR_NOMEM, "out of memory");
-        s->kinds = nk;
-        s->cap = cap;
-    }
+    size_t cn = s->cap, ck = s->cap;   /* two arrays, one capacity: the smaller counts */
+    int rc = buf_grow(&s->names, &cn, s->n + 1, sizeof *s->names, (size_t)1 << 24, err);
+    if (!rc) rc = buf_grow(&s->kinds, &ck, s->n + 1, sizeof *s->kinds, (size_t)1 << 24, err);
+    if (rc) return rc;
+    s->cap = cn < ck ? cn : ck;
     s->names[s->n] = name;
     s->kinds[s->n++] = kind;
     return 0;

@@ -108,14 +108,8 @@ int db_verify_with(const json_t *item, json_t **schemas, const MdbConn *target,
                                          target_db);
         size_t i;
         json_array_foreach(json_object_get(jd, "tables"), i, jt) {
-            if (n == cap) {
-                VTask *nt = realloc(tasks, (cap = cap ? 2 * cap : 64) * sizeof *tasks);
-                if (!nt) {
-                    rc = err_set(err, ERR_NOMEM, "out of memory");
-                    goto out;
-                }
-                tasks = nt;
-            }
+            if ((rc = buf_grow(&tasks, &cap, n + 1, sizeof *tasks, (size_t)1 << 24, err)))
+                goto out;
             memset(&tasks[n], 0, sizeof tasks[n]);
             tasks[n].tdb = tdb;
             tasks[n].table = json_string_value(json_object_get(jt, "name"));

@@ -25,6 +25,7 @@
 
 typedef struct RstFilesOptions {
     bool progress;           /* progress lines on stderr */
+    bool overwrite;          /* replace paths in the target that differ from the snapshot's */
 } RstFilesOptions;
 
 typedef struct RstFilesStats {
@@ -41,14 +42,20 @@ typedef struct RstFilesStats {
  * which is the basename of the backed-up root. includes (may be NULL) limit
  * the restore to those entry paths and their subtrees (their parent
  * directories are restored too); an include that matches nothing is
- * ERR_NOTFOUND. Only the chunks of the selected files are read. */
+ * ERR_NOTFOUND. Only the chunks of the selected files are read.
+ * A non-empty target is compared first: when a selected path exists there
+ * and differs from the snapshot's (rst_files_int.h: type, size, mtime,
+ * symlink target), the restore is ERR_EXISTS before anything is written,
+ * unless opt->overwrite. */
 int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
                       const char *const *includes, size_t ninc, const RstFilesOptions *opt,
                       RstFilesStats *stats, Err *err);
 
 /* Write every files item of what as one pax tar stream to fd (not closed).
- * Sparse files become pax sparse entries, hard links tar hard links. */
-int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *stats, Err *err);
+ * Sparse files become pax sparse entries, hard links tar hard links.
+ * opt (may be NULL): progress on stderr, the total being the items' bytes. */
+int rst_files_export_tar(Repo *r, const json_t *what, int fd, const RstFilesOptions *opt,
+                         RstFilesStats *stats, Err *err);
 
 /* 0 when path is a safe relative entry path: not empty, not absolute, no
  * empty, "." or ".." component; else ERR_CORRUPT naming the path and why. */

@@ -29,4 +29,15 @@ int rst_files_target_make(const char *target, Err *err);
  * malloc'd array (*out, free() it). ERR_NOTFOUND when there are none. */
 int rst_files_items(const json_t *what, const json_t ***out, size_t *n, Err *err);
 
+/* Whether dir has no entries (or does not exist). */
+bool rst_files_dir_is_empty(const char *dir);
+
+/* With the working directory at the target: ERR_EXISTS when any selected
+ * entry of items (inc as for rst_files_path_select) already exists there
+ * and differs from the snapshot's (type; files: size or mtime; symlinks:
+ * target), naming the count and the first few paths. Reads the trees
+ * only, writes nothing. */
+int rst_files_conflicts(Repo *r, const json_t *const *items, size_t nitems, const char *const *inc,
+                        size_t ninc, const char *target, Err *err);
+
 #endif

@@ -388,6 +388,7 @@ int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
             }
         }
     }
+    bool check = !(opt && opt->overwrite) && !rst_files_dir_is_empty(target_dir);
     if ((rc = rst_files_target_make(target_dir, err))) goto out;
     saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (saved_cwd < 0) {
@@ -399,6 +400,9 @@ int rst_files_restore(Repo *r, const json_t *what, const char *target_dir,
         goto out;
     }
     moved = true;
+    if (check && (rc = rst_files_conflicts(r, items, nitems, (const char *const *)x.inc, x.ninc,
+                                           target_dir, err)))
+        goto out;
     x.flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
               ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |

@@ -1,16 +1,19 @@
 /* rst_files_tar.c: files items -> one pax tar stream (libarchive), so the
  * data never depends on tidemark to be read back. Invariant: the same path
  * checks as a restore (an unsafe path is refused, not exported). */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/common/log.h"
+#include "engine/common/progress.h"
 #include "restore/files/rst_files_int.h"
 
 typedef struct Tar {
     struct archive *aw;
     uint64_t pos;          /* logical bytes written for the current entry */
     RstFilesStats st;
+    Progress *prog;
 } Tar;
 
 static uint8_t zeros[1 << 16];
@@ -45,6 +48,7 @@ static int tar_write(void *ctx, const void *p, size_t n, uint64_t off, Err *err)
     int rc = tar_zeros(t, off, err);
     if (!rc) rc = tar_put(t, p, n, err);
     if (!rc) t->st.bytes += n;
+    if (!rc) progress_add(t->prog, n, 0);
     return rc;
 }
 
@@ -76,6 +80,7 @@ static int tar_entry(Tar *t, struct archive_entry *ae, const SrcFilesEntry *e, R
         if (!rc) rc = tar_zeros(t, e->size, err);
         if (rc) return err_wrap(err, "export %s", src_files_path_print(e->path, pp, sizeof(pp)));
         t->st.files++;
+        progress_add(t->prog, 0, 1);
     }
     if (archive_write_finish_entry(t->aw) < ARCHIVE_WARN)
         return err_set(err, ERR_IO, "tar %s: %s", src_files_path_print(e->path, pp, sizeof(pp)),
@@ -84,7 +89,8 @@ static int tar_entry(Tar *t, struct archive_entry *ae, const SrcFilesEntry *e, R
     return 0;
 }
 
-int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *stats, Err *err)
+int rst_files_export_tar(Repo *r, const json_t *what, int fd, const RstFilesOptions *opt,
+                         RstFilesStats *stats, Err *err)
 {
     int rc = 0;
     Tar t = {0};
@@ -93,19 +99,26 @@ int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *sta
     struct archive_entry *ae = NULL;
     SrcFilesEntry e = {0};
     SrcFilesTree *tree = NULL;
+    locale_t utf8 = (locale_t)0, prev = (locale_t)0;
 
     rc = rst_files_items(what, &items, &nitems, err);
     if (rc) goto out;
+    /* The pax writer converts names from the thread's locale to UTF-8: under
+     * a UTF-8 locale a UTF-8 name goes out as it is, with no "hdrcharset"
+     * record (GNU tar warns about that keyword on every entry). */
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (utf8) prev = uselocale(utf8);
+    uint64_t total = 0;
+    for (size_t i = 0; i < nitems; i++)
+        total += (uint64_t)json_integer_value(json_object_get(items[i], "bytes"));
+    t.prog = progress_new("export tar", total, 0, opt && opt->progress);
     t.aw = archive_write_new();
     ae = archive_entry_new();
     if (!t.aw || !ae) {
         rc = err_set(err, ERR_NOMEM, "tar export");
         goto out;
     }
-    /* hdrcharset=BINARY: names go out as their exact bytes (any byte but
-     * NUL, as stored), with no locale conversion that could fail. */
     if (archive_write_set_format_pax(t.aw) != ARCHIVE_OK ||
-        archive_write_set_format_option(t.aw, "pax", "hdrcharset", "BINARY") < ARCHIVE_WARN ||
         archive_write_set_bytes_in_last_block(t.aw, 1) != ARCHIVE_OK ||
         archive_write_open_fd(t.aw, fd) != ARCHIVE_OK) {
         rc = err_set(err, ERR_IO, "start tar: %s", archive_error_string(t.aw));
@@ -127,8 +140,13 @@ int rst_files_export_tar(Repo *r, const json_t *what, int fd, RstFilesStats *sta
         goto out;
     }
 out:
+    progress_done(t.prog);
     src_files_entry_clear(&e);
     if (t.aw) archive_write_free(t.aw);
+    if (utf8) {
+        uselocale(prev);
+        freelocale(utf8);
+    }
     archive_entry_free(ae);
     if (stats) *stats = t.st;
     free(items);

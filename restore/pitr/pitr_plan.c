@@ -376,7 +376,7 @@ int rst_pitr_plan(Repo *r, const BinlogCatalog *c, const RstPitrRequest *q,
         Id id;
         json_t *m = NULL;
         char hex[ID_HEX_LEN + 1];
-        rc = repo_snapshot_get(r, q->snapshot, q->instance, &m, &id, err);
+        rc = repo_snapshot_find(r, q->snapshot, &(RepoSnapFilter){.instance = q->instance, .item_kind = "mariadb"}, &m, &id, err);
         if (rc) goto out;
         json_decref(m);
         id_hex(&id, hex);

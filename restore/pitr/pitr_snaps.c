@@ -59,7 +59,7 @@ int pitr_snaps_find(Repo *r, const PitrSnapList *l, const char *ref, size_t *out
     Id id;
     json_t *m = NULL;
     char hex[ID_HEX_LEN + 1];
-    int rc = repo_snapshot_get(r, ref, l->instance, &m, &id, err);
+    int rc = repo_snapshot_find(r, ref, &(RepoSnapFilter){.instance = l->instance, .item_kind = "mariadb"}, &m, &id, err);
     if (rc) return rc;
     json_decref(m);
     id_hex(&id, hex);

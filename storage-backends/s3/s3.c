@@ -159,9 +159,10 @@ out:
     return rc;
 }
 
-int s3_get_upto(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+/* S3CacheFetchFn: a ranged GET of up to len bytes (fewer at the end). */
+static int cache_fetch(void *ctx, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
 {
-    return get_range(s3, key, off, len, true, out, err);
+    return get_range(ctx, key, off, len, true, out, err);
 }
 
 static int s3_get(void *self, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
@@ -170,7 +171,7 @@ static int s3_get(void *self, const char *key, uint64_t off, size_t len, Buf *ou
     char k[1100];
     int rc;
     if ((rc = full_key(s3, key, k, sizeof k, err))) return rc;
-    if ((rc = s3_cache_get(s3, k, off, len, out, err)) != S3_CACHE_PASS) return rc;
+    if ((rc = s3_cache_get(s3->cache, k, off, len, out, err)) != S3_CACHE_PASS) return rc;
     return get_range(s3, k, off, len, false, out, err);
 }
 
@@ -226,7 +227,7 @@ static int del_batch(S3 *s3, const char *const *keys, size_t n, Err *err)
         if ((rc = buf_append_str(&xml, "</Key></Object>", err))) goto out;
     }
     if ((rc = buf_append_str(&xml, "</Delete>", err))) goto out;
-    s3_md5(xml.data, xml.len, md5);
+    if ((rc = s3_md5(xml.data, xml.len, md5, err))) goto out;
     sodium_bin2base64(md5b64, sizeof md5b64, md5, sizeof md5, sodium_base64_VARIANT_ORIGINAL);
     {
         S3Param q[] = { { "delete", NULL } };
@@ -316,7 +317,7 @@ static void s3_close(void *self)
     if (!atomic_load(&s3->n_retries))
         log_debug("%s: %llu requests (%llu cache blocks), %llu bytes up, %llu bytes down", s3->location,
                   (unsigned long long)atomic_load(&s3->n_requests),
-                  (unsigned long long)atomic_load(&s3->n_block_fetches), (unsigned long long)atomic_load(&s3->bytes_up),
+                  (unsigned long long)s3_cache_fetches(s3->cache), (unsigned long long)atomic_load(&s3->bytes_up),
                   (unsigned long long)atomic_load(&s3->bytes_down));
     else
         log_info("%s: %llu requests, %llu retried, %llu gave up", s3->location,
@@ -376,7 +377,7 @@ int sto_s3_open(const char *url, unsigned flags, const StoS3Options *o, Sto **ou
     if (!s3) return err_set(err, ERR_NOMEM, "out of memory");
     s3_pool_init(&s3->pool);
     if ((rc = s3_conf_load(s3, url, o, err))) goto fail;
-    if ((rc = s3_cache_new(s3->read_cache, &s3->cache, err))) goto fail;
+    if ((rc = s3_cache_new(s3->read_cache, s3->bucket, cache_fetch, s3, &s3->cache, err))) goto fail;
     if ((rc = probe(s3, err))) goto fail;
     log_debug("opened %s (region %s, %s-style)", s3->location, s3->region, s3->virtual_host ? "virtual-host" : "path");
     return sto_new(&s3_ops, s3, s3->location, out, err);

@@ -27,6 +27,10 @@ typedef struct S3Block {
 } S3Block;
 
 struct S3Cache {
+    S3CacheFetchFn fetch;
+    void *fetch_ctx;
+    char *where;
+    atomic_ullong fetches;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     S3Block *blocks;
@@ -36,16 +40,22 @@ struct S3Cache {
     uint64_t clock;
 };
 
-int s3_cache_new(size_t budget, S3Cache **out, Err *err)
+int s3_cache_new(size_t budget, const char *where, S3CacheFetchFn fetch, void *ctx, S3Cache **out,
+                 Err *err)
 {
     S3Cache *c;
     *out = NULL;
     if (budget < 2 * S3_CACHE_BLOCK) return 0;   /* off */
     c = calloc(1, sizeof *c);
     if (!c) return err_set(err, ERR_NOMEM, "out of memory");
+    c->fetch = fetch;
+    c->fetch_ctx = ctx;
     c->nblocks = budget / S3_CACHE_BLOCK;
     c->blocks = calloc(c->nblocks, sizeof *c->blocks);
-    if (!c->blocks) {
+    c->where = strdup(where);
+    if (!c->blocks || !c->where) {
+        free(c->blocks);
+        free(c->where);
         free(c);
         return err_set(err, ERR_NOMEM, "out of memory");
     }
@@ -65,6 +75,7 @@ void s3_cache_free(S3Cache *c)
     }
     for (size_t i = 0; i < S3_CACHE_TOUCHED; i++) free(c->touched[i]);
     free(c->blocks);
+    free(c->where);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);
@@ -107,7 +118,7 @@ static S3Block *victim(S3Cache *c)
 
 /* Copy [off, off + n) of block `index` of key into out; fetch the block
  * first when needed. *avail gets how many bytes the block holds. */
-static int copy_from_block(S3 *s3, S3Cache *c, const char *key, uint64_t index, size_t from, size_t n,
+static int copy_from_block(S3Cache *c, const char *key, uint64_t index, size_t from, size_t n,
                            Buf *out, size_t *avail, Err *err)
 {
     S3Block *b;
@@ -136,7 +147,7 @@ static int copy_from_block(S3 *s3, S3Cache *c, const char *key, uint64_t index, 
         buf_reset(&b->data);
         pthread_mutex_unlock(&c->mu);
         /* the slot is ours while loading: nobody else touches b->data */
-        rc = s3_get_upto(s3, key, index * S3_CACHE_BLOCK, S3_CACHE_BLOCK, &b->data, err);
+        rc = c->fetch(c->fetch_ctx, key, index * S3_CACHE_BLOCK, S3_CACHE_BLOCK, &b->data, err);
         pthread_mutex_lock(&c->mu);
         b->loading = false;
         if (rc) {
@@ -150,7 +161,7 @@ static int copy_from_block(S3 *s3, S3Cache *c, const char *key, uint64_t index, 
             pthread_mutex_unlock(&c->mu);
             return rc;
         }
-        atomic_fetch_add(&s3->n_block_fetches, 1);
+        atomic_fetch_add(&c->fetches, 1);
         break;
     }
     b->last_use = ++c->clock;
@@ -160,9 +171,13 @@ static int copy_from_block(S3 *s3, S3Cache *c, const char *key, uint64_t index, 
     return rc;
 }
 
-int s3_cache_get(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+uint64_t s3_cache_fetches(S3Cache *c)
 {
-    S3Cache *c = s3->cache;
+    return c ? (uint64_t)atomic_load(&c->fetches) : 0;
+}
+
+int s3_cache_get(S3Cache *c, const char *key, uint64_t off, size_t len, Buf *out, Err *err)
+{
     uint64_t first, last;
     size_t before = out->len;
     bool again;
@@ -181,12 +196,11 @@ int s3_cache_get(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Er
         size_t from = i == first ? (size_t)(off - bstart) : 0;
         size_t to = i == last ? (size_t)(off + len - bstart) : S3_CACHE_BLOCK;
         size_t avail = 0;
-        rc = copy_from_block(s3, c, key, i, from, to - from, out, &avail, err);
+        rc = copy_from_block(c, key, i, from, to - from, out, &avail, err);
         if (!rc && to > avail) {
-            char obj[1200];
-            s3_object_name(s3, key, obj, sizeof obj);
-            rc = err_set(err, ERR_INVALID, "range %llu+%zu past the end of %s (%llu bytes)", (unsigned long long)off,
-                         len, obj, (unsigned long long)(bstart + avail));
+            rc = err_set(err, ERR_INVALID, "range %llu+%zu past the end of %s/%s (%llu bytes)",
+                         (unsigned long long)off, len, c->where, key,
+                         (unsigned long long)(bstart + avail));
         }
     }
     if (rc) {

@@ -43,8 +43,10 @@ typedef struct S3SignIn {
 
 /* Hex SHA-256 of p[0..n). */
 void s3_sha256_hex(const void *p, size_t n, char out[65]);
-/* MD5 (RFC 1321) for Content-MD5 only (DeleteObjects demands it). */
-void s3_md5(const void *p, size_t n, uint8_t out[16]);
+/* MD5 of p[0..n) from libcrypto, for Content-MD5 only (DeleteObjects
+ * demands it). ERR_UNSUPPORTED when libcrypto refuses MD5 (a FIPS-only
+ * provider): the batch delete cannot be sent then. */
+int s3_md5(const void *p, size_t n, uint8_t out[16], Err *err);
 /* AWS URI encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) as they are,
  * everything else %XX with upper-case hex; '/' kept when keep_slash. */
 int s3_uri_encode(Buf *out, const char *s, bool keep_slash, Err *err);
@@ -136,7 +138,6 @@ typedef struct S3 {
     atomic_ullong n_failed;
     atomic_ullong bytes_up;
     atomic_ullong bytes_down;
-    atomic_ullong n_block_fetches;
 } S3;
 
 /* ------------------------------------------------------------ s3_http.c */
@@ -210,15 +211,22 @@ int s3_multipart_put(S3 *s3, const char *full_key, const uint8_t *buf, size_t le
 #define S3_CACHE_TOUCHED 64         /* objects remembered as range-read */
 #define S3_CACHE_PASS (-1)          /* s3_cache_get: not for the cache, GET directly */
 
-/* *out = NULL (cache off) when budget is under two blocks. */
-int s3_cache_new(size_t budget, S3Cache **out, Err *err);
+/* How the cache fills a block: append up to len bytes of key from off to
+ * out, fewer at the object's end (s3.c: a ranged GET). Called without the
+ * cache's lock, from any thread. */
+typedef int (*S3CacheFetchFn)(void *ctx, const char *key, uint64_t off, size_t len, Buf *out,
+                              Err *err);
+/* *out = NULL (cache off) when budget is under two blocks. where (copied)
+ * prefixes keys in messages (the bucket); fetch/ctx fill blocks. */
+int s3_cache_new(size_t budget, const char *where, S3CacheFetchFn fetch, void *ctx, S3Cache **out,
+                 Err *err);
 void s3_cache_free(S3Cache *c);   /* accepts NULL */
 /* A ranged read of full key through the cache: 0 with the bytes appended to
  * out, an ERR_* code, or S3_CACHE_PASS when the caller should GET directly
- * (cache off, first read of the object, whole-object or large read). */
-int s3_cache_get(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err);
-/* (s3.c) Ranged GET of up to len bytes from off: fewer at the object's end. */
-int s3_get_upto(S3 *s3, const char *key, uint64_t off, size_t len, Buf *out, Err *err);
+ * (cache off (c NULL), first read of the object, whole-object or large read). */
+int s3_cache_get(S3Cache *c, const char *key, uint64_t off, size_t len, Buf *out, Err *err);
+/* Blocks fetched so far (for the debug summary); 0 for NULL. */
+uint64_t s3_cache_fetches(S3Cache *c);
 
 /* ------------------------------------------------------------ s3_conf.c */
 

@@ -25,6 +25,17 @@ void s3_sha256_hex(const void *p, size_t n, char out[65])
     sodium_bin2hex(out, 65, h, hl);
 }
 
+int s3_md5(const void *p, size_t n, uint8_t out[16], Err *err)
+{
+    uint8_t h[EVP_MAX_MD_SIZE];
+    unsigned int hl = 0;
+    if (EVP_Digest(p, n, h, &hl, EVP_md5(), NULL) != 1 || hl != 16)
+        return err_set(err, ERR_UNSUPPORTED, "libcrypto cannot compute MD5 (FIPS mode?): "
+                       "S3 DeleteObjects needs a Content-MD5");
+    memcpy(out, h, 16);
+    return 0;
+}
+
 static bool is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

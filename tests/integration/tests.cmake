@@ -34,6 +34,10 @@ target_include_directories(files_craft PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(files_craft PRIVATE tm_src_files tm_repo tm_sto_open)
 tm_integration_test(files_roundtrip COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_roundtrip.sh
   LABELS files TIMEOUT 600)
+tm_integration_test(files_tar_gnu COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_tar_gnu.sh
+  LABELS files TIMEOUT 120)
+tm_integration_test(cli_snapshot_pick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_snapshot_pick.sh
+  LABELS files db TIMEOUT 300)
 tm_integration_test(files_safety COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/files_safety.sh $<TARGET_FILE:files_craft>
   LABELS files TIMEOUT 300)
 
@@ -120,3 +124,14 @@ target_include_directories(pitr_library PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(pitr_library PRIVATE tm_rst_pitr tm_sto_open)
 tm_integration_test(pitr_library COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pitr_library.sh
   $<TARGET_FILE:pitr_library> LABELS pitr TIMEOUT 600)
+
+# The release pass runs two tests at a time (scripts/test.sh: ctest -j2). That is safe because
+# every test works in its own mktemp directory, starts its own MariaDB (a probed free port, a socket
+# in that directory) and its own RGW (a probed free port, its own directory), and writes no fixed
+# path (state_dir and spool_dir are in the test's directory). Two properties keep the heavy ones
+# from starving each other: one Ceph RGW at a time (a mon, an OSD and an RGW each), and the
+# torture suite and the heavy binlog archive run alone (both slots).
+set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
+  integration.files_roundtrip_s3 integration.crash_backup_s3 integration.files_tamper_s3
+  PROPERTIES RESOURCE_LOCK s3)
+set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)

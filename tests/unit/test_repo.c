@@ -238,7 +238,7 @@ static void test_failed_pack_upload_is_sticky_then_recoverable(void **state)
     uint8_t *data = malloc(len);
     Collect c = {malloc(len), 0, len};
     RepoStreamRef ref;
-    RepoCheckOptions copt = {true, 0};
+    RepoCheckOptions copt = {.read_data = true};
     RepoCheckReport rep;
     json_t *m;
     int errors = 0, rc;
@@ -338,7 +338,7 @@ static void test_check_read_data_names_a_tampered_pack(void **state)
     size_t len = 3u << 20;
     uint8_t *data = malloc(len);
     Repo *r = open_repo(fx, PASS, 0, &err);
-    RepoCheckOptions opt = {true, 0};
+    RepoCheckOptions opt = {.read_data = true};
     RepoCheckReport rep;
     Findings f = {0, false};
     RepoStreamRef ref;

@@ -50,17 +50,10 @@ static bool parse_seq(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size, Err *err)
+static int grow(void *v, size_t *cap, size_t n, size_t size, Err *err)
 {
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 256;
-    void *nv = realloc(*v, nc * size);
-    if (!nv)
-        return err_set(err, ERR_NOMEM, "binlog catalog key list");
-    *v = nv;
-    *cap = nc;
-    return 0;
+    int rc = buf_grow(v, cap, n + 1, size, (size_t)1 << 26, err);
+    return rc ? err_wrap(err, "binlog catalog key list") : 0;
 }
 
 static int collect_key(void *ctx, const char *key, uint64_t size, Err *err)
@@ -73,14 +66,14 @@ static int collect_key(void *ctx, const char *key, uint64_t size, Err *err)
     base = base ? base + 1 : key;
     kl->listed++;
     if (parse_seq(base, strlen(base), &a)) {
-        if ((rc = grow((void **)&kl->seq, &kl->cap, kl->n, sizeof *kl->seq, err)))
+        if ((rc = grow(&kl->seq, &kl->cap, kl->n, sizeof *kl->seq, err)))
             return rc;
         kl->seq[kl->n].r.first = kl->seq[kl->n].r.last = a;
         kl->seq[kl->n++].size = size;
     } else if (strncmp(base, BINLOG_COMPACT_PREFIX, pl) == 0 && strlen(base) == pl + 25 &&
                base[pl + 12] == '-' && parse_seq(base + pl, 12, &a) &&
                parse_seq(base + pl + 13, 12, &b) && a >= 1 && a <= b) {
-        if ((rc = grow((void **)&kl->cmp, &kl->capcmp, kl->ncmp, sizeof *kl->cmp, err)))
+        if ((rc = grow(&kl->cmp, &kl->capcmp, kl->ncmp, sizeof *kl->cmp, err)))
             return rc;
         kl->cmp[kl->ncmp].r.first = a;
         kl->cmp[kl->ncmp].r.last = b;
@@ -115,7 +108,7 @@ static int cmp_seq(const void *a, const void *b)
 
 static int add_entry(BinlogCatalog *c, const json_t *j, const char *key, Err *err)
 {
-    int rc = grow((void **)&c->v, &c->cap, c->n, sizeof *c->v, err);
+    int rc = grow(&c->v, &c->cap, c->n, sizeof *c->v, err);
     if (rc)
         return rc;
     rc = binlog_seginfo_from_json(j, &c->v[c->n], err);
@@ -327,7 +320,7 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
         rc = err_set(err, ERR_NOMEM, "binlog catalog");
         goto out;
     }
-    rc = sto_list(repo_sto(r), prefix, collect_key, &kl, err);
+    rc = repo_list_objects(r, prefix, collect_key, &kl, err);
     if (rc) {
         err_wrap(err, "list binlog catalog of instance %s", instance);
         goto out;
@@ -361,7 +354,7 @@ int binlog_catalog_load(Repo *r, const char *instance, BinlogCatalog **out, Err 
         covered = cr->last;
         if (cr->last > c->compacted_to)
             c->compacted_to = cr->last;
-        if ((rc = grow((void **)&c->cover, &capcover, c->ncover, sizeof *c->cover, err)))
+        if ((rc = grow(&c->cover, &capcover, c->ncover, sizeof *c->cover, err)))
             goto out;
         c->cover[c->ncover++] = *cr;
     }

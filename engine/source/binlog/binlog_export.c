@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/common/progress.h"
 #include "engine/source/binlog/binlog_int.h"
 
 typedef struct Out {
@@ -21,6 +22,7 @@ typedef struct Out {
     char path[1400];
     crypto_generichash_state hs;
     uint64_t bytes;
+    Progress *prog;
 } Out;
 
 static int write_all(Out *o, const void *p, size_t n, Err *err)
@@ -43,6 +45,7 @@ static int on_chunk(void *ctx, const void *data, size_t len, Err *err)
     Out *o = ctx;
     crypto_generichash_update(&o->hs, data, len);
     o->bytes += len;
+    progress_add(o->prog, len, 0);
     return write_all(o, data, len, err);
 }
 
@@ -55,15 +58,18 @@ static void sanitize(const char *in, char *out, size_t cap)
 }
 
 int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const char *dir,
-                  Err *err)
+                  bool progress, Err *err)
 {
     Out o = {.fd = -1};
     char cur_file[BINLOG_FILE_MAX] = "", first_ident[BINLOG_IDENTITY_MAX] = "";
-    uint64_t expect = 0;
+    uint64_t expect = 0, total = 0;
     int rc = 0;
 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return err_sys(err, errno, "create export directory %s", dir);
+    for (size_t i = from; i <= to && i < binlog_catalog_count(c); i++)
+        total += binlog_catalog_at(c, i)->size;
+    o.prog = progress_new("binlog export", total, 0, progress);
     for (size_t i = from; i <= to && i < binlog_catalog_count(c); i++) {
         const BinlogSegInfo *s = binlog_catalog_at(c, i);
         char why[400];
@@ -134,10 +140,12 @@ int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const
             goto out;
         }
         expect = s->end;
+        progress_add(o.prog, 0, 1);
     }
     if (o.fd >= 0 && fsync(o.fd) != 0)
         rc = err_sys(err, errno, "fsync %s", o.path);
 out:
+    progress_done(o.prog);
     if (o.fd >= 0)
         close(o.fd);
     return rc;

@@ -130,12 +130,12 @@ static int upload_one(BinlogUploader *u, BinlogSegInfo *si, Err *err)
         err_clear(err);
         BinlogSegInfo prev;
         json_t *pj = NULL;
-        StoStat st;
+        uint64_t size = 0;
         /* bounded by its stored size: an entry of a huge transaction's
          * segment (thousands of chunks) is over 1 MiB */
-        if ((rc = sto_stat(repo_sto(u->repo), key, &st, err)))
+        if ((rc = repo_obj_size(u->repo, key, &size, err)))
             goto out;
-        old.max = st.size < BUF_MAX_DEFAULT ? (size_t)st.size : BUF_MAX_DEFAULT;
+        old.max = size < BUF_MAX_DEFAULT ? (size_t)size : BUF_MAX_DEFAULT;
         if ((rc = repo_obj_get(u->repo, key, &old, err)))
             goto out;
         pj = json_loadb((const char *)old.data, old.len, 0, NULL);

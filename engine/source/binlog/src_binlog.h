@@ -164,9 +164,10 @@ int binlog_segment_read(Repo *r, const BinlogSegInfo *si, RepoReadFn fn, void *c
 /* Rebuild binlog files in dir (created) from entries [from, to] (indexes):
  * files that start at position 4 are byte-identical to the server's; a file
  * whose archive starts later gets the magic, its Format_description, then
- * the archived events. */
+ * the archived events. progress: a progress line on stderr (total: the
+ * segments' bytes). */
 int binlog_export(Repo *r, const BinlogCatalog *c, size_t from, size_t to, const char *dir,
-                  Err *err);
+                  bool progress, Err *err);
 
 /* ---- GTIDs: mdb_gtid_* (engine/mariadb/mdb.h) ---------------------------- */
 

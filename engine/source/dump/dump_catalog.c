@@ -11,7 +11,9 @@
 
 #include "engine/source/dump/dump_int.h"
 
-json_t *dump_json_text(const char *s, size_t n)
+/* A JSON string for text that may not be valid UTF-8: a string when it is,
+ * {"hex": "..."} otherwise. */
+static json_t *dump_json_text(const char *s, size_t n)
 {
     json_t *j = json_stringn(s, n);   /* NULL when not valid UTF-8 */
     if (j) return j;

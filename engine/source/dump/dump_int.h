@@ -127,8 +127,4 @@ uint8_t *dump_tsv_put(uint8_t *d, const unsigned char *s, size_t n);
  * global only); ERR_PERM listing what is missing and the GRANT that fixes it. */
 int dump_privs_check(MYSQL *m, const char *const *dbs, bool need_reload, Err *err);
 
-/* A JSON string for text that may not be valid UTF-8: a string when it is,
- * {"hex": "..."} otherwise. */
-json_t *dump_json_text(const char *s, size_t n);
-
 #endif

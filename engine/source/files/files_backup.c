@@ -19,6 +19,8 @@
 #include "engine/common/log.h"
 #include "engine/source/files/files_int.h"
 
+#define DIR_ENTRIES_MAX ((size_t)1 << 24)   /* names of one directory held for sorting */
+
 /* (dev, ino) -> first path, for hard links among regular files. */
 typedef struct HlSlot {
     uint64_t dev, ino;
@@ -309,12 +311,9 @@ static int walk_dir(Walk *w, Buf *abs, Buf *rel, Err *err)
             break;
         }
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 64;
-            char **nn = realloc(names, nc * sizeof(*names));
-            if (!nn) { rc = err_set(err, ERR_NOMEM, "directory listing"); break; }
-            names = nn;
-            cap = nc;
+        if ((rc = buf_grow(&names, &cap, n + 1, sizeof(*names), DIR_ENTRIES_MAX, err))) {
+            err_wrap(err, "list directory %s", src_files_path_print((const char *)abs->data, pp, sizeof(pp)));
+            break;
         }
         if (!(names[n] = strdup(de->d_name))) { rc = err_set(err, ERR_NOMEM, "directory listing"); break; }
         n++;
@@ -410,7 +409,13 @@ int src_files_backup(Repo *r, const char *item_name, const char *root, const Src
         if (src_files_tree_open(r, parent_item, &w.prev, &e2))
             log_warn("files cache disabled: %s", e2.msg);
     }
-    w.prog = progress_new("files", 0, 0, w.opt->progress);
+    /* The walk reads as it scans (one pass, bounded memory), so the tree's
+     * size is not known before the end: the previous backup of the same item
+     * (the files cache) gives the expected total and so an ETA; a first
+     * backup shows bytes and files without one. */
+    uint64_t expect = 0;
+    if (parent_item && w.prev) expect = (uint64_t)json_integer_value(json_object_get(parent_item, "bytes"));
+    w.prog = progress_new("files", expect, 0, w.opt->progress);
     rc = repo_stream_begin(r, REPO_CHUNK_DUMP, &w.tree, err);
     if (rc) goto out;
     /* st comes from the root as given (a trailing slash follows a symlinked

@@ -19,13 +19,8 @@ typedef struct Ext {
 
 static int ext_add(Ext *x, uint64_t off, uint64_t len, Err *err)
 {
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? 2 * x->cap : 16;
-        uint64_t *nv = realloc(x->v, nc * 2 * sizeof(uint64_t));
-        if (!nv) return err_set(err, ERR_NOMEM, "sparse map");
-        x->v = nv;
-        x->cap = nc;
-    }
+    int rc = buf_grow(&x->v, &x->cap, x->n + 1, 2 * sizeof(uint64_t), (size_t)1 << 24, err);
+    if (rc) return err_wrap(err, "sparse map");
     x->v[2 * x->n] = off;
     x->v[2 * x->n + 1] = len;
     x->n++;
