@@ -36,10 +36,6 @@ int cli_prompt(const char *prompt, char *buf, size_t cap, size_t *out_len, Err *
  * declare it. Free with inst_free. */
 int cli_inst_open(CliCtx *ctx, const char *local, Inst **out, Err *err);
 
-/* Read the repository passphrase (inst_passphrase_read with the terminal
- * prompt). Never from argv. *out is sodium_malloc'd; free with
- * cli_password_free. */
-int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err);
 void cli_password_free(char *pw, size_t len);
 
 /* A new passphrase (init, key add, key passwd): TIDEMARK_NEW_PASSWORD_FILE
@@ -53,10 +49,6 @@ int cli_repo_init(CliCtx *ctx, const char **out_location, Err *err);
  * taken: the command decides). */
 int cli_repo_open(CliCtx *ctx, Repo **out, Err *err);
 
-/* A backup's start on an open repository (inst_backup_begin), the packs an
- * interrupted backup left said in one line unless quiet
- * (cli_adopted_print). */
-int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err);
 void cli_adopted_print(CliCtx *ctx, uint64_t adopted);
 
 /* The instance a command works on: its own --instance option (local, may
@@ -69,8 +61,5 @@ const char *cli_instance(CliCtx *ctx, const char *local, Err *err);
 void cli_json_print(json_t *j);
 extern bool cli_json_printed;
 
-/* The follower's spool directory of instance inst (inst_spool_dir; "" when
- * the config does not declare inst). */
-void cli_spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "engine/cli/cli_opts.h"
 #include "engine/cli/commands.h"
+#include "engine/instance/inst.h"
 #include "engine/common/log.h"
 
 static void usage(FILE *f)
@@ -80,15 +81,7 @@ static int help_cmd(int argc, char **argv)
  * the config names none (environment only). */
 static int instance_check(const CliCtx *ctx, Err *err)
 {
-    const char *const *names;
-    size_t n = conf_instances(ctx->conf, &names), k = 0;
-    char known[600] = "";
-    if (!ctx->instance || n == 0) return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(names[i], ctx->instance) == 0) return 0;
-        if (k < sizeof known) k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", names[i]);
-    }
-    return err_set(err, ERR_INVALID, "instance '%s' is not in the config (its instances: %s)", ctx->instance, known);
+    return inst_check_name(ctx->conf, ctx->instance, err);
 }
 
 static int load_config(CliCtx *ctx, const char *config, Err *err)
@@ -105,7 +98,7 @@ static int complete_instances(const char *config)
     const char *const *names;
     memset(&ctx, 0, sizeof ctx);
     if (load_config(&ctx, config, &err)) return 2;
-    for (size_t i = 0, n = conf_instances(ctx.conf, &names); i < n; i++) printf("%s\n", names[i]);
+    for (size_t i = 0, n = inst_names(ctx.conf, &names); i < n; i++) printf("%s\n", names[i]);
     conf_free(ctx.conf);
     return 0;
 }

@@ -57,15 +57,6 @@ int cli_inst_open(CliCtx *ctx, const char *local, Inst **out, Err *err)
     return inst_open(ctx->conf, name, out, err);
 }
 
-int cli_password_read(CliCtx *ctx, char **out, size_t *out_len, Err *err)
-{
-    Inst *in = NULL;
-    int rc = inst_open(ctx->conf, NULL, &in, err);
-    if (!rc) rc = inst_passphrase_read(in, cli_prompt, out, out_len, err);
-    inst_free(in);
-    return rc;
-}
-
 int cli_new_password_read(char **out, size_t *out_len, Err *err)
 {
     return inst_new_passphrase_read(cli_prompt, out, out_len, err);
@@ -119,20 +110,3 @@ void cli_adopted_print(CliCtx *ctx, uint64_t adopted)
                         "they hold is reused\n", (unsigned long long)adopted);
 }
 
-int cli_backup_begin(CliCtx *ctx, Repo *r, Err *err)
-{
-    uint64_t adopted = 0;
-    int rc = inst_backup_begin(r, &adopted, err);
-    if (!rc) cli_adopted_print(ctx, adopted);
-    return rc;
-}
-
-void cli_spool_dir(CliCtx *ctx, const char *inst, char *out, size_t cap)
-{
-    Inst *in = NULL;
-    Err e;
-    err_clear(&e);
-    out[0] = '\0';
-    if (inst_open(ctx->conf, inst, &in, &e) == 0) snprintf(out, cap, "%s", inst_spool_dir(in));
-    inst_free(in);
-}

@@ -56,12 +56,6 @@ static bool target_opt(int c, TargetOpts *t)
     }
 }
 
-static const char *state_dir(CliCtx *ctx)
-{
-    const char *v = conf_get(ctx->conf, NULL, "state_dir");
-    return v && *v ? v : NULL;
-}
-
 /* ---- restore db --to ... ---------------------------------------------------- */
 
 /* What the restore prints as it goes (text mode), between its steps. */
@@ -174,99 +168,96 @@ static void print_summary(const RstPitrRestoreReport *rep, RstPitrApply apply, i
                            : "OK, every table's content hash matches the snapshot");
 }
 
-int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
-{
-    const char *inst = NULL, *to = NULL, *to_gtid = NULL, *before = NULL, *snap = NULL;
+/* What `restore db --to...` was given. */
+typedef struct PitrArgs {
+    const char *to, *to_gtid, *before, *snap;
     RstPitrRequest q;
     RstPitrRunOptions ro;
-    RstPitrDurMode dmode = RST_PITR_DUR_DEFAULT;
-    RstPitrRestoreRequest req;
-    RstPitrRestoreReport rep;
-    RestorePrint pr;
-    RstPitrRestoreHooks hooks = {&pr, on_plan_ready, on_target_checked, on_durability_decided, on_run_starting};
+    RstPitrDurMode dmode;
+    bool plan_only;
     TargetOpts tgt;
-    MdbConn conn;
-    Repo *r = NULL;
-    bool plan_only = false;
-    char zone[120] = "", tstr[100], spool[1024];
-    int rc = 0, c, ntargets;
+} PitrArgs;
 
-    memset(&q, 0, sizeof q);
-    memset(&ro, 0, sizeof ro);
-    memset(&rep, 0, sizeof rep);
-    memset(&tgt, 0, sizeof tgt);
+static int restore_args(CliCtx *ctx, int argc, char **argv, PitrArgs *a, Err *err)
+{
+    int c;
     while ((c = cli_getopt(ctx, argc, argv)) != -1) {
-        if (target_opt(c, &tgt)) continue;
+        if (target_opt(c, &a->tgt)) continue;
         switch (c) {
-        case 't': to = optarg; break;
-        case 'g': to_gtid = optarg; break;
-        case 'b': before = optarg; break;
-        case 's': snap = optarg; break;
-        case 'd': ro.target_db = optarg; break;
-        case 'D': ro.drop_existing = true; break;
-        case 'T': ro.threads = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'n': plan_only = true; break;
-        case 'L': ro.listen_host = optarg; break;
-        case 'A': ro.advertise_host = optarg; break;
-        case 'W': ro.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 't': a->to = optarg; break;
+        case 'g': a->to_gtid = optarg; break;
+        case 'b': a->before = optarg; break;
+        case 's': a->snap = optarg; break;
+        case 'd': a->ro.target_db = optarg; break;
+        case 'D': a->ro.drop_existing = true; break;
+        case 'T': a->ro.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'n': a->plan_only = true; break;
+        case 'L': a->ro.listen_host = optarg; break;
+        case 'A': a->ro.advertise_host = optarg; break;
+        case 'W': a->ro.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'Y':
-            if (!strcmp(optarg, "relaxed")) dmode = RST_PITR_DUR_RELAXED;
-            else if (!strcmp(optarg, "keep")) dmode = RST_PITR_DUR_KEEP;
+            if (!strcmp(optarg, "relaxed")) a->dmode = RST_PITR_DUR_RELAXED;
+            else if (!strcmp(optarg, "keep")) a->dmode = RST_PITR_DUR_KEEP;
             else return err_set(err, ERR_INVALID, "--durability wants relaxed or keep, not '%s'", optarg);
             break;
-        case 'E': q.accept_archive_end = true; break;
+        case 'E': a->q.accept_archive_end = true; break;
         case 'M':
-            if (!strcmp(optarg, "auto")) ro.apply = RST_PITR_APPLY_AUTO;
-            else if (!strcmp(optarg, "net")) ro.apply = RST_PITR_APPLY_NET;
-            else if (!strcmp(optarg, "transactions")) ro.apply = RST_PITR_APPLY_TRANSACTIONS;
+            if (!strcmp(optarg, "auto")) a->ro.apply = RST_PITR_APPLY_AUTO;
+            else if (!strcmp(optarg, "net")) a->ro.apply = RST_PITR_APPLY_NET;
+            else if (!strcmp(optarg, "transactions")) a->ro.apply = RST_PITR_APPLY_TRANSACTIONS;
             else return err_set(err, ERR_INVALID, "--apply wants auto, net or transactions, not '%s'", optarg);
             break;
         default: return cli_opt_refuse(ctx, c, "applies only to a snapshot load (without --to, --to-gtid, --before-gtid and --plan)", err);
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument %s", argv[optind]);
-    ntargets = (to != NULL) + (to_gtid != NULL) + (before != NULL);
-    if (ntargets > 1) return err_set(err, ERR_INVALID, "give one of --to, --to-gtid, --before-gtid");
-    if (!ntargets && !snap) return err_set(err, ERR_INVALID, "give a target: --to TIME, --to-gtid G, --before-gtid G or --snapshot ID");
-    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    q.instance = inst;
-    q.snapshot = snap;
-    cli_spool_dir(ctx, inst, spool, sizeof spool);
-    q.spool_dir = spool;
-    if (to) {
-        q.kind = RST_PITR_TIME;
-        if ((rc = rst_pitr_time_parse(to, &q.time, zone, sizeof zone, err))) return rc;
-    } else if (to_gtid || before) {
-        q.kind = to_gtid ? RST_PITR_GTID : RST_PITR_BEFORE_GTID;
-        if ((rc = mdb_gtid_parse(to_gtid ? to_gtid : before, &q.gtid, err)))
-            return err_wrap(err, "%s", to_gtid ? "--to-gtid" : "--before-gtid");
-    } else {
-        q.kind = RST_PITR_SNAPSHOT;
-    }
-    if ((rc = target_conn(ctx, inst, &tgt, false, &conn, err))) goto out;
-    ro.progress = ctx->progress;
-    req = (RstPitrRestoreRequest){q, ro, dmode, state_dir(ctx), &conn, plan_only};
-    pr = (RestorePrint){ro.target_db, ro.apply, plan_only};
+    return 0;
+}
 
-    if (q.kind == RST_PITR_TIME && !ctx->json) {
-        rst_pitr_time_format(q.time, tstr, sizeof tstr);
-        printf("target: %s read as %s = %s\n", to, zone, tstr);
+int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err)
+{
+    PitrArgs a;
+    RstPitrRestoreRequest req;
+    RstPitrRestoreReport rep;
+    RestorePrint pr;
+    RstPitrRestoreHooks hooks = {&pr, on_plan_ready, on_target_checked, on_durability_decided, on_run_starting};
+    MdbConn conn;
+    Repo *r = NULL;
+    char zone[120] = "", tstr[100];
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    memset(&rep, 0, sizeof rep);
+    a.dmode = RST_PITR_DUR_DEFAULT;
+    if ((rc = restore_args(ctx, argc, argv, &a, err))) return rc;
+    if ((rc = rst_pitr_target_set(&a.q, a.to, a.to_gtid, a.before, a.snap, zone, sizeof zone, err))) return rc;
+    if ((rc = cli_inst_open(ctx, NULL, &a.tgt.in, err))) return rc;
+    a.q.instance = inst_name(a.tgt.in);
+    a.q.spool_dir = inst_spool_dir(a.tgt.in);
+    if ((rc = target_conn(ctx, a.q.instance, &a.tgt, false, &conn, err))) goto out;
+    a.ro.progress = ctx->progress;
+    req = (RstPitrRestoreRequest){a.q, a.ro, a.dmode, inst_state_dir(a.tgt.in), &conn, a.plan_only};
+    pr = (RestorePrint){a.ro.target_db, a.ro.apply, a.plan_only};
+
+    if (a.q.kind == RST_PITR_TIME && !ctx->json) {
+        rst_pitr_time_format(a.q.time, tstr, sizeof tstr);
+        printf("target: %s read as %s = %s\n", a.to, zone, tstr);
     }
-    if ((rc = cli_repo_open(ctx, &r, err))) goto out;
+    if ((rc = inst_repo_open(a.tgt.in, cli_prompt, &r, err))) goto out;
     rc = rst_pitr_restore(r, &req, ctx->json ? NULL : &hooks, &rep, err);
     if (rep.not_put_back[0]) log_error("%s", rep.not_put_back);
     if (rep.incomplete[0]) log_error("%s", rep.incomplete);
     if (rc && !rep.ran) goto out;
     if (ctx->json)
         cli_json_print(rst_pitr_report_json(&req, &rep));
-    else if (plan_only)
+    else if (a.plan_only)
         printf("plan only: nothing was touched\n");
     else if (!ctx->quiet)
-        print_summary(&rep, ro.apply, rc);
+        print_summary(&rep, a.ro.apply, rc);
 out:
     rst_pitr_restore_report_free(&rep);
     repo_free(r);
-    target_free(&tgt);
+    target_free(&a.tgt);
     return rc;
 }
 

@@ -39,6 +39,9 @@ typedef struct Inst Inst;
  * when the config declares no instance (the environment only); else
  * ERR_INVALID "instance 'x' is not in the config (its instances: a, b)". */
 int inst_check_name(const Conf *conf, const char *name, Err *err);
+/* The config's instance names ([instance NAME] sections), *out borrowed
+ * from conf; the count. */
+size_t inst_names(const Conf *conf, const char *const **out);
 
 /* The instance a command works on: local (its own --instance), else global
  * (the global --instance), else the config's only instance. NULL with

@@ -43,6 +43,11 @@ int inst_check_name(const Conf *conf, const char *name, Err *err)
                    known);
 }
 
+size_t inst_names(const Conf *conf, const char *const **out)
+{
+    return conf_instances(conf, out);
+}
+
 static int repo_options_build(const Conf *conf, RepoOptions *o, Err *err)
 {
     uint64_t v;

@@ -1,5 +1,6 @@
-/* pitr_time.c: recovery target times: ISO 8601 with an offset, local time
- * (the process's TZ, stated back to the operator), or @EPOCH.
+/* pitr_time.c: recovery targets: times (ISO 8601 with an offset, local
+ * time, the process's TZ stated back to the operator, or @EPOCH), and the
+ * one target an operator names (rst_pitr_target_set).
  * Invariant: the result is whole seconds (binlog timestamps are); a
  * fraction is dropped, never rounded up. */
 #include <ctype.h>
@@ -115,4 +116,27 @@ void rst_pitr_time_format(int64_t t, char *out, size_t cap)
     strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S %Z", &l);
     if (l.tm_gmtoff == 0) snprintf(out, cap, "%s UTC", a);
     else snprintf(out, cap, "%s UTC (%s)", a, b);
+}
+
+int rst_pitr_target_set(RstPitrRequest *q, const char *to, const char *to_gtid, const char *before_gtid,
+                        const char *snapshot, char *zone, size_t zcap, Err *err)
+{
+    int n = (to != NULL) + (to_gtid != NULL) + (before_gtid != NULL);
+    int rc;
+    if (n > 1) return err_set(err, ERR_INVALID, "give one of --to, --to-gtid, --before-gtid");
+    if (!n && !snapshot)
+        return err_set(err, ERR_INVALID, "give a target: --to TIME, --to-gtid G, --before-gtid G or --snapshot ID");
+    q->snapshot = snapshot;
+    if (to) {
+        q->kind = RST_PITR_TIME;
+        return rst_pitr_time_parse(to, &q->time, zone, zcap, err);
+    }
+    if (to_gtid || before_gtid) {
+        q->kind = to_gtid ? RST_PITR_GTID : RST_PITR_BEFORE_GTID;
+        if ((rc = mdb_gtid_parse(to_gtid ? to_gtid : before_gtid, &q->gtid, err)))
+            return err_wrap(err, "%s", to_gtid ? "--to-gtid" : "--before-gtid");
+        return 0;
+    }
+    q->kind = RST_PITR_SNAPSHOT;
+    return 0;
 }

@@ -89,6 +89,15 @@ typedef struct RstPitrRequest {
                                 the archive's end anyway, the loss said in the verdict */
 } RstPitrRequest;
 
+/* Set q's target from what an operator gives (each NULL when not given):
+ * exactly one of to (a time, as rst_pitr_time_parse), to_gtid, before_gtid,
+ * or none of them with a snapshot ref (RST_PITR_SNAPSHOT). q->snapshot is
+ * set to snapshot. zone (may be NULL) gets how a time was read.
+ * ERR_INVALID naming the option for two targets, none, or one that does
+ * not parse; q is then unchanged but for what was parsed. */
+int rst_pitr_target_set(RstPitrRequest *q, const char *to, const char *to_gtid, const char *before_gtid,
+                        const char *snapshot, char *zone, size_t zcap, Err *err);
+
 /* A time target past the last archived transaction (RstPitrPlan.archive_end). */
 typedef enum RstPitrArchiveEnd {
     RST_PITR_END_NONE = 0,   /* the target is inside the archive (or not a time) */
