@@ -2,7 +2,7 @@
 # binlog_conn.sh: the binlog follower's connection honours the instance's
 # option file and TLS settings like the dump does (issue 11: one connect,
 # mdb_connect). Through binlog_conn_probe (the follower's binlog_conn_open
-# with the settings read by src_db_conn_from_conf): (1) db_defaults_file
+# with the settings binlog follow builds, inst_follow_options): (1) db_defaults_file
 # alone (socket, user and password in the option file) reaches the server
 # and reads its binlog; (2) db_host = localhost with db_socket set goes to
 # that socket, for the follower and (through the CLI) for the dump; (3) an
@@ -14,23 +14,9 @@
 # dump of (2) went to the default socket.
 source "$(dirname "$0")/lib.sh"
 PROBE=${1:?usage: binlog_conn.sh BINLOG_CONN_PROBE}
-command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
-SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
 DB="$T/db" C="$T/certs"
-mkdir -p "$C"
-mkca() {   # NAME: a CA key and self-signed certificate
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tidemark test $1" \
-    -keyout "$C/$1.key" -out "$C/$1.pem" 2>/dev/null
-}
-mkca ca; mkca otherca
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$C/server.key" -out "$C/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$C/ext"
-openssl x509 -req -in "$C/server.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -days 2 \
-  -extfile "$C/ext" -out "$C/server.pem" 2>/dev/null
-eval "$(TM_DB_BUFFER_POOL=64M "$SB" start "$DB" 0 --ssl-ca="$C/ca.pem" --ssl-cert="$C/server.pem" --ssl-key="$C/server.key")" || exit $?
-cleanup_hooks+=("'$SB' stop '$DB'")
+start_tls_sandbox "$DB" "$C"
 sql() { mariadb --socket="$TM_DB_SOCKET" -uroot "$@"; }
-[ "$(sql -N -e "SELECT @@have_ssl")" = YES ] || { echo "SKIP: server built without TLS"; exit 77; }
 sql -e "CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v TEXT);
         INSERT INTO shop.t VALUES (1, 'a'); INSERT INTO shop.t VALUES (2, 'b');"
 unset TIDEMARK_CONFIG TIDEMARK_REPOSITORY TIDEMARK_PASSWORD_FILE
@@ -69,6 +55,14 @@ setup_repo
 TIDEMARK_CONFIG="$T/local.conf" "$TM_BIN" -q --instance it backup db --threads 1 \
   || fail "backup db with db_host = localhost and db_socket"
 pass "db_host = localhost + db_socket, dump: the socket is used"
+# the CLI's follower with the option file alone archives the binlog (before
+# issue 11 it demanded db_socket or db_host)
+first=$(sql -N -e "SHOW BINARY LOGS" | head -1 | cut -f1)
+TIDEMARK_CONFIG="$T/dflt.conf" "$TM_BIN" -q --instance it binlog follow --start "$first:4" --until-idle \
+  || fail "binlog follow through db_defaults_file alone"
+n=$(TIDEMARK_CONFIG="$T/dflt.conf" "$TM_BIN" --json --instance it binlog list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" -ge 1 ] || fail "binlog follow through db_defaults_file archived $n segments"
+pass "binlog follow through db_defaults_file alone: $n segment(s) archived"
 unset TIDEMARK_CONFIG
 
 # (3) an account that requires TLS, the certificate verified

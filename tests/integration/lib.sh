@@ -144,3 +144,27 @@ db_values() {
     q "$s" -N -e "CHECKSUM TABLE \`$db\`.\`$tq\` EXTENDED" | cut -f2 | TN="$t" awk '{ print ENVIRON["TN"], "checksum", $0 }'
   done < "$T/db_values.tables"
 }
+
+# start_tls_sandbox DB CERTS: a CA and another CA (CERTS/ca.pem, CERTS/otherca.pem,
+# their keys), a server certificate for 127.0.0.1/localhost signed by the first, and a
+# MariaDB sandbox in DB serving TLS with it (stopped at exit); sets TM_DB_* as the
+# sandbox does, and SB. Exits 77 (skip) without openssl or a server built without TLS.
+start_tls_sandbox() {
+  local db=$1 c=$2 k
+  command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
+  SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
+  mkdir -p "$c"
+  for k in ca otherca; do
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tidemark test $k" \
+      -keyout "$c/$k.key" -out "$c/$k.pem" 2>/dev/null
+  done
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$c/server.key" -out "$c/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$c/ext"
+  openssl x509 -req -in "$c/server.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" -CAcreateserial -days 2 \
+    -extfile "$c/ext" -out "$c/server.pem" 2>/dev/null
+  eval "$(TM_DB_BUFFER_POOL=64M "$SB" start "$db" 0 --ssl-ca="$c/ca.pem" --ssl-cert="$c/server.pem" \
+    --ssl-key="$c/server.key")" || exit $?
+  cleanup_hooks+=("'$SB' stop '$db'")
+  [ "$(mariadb --socket="$TM_DB_SOCKET" -uroot -N -e "SELECT @@have_ssl")" = YES ] ||
+    { echo "SKIP: server built without TLS"; exit 77; }
+}
