@@ -36,7 +36,6 @@ struct PitrQFilter {
     char pending[RST_NET_SQL_XID_MAX]; /* XA START of the group in progress */
     OpenXa *open;
     size_t nopen, cap;
-    uint64_t neutralized;
     const char *xa_noop;            /* XA COMMITs to neutralize, one id a line (borrowed) */
     Buf out, unz;
 };
@@ -90,7 +89,6 @@ bool pitr_qfilter_xa(const PitrQFilter *f, size_t i, const char **xid, const cha
     return true;
 }
 
-uint64_t pitr_qfilter_neutralized(const PitrQFilter *f) { return f->neutralized; }
 
 void pitr_qfilter_xa_noop(PitrQFilter *f, const char *ids) { f->xa_noop = ids; }
 
@@ -198,7 +196,6 @@ static int neutralize(PitrQFilter *f, const uint8_t **ev, size_t *len, size_t te
         e[*len - 1] = (uint8_t)(c >> 24);
     }
     *ev = e;
-    f->neutralized++;
     return 0;
 }
 

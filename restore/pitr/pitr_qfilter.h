@@ -32,8 +32,6 @@ int pitr_qfilter_next(void *ctx, const uint8_t **ev, size_t *len, Err *err);
  * borrowed; false past the last. Whether the target applied either is its
  * gtid_slave_pos's business: the stream runs ahead of the SQL thread. */
 bool pitr_qfilter_xa(const PitrQFilter *f, size_t i, const char **xid, const char **gtid, const char **ended);
-/* Statements turned into no-ops so far. */
-uint64_t pitr_qfilter_neutralized(const PitrQFilter *f);
 /* XA COMMITs of XA transactions prepared before the snapshot that touch no
  * restored database (RstPitrRangeInfo.xa_noop: ids, one a line; borrowed,
  * must outlive f): sent as no-ops instead of refused. */

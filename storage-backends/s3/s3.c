@@ -360,11 +360,6 @@ static int probe(S3 *s3, Err *err)
     return rc;
 }
 
-int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err)
-{
-    return sto_s3_open(url, flags, NULL, out, err);
-}
-
 int sto_s3_open(const char *url, unsigned flags, const StoS3Options *o, Sto **out, Err *err)
 {
     S3 *s3 = NULL;

@@ -38,16 +38,15 @@ typedef struct StoS3Options {
     const char *read_cache;             /* TIDEMARK_S3_READ_CACHE */
 } StoS3Options;
 
-/* url: "s3:https://ENDPOINT/BUCKET[/PREFIX]" (or http:// for loopback tests).
- * Credentials and other settings come from the environment (see
+/* sto_s3_open: url "s3:https://ENDPOINT/BUCKET[/PREFIX]" (or http:// for loopback
+ * tests). Credentials and other settings come from o, else the environment (see
  * docs/OPERATIONS.md), never from the URL. Opening sends one signed
  * ListObjectsV2 to the bucket, so a wrong secret (ERR_AUTH), a missing bucket
  * (ERR_NOTFOUND), clock skew (ERR_AUTH, "clock skew"), an unreachable endpoint
  * (ERR_NET) or a server that is not S3 (ERR_INVALID) fail here. flags are
- * ignored: the bucket must exist (tidemark never creates buckets). */
-int sto_s3_open_url(const char *url, unsigned flags, Sto **out, Err *err);
-/* The same with the caller's settings (o may be NULL: environment only). A
- * bad value given in o is ERR_INVALID naming its config key (s3_parallel). */
+ * ignored: the bucket must exist (tidemark never creates buckets). o may
+ * be NULL (environment only); a bad value given in o is ERR_INVALID naming
+ * its config key (s3_parallel). */
 int sto_s3_open(const char *url, unsigned flags, const StoS3Options *o, Sto **out, Err *err);
 
 /* Counters of one open S3 storage, for reports and tests. */

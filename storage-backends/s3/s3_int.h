@@ -1,6 +1,6 @@
 /* s3_int.h: what the files of the S3 driver share (no other module includes
  * this; the unit tests of the driver do).
- * Invariant: an S3 handle is read-only after sto_s3_open_url() returns,
+ * Invariant: an S3 handle is read-only after sto_s3_open() returns,
  * except for the connection pool (own mutex) and the atomic counters, so
  * every op may run from several threads at once. */
 #ifndef TM_STORAGE_S3_INT_H
