@@ -133,6 +133,15 @@ static const CliOpt verify_chain_opts[] = {
     {NULL, 0, NULL, NULL, 0},
 };
 
+static const CliOpt verify_instance_opts[] = {
+    {"target-db", 'd', "NAME", "the Dolibarr database (default: the instance's only one in 'databases')", S},
+    {"data-root", 'D', "DIR", "the documents directory, DOL_DATA_ROOT (default: documents_dir)", S},
+    {"db-prefix", 'x', "P", "the tables' prefix (default llx_)", 0},
+    {"expect-version", 'V', "V", "the Dolibarr version the database must have (the backed-up one's)", 0},
+    TARGET_ROWS("the"),
+    {NULL, 0, NULL, NULL, 0},
+};
+
 static const CliOpt binlog_follow_opts[] = {
     {"start", 's', "FILE:POS", "start at this binlog position (first run only)", S},
     {"start-gtid", 'g', "G", "start after this GTID position (first run only)", S},
@@ -254,6 +263,14 @@ const CliCmd cli_commands[] = {
      "scratch server (--socket or --host: never the production server), replay the binlog\n"
      "archive to N+1's coordinates, compare every table with N+1's recorded content hashes,\n"
      "drop the database. One verdict per pair; exit 6 when any pair fails.\n", verify_chain_opts, 0},
+    {"verify", "instance", cmd_verify_instance, "the Dolibarr checks of a database and its documents", NULL,
+     "Check a Dolibarr instance (the instance's own database and documents_dir, or --target-db,\n"
+     "--data-root and a target server): the version constants (equal to --expect-version when\n"
+     "given), at least one active admin user, every llx_ecm_files row's file under the documents\n"
+     "directory of its entity (DATA_ROOT/N/ for entity N > 1) with the md5 of its label, the\n"
+     "logo files named in llx_const, install.lock, and the row count of every table. Nothing is\n"
+     "written. Exit 0 when every check passes, 6 naming the failed ones, 3 when the database is\n"
+     "not Dolibarr's.\n", verify_instance_opts, 0},
     {"version", NULL, cmd_version, "print the version", NULL,
      "Print the version and the repository format this binary writes.\n", NULL, 0},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},

@@ -34,5 +34,7 @@ int cmd_verify_db(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_restore_pitr(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_verify.c */
+int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif
