@@ -135,3 +135,5 @@ set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
   integration.files_roundtrip_s3 integration.crash_backup_s3 integration.files_tamper_s3
   PROPERTIES RESOURCE_LOCK s3)
 set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)
+# The Dolibarr checks (issue 12, verify instance) on the fixture, label dolibarr.
+tm_integration_test(dol_verify COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dol_verify.sh LABELS dolibarr db TIMEOUT 300)
