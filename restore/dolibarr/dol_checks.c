@@ -131,10 +131,13 @@ int dol_check_admin(DolRun *run, Err *err)
         if ((rc = dol_offender(ck, err, "%s: disabled (statut %s)", row[0] ? row[0] : "",
                                row[1] ? row[1] : "NULL")))
             goto out;
-    if (!ck->checked) ck->passed = false;
+    ck->passed = false;
     ck->failed = 1;   /* one problem: nobody can administer the instance */
-    rc = dol_detail(ck, err, "no active admin user (%llu admin user%s, all disabled)",
-                    (unsigned long long)ck->checked, ck->checked == 1 ? "" : "s");
+    if (!ck->checked)
+        rc = dol_detail(ck, err, "no active admin user (no user has admin = 1)");
+    else
+        rc = dol_detail(ck, err, "no active admin user (%llu admin user%s, all disabled)",
+                        (unsigned long long)ck->checked, ck->checked == 1 ? "" : "s");
 out:
     mysql_free_result(res);
     buf_free(&sql);

@@ -102,12 +102,18 @@ int dol_check_ecm(DolRun *run, Err *err)
         rc = dol_detail(ck, err, "%llu file%s, each with the md5 of its row%s",
                         (unsigned long long)ck->checked, ck->checked == 1 ? "" : "s",
                         run->rep->ecm_unhashed ? " (rows without an md5: existence only)" : "");
-    else
-        rc = dol_detail(ck, err, "%llu of %llu files missing or altered: %llu missing, %llu md5 "
-                        "mismatch, %llu other",
-                        (unsigned long long)ck->failed, (unsigned long long)ck->checked,
-                        (unsigned long long)t.missing, (unsigned long long)t.altered,
-                        (unsigned long long)t.other);
+    else {
+        char parts[160] = "";
+        size_t len = 0;
+        const uint64_t nums[] = {t.missing, t.altered, t.other};
+        static const char *const what[] = {"missing", "md5 mismatch", "unreadable or bad path"};
+        for (int i = 0; i < 3; i++)
+            if (nums[i] && len < sizeof parts)
+                len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%llu %s",
+                                        len ? ", " : "", (unsigned long long)nums[i], what[i]);
+        rc = dol_detail(ck, err, "%llu of %llu files missing or altered: %s",
+                        (unsigned long long)ck->failed, (unsigned long long)ck->checked, parts);
+    }
 out:
     mysql_free_result(res);
     buf_free(&sql);

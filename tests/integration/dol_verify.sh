@@ -65,6 +65,10 @@ sql dolibarr -e "UPDATE llx_user SET statut = 0 WHERE admin = 1"
 expect_fail 6 "admin (no active admin user" V
 grep -q "admin: disabled" "$T/out" || fail "disabled admin not named: $(cat "$T/out")"
 sql dolibarr -e "UPDATE llx_user SET statut = 1 WHERE admin = 1"
+sql dolibarr -e "UPDATE llx_user SET admin = 0 WHERE rowid = 1"
+expect_fail 6 "no user has admin = 1" V
+sql dolibarr -e "UPDATE llx_user SET admin = 1 WHERE rowid = 1"
+V -q || fail "not OK again with the admin back"
 pass "no active admin named, exit 6"
 
 # ---- version: not the expected one, or changed ----------------------------------------
