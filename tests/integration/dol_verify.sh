@@ -5,7 +5,7 @@
 # injected on its own is named by the report and exits 6: a document
 # altered (md5), a document missing, no active admin, a version constant
 # not the expected one, a logo file missing, install.lock missing, and
-# multi-company (an entity 2 row's file lives under DATA_ROOT/2/); a
+# multi-company (an entity 2 row's file and logo live under DATA_ROOT/2/); a
 # database that is not Dolibarr's is an error naming it (exit 3).
 source "$(dirname "$0")/lib.sh"
 FIX=${TM_FIXTURES:-$TM_SRC/../shared/fixtures}/dolibarr
@@ -114,7 +114,13 @@ sql dolibarr -e "INSERT INTO llx_ecm_files (ref, label, entity, filepath, filena
 expect_fail 6 "facture/FA-E2b/FA-E2b.pdf (entity 2): missing" V
 mkdir -p "$DOCS/2/facture/FA-E2b"; mv "$DOCS/facture/FA-E2b/FA-E2b.pdf" "$DOCS/2/facture/FA-E2b/"
 V -q || fail "entity 2 row relative to DATA_ROOT/2/ refused"
-pass "multi-company: entity 2 files under DATA_ROOT/2/, a mismatch there named with its entity"
+# entity 2's logo lives in DATA_ROOT/2/mycompany/logos/
+sql dolibarr -e "INSERT INTO llx_const (name, entity, value, type, visible) VALUES ('MAIN_INFO_SOCIETE_LOGO', 2, 'e2.png', 'chaine', 0)"
+cp "$DOCS/mycompany/logos/mybigcompany.png" "$DOCS/mycompany/logos/e2.png"
+expect_fail 6 "MAIN_INFO_SOCIETE_LOGO (entity 2): $DOCS/2/mycompany/logos/e2.png missing" V
+mkdir -p "$DOCS/2/mycompany/logos"; mv "$DOCS/mycompany/logos/e2.png" "$DOCS/2/mycompany/logos/"
+V -q || fail "entity 2's logo under DATA_ROOT/2/ refused"
+pass "multi-company: entity 2 files and logo under DATA_ROOT/2/, a mismatch there named with its entity"
 
 # ---- not a Dolibarr database ---------------------------------------------------------------
 expect_fail 3 "database 'notdoli' is not a Dolibarr database: no table llx_const" V --target-db notdoli
