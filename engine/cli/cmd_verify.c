@@ -10,25 +10,6 @@
 #include "engine/cli/commands.h"
 #include "restore/dolibarr/rst_dolibarr.h"
 
-/* The database: --target-db, else the instance's only one (databases). */
-static int pick_db(const Conf *conf, const char *inst, const char *tdb, char **out, Err *err)
-{
-    char **dbs = NULL;
-    size_t n = 0;
-    int rc = 0;
-
-    if (tdb) return (*out = strdup(tdb)) ? 0 : err_set(err, ERR_NOMEM, "out of memory");
-    if (conf_get(conf, inst, "databases") &&
-        (rc = conf_get_list(conf, inst, "databases", &dbs, &n, err)))
-        return rc;
-    if (n == 1) *out = strdup(dbs[0]);
-    else rc = err_set(err, ERR_INVALID, "which database? give --target-db NAME (instance %s names "
-                      "%zu in 'databases')", inst ? inst : "-", n);
-    if (!rc && !*out) rc = err_set(err, ERR_NOMEM, "out of memory");
-    conf_list_free(dbs);
-    return rc;
-}
-
 int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
 {
     InstTarget t = {0};
@@ -58,12 +39,14 @@ int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s'", argv[optind]);
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
-    if (!root && !(root = conf_get(ctx->conf, inst, "documents_dir"))) {
+    if (!root && !(root = inst_documents_dir(in))) {
         rc = err_set(err, ERR_INVALID, "no documents directory: give --data-root DIR or set "
                      "documents_dir of instance %s", inst);
         goto out;
     }
-    if ((rc = pick_db(ctx->conf, inst, tdb, &db, err))) goto out;
+    if (tdb ? !(db = strdup(tdb)) && (rc = err_set(err, ERR_NOMEM, "out of memory"))
+            : (rc = inst_only_database(in, &db, err)))
+        goto out;
     if ((rc = inst_target_conn(in, &t, &conn, err))) goto out;
     rc = rst_dol_verify(&conn, db, prefix, root, ex.version ? &ex : NULL, &rep, err);
     if (rc && rc != ERR_VERIFY) goto out;   /* a check could not run: the error says which */

@@ -87,6 +87,15 @@ int inst_db_conn(Inst *in, const MdbConn **out, Err *err);
 /* load_threads of the instance (default 2). */
 int inst_load_threads(const Inst *in, unsigned *out, Err *err);
 
+/* The instance's documents directory (documents_dir), borrowed; NULL when
+ * not set. */
+const char *inst_documents_dir(const Inst *in);
+
+/* The instance's one database (its 'databases' key names exactly one):
+ * *out malloc'd. ERR_INVALID naming the count otherwise (the caller asks
+ * for an explicit name). */
+int inst_only_database(const Inst *in, char **out, Err *err);
+
 /* The follower's settings: o is zeroed, then instance, db (db_host,
  * db_port, db_socket, db_user, db_password_file / db_password), server_id
  * (binlog_server_id, or one derived from the instance name), flush_seconds,
