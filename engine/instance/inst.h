@@ -276,4 +276,81 @@ typedef struct InstTarget {
  * instance has no connection and none is given. */
 int inst_target_conn(Inst *in, const InstTarget *t, MdbConn *out, Err *err);
 
+/* ---- Dolibarr's conf.php (inst_dolconf.c, inst_dolconf_rewrite.c) ---------- */
+
+/* The conf.php variables tidemark reads or rewrites. */
+typedef enum InstDolVar {
+    INST_DOL_DB_TYPE, INST_DOL_DB_HOST, INST_DOL_DB_PORT, INST_DOL_DB_NAME, INST_DOL_DB_USER,
+    INST_DOL_DB_PASS, INST_DOL_DB_ENCRYPTED_PASS, INST_DOL_DB_PREFIX, INST_DOL_DATA_ROOT,
+    INST_DOL_DOCUMENT_ROOT, INST_DOL_DOCUMENT_ROOT_ALT, INST_DOL_URL_ROOT, INST_DOL_URL_ROOT_ALT,
+    INST_DOL_INSTANCE_UNIQUE_ID, INST_DOL_DOLCRYPT_KEY,
+    INST_DOL_NVARS
+} InstDolVar;
+
+/* "dolibarr_main_db_host"... (without '$'). */
+const char *inst_dol_var_name(InstDolVar v);
+
+/* How the database password is stored. */
+typedef enum InstDolPassEnc {
+    INST_DOL_PASS_NONE,       /* no password assigned */
+    INST_DOL_PASS_PLAIN,      /* $dolibarr_main_db_pass='secret' */
+    INST_DOL_PASS_CRYPTED,    /* $dolibarr_main_db_pass='crypted:BASE64' (dol_encode) */
+    INST_DOL_PASS_ENCRYPTED,  /* $dolibarr_main_db_encrypted_pass='BASE64' (dol_encode, older) */
+    INST_DOL_PASS_DOLCRYPT,   /* $dolibarr_main_db_pass='dolcrypt:AES-256-CTR:IV:BASE64' */
+} InstDolPassEnc;
+const char *inst_dol_pass_enc_name(InstDolPassEnc e);
+
+typedef struct InstDolConfVar {
+    char *value;          /* as PHP reads it (owned); NULL: not assigned or not a literal */
+    unsigned line;        /* the last assignment's line; 0: not assigned */
+    unsigned nassign;     /* how many assignments */
+    bool is_literal;      /* every assignment is an unconditional `$v = LITERAL;` */
+} InstDolConfVar;
+
+typedef struct InstDolConf {
+    char path[1024];                  /* for messages: "PATH:LINE" */
+    InstDolConfVar v[INST_DOL_NVARS];
+    unsigned include_line;            /* an include/require (may assign anything); 0 none */
+} InstDolConf;
+
+/* Parse conf.php text (never run): the literal assignments of the
+ * variables above; the last assignment wins as in PHP. path names it in
+ * messages. *out owned by the caller (inst_dolconf_free), wiped on free.
+ * ERR_NOMEM only: a variable that is not a literal is kept as such and
+ * reported by inst_dolconf_get. */
+int inst_dolconf_parse(const char *text, size_t len, const char *path, InstDolConf **out, Err *err);
+/* Read and parse the file at path (ERR_NOTFOUND, ERR_PERM, ERR_IO). */
+int inst_dolconf_read(const char *path, InstDolConf **out, Err *err);
+void inst_dolconf_free(InstDolConf *c);   /* accepts NULL */
+/* A variable's value (borrowed) or NULL when not assigned (*out_line 0);
+ * ERR_UNSUPPORTED "PATH:LINE: $dolibarr_main_db_host is not a literal"
+ * when an assignment of it is not one. */
+int inst_dolconf_get(const InstDolConf *c, InstDolVar v, const char **out, unsigned *out_line,
+                     Err *err);
+/* The database password as PHP (filefunc.inc.php) decodes it: *out
+ * sodium_malloc'd (secret_free), NULL with INST_DOL_PASS_NONE; *out_var the
+ * variable it came from. ERR_UNSUPPORTED for a value that is not a literal
+ * or an unknown cipher, ERR_AUTH when dolcrypt: does not decrypt with the
+ * key ($dolibarr_main_dolcrypt_key, else $dolibarr_main_instance_unique_id). */
+int inst_dolconf_password(const InstDolConf *c, char **out, InstDolPassEnc *out_enc,
+                          InstDolVar *out_var, Err *err);
+
+/* New values for a restored copy; NULL keeps a variable as it is. */
+typedef struct InstDolConfNew {
+    const char *db_host, *db_port, *db_name, *db_user, *db_pass;
+    const char *data_root, *document_root, *document_root_alt, *url_root;
+} InstDolConfNew;
+
+/* conf.php text for a restored copy: only the values of the assignments of
+ * the variables nv sets change (every assignment of such a variable, so no
+ * stale value is left behind; one not assigned is appended), every other
+ * byte is kept (comments, BOM, CRLF, other variables, the instance unique id
+ * and the dolcrypt key). Strings are written with the quote the original
+ * used. The password keeps its encoding (crypted:, the encrypted_pass
+ * variable, dolcrypt: with the file's key), else plain when it cannot
+ * (non-ASCII); *out_enc says which. ERR_UNSUPPORTED naming the variable when
+ * an assignment to change is not a literal. *out malloc'd (NUL-terminated, *out_len bytes). */
+int inst_dolconf_rewrite(const char *text, size_t len, const InstDolConfNew *nv, char **out,
+                         size_t *out_len, InstDolPassEnc *out_enc, Err *err);
+
 #endif
