@@ -77,7 +77,10 @@ const char *inst_spool_dir(const Inst *in);
 
 /* The instance's database connection (db_host, db_port, db_socket, db_user,
  * db_password_file, db_password, db_defaults_file, db_defaults_group,
- * db_tls, db_tls_verify, db_tls_ca, db_tls_cert, db_tls_key), built on the
+ * db_tls, db_tls_verify, db_tls_ca, db_tls_cert, db_tls_key; what they leave
+ * unset from conf_php: the address ($dolibarr_main_db_host, _port) when no
+ * db_host, db_socket or db_defaults_file is set, the account (user and its
+ * password, decoded) when no db_user is; nothing with db_defaults_file), built on the
  * first call and kept: *out is borrowed, valid while in lives; its password
  * read from db_password_file is held by in. ERR_INVALID when none is
  * configured ("instance X: no database connection configured ..."), for a
@@ -352,5 +355,36 @@ typedef struct InstDolConfNew {
  * an assignment to change is not a literal. *out malloc'd (NUL-terminated, *out_len bytes). */
 int inst_dolconf_rewrite(const char *text, size_t len, const InstDolConfNew *nv, char **out,
                          size_t *out_len, InstDolPassEnc *out_enc, Err *err);
+
+/* ---- the instance described by its conf.php (inst_dolconf_use.c) ---------- */
+
+/* The instance's conf_php, read on first use and kept: *out borrowed (valid
+ * while in lives), NULL when conf_php is not set. ERR_INVALID (blaming the
+ * conf_php key) when it cannot be read. */
+int inst_dolconf(Inst *in, const InstDolConf **out, Err *err);
+/* A path setting: documents_dir (the config's, else $dolibarr_main_data_root)
+ * or custom_dir (the config's, else $dolibarr_main_document_root_alt when it
+ * names one existing directory); other keys: the config's only. *out
+ * borrowed or NULL; from (cap bytes, may be NULL): "config KEY" or
+ * "PATH:LINE". ERR_UNSUPPORTED when conf.php's assignment is not a literal. */
+int inst_path(Inst *in, const char *key, const char **out, char *from, size_t cap, Err *err);
+/* The databases to dump: the config's databases, else conf.php's
+ * $dolibarr_main_db_name, else none (*out NULL: every non-system database).
+ * *out as conf_get_list's (conf_list_free); from as inst_path's. */
+int inst_databases(Inst *in, char ***out, size_t *n, char *from, size_t cap, Err *err);
+
+/* One setting of the instance and where its value came from. */
+typedef struct InstSource {
+    const char *setting;   /* db_host, db_port, db_socket, db_defaults_file, db_user, db_password,
+                              databases, documents_dir, custom_dir, conf_php; conf.php's db_type,
+                              db_prefix, document_root, url_root, instance_unique_id, dolcrypt_key */
+    char value[1024];      /* "" unset; secrets as "(secret, N bytes)" */
+    char from[1100];       /* "config KEY", "PATH:LINE" (conf.php; the password adds its
+                              encoding), "default", "" unset */
+} InstSource;
+/* What the instance's connection and paths are and where each came from
+ * (explicit config keys override conf.php: inst_db_conn's rules). *out
+ * malloc'd (free), *n entries. Errors of inst_db_conn, inst_dolconf. */
+int inst_sources(Inst *in, InstSource **out, size_t *n, Err *err);
 
 #endif

@@ -11,6 +11,8 @@
 #include <strings.h>
 
 #include "engine/common/secret.h"
+
+#define INST_DOLCONF_MAX (1 << 20)
 #include "engine/instance/inst_int.h"
 
 static const char *const var_names[INST_DOL_NVARS] = {
@@ -93,13 +95,45 @@ int inst_dolconf_parse(const char *text, size_t len, const char *path, InstDolCo
 int inst_dolconf_read(const char *path, InstDolConf **out, Err *err)
 {
     char *text = NULL;
-    size_t len = 0;
-    int rc;
+    size_t len = 0, cap = 0;
+    FILE *f = NULL;
+    int rc = 0;
+
     *out = NULL;
-    /* conf.php holds secrets: read it like one (sodium_malloc'd, wiped) */
-    if ((rc = secret_file_read(path, "Dolibarr conf.php", &text, &len, err))) return rc;
-    rc = inst_dolconf_parse(text, len, path, out, err);
-    secret_free(text);
+    if (!(f = fopen(path, "rb"))) return err_sys(err, errno, "open conf.php %s", path);
+    /* conf.php holds secrets: the copy is wiped once parsed */
+    for (;;) {
+        if (len == cap) {
+            char *t;
+            if (cap >= INST_DOLCONF_MAX) {
+                rc = err_set(err, ERR_INVALID, "conf.php %s is larger than %d bytes", path, INST_DOLCONF_MAX);
+                goto out;
+            }
+            cap = cap ? cap * 2 : 32768;
+            if (!(t = malloc(cap))) {
+                rc = err_set(err, ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if (text) {
+                memcpy(t, text, len);
+                sodium_memzero(text, len);
+                free(text);
+            }
+            text = t;
+        }
+        size_t k = fread(text + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    if (ferror(f)) {
+        rc = err_sys(err, errno, "read conf.php %s", path);
+        goto out;
+    }
+    rc = inst_dolconf_parse(text ? text : "", len, path, out, err);
+out:
+    if (text) sodium_memzero(text, cap);
+    free(text);
+    fclose(f);
     return rc;
 }
 

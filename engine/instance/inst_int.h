@@ -15,7 +15,21 @@ struct Inst {
     bool db_ready;
     char *db_secret;         /* db_password_file's content (sodium_malloc'd) */
     char *target_secret;     /* --password-file's content (sodium_malloc'd) */
+    InstDolConf *dol;        /* conf_php's content, read on first use (inst_dolconf) */
+    char *dol_secret;        /* its database password, decoded (sodium_malloc'd) */
+    char from[8][1100];      /* where each INST_FROM_* value came from ("" unset) */
+    char dol_alt[1024];      /* a single $dolibarr_main_document_root_alt */
 };
+
+/* The settings whose origin inst_sources reports (index of Inst.from). */
+enum { INST_FROM_HOST, INST_FROM_PORT, INST_FROM_SOCKET, INST_FROM_USER, INST_FROM_PASSWORD,
+       INST_FROM_DEFAULTS };
+
+/* Fill what the config leaves unset of c from conf_php (inst_dolconf_use.c):
+ * the address when no db_host, db_socket or db_defaults_file is set, the
+ * account (user and its password) when no db_user is; records the origins
+ * in in->from. */
+int inst_dol_conn(Inst *in, MdbConn *c, Err *err);
 
 /* ERR_INVALID "which instance? ..." for an Inst without an instance. */
 int inst_need_name(const Inst *in, Err *err);
