@@ -135,3 +135,11 @@ set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
   integration.files_roundtrip_s3 integration.crash_backup_s3 integration.files_tamper_s3
   PROPERTIES RESOURCE_LOCK s3)
 set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)
+
+# Dolibarr's conf.php (issue 12): PHP itself reads back what the rewriter wrote (php-cli).
+add_executable(dolconf_tool integration/dolconf_tool.c)
+target_compile_options(dolconf_tool PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(dolconf_tool PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(dolconf_tool PRIVATE tm_instance)
+tm_integration_test(dolconf_php COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_php.sh $<TARGET_FILE:dolconf_tool>
+  LABELS dolibarr TIMEOUT 120)
