@@ -59,7 +59,8 @@ static void skip_blank(Lex *l)
 }
 
 /* A quoted string starting at l->i (its quote); l->i ends after the closing
- * quote. Returns whether a double-quoted string interpolates ($name, {$). */
+ * quote. Returns whether it is a plain string: closed, and (double-quoted)
+ * without interpolation ($name, {$); backticks run a command. */
 static bool skip_quoted(Lex *l)
 {
     char q = l->s[l->i];
@@ -76,8 +77,9 @@ static bool skip_quoted(Lex *l)
         }
         step(l);
     }
-    if (l->i < l->n) l->i++;
-    return interp || q == '`';
+    if (l->i >= l->n) return false;   /* unterminated: PHP refuses the file */
+    l->i++;
+    return !interp && q != '`';
 }
 
 /* <<<ID, <<<"ID" or <<<'ID' up to a line holding (after blanks) ID. */
@@ -114,7 +116,7 @@ static bool lex_literal(Lex *l, char *quote)
     *quote = 0;
     if (c == '\'' || c == '"') {
         *quote = (char)c;
-        return !skip_quoted(l);
+        return skip_quoted(l);
     }
     if (c == '-' || c == '+') l->i++;
     if (l->i < l->n && l->s[l->i] >= '0' && l->s[l->i] <= '9') {
@@ -202,14 +204,15 @@ static int on_variable(Lex *l, bool stmt_start, int depth, InstDolAssignFn fn, v
     l->i += op;
     skip_blank(l);
     a.val_off = l->i;
-    char q;
+    char q = 0;
     bool lit = l->i < l->n && lex_literal(l, &q);
     a.val_len = l->i - a.val_off;
     a.quote = q;
     skip_blank(l);
-    bool ends = l->i >= l->n || l->s[l->i] == ';' || at(l, "?>");
+    /* PHP needs the ';' (or a closing tag) */
+    bool ends = l->i < l->n && (l->s[l->i] == ';' || at(l, "?>"));
     a.is_literal = lit && ends && simple && stmt_start && depth == 0;
-    if (!ends) {
+    if (!ends && l->i < l->n) {
         skip_expr(l);
         a.val_len = l->i - a.val_off;
         while (a.val_len && strchr(" \t\r\n", l->s[a.val_off + a.val_len - 1])) a.val_len--;

@@ -133,6 +133,43 @@ static void test_expressions_are_not_literals(void **state)
                        INST_DOL_DB_NAME, 3);
     expect_not_literal("<?php\n$dolibarr_main_db_port=0123;\n", INST_DOL_DB_PORT, 2);
     expect_not_literal("<?php\n$dolibarr_main_db_name=<<<EOT\nx\nEOT;\n", INST_DOL_DB_NAME, 2);
+    expect_not_literal("<?php\n$dolibarr_main_db_name=`hostname`;\n", INST_DOL_DB_NAME, 2);
+    /* PHP refuses these files: nothing is read from them as a value */
+    expect_not_literal("<?php\n$dolibarr_main_db_name='unterminated;\n", INST_DOL_DB_NAME, 2);
+    expect_not_literal("<?php\n$dolibarr_main_db_name='no semicolon'", INST_DOL_DB_NAME, 2);
+}
+
+/* Every prefix of a tricky file, in a buffer of exactly its size (valgrind
+ * and ASan see a read past it): parsing never fails, reads out of bounds or
+ * takes a value from a cut literal. */
+static void test_every_prefix_parses(void **state)
+{
+    (void)state;
+    const char *t = "\xef\xbb\xbf<?php\r\n// c x\n# h\n/* b */$dolibarr_main_db_host = \"a\\\"\\$b\\x4\\u{41}\\101\";\n"
+                    "$dolibarr_main_db_name='it\\'s' /* x */ ;$x = <<<'EOT'\n$y\n  EOT;\n"
+                    "if ($a) { $dolibarr_main_db_user = -12; } $dolibarr_main_db_port=+3306 ?>html<?= 1 ?><?php "
+                    "$dolibarr_main_db_pass=TRUE;$dolibarr_main_data_root[0]='x';include_once 'f.php';";
+    size_t n = strlen(t);
+    for (size_t k = 0; k <= n; k++) {
+        char *b = malloc(k ? k : 1);
+        InstDolConf *c = NULL;
+        Err err;
+        err_clear(&err);
+        memcpy(b, t, k);
+        assert_int_equal(inst_dolconf_parse(b, k, "p", &c, &err), 0);
+        const char *v = c->v[INST_DOL_DB_NAME].value;
+        assert_true(v == NULL || strcmp(v, "it's") == 0);
+        if (k == n) {
+            expect_var(c, INST_DOL_DB_HOST, "a\"$b\x04" "AA", 4);
+            expect_var(c, INST_DOL_DB_PORT, "3306", 8);
+            assert_int_equal(c->include_line, 8);
+            assert_false(c->v[INST_DOL_DB_USER].is_literal);
+            assert_false(c->v[INST_DOL_DATA_ROOT].is_literal);
+            expect_var(c, INST_DOL_DB_PASS, "1", 8);
+        }
+        inst_dolconf_free(c);
+        free(b);
+    }
 }
 
 static void test_last_assignment_wins_and_includes_are_noted(void **state)
@@ -158,7 +195,7 @@ static void test_bom_crlf_tags_and_no_trailing_newline(void **state)
     (void)state;
     InstDolConf *c = parse("\xef\xbb\xbf<?php\r\n$dolibarr_main_db_host='h1';\r\n?>\r\n"
                            "<?php $dolibarr_main_db_name='n' ?>text $dolibarr_main_db_user='no';\n"
-                           "<?php $dolibarr_main_db_port=\"3306\"");
+                           "<?php $dolibarr_main_db_port=\"3306\";");
     expect_var(c, INST_DOL_DB_HOST, "h1", 2);
     expect_var(c, INST_DOL_DB_NAME, "n", 4);
     expect_var(c, INST_DOL_DB_USER, NULL, 0);
@@ -338,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_reads_the_example_shape),
         cmocka_unit_test(test_php_string_escapes),
         cmocka_unit_test(test_expressions_are_not_literals),
+        cmocka_unit_test(test_every_prefix_parses),
         cmocka_unit_test(test_last_assignment_wins_and_includes_are_noted),
         cmocka_unit_test(test_bom_crlf_tags_and_no_trailing_newline),
         cmocka_unit_test(test_password_encodings),
