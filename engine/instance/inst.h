@@ -3,7 +3,9 @@
  * dump, follower, spool and state directories), the repository opened with
  * its passphrase, the instance backup (database dump + file trees -> one
  * snapshot), the recoverable window and follower state, and the connection
- * to a restore target. What the CLI, the daemon and the drills share.
+ * to a restore target, and Dolibarr's conf.php read (what the config leaves
+ * unset comes from it) and rewritten for a restored copy. What the CLI, the
+ * daemon and the drills share.
  *
  * Invariants a user of this API relies on:
  *  1. An Inst never changes the process environment (no setenv): S3
@@ -377,7 +379,8 @@ int inst_databases(Inst *in, char ***out, size_t *n, char *from, size_t cap, Err
 typedef struct InstSource {
     const char *setting;   /* db_host, db_port, db_socket, db_defaults_file, db_user, db_password,
                               databases, documents_dir, custom_dir, conf_php; conf.php's db_type,
-                              db_prefix, document_root, url_root, instance_unique_id, dolcrypt_key */
+                              db_prefix, document_root, url_root, instance_unique_id, dolcrypt_key;
+                              "include" for conf.php's first include (not followed) */
     char value[1024];      /* "" unset; secrets as "(secret, N bytes)" */
     char from[1100];       /* "config KEY", "PATH:LINE" (conf.php; the password adds its
                               encoding), "default", "" unset */

@@ -223,6 +223,10 @@ int inst_sources(Inst *in, InstSource **out, size_t *nout, Err *err)
         snprintf(from, sizeof from, "%s:%u", d->path, line);
         add(s, &n, facts[i].setting, facts[i].secret ? masked(v, mask, sizeof mask) : v, from);
     }
+    if (d && d->include_line) {
+        snprintf(from, sizeof from, "%s:%u", d->path, d->include_line);
+        add(s, &n, "include", "(not followed: it may set more)", from);
+    }
     *out = s;
     *nout = n;
     s = NULL;

@@ -15,7 +15,6 @@
 TOOL=${1:?usage: dolconf_php.sh DOLCONF_TOOL}
 command -v php >/dev/null || { echo "SKIP: php not installed"; exit 77; }
 APP=${TM_SHARED:-$TM_SRC/../shared}/dolibarr-app/htdocs
-[ -f "$APP/core/lib/security.lib.php" ] || APP=/work/shared/dolibarr-app/htdocs
 [ -f "$APP/core/lib/security.lib.php" ] || { echo "SKIP: the Dolibarr application is not found"; exit 77; }
 UID_='84b5bc91f83b56e458db71e0adac2b62'
 hex() { printf '%s' "$1" | xxd -p | tr -d '\n'; }
