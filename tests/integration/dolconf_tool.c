@@ -67,6 +67,8 @@ int main(int argc, char **argv)
         {"document_root_alt", offsetof(InstDolConfNew, document_root_alt)},
         {"url_root", offsetof(InstDolConfNew, url_root)},
     };
+    char *vals[16] = {0};
+    if (argc - 4 > 16) return 2;
     for (int i = 4; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         size_t k;
@@ -75,13 +77,16 @@ int main(int argc, char **argv)
             if (strlen(keys[k].key) == (size_t)(eq - argv[i]) && strncmp(argv[i], keys[k].key, (size_t)(eq - argv[i])) == 0)
                 break;
         if (k == sizeof keys / sizeof keys[0]) return 2;
-        *(const char **)((char *)&nv + keys[k].off) = unhex(eq + 1);
+        vals[i - 4] = unhex(eq + 1);
+        *(const char **)((char *)&nv + keys[k].off) = vals[i - 4];
     }
     size_t n, outn;
     char *in = slurp(argv[2], &n), *out = NULL;
     InstDolPassEnc enc;
     if (inst_dolconf_rewrite(in, n, &nv, &out, &outn, &enc, &err)) {
         fprintf(stderr, "dolconf_tool: %s\n", err.msg);
+        free(in);
+        for (int i = 0; i < 16; i++) free(vals[i]);
         return err.code == ERR_UNSUPPORTED ? 8 : 1;
     }
     FILE *f = fopen(argv[3], "wb");
@@ -89,5 +94,6 @@ int main(int argc, char **argv)
     printf("%s\n", inst_dol_pass_enc_name(enc));
     free(out);
     free(in);
+    for (int i = 0; i < 16; i++) free(vals[i]);
     return 0;
 }
