@@ -142,6 +142,6 @@ target_compile_options(dolconf_tool PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
 target_include_directories(dolconf_tool PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(dolconf_tool PRIVATE tm_instance)
 tm_integration_test(dolconf_php COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_php.sh $<TARGET_FILE:dolconf_tool>
-  LABELS dolibarr TIMEOUT 120)
+  LABELS dolibarr sanitize TIMEOUT 120)
 tm_integration_test(dolconf_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_backup.sh
   LABELS db dolibarr TIMEOUT 600)
