@@ -9,7 +9,8 @@ pkgs=(build-essential cmake pkg-config git
       libjansson-dev libinih-dev libcmocka-dev zlib1g-dev
       mariadb-server mariadb-client
       valgrind attr acl curl python3 xxd
-      clang-14 libclang-rt-14-dev)   # libFuzzer harnesses (tests/fuzz)
+      clang-14 libclang-rt-14-dev    # libFuzzer harnesses (tests/fuzz)
+      php8.2-cli)                    # PHP reads back the conf.php tidemark rewrites (dolconf_php)
 [ "${1:-}" = "--bench" ] && pkgs+=(hyperfine restic borgbackup mydumper time)
 missing=()
 for p in "${pkgs[@]}"; do

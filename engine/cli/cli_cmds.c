@@ -216,6 +216,11 @@ const CliCmd cli_commands[] = {
      "Follow the instance's server as a replica and archive its binlog in the repository,\n"
      "in the foreground (systemd: tidemark-binlog@.service). SIGTERM or SIGINT seal what is\n"
      "complete, upload it and exit 0.\n", binlog_follow_opts, 0},
+    {"instance", "show", cmd_instance_show, "the instance's settings and where each was read", NULL,
+     "The instance's database connection, databases, documents_dir and custom_dir, and what\n"
+     "its conf_php says (db_type, db_prefix, document_root, url_root, the instance keys),\n"
+     "each with its source: the config key, or conf.php:LINE. Explicit db_* keys override\n"
+     "conf.php. Secrets are shown only as their length.\n", NULL, 0},
     {"binlog", "status", cmd_binlog_status, "follower state, lag, recoverable window, alarms", NULL,
      "The follower's state, lag, the recoverable window and every alarm. Exit 6 when the\n"
      "chain is broken or the follower does not run, 4 when it cannot reach its server,\n"

@@ -24,6 +24,8 @@ int cmd_binlog_follow(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_status(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_list(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_binlog_export(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_instance.c */
+int cmd_instance_show(CliCtx *ctx, int argc, char **argv, Err *err);
 /* cmd_db.c */
 int cmd_backup(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_backup_db(CliCtx *ctx, int argc, char **argv, Err *err);

@@ -63,7 +63,8 @@ const ConfKey conf_keys[] = {
     /* [instance NAME]: the Dolibarr instance's files */
     {CONF_SEC_INSTANCE, "documents_dir", CONF_PATH, NULL, NULL,
      "Dolibarr's DOL_DATA_ROOT ($dolibarr_main_data_root)"},
-    {CONF_SEC_INSTANCE, "conf_php", CONF_PATH, NULL, NULL, "Dolibarr's conf.php"},
+    {CONF_SEC_INSTANCE, "conf_php", CONF_PATH, NULL, NULL,
+     "Dolibarr's conf.php; also read for the db_*, databases, documents_dir, custom_dir left unset"},
     {CONF_SEC_INSTANCE, "custom_dir", CONF_PATH, NULL, NULL, "htdocs/custom (add-on modules)"},
     {CONF_SEC_INSTANCE, "extra_paths", CONF_LIST, NULL, NULL, "more paths to back up with the instance"},
     /* [instance NAME]: the database connection (dump, load, binlog follower) */

@@ -3,7 +3,9 @@
  * dump, follower, spool and state directories), the repository opened with
  * its passphrase, the instance backup (database dump + file trees -> one
  * snapshot), the recoverable window and follower state, and the connection
- * to a restore target. What the CLI, the daemon and the drills share.
+ * to a restore target, and Dolibarr's conf.php read (what the config leaves
+ * unset comes from it) and rewritten for a restored copy. What the CLI, the
+ * daemon and the drills share.
  *
  * Invariants a user of this API relies on:
  *  1. An Inst never changes the process environment (no setenv): S3
@@ -77,7 +79,10 @@ const char *inst_spool_dir(const Inst *in);
 
 /* The instance's database connection (db_host, db_port, db_socket, db_user,
  * db_password_file, db_password, db_defaults_file, db_defaults_group,
- * db_tls, db_tls_verify, db_tls_ca, db_tls_cert, db_tls_key), built on the
+ * db_tls, db_tls_verify, db_tls_ca, db_tls_cert, db_tls_key; what they leave
+ * unset from conf_php: the address ($dolibarr_main_db_host, _port) when no
+ * db_host, db_socket or db_defaults_file is set, the account (user and its
+ * password, decoded) when no db_user is; nothing with db_defaults_file), built on the
  * first call and kept: *out is borrowed, valid while in lives; its password
  * read from db_password_file is held by in. ERR_INVALID when none is
  * configured ("instance X: no database connection configured ..."), for a
@@ -284,5 +289,114 @@ typedef struct InstTarget {
  * t. ERR_INVALID when require_explicit and no address is given, or when the
  * instance has no connection and none is given. */
 int inst_target_conn(Inst *in, const InstTarget *t, MdbConn *out, Err *err);
+
+/* ---- Dolibarr's conf.php (inst_dolconf.c, inst_dolconf_rewrite.c) ---------- */
+
+/* The conf.php variables tidemark reads or rewrites. */
+typedef enum InstDolVar {
+    INST_DOL_DB_TYPE, INST_DOL_DB_HOST, INST_DOL_DB_PORT, INST_DOL_DB_NAME, INST_DOL_DB_USER,
+    INST_DOL_DB_PASS, INST_DOL_DB_ENCRYPTED_PASS, INST_DOL_DB_PREFIX, INST_DOL_DATA_ROOT,
+    INST_DOL_DOCUMENT_ROOT, INST_DOL_DOCUMENT_ROOT_ALT, INST_DOL_URL_ROOT, INST_DOL_URL_ROOT_ALT,
+    INST_DOL_INSTANCE_UNIQUE_ID, INST_DOL_DOLCRYPT_KEY,
+    INST_DOL_NVARS
+} InstDolVar;
+
+/* "dolibarr_main_db_host"... (without '$'). */
+const char *inst_dol_var_name(InstDolVar v);
+
+/* How the database password is stored. */
+typedef enum InstDolPassEnc {
+    INST_DOL_PASS_NONE,       /* no password assigned */
+    INST_DOL_PASS_PLAIN,      /* $dolibarr_main_db_pass='secret' */
+    INST_DOL_PASS_CRYPTED,    /* $dolibarr_main_db_pass='crypted:BASE64' (dol_encode) */
+    INST_DOL_PASS_ENCRYPTED,  /* $dolibarr_main_db_encrypted_pass='BASE64' (dol_encode, older) */
+    INST_DOL_PASS_DOLCRYPT,   /* $dolibarr_main_db_pass='dolcrypt:AES-256-CTR:IV:BASE64' */
+} InstDolPassEnc;
+const char *inst_dol_pass_enc_name(InstDolPassEnc e);
+
+typedef struct InstDolConfVar {
+    char *value;          /* as PHP reads it (owned); NULL: not assigned or not a literal */
+    unsigned line;        /* the last assignment's line; 0: not assigned */
+    unsigned nassign;     /* how many assignments */
+    bool is_literal;      /* every assignment is an unconditional `$v = LITERAL;` */
+} InstDolConfVar;
+
+typedef struct InstDolConf {
+    char path[1024];                  /* for messages: "PATH:LINE" */
+    InstDolConfVar v[INST_DOL_NVARS];
+    unsigned include_line;            /* an include/require (may assign anything); 0 none */
+} InstDolConf;
+
+/* Parse conf.php text (never run): the literal assignments of the
+ * variables above; the last assignment wins as in PHP. path names it in
+ * messages. *out owned by the caller (inst_dolconf_free), wiped on free.
+ * ERR_NOMEM only: a variable that is not a literal is kept as such and
+ * reported by inst_dolconf_get. */
+int inst_dolconf_parse(const char *text, size_t len, const char *path, InstDolConf **out, Err *err);
+/* Read and parse the file at path (ERR_NOTFOUND, ERR_PERM, ERR_IO). */
+int inst_dolconf_read(const char *path, InstDolConf **out, Err *err);
+void inst_dolconf_free(InstDolConf *c);   /* accepts NULL */
+/* A variable's value (borrowed) or NULL when not assigned (*out_line 0);
+ * ERR_UNSUPPORTED "PATH:LINE: $dolibarr_main_db_host is not a literal"
+ * when an assignment of it is not one. */
+int inst_dolconf_get(const InstDolConf *c, InstDolVar v, const char **out, unsigned *out_line,
+                     Err *err);
+/* The database password as PHP (filefunc.inc.php) decodes it: *out
+ * sodium_malloc'd (secret_free), NULL with INST_DOL_PASS_NONE; *out_var the
+ * variable it came from. ERR_UNSUPPORTED for a value that is not a literal
+ * or an unknown cipher, ERR_AUTH when dolcrypt: does not decrypt with the
+ * key ($dolibarr_main_dolcrypt_key, else $dolibarr_main_instance_unique_id). */
+int inst_dolconf_password(const InstDolConf *c, char **out, InstDolPassEnc *out_enc,
+                          InstDolVar *out_var, Err *err);
+
+/* New values for a restored copy; NULL keeps a variable as it is. */
+typedef struct InstDolConfNew {
+    const char *db_host, *db_port, *db_name, *db_user, *db_pass;
+    const char *data_root, *document_root, *document_root_alt, *url_root;
+} InstDolConfNew;
+
+/* conf.php text for a restored copy: only the values of the assignments of
+ * the variables nv sets change (every assignment of such a variable, so no
+ * stale value is left behind; one not assigned is appended), every other
+ * byte is kept (comments, BOM, CRLF, other variables, the instance unique id
+ * and the dolcrypt key). Strings are written with the quote the original
+ * used. The password keeps its encoding (crypted:, the encrypted_pass
+ * variable, dolcrypt: with the file's key), else plain when it cannot
+ * (non-ASCII); *out_enc says which. ERR_UNSUPPORTED naming the variable when
+ * an assignment to change is not a literal. *out malloc'd (NUL-terminated, *out_len bytes). */
+int inst_dolconf_rewrite(const char *text, size_t len, const InstDolConfNew *nv, char **out,
+                         size_t *out_len, InstDolPassEnc *out_enc, Err *err);
+
+/* ---- the instance described by its conf.php (inst_dolconf_use.c) ---------- */
+
+/* The instance's conf_php, read on first use and kept: *out borrowed (valid
+ * while in lives), NULL when conf_php is not set. ERR_INVALID (blaming the
+ * conf_php key) when it cannot be read. */
+int inst_dolconf(Inst *in, const InstDolConf **out, Err *err);
+/* A path setting: documents_dir (the config's, else $dolibarr_main_data_root)
+ * or custom_dir (the config's, else $dolibarr_main_document_root_alt when it
+ * names one existing directory); other keys: the config's only. *out
+ * borrowed or NULL; from (cap bytes, may be NULL): "config KEY" or
+ * "PATH:LINE". ERR_UNSUPPORTED when conf.php's assignment is not a literal. */
+int inst_path(Inst *in, const char *key, const char **out, char *from, size_t cap, Err *err);
+/* The databases to dump: the config's databases, else conf.php's
+ * $dolibarr_main_db_name, else none (*out NULL: every non-system database).
+ * *out as conf_get_list's (conf_list_free); from as inst_path's. */
+int inst_databases(Inst *in, char ***out, size_t *n, char *from, size_t cap, Err *err);
+
+/* One setting of the instance and where its value came from. */
+typedef struct InstSource {
+    const char *setting;   /* db_host, db_port, db_socket, db_defaults_file, db_user, db_password,
+                              databases, documents_dir, custom_dir, conf_php; conf.php's db_type,
+                              db_prefix, document_root, url_root, instance_unique_id, dolcrypt_key;
+                              "include" for conf.php's first include (not followed) */
+    char value[1024];      /* "" unset; secrets as "(secret, N bytes)" */
+    char from[1100];       /* "config KEY", "PATH:LINE" (conf.php; the password adds its
+                              encoding), "default", "" unset */
+} InstSource;
+/* What the instance's connection and paths are and where each came from
+ * (explicit config keys override conf.php: inst_db_conn's rules). *out
+ * malloc'd (free), *n entries. Errors of inst_db_conn, inst_dolconf. */
+int inst_sources(Inst *in, InstSource **out, size_t *n, Err *err);
 
 #endif

@@ -48,7 +48,9 @@ static int backup_trees(Inst *in, Repo *r, const InstBackupOptions *o, json_t *m
     int rc = 0;
 
     for (size_t i = 0; i < 3; i++) {
-        const char *p = conf_get(in->conf, in->name, keys[i]);
+        const char *p = NULL;
+        /* documents_dir and custom_dir may come from conf_php */
+        if ((rc = inst_path(in, keys[i], &p, NULL, 0, err))) return rc;
         if (p && *p && (rc = backup_path(in, r, o, p, NULL, manifest, err))) return rc;
     }
     if (!conf_get(in->conf, in->name, "extra_paths")) return 0;
@@ -69,9 +71,7 @@ static int dump_options(Inst *in, const InstBackupOptions *o, SrcDumpOptions *d,
 
     memset(d, 0, sizeof *d);
     *out_dbs = NULL;
-    if (conf_get(in->conf, in->name, "databases") &&
-        (rc = conf_get_list(in->conf, in->name, "databases", out_dbs, &ndbs, err)))
-        return rc;
+    if ((rc = inst_databases(in, out_dbs, &ndbs, NULL, 0, err))) return rc;
     d->databases = (const char *const *)*out_dbs;
     if ((rc = inst_uint(in, "dump_threads", 2, &u, err))) return rc;
     d->threads = o->threads ? o->threads : (unsigned)u;

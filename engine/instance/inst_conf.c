@@ -144,6 +144,8 @@ void inst_free(Inst *in)
     if (!in) return;
     secret_free(in->db_secret);
     secret_free(in->target_secret);
+    secret_free(in->dol_secret);
+    inst_dolconf_free(in->dol);
     free(in);
 }
 
@@ -268,12 +270,14 @@ int inst_db_conn(Inst *in, const MdbConn **out, Err *err)
     }
     if ((rc = get_flag(in, "db_tls", &c->tls, err))) return rc;
     if ((rc = get_flag(in, "db_tls_verify", &c->tls_verify, err))) return rc;
+    /* what the config leaves unset comes from conf_php */
+    if ((rc = inst_dol_conn(in, c, err))) return rc;
     if (!c->host && !c->socket && !c->defaults_file)
         return err_set(err, ERR_INVALID,
-                       "instance %s: no database connection configured (set db_socket, db_host "
-                       "or db_defaults_file)",
+                       "instance %s: no database connection configured (set db_socket, db_host, "
+                       "db_defaults_file or conf_php)",
                        name);
-    if ((rc = db_password(in, &c->password, err))) return rc;
+    if (!c->password && (rc = db_password(in, &c->password, err))) return rc;
     in->db_ready = true;
     *out = c;
     return 0;

@@ -137,3 +137,13 @@ set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
 set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)
 # The Dolibarr checks (issue 12, verify instance) on the fixture, label dolibarr.
 tm_integration_test(dol_verify COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dol_verify.sh LABELS dolibarr db TIMEOUT 300)
+
+# Dolibarr's conf.php (issue 12): PHP itself reads back what the rewriter wrote (php-cli).
+add_executable(dolconf_tool integration/dolconf_tool.c)
+target_compile_options(dolconf_tool PRIVATE ${TM_WARNINGS} ${TM_EXTRA_FLAGS})
+target_include_directories(dolconf_tool PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(dolconf_tool PRIVATE tm_instance)
+tm_integration_test(dolconf_php COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_php.sh $<TARGET_FILE:dolconf_tool>
+  LABELS dolibarr sanitize TIMEOUT 120)
+tm_integration_test(dolconf_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_backup.sh
+  LABELS db dolibarr TIMEOUT 600)
