@@ -135,8 +135,9 @@ static const CliOpt verify_chain_opts[] = {
 
 static const CliOpt verify_instance_opts[] = {
     {"target-db", 'd', "NAME", "the Dolibarr database (default: the instance's only one in 'databases')", S},
-    {"data-root", 'D', "DIR", "the documents directory, DOL_DATA_ROOT (default: documents_dir)", S},
-    {"db-prefix", 'x', "P", "the tables' prefix (default llx_)", 0},
+    {"data-root", 'D', "DIR", "the documents directory, DOL_DATA_ROOT (default: documents_dir,\n"
+                              "else conf.php's data root)", S},
+    {"db-prefix", 'x', "P", "the tables' prefix (default: conf.php's, else llx_)", 0},
     {"expect-version", 'V', "V", "the Dolibarr version the database must have (the backed-up one's)", 0},
     TARGET_ROWS("the"),
     {NULL, 0, NULL, NULL, 0},

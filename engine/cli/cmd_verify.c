@@ -15,7 +15,7 @@ int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
     InstTarget t = {0};
     RstDolExpect ex = {0};
     RstDolReport rep = {0};
-    const char *inst = NULL, *tdb = NULL, *root = NULL, *prefix = "llx_";
+    const char *inst = NULL, *tdb = NULL, *root = NULL, *prefix = NULL;
     char *db = NULL;
     MdbConn conn;
     Inst *in = NULL;
@@ -39,7 +39,9 @@ int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s'", argv[optind]);
     if (!(inst = cli_instance(ctx, inst, err))) return err->code;
     if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
-    if (!root && !(root = inst_documents_dir(in))) {
+    if (!prefix && (rc = inst_db_prefix(in, &prefix, err))) goto out;
+    if (!root && (rc = inst_path(in, "documents_dir", &root, NULL, 0, err))) goto out;
+    if (!root) {
         rc = err_set(err, ERR_INVALID, "no documents directory: give --data-root DIR or set "
                      "documents_dir of instance %s", inst);
         goto out;

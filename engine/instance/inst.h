@@ -92,15 +92,6 @@ int inst_db_conn(Inst *in, const MdbConn **out, Err *err);
 /* load_threads of the instance (default 2). */
 int inst_load_threads(const Inst *in, unsigned *out, Err *err);
 
-/* The instance's documents directory (documents_dir), borrowed; NULL when
- * not set. */
-const char *inst_documents_dir(const Inst *in);
-
-/* The instance's one database (its 'databases' key names exactly one):
- * *out malloc'd. ERR_INVALID naming the count otherwise (the caller asks
- * for an explicit name). */
-int inst_only_database(const Inst *in, char **out, Err *err);
-
 /* The follower's settings: o is zeroed, then instance, db (db_host,
  * db_port, db_socket, db_user, db_password_file / db_password), server_id
  * (binlog_server_id, or one derived from the instance name), flush_seconds,
@@ -383,6 +374,13 @@ int inst_path(Inst *in, const char *key, const char **out, char *from, size_t ca
  * $dolibarr_main_db_name, else none (*out NULL: every non-system database).
  * *out as conf_get_list's (conf_list_free); from as inst_path's. */
 int inst_databases(Inst *in, char ***out, size_t *n, char *from, size_t cap, Err *err);
+/* The instance's one database (inst_databases names exactly one): *out
+ * malloc'd. ERR_INVALID naming the count otherwise (the caller asks for an
+ * explicit name). */
+int inst_only_database(Inst *in, char **out, Err *err);
+/* The database's table prefix: conf.php's $dolibarr_main_db_prefix, else
+ * "llx_" (borrowed). ERR_UNSUPPORTED when that assignment is not a literal. */
+int inst_db_prefix(Inst *in, const char **out, Err *err);
 
 /* One setting of the instance and where its value came from. */
 typedef struct InstSource {

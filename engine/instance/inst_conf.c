@@ -191,32 +191,6 @@ int inst_load_threads(const Inst *in, unsigned *out, Err *err)
     return rc;
 }
 
-const char *inst_documents_dir(const Inst *in)
-{
-    const char *v = conf_get(in->conf, in->name, "documents_dir");
-    return v && *v ? v : NULL;
-}
-
-int inst_only_database(const Inst *in, char **out, Err *err)
-{
-    char **dbs = NULL;
-    size_t n = 0;
-    int rc = 0;
-
-    *out = NULL;
-    if (conf_get(in->conf, in->name, "databases") &&
-        (rc = conf_get_list(in->conf, in->name, "databases", &dbs, &n, err)))
-        return rc;
-    if (n == 1) {
-        if (!(*out = strdup(dbs[0]))) rc = err_set(err, ERR_NOMEM, "out of memory");
-    } else {
-        rc = err_set(err, ERR_INVALID, "which database? give --target-db NAME (instance %s names %zu in "
-                     "'databases')", in->name ? in->name : "-", n);
-    }
-    conf_list_free(dbs);
-    return rc;
-}
-
 static int get_flag(const Inst *in, const char *key, bool *out, Err *err)
 {
     *out = false;

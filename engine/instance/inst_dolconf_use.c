@@ -235,3 +235,36 @@ out:
     free(s);
     return rc;
 }
+
+int inst_only_database(Inst *in, char **out, Err *err)
+{
+    char **dbs = NULL;
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    if ((rc = inst_databases(in, &dbs, &n, NULL, 0, err))) return rc;
+    if (n == 1) {
+        if (!(*out = strdup(dbs[0]))) rc = err_set(err, ERR_NOMEM, "out of memory");
+    } else {
+        rc = err_set(err, ERR_INVALID, "which database? give --target-db NAME (instance %s names %zu: set "
+                     "'databases' or conf_php)", inst_name(in) ? inst_name(in) : "-", n);
+    }
+    conf_list_free(dbs);
+    return rc;
+}
+
+int inst_db_prefix(Inst *in, const char **out, Err *err)
+{
+    const InstDolConf *c = NULL;
+    const char *v = NULL;
+    unsigned line = 0;
+    int rc;
+
+    *out = "llx_";
+    if ((rc = inst_dolconf(in, &c, err))) return rc;
+    if (!c) return 0;
+    if ((rc = inst_dolconf_get(c, INST_DOL_DB_PREFIX, &v, &line, err))) return rc;
+    if (v && *v) *out = v;
+    return 0;
+}

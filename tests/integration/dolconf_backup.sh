@@ -87,6 +87,17 @@ PY
 diff -r "$FIX/documents" "$T/restored/documents" >/dev/null || fail "documents of the snapshot differ from \$dolibarr_main_data_root"
 pass "backup with conf_php alone: the database of conf.php (309 tables) and its data root"
 
+# verify instance with conf_php alone: database, prefix and data root from conf.php
+"$TM_BIN" --instance shop --json verify instance > "$T/verify.json" 2> "$T/verify.err" \
+  || { cat "$T/verify.err"; fail "verify instance with conf_php alone"; }
+python3 - "$T/verify.json" <<'PY' || fail "verify instance JSON: $(cat "$T/verify.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["verdict"] == "verified" and j["database"] == "dolibarr" and j["db_prefix"] == "llx_", j
+assert [c["name"] for c in j["checks"] if c["name"] == "ecm_files" and c["checked"] == 114 and c["failed"] == 0], j
+PY
+pass "verify instance with conf_php alone: the database, prefix and data root of conf.php"
+
 # a dedicated backup account in the config wins; conf.php's (now wrong) password is not sent
 write_conf wrong-password
 printf 'db_user = tidemark\ndb_password_file = %s\n' "$TM_DB_PASSWORD_FILE" >> "$T/tm.conf"
