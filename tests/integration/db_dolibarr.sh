@@ -6,18 +6,7 @@
 # non-empty target, --drop-existing, `export sql` loaded by the stock client
 # (equal checksums), and `verify db` naming a table changed afterwards.
 source "$(dirname "$0")/lib.sh"
-FIX=${TM_FIXTURES:-$TM_SRC/../shared/fixtures}/dolibarr
-[ -f "$FIX/dolibarr_23.0.0-beta_demo.sql" ] || { echo "SKIP: fixture not found at $FIX"; exit 77; }
-SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
-DB="$T/db"
-eval "$(TM_DB_BUFFER_POOL=128M "$SB" start "$DB")" || exit $?
-cleanup_hooks+=("'$SB' stop '$DB'")
-sql() { mariadb --socket="$TM_DB_SOCKET" -uroot "$@"; }
-
-sql -e "CREATE DATABASE dolibarr CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-sql dolibarr < "$FIX/dolibarr_23.0.0-beta_demo.sql"
-[ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='dolibarr'")" = 309 ] \
-  || fail "fixture did not load 309 tables"
+start_dolibarr_sandbox
 
 setup_repo
 cat > "$T/tidemark.conf" <<CONF

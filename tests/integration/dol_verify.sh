@@ -8,15 +8,8 @@
 # multi-company (an entity 2 row's file and logo live under DATA_ROOT/2/); a
 # database that is not Dolibarr's is an error naming it (exit 3).
 source "$(dirname "$0")/lib.sh"
-FIX=${TM_FIXTURES:-$TM_SRC/../shared/fixtures}/dolibarr
-[ -f "$FIX/dolibarr_23.0.0-beta_demo.sql" ] || { echo "SKIP: fixture not found at $FIX"; exit 77; }
-SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
-DB="$T/db"
-eval "$(TM_DB_BUFFER_POOL=128M "$SB" start "$DB")" || exit $?
-cleanup_hooks+=("'$SB' stop '$DB'")
-sql() { mariadb --socket="$TM_DB_SOCKET" -uroot "$@"; }
-sql -e "CREATE DATABASE dolibarr CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; CREATE DATABASE notdoli"
-sql dolibarr < "$FIX/dolibarr_23.0.0-beta_demo.sql"
+start_dolibarr_sandbox
+sql -e "CREATE DATABASE notdoli"
 DOCS=$T/documents
 cp -a "$FIX/documents" "$DOCS"
 instance_config shop "$TM_DB_SOCKET" dolibarr 7301

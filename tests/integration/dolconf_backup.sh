@@ -11,18 +11,9 @@
 #      not used) while the address still comes from conf.php;
 #   4. an unreadable conf_php is a config error (exit 2) naming the key.
 source "$(dirname "$0")/lib.sh"
-FIX=${TM_FIXTURES:-$TM_SRC/../shared/fixtures}/dolibarr
-[ -f "$FIX/dolibarr_23.0.0-beta_demo.sql" ] || { echo "SKIP: fixture not found at $FIX"; exit 77; }
-SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
-DB="$T/db"
-eval "$(TM_DB_BUFFER_POOL=128M "$SB" start "$DB")" || exit $?
-cleanup_hooks+=("'$SB' stop '$DB'")
-sql() { mariadb --socket="$TM_DB_SOCKET" -uroot "$@"; }
-
-sql -e "CREATE DATABASE dolibarr CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; CREATE DATABASE other;
-        CREATE TABLE other.t (id INT PRIMARY KEY); CREATE USER 'dolibarr'@'%' IDENTIFIED BY 'Dol-pass1';
-        GRANT ALL PRIVILEGES ON *.* TO 'dolibarr'@'%'"
-sql dolibarr < "$FIX/dolibarr_23.0.0-beta_demo.sql"
+start_dolibarr_sandbox
+sql -e "CREATE DATABASE other; CREATE TABLE other.t (id INT PRIMARY KEY);
+        CREATE USER 'dolibarr'@'%' IDENTIFIED BY 'Dol-pass1'; GRANT ALL PRIVILEGES ON *.* TO 'dolibarr'@'%'"
 
 # crypted: as Dolibarr's dol_encode writes it (base64 of each byte + 17)
 crypted() { python3 -c 'import base64,sys; print(base64.b64encode(bytes(b + 17 for b in sys.argv[1].encode())).decode())' "$1"; }

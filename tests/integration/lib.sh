@@ -168,3 +168,20 @@ start_tls_sandbox() {
   [ "$(mariadb --socket="$TM_DB_SOCKET" -uroot -N -e "SELECT @@have_ssl")" = YES ] ||
     { echo "SKIP: server built without TLS"; exit 77; }
 }
+
+# start_dolibarr_sandbox: a MariaDB sandbox in $T/db (stopped at exit) with the
+# Dolibarr fixture loaded into database `dolibarr` (309 tables); sets FIX (the
+# fixture directory), SB, DB, TM_DB_* and sql(). Exits 77 (skip) without the fixture.
+start_dolibarr_sandbox() {
+  FIX=${TM_FIXTURES:-$TM_SRC/../shared/fixtures}/dolibarr
+  [ -f "$FIX/dolibarr_23.0.0-beta_demo.sql" ] || { echo "SKIP: fixture not found at $FIX"; exit 77; }
+  SB="$TM_SRC/tests/support/mariadb-sandbox.sh"
+  DB="$T/db"
+  eval "$(TM_DB_BUFFER_POOL=128M "$SB" start "$DB")" || exit $?
+  cleanup_hooks+=("'$SB' stop '$DB'")
+  sql() { mariadb --socket="$TM_DB_SOCKET" -uroot "$@"; }
+  sql -e "CREATE DATABASE dolibarr CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+  sql dolibarr < "$FIX/dolibarr_23.0.0-beta_demo.sql"
+  [ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='dolibarr'")" = 309 ] \
+    || fail "fixture did not load 309 tables"
+}
