@@ -143,6 +143,21 @@ static const CliOpt verify_instance_opts[] = {
     {NULL, 0, NULL, NULL, 0},
 };
 
+static const CliOpt restore_instance_opts[] = {
+    {"snapshot", 's', "ID", "the snapshot (id, unique id prefix or \"latest\"); alone: that snapshot's\n"
+                            "point; with --to...: the snapshot to start from", S},
+    {"to", 't', "TIME", "point in time: every transaction stamped at or before TIME's second", S},
+    {"to-gtid", 'g', "GTID", "point in time: up to and including transaction GTID", S},
+    {"before-gtid", 'b', "GTID", "point in time: everything before transaction GTID", S},
+    {"target-dir", 'T', "DIR", "the copy's directory, absent or empty (required): DIR/documents,\n"
+                               "DIR/custom, DIR/conf/conf.php", S},
+    {"target-db", 'd', "NAME", "the copy's database on the target server (required)", S},
+    {"drop-existing", 'D', NULL, "drop a non-empty target database first (refused otherwise)", S},
+    {"url", 'U', "URL", "$dolibarr_main_url_root of the copy (default: kept)", S},
+    TARGET_ROWS("the target"),
+    {NULL, 0, NULL, NULL, 0},
+};
+
 static const CliOpt binlog_follow_opts[] = {
     {"start", 's', "FILE:POS", "start at this binlog position (first run only)", S},
     {"start-gtid", 'g', "G", "start after this GTID position (first run only)", S},
@@ -255,6 +270,16 @@ const CliCmd cli_commands[] = {
      "the target is loaded (sql_log_bin=0, verified by content hash), then the archived binlog\n"
      "is replayed on the target server up to exactly the target. The plan is printed and every\n"
      "check made before anything is written.\n", restore_db_opts, 0},
+    {"restore", "instance", cmd_restore_instance, "rebuild a Dolibarr instance beside the original", NULL,
+     "Rebuild the instance beside the original: its database to the point (--snapshot, --to,\n"
+     "--to-gtid or --before-gtid, as `restore db`) into --target-db on the target server, the\n"
+     "documents, custom and conf.php file trees of the snapshot the database came from under\n"
+     "--target-dir, conf.php rewritten for the copy (target database, account, data root, custom\n"
+     "directory, --url; the instance unique id and dolcrypt key kept), then the checks of `verify\n"
+     "instance` on the copy. A non-empty DIR or target database is refused before anything is\n"
+     "written (exit 2). Exit 0 only when every part was restored and every check passed; 6 when a\n"
+     "check failed or a part is missing from the snapshot (named in the report). Not yet: --in-place,\n"
+     "fencing of the copy (mail, cron jobs), rollback.\n", restore_instance_opts, 0},
     {"export", "sql", cmd_export_sql, "write a snapshot's database(s) as plain SQL on stdout", "> dump.sql",
      "Write the snapshot's database(s) as plain SQL for the stock `mariadb` client. With\n"
      "--json, an error goes to stderr as JSON: stdout carries the SQL.\n", export_sql_opts,

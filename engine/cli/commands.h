@@ -38,5 +38,7 @@ int cmd_binlog_search(CliCtx *ctx, int argc, char **argv, Err *err);
 int cmd_verify_chain(CliCtx *ctx, int argc, char **argv, Err *err);
 /* cmd_verify.c */
 int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err);
+/* cmd_instance_restore.c */
+int cmd_restore_instance(CliCtx *ctx, int argc, char **argv, Err *err);
 
 #endif
