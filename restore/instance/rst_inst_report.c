@@ -92,6 +92,11 @@ void rst_inst_report_print(const RstInstRequest *req, const RstInstReport *rep, 
     for (int p = 0; p < RST_INST_PHASES; p++)
         fprintf(f, " %s %.1f s%s", rst_inst_phase_name((RstInstPhase)p), rep->seconds[p],
                 p + 1 < RST_INST_PHASES ? "," : "\n");
-    fprintf(f, "verdict: %s\n", !rep->verdict ? "failed" : !strcmp(rep->verdict, "verified")
-            ? "OK, the database, the files and conf.php restored and every check passed" : rep->verdict);
+    if (rep->verdict && !strcmp(rep->verdict, "verified"))
+        fprintf(f, "restore verdict: OK, the database, the files and conf.php restored and every check passed\n");
+    else
+        fprintf(f, "restore verdict: %s; the copy (database %s, directory %s) is left as it is for inspection: "
+                "drop the database and remove the directory before restoring there again\n",
+                rep->verdict && !strcmp(rep->verdict, "incomplete") ? "INCOMPLETE, a part is missing" : "FAILED",
+                req->pitr.run.target_db, req->target_dir);
 }

@@ -147,3 +147,6 @@ tm_integration_test(dolconf_php COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/
   LABELS dolibarr sanitize TIMEOUT 120)
 tm_integration_test(dolconf_backup COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dolconf_backup.sh
   LABELS db dolibarr TIMEOUT 600)
+# restore instance beside the original (issue 12): database + files + conf.php + checks.
+tm_integration_test(restore_instance COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/restore_instance.sh
+  LABELS db dolibarr TIMEOUT 600)
