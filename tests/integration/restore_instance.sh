@@ -113,4 +113,15 @@ assert set(j["phases"]) == {"load", "replay", "files", "conf_php", "verify"}, j[
 assert j["parts"]["documents"]["restored"] and j["parts"]["conf_php"]["restored"], j["parts"]
 PY
 pass "restore instance --to-gtid B: llx_ecm_files names late.pdf, the snapshot lacks it: exit 6, named"
+
+# 4. a snapshot without files items (`backup db`): the database is restored,
+#    the report names what is missing, the verdict is not OK (exit 6)
+SID=$(TM --json backup db | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')
+rc=0; TM restore instance --snapshot "$SID" --target-db copy6 --target-dir "$T/copy6" > "$T/r6.out" 2>"$T/r6.err" || rc=$?
+[ "$rc" = 6 ] || { cat "$T/r6.out" "$T/r6.err"; fail "db-only snapshot: expected exit 6, got $rc"; }
+grep -q "^missing: $T/site/documents: the snapshot holds no files item of it" "$T/r6.out" || { cat "$T/r6.out"; fail "missing documents not named"; }
+grep -q "^missing: $T/site/conf.php: the snapshot holds no files item of it" "$T/r6.out" || { cat "$T/r6.out"; fail "missing conf.php not named"; }
+grep -q "^restore verdict: INCOMPLETE" "$T/r6.out" || { cat "$T/r6.out"; fail "no INCOMPLETE verdict"; }
+[ "$(sql -N copy6 -e "SELECT COUNT(*) FROM llx_ecm_files WHERE filename = 'late.pdf'")" = 1 ] || fail "db-only snapshot not loaded"
+pass "a snapshot without files items: the database restored, documents and conf.php named missing, exit 6"
 echo "restore_instance: all checks passed"
