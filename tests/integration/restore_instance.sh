@@ -124,4 +124,21 @@ grep -q "^missing: $T/site/conf.php: the snapshot holds no files item of it" "$T
 grep -q "^restore verdict: INCOMPLETE" "$T/r6.out" || { cat "$T/r6.out"; fail "no INCOMPLETE verdict"; }
 [ "$(sql -N copy6 -e "SELECT COUNT(*) FROM llx_ecm_files WHERE filename = 'late.pdf'")" = 1 ] || fail "db-only snapshot not loaded"
 pass "a snapshot without files items: the database restored, documents and conf.php named missing, exit 6"
+
+# 5. a snapshot with the database and the documents but no conf.php (taken
+#    while the config named no conf_php): every check passes, yet the copy
+#    lacks conf.php, so the verdict is INCOMPLETE, exit 6, not OK
+printf 'Dol-pass1\n' > "$T/dbpw"; chmod 600 "$T/dbpw"
+sed "s|^conf_php = .*|db_host = 127.0.0.1\ndb_port = $TM_DB_PORT\ndb_user = dolibarr\ndb_password_file = $T/dbpw\ndatabases = dolibarr\ndocuments_dir = $T/site/documents|" \
+  "$T/tm.conf" > "$T/tm-noconf.conf"
+rm "$T/site/documents/facture/LATE-0001/late.pdf"
+sql dolibarr -e "DELETE FROM llx_ecm_files WHERE filename = 'late.pdf'"
+SID=$(TIDEMARK_CONFIG=$T/tm-noconf.conf "$TM_BIN" --instance shop --json backup | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')
+rc=0; TM restore instance --snapshot "$SID" --target-db copy7 --target-dir "$T/copy7" > "$T/r7.out" 2>"$T/r7.err" || rc=$?
+[ "$rc" = 6 ] || { cat "$T/r7.out" "$T/r7.err"; fail "snapshot without conf.php: expected exit 6, got $rc"; }
+grep -q "^missing: $T/site/conf.php: the snapshot holds no files item of it" "$T/r7.out" || { cat "$T/r7.out"; fail "missing conf.php not named"; }
+grep -q "^verdict: OK, every Dolibarr check passed" "$T/r7.out" || { cat "$T/r7.out"; fail "the checks of the copy did not pass"; }
+grep -q "^restore verdict: INCOMPLETE" "$T/r7.out" || { cat "$T/r7.out"; fail "no INCOMPLETE verdict"; }
+grep -q "incomplete: .*conf.php" "$T/r7.err" || { cat "$T/r7.err"; fail "the error does not name conf.php"; }
+pass "a snapshot without conf.php: documents and database restored, checks pass, verdict INCOMPLETE, exit 6"
 echo "restore_instance: all checks passed"
