@@ -14,7 +14,10 @@
  *     and the result is ERR_VERIFY, never 0.
  *  3. $dolibarr_main_instance_unique_id and $dolibarr_main_dolcrypt_key of
  *     the restored conf.php are the backed-up bytes (inst_dolconf_rewrite
- *     changes only the variables it is given). */
+ *     changes only the variables it is given).
+ *  4. The repository's shared lock taken by rst_pitr_restore is held until
+ *     r is closed, so the files of the plan's snapshot are read under it
+ *     too (a prune cannot remove them in between). */
 #ifndef TM_RESTORE_INSTANCE_RST_INSTANCE_H
 #define TM_RESTORE_INSTANCE_RST_INSTANCE_H
 
