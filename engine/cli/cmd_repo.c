@@ -59,6 +59,7 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
             json_t *k = json_object_get(v, "kind"), *nm = json_object_get(v, "name");
             json_t *ki = json_pack("{s:O?, s:O?}", "kind", k, "name", nm);
             if (json_is_true(json_object_get(v, "app"))) json_object_set_new(ki, "app", json_true());
+            if (json_object_get(v, "app_link")) json_object_set(ki, "app_link", json_object_get(v, "app_link"));
             json_array_append_new(ks, ki);
         }
         json_object_set_new(o, "items", ks);
