@@ -69,8 +69,8 @@ int inst_dol_versions_read(MYSQL *m, const char *db, const char *prefix, json_t 
     if ((rc = buf_append_str(&sql, "SELECT name, value FROM ", err)) ||
         (rc = mdb_ident_quote(&sql, db, err)) || (rc = buf_append_str(&sql, ".", err)) ||
         (rc = mdb_ident_quote(&sql, (const char *)tab.data, err)) ||
-        (rc = buf_append_str(&sql, " WHERE entity = 0 AND name IN ('MAIN_VERSION_FIRST_INSTALL', "
-                                   "'MAIN_VERSION_LAST_INSTALL', 'MAIN_VERSION_LAST_UPGRADE')", err)))
+        (rc = buf_append_str(&sql, " WHERE name IN ('MAIN_VERSION_FIRST_INSTALL', 'MAIN_VERSION_LAST_INSTALL', "
+                                   "'MAIN_VERSION_LAST_UPGRADE') ORDER BY entity DESC", err)))
         goto out;
     if (mysql_query(m, (const char *)sql.data) || !(res = mysql_store_result(m))) {
         unsigned e = mysql_errno(m);
@@ -83,6 +83,8 @@ int inst_dol_versions_read(MYSQL *m, const char *db, const char *prefix, json_t 
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
+    /* entity 0 holds them; an older install may have them at 1: the lowest
+     * entity wins, as restore/dolibarr's version check reads them */
     while ((row = mysql_fetch_row(res)))
         for (size_t i = 0; i < 3; i++)
             if (row[0] && row[1] && !strcmp(row[0], names[i]))

@@ -155,6 +155,10 @@ int inst_backup(Inst *in, Repo *r, const InstBackupOptions *o, InstBackupResult 
     int rc;
 
     memset(out, 0, sizeof *out);
+    if (o->with_app && !o->with_files)
+        return err_set(err, ERR_INVALID, "--with-app needs the file trees (not with backup db or --no-files)");
+    if (o->with_app && !conf_get(in->conf, in->name, "app_dir"))
+        return err_set(err, ERR_INVALID, "--with-app: instance %s has no app_dir", in->name);
     if ((rc = inst_db_conn(in, &conn, err))) goto out;
     if ((rc = dump_options(in, o, &d, &dbs, err))) goto out;
     if ((rc = inst_backup_begin(r, &adopted, err))) goto out;

@@ -80,7 +80,7 @@ int inst_dol_encrypt(const char *s, const char *key, char **out, Err *err);
  * BINLOG_GTID_POS of that position), or json null when log_bin is off.
  * *out a new reference. ERR_DB when a query fails. */
 int inst_binlog_point(MYSQL *m, json_t **out, Err *err);
-/* The Dolibarr version constants of db (PREFIXconst, entity 0):
+/* The Dolibarr version constants of db (PREFIXconst, entity 0, else the lowest):
  * {"database","prefix","first_install","last_install","last_upgrade"}, a
  * constant absent -> null. *out NULL (and 0) when db or the table does not
  * exist: not a Dolibarr database. */

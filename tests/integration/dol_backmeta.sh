@@ -144,3 +144,12 @@ m=[s for s in json.load(sys.stdin) if s['id']==sys.argv[1]][0]
 assert m['files_window']=={'start':None,'end':None}, m
 assert 'dolibarr' not in m, m" "$idn" || fail "files_window of a server without binlog"
 pass "no binlog: files_window start/end null, no Dolibarr constants recorded for a non-Dolibarr database"
+
+# ---- --with-app without an app_dir or without file trees: refused before anything is written
+n0=$("$TM_BIN" --json snapshots | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+expect_fail 2 "instance nobin has no app_dir" "$TM_BIN" --instance nobin backup --with-app
+expect_fail 2 "--with-app needs the file trees" TM backup db --with-app
+expect_fail 2 "--with-app needs the file trees" TM backup --no-files --with-app
+n1=$("$TM_BIN" --json snapshots | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+[ "$n0" = "$n1" ] || fail "a refused --with-app backup committed a snapshot"
+pass "--with-app without app_dir or without file trees: exit 2, nothing committed"
