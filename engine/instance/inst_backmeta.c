@@ -6,6 +6,7 @@
 #include <mysql.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/instance/inst_int.h"
 
@@ -28,10 +29,16 @@ int inst_binlog_point(MYSQL *m, json_t **out, Err *err)
     }
     free(v);
     v = NULL;
-    if ((rc = mdb_query(m, "SHOW MASTER STATUS", "read the binlog position", &res, err))) goto out;
-    if ((row = mysql_fetch_row(res)) && row[0]) {
-        snprintf(file, sizeof file, "%s", row[0]);
-        pos = row[1] ? strtoull(row[1], NULL, 10) : 0;
+    /* outside a consistent-snapshot transaction these are the current end of
+     * the binlog, as SHOW MASTER STATUS says, without its privilege (BINLOG
+     * MONITOR), which a backup account need not have */
+    if ((rc = mdb_query(m, "SHOW STATUS LIKE 'binlog_snapshot_%'", "read the binlog position", &res,
+                        err)))
+        goto out;
+    while ((row = mysql_fetch_row(res))) {
+        if (!row[0] || !row[1]) continue;
+        if (!strcasecmp(row[0], "Binlog_snapshot_file")) snprintf(file, sizeof file, "%s", row[1]);
+        if (!strcasecmp(row[0], "Binlog_snapshot_position")) pos = strtoull(row[1], NULL, 10);
     }
     if (!file[0] || strchr(file, '\'')) {   /* binlog off after all, or a name we do not quote */
         *out = json_null();

@@ -76,7 +76,8 @@ int inst_dol_encrypt(const char *s, const char *key, char **out, Err *err);
 
 /* ---- snapshot metadata (inst_backmeta.c) ---- */
 
-/* The server's binlog point now: {"file","position","gtid"} (gtid:
+/* The server's binlog point now (SHOW STATUS LIKE 'binlog_snapshot_%' outside
+ * a transaction: no privilege needed): {"file","position","gtid"} (gtid:
  * BINLOG_GTID_POS of that position), or json null when log_bin is off.
  * *out a new reference. ERR_DB when a query fails. */
 int inst_binlog_point(MYSQL *m, json_t **out, Err *err);

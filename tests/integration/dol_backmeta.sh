@@ -145,6 +145,30 @@ assert m['files_window']=={'start':None,'end':None}, m
 assert 'dolibarr' not in m, m" "$idn" || fail "files_window of a server without binlog"
 pass "no binlog: files_window start/end null, no Dolibarr constants recorded for a non-Dolibarr database"
 
+# ---- an account with the dump's privileges only (no BINLOG MONITOR): the window is still recorded
+sql -e "CREATE USER 'weak'@'localhost' IDENTIFIED BY 'weak-pass1';
+        GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON dolibarr.* TO 'weak'@'localhost'"
+printf 'weak-pass1' > "$T/weakpw"; chmod 600 "$T/weakpw"
+cat >> "$T/tm.conf" <<CONF
+
+[instance weak]
+db_socket = $TM_DB_SOCKET
+db_user = weak
+db_password_file = $T/weakpw
+databases = dolibarr
+dump_threads = 1
+documents_dir = $T/bulk/small
+CONF
+"$TM_BIN" --instance weak --json backup > "$T/wk.json" 2> "$T/wk.err" || { cat "$T/wk.err"; fail "backup with the dump's privileges only"; }
+idw=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['snapshot'])" "$T/wk.json")
+"$TM_BIN" --instance weak --json snapshots | python3 -c "
+import json,sys
+m=[s for s in json.load(sys.stdin) if s['id']==sys.argv[1]][0]
+w=m['files_window']
+assert w['start']['file'].startswith('binlog.') and w['start']['position'] <= w['end']['position'], m
+assert m['dolibarr']['last_install']=='23.0.0-beta', m" "$idw" || fail "window or versions of the weak account's backup"
+pass "an account without BINLOG MONITOR: files_window and versions recorded"
+
 # ---- --with-app without an app_dir or without file trees: refused before anything is written
 n0=$("$TM_BIN" --json snapshots | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 expect_fail 2 "instance nobin has no app_dir" "$TM_BIN" --instance nobin backup --with-app
