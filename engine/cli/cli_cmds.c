@@ -73,6 +73,7 @@ static const CliOpt backup_opts[] = {
     {"no-files", 'F', NULL, "database only, no file trees (as `backup db`)", S},
     {"force-lock", 'L', NULL, "take the point under a short global lock (BACKUP STAGE BLOCK_COMMIT)\n"
                               "even when the connections agree on it without one", 0},
+    {"with-app", 'A', NULL, "also back up app_dir, the application code (always with --tag pre-upgrade)", 0},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -139,6 +140,7 @@ static const CliOpt verify_instance_opts[] = {
                               "else conf.php's data root)", S},
     {"db-prefix", 'x', "P", "the tables' prefix (default: conf.php's, else llx_)", 0},
     {"expect-version", 'V', "V", "the Dolibarr version the database must have (the backed-up one's)", 0},
+    {"snapshot", 's', "ID", "expect the version constants this snapshot recorded (id, prefix or \"latest\")", 0},
     TARGET_ROWS("the"),
     {NULL, 0, NULL, NULL, 0},
 };

@@ -78,7 +78,7 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     InstBackupResult res = {0};
     Inst *in = NULL;
     Repo *r = NULL;
-    bool force_lock = false;
+    bool force_lock = false, with_app = false;
     long threads = 0;
     int rc = 0, c;
 
@@ -96,6 +96,7 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
             break;
         case 'F': with_files = false; break;
         case 'L': force_lock = true; break;
+        case 'A': with_app = true; break;
         default: return err_set(err, ERR_INVALID, "bad option (see --help)");
         }
     }
@@ -104,7 +105,8 @@ static int backup_common(CliCtx *ctx, int argc, char **argv, bool with_files, Er
     if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
     if ((rc = inst_db_conn(in, &conn, err))) goto out;   /* before the passphrase is asked */
     bo = (InstBackupOptions){.tags = tags, .ntags = ntags, .with_files = with_files,
-                             .with_grants = o.with_grants, .threads = (unsigned)threads,
+                             .with_grants = o.with_grants, .with_app = with_app,
+                             .threads = (unsigned)threads,
                              .force_lock = force_lock, .progress = ctx->progress,
                              .on_item = on_backup_item, .ctx = ctx};
     if ((rc = inst_repo_open(in, cli_prompt, &r, err))) goto out;

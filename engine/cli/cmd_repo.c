@@ -57,7 +57,10 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
         json_t *ks = json_array();
         json_array_foreach(json_object_get(m, "items"), i, v) {
             json_t *k = json_object_get(v, "kind"), *nm = json_object_get(v, "name");
-            json_array_append_new(ks, json_pack("{s:O?, s:O?}", "kind", k, "name", nm));
+            json_t *ki = json_pack("{s:O?, s:O?}", "kind", k, "name", nm);
+            if (json_is_true(json_object_get(v, "app"))) json_object_set_new(ki, "app", json_true());
+            if (json_object_get(v, "app_link")) json_object_set(ki, "app_link", json_object_get(v, "app_link"));
+            json_array_append_new(ks, ki);
         }
         json_object_set_new(o, "items", ks);
         json_array_append_new(sp->arr, o);
@@ -71,7 +74,14 @@ static int print_snap(void *vctx, const Id *id, json_t *m, Err *err)
         size_t l = strlen(kinds);
         const char *k = json_string_value(json_object_get(v, "kind"));
         const char *nm = json_string_value(json_object_get(v, "name"));
-        snprintf(kinds + l, sizeof kinds - l, "%s%s%s%s", l ? " " : "", k ? k : "?", nm ? ":" : "", nm ? nm : "");
+        snprintf(kinds + l, sizeof kinds - l, "%s%s%s%s%s", l ? " " : "", k ? k : "?", nm ? ":" : "", nm ? nm : "",
+                 json_is_true(json_object_get(v, "app")) ? "(app)" : "");
+    }
+    if ((v = json_object_get(m, "dolibarr"))) {   /* the schema version: last upgrade, else install */
+        json_t *ver = json_object_get(v, "last_upgrade");
+        if (!json_is_string(ver)) ver = json_object_get(v, "last_install");
+        size_t l = strlen(kinds);
+        if (json_is_string(ver)) snprintf(kinds + l, sizeof kinds - l, " dolibarr=%s", json_string_value(ver));
     }
     const char *tm = json_string_value(json_object_get(m, "time"));
     printf("%.12s  %.19s   %-12s  %-16s  %s\n", hex, tm ? tm : "-", inst ? inst : "-",

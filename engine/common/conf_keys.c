@@ -66,6 +66,8 @@ const ConfKey conf_keys[] = {
     {CONF_SEC_INSTANCE, "conf_php", CONF_PATH, NULL, NULL,
      "Dolibarr's conf.php; also read for the db_*, databases, documents_dir, custom_dir left unset"},
     {CONF_SEC_INSTANCE, "custom_dir", CONF_PATH, NULL, NULL, "htdocs/custom (add-on modules)"},
+    {CONF_SEC_INSTANCE, "app_dir", CONF_PATH, NULL, NULL,
+     "the Dolibarr code (htdocs, or a releases/ `current` symlink): with --with-app or --tag pre-upgrade"},
     {CONF_SEC_INSTANCE, "extra_paths", CONF_LIST, NULL, NULL, "more paths to back up with the instance"},
     /* [instance NAME]: the database connection (dump, load, binlog follower) */
     {CONF_SEC_INSTANCE, "db_host", CONF_STR, NULL, NULL, "database host (TCP); unset: db_socket"},

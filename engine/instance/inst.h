@@ -148,11 +148,15 @@ typedef struct InstBackupItem {
 /* Called as each part ends (pointers valid during the call only). */
 typedef void (*InstBackupFn)(void *ctx, const InstBackupItem *it);
 
+/* The tag whose snapshots hold app_dir (the code a rollback brings back). */
+#define INST_TAG_PRE_UPGRADE "pre-upgrade"
+
 typedef struct InstBackupOptions {
     const char *const *tags;       /* snapshot tags */
     size_t ntags;
     bool with_files;               /* documents_dir, conf_php, custom_dir, extra_paths */
     bool with_grants;              /* users and grants with the dump */
+    bool with_app;                 /* app_dir too (also when a tag is INST_TAG_PRE_UPGRADE) */
     unsigned threads;              /* dump connections; 0 = dump_threads */
     bool force_lock;               /* take the point under the global lock */
     bool progress;                 /* progress lines on stderr */
@@ -172,8 +176,11 @@ typedef struct InstBackupResult {
 /* One snapshot of the instance into r (open, no lock held): the shared lock
  * and the interrupted backup's packs (inst_backup_begin), a consistent dump
  * of its databases (databases, dump_threads, db_lock_wait_timeout,
- * dump_part_size), then with with_files each configured file tree, then the
- * snapshot (the commit point). The caller closes r (repo_close) afterwards.
+ * dump_part_size), then with with_files each configured file tree (and
+ * app_dir with with_app or the tag pre-upgrade) between two binlog points,
+ * then the snapshot (the commit point). The manifest records the Dolibarr
+ * version constants and the points ("dolibarr", "files_window":
+ * docs/FORMAT.md). The caller closes r (repo_close) afterwards.
  * On error nothing is committed and *out holds nothing to free. Free a
  * result with inst_backup_result_free. */
 int inst_backup(Inst *in, Repo *r, const InstBackupOptions *o, InstBackupResult *out, Err *err);
@@ -191,6 +198,21 @@ void inst_backup_result_free(InstBackupResult *res);
 int inst_backup_files_check(const char *const *paths, size_t npaths, const char *name, Err *err);
 int inst_backup_files(Inst *in, Repo *r, const InstBackupOptions *o, const char *const *paths,
                       size_t npaths, const char *name, InstBackupResult *out, Err *err);
+
+/* ---- what a snapshot records about the instance (inst_backmeta.c) ---------- */
+
+/* The Dolibarr version constants a snapshot recorded (manifest "dolibarr",
+ * docs/FORMAT.md). Strings borrowed from the manifest; "" for a constant
+ * that was absent; database and prefix may be NULL. */
+typedef struct InstDolVersions {
+    const char *database, *prefix;
+    const char *first_install, *last_install, *last_upgrade;
+} InstDolVersions;
+
+/* Fill *out from manifest; ERR_NOTFOUND (no Err: the caller names the
+ * snapshot) when the snapshot recorded none (made before they were, or not
+ * a Dolibarr database). Pure. */
+int inst_snapshot_dol_versions(const json_t *manifest, InstDolVersions *out);
 
 /* ---- binlog archive status ------------------------------------------------ */
 

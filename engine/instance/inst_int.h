@@ -3,6 +3,8 @@
 #ifndef TM_INSTANCE_INST_INT_H
 #define TM_INSTANCE_INST_INT_H
 
+#include <mysql.h>
+
 #include "engine/instance/inst.h"
 
 struct Inst {
@@ -72,4 +74,16 @@ int inst_dol_decrypt(const char *s, const char *key, char **out, Err *err);
 /* dolEncrypt(s, key) with AES-256-CTR and a random IV of 16 hex digits. */
 int inst_dol_encrypt(const char *s, const char *key, char **out, Err *err);
 
+/* ---- snapshot metadata (inst_backmeta.c) ---- */
+
+/* The server's binlog point now (SHOW STATUS LIKE 'binlog_snapshot_%' outside
+ * a transaction: no privilege needed): {"file","position","gtid"} (gtid:
+ * BINLOG_GTID_POS of that position), or json null when log_bin is off.
+ * *out a new reference. ERR_DB when a query fails. */
+int inst_binlog_point(MYSQL *m, json_t **out, Err *err);
+/* The Dolibarr version constants of db (PREFIXconst, entity 0, else the lowest):
+ * {"database","prefix","first_install","last_install","last_upgrade"}, a
+ * constant absent -> null. *out NULL (and 0) when db or the table does not
+ * exist: not a Dolibarr database. */
+int inst_dol_versions_read(MYSQL *m, const char *db, const char *prefix, json_t **out, Err *err);
 #endif

@@ -137,6 +137,9 @@ set_tests_properties(integration.s3_ops integration.s3_faults integration.s3_cli
 set_tests_properties(integration.torture integration.binlog_row_crc32_heavy PROPERTIES PROCESSORS 2)
 # The Dolibarr checks (issue 12, verify instance) on the fixture, label dolibarr.
 tm_integration_test(dol_verify COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dol_verify.sh LABELS dolibarr db TIMEOUT 300)
+# What an instance snapshot records (issue 12): files_window, Dolibarr versions, app_dir.
+tm_integration_test(dol_backmeta COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/dol_backmeta.sh
+  LABELS dolibarr db TIMEOUT 600)
 
 # Dolibarr's conf.php (issue 12): PHP itself reads back what the rewriter wrote (php-cli).
 add_executable(dolconf_tool integration/dolconf_tool.c)
