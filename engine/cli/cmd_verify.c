@@ -36,7 +36,7 @@ int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
     InstTarget t = {0};
     RstDolExpect ex = {0};
     RstDolReport rep = {0};
-    const char *inst = NULL, *tdb = NULL, *root = NULL, *prefix = NULL, *snap = NULL;
+    const char *tdb = NULL, *root = NULL, *prefix = NULL, *snap = NULL;
     json_t *manifest = NULL;
     char *db = NULL;
     MdbConn conn;
@@ -60,18 +60,17 @@ int cmd_verify_instance(CliCtx *ctx, int argc, char **argv, Err *err)
         }
     }
     if (optind < argc) return err_set(err, ERR_INVALID, "unexpected argument '%s'", argv[optind]);
-    if (!(inst = cli_instance(ctx, inst, err))) return err->code;
-    if ((rc = inst_open(ctx->conf, inst, &in, err))) goto out;
+    if ((rc = cli_inst_open(ctx, NULL, &in, err))) return rc;
     if (!prefix && (rc = inst_db_prefix(in, &prefix, err))) goto out;
     if (!root && (rc = inst_path(in, "documents_dir", &root, NULL, 0, err))) goto out;
     if (!root) {
         rc = err_set(err, ERR_INVALID, "no documents directory: give --data-root DIR or set "
-                     "documents_dir of instance %s", inst);
+                     "documents_dir of instance %s", inst_name(in));
         goto out;
     }
-    if (tdb ? !(db = strdup(tdb)) && (rc = err_set(err, ERR_NOMEM, "out of memory"))
-            : (rc = inst_only_database(in, &db, err)))
-        goto out;
+    if (!tdb) rc = inst_only_database(in, &db, err);
+    else if (!(db = strdup(tdb))) rc = err_set(err, ERR_NOMEM, "out of memory");
+    if (rc) goto out;
     if (snap && (rc = snapshot_expect(in, snap, &manifest, &ex, err))) goto out;
     if ((rc = inst_target_conn(in, &t, &conn, err))) goto out;
     rc = rst_dol_verify(&conn, db, prefix, root, ex.version || snap ? &ex : NULL, &rep, err);
